@@ -1,0 +1,44 @@
+#!/usr/bin/env tsx
+/**
+ * The one entry point: `npm run aifactory -- <command>` (or `npx aifactory <command>`).
+ * Exit codes: 0 success, 1 the command found problems (e.g. invalid tasks), 2 bad usage.
+ */
+import { Command, CommanderError } from 'commander';
+import { registerNew } from './commands/new.ts';
+import { registerValidate } from './commands/validate.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('aifactory')
+    .description('AI Factory OS: AI agents turn task files into reviewed, merged pull requests.')
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerValidate(program);
+  registerNew(program);
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end through here with exit code 0; usage errors get 2.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    throw error;
+  }
+}
+
+if (import.meta.main) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      console.error(error instanceof Error ? error.message : String(error));
+      process.exitCode = 2;
+    },
+  );
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/**
+ * Every error the factory records carries one of these classes, so the engine can decide
+ * what to do (retry, fall back, stop) without parsing messages.
+ */
+export const ERROR_CLASSES = [
+  'auth',
+  'rate_limit',
+  'server',
+  'timeout',
+  'network',
+  'bad_output',
+  'protocol',
+  'forge',
+  'budget',
+  'checks',
+  'config',
+  'internal',
+] as const;
+
+export type ErrorClass = (typeof ERROR_CLASSES)[number];
+
+export const ErrorInfoSchema = z.strictObject({
+  class: z.enum(ERROR_CLASSES),
+  message: z.string(),
+});
+
+/** The serialisable form of an error, as stored in run records. */
+export type ErrorInfo = z.infer<typeof ErrorInfoSchema>;
+
+/** An error with a class. Messages say what happened, where, and what to do; they never hold a key. */
+export class FactoryError extends Error {
+  readonly errorClass: ErrorClass;
+
+  constructor(errorClass: ErrorClass, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'FactoryError';
+    this.errorClass = errorClass;
+  }
+
+  toInfo(): ErrorInfo {
+    return { class: this.errorClass, message: this.message };
+  }
+}
+
+/** Turns anything thrown into an ErrorInfo; unknown throwables become `internal`. */
+export function toErrorInfo(error: unknown): ErrorInfo {
+  if (error instanceof FactoryError) return error.toInfo();
+  if (error instanceof Error) return { class: 'internal', message: error.message };
+  return { class: 'internal', message: String(error) };
+}

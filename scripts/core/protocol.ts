@@ -1,0 +1,90 @@
+/**
+ * The write protocol (the seed's `check_protocol`, made strict). Pure: it judges paths and
+ * contents; the forge re-checks symlinks on disk at write time.
+ */
+
+/** The rules a write can break, named in run records and validate messages. */
+export type ProtocolRule =
+  | 'empty_path'
+  | 'nul_byte'
+  | 'backslash'
+  | 'absolute_path'
+  | 'parent_segment'
+  | 'unclean_path'
+  | 'git_dir'
+  | 'top_dir'
+  | 'undeclared_file'
+  | 'github_permission';
+
+export interface ProtocolViolation {
+  rule: ProtocolRule;
+  path: string;
+  message: string;
+}
+
+/** What a path is checked against. */
+export interface PathPolicy {
+  /** Allowed top-level folders (DEFAULT_ALLOWED_TOP_DIRS unless configured). */
+  allowedTopDirs: readonly string[];
+  /** The task's declared files; empty means any allowed path. */
+  declaredFiles: readonly string[];
+  /** Whether the agent may write under `.github/`. */
+  mayTouchGithub: boolean;
+  /** The agent's name, for messages. */
+  agent: string;
+}
+
+function violation(rule: ProtocolRule, path: string, message: string): ProtocolViolation {
+  return { rule, path, message };
+}
+
+/**
+ * Checks that `path` is a clean relative path inside the repository, in the shape of one:
+ * no NUL, no backslash, not absolute, no `..`, `.` or empty segment, never inside `.git`.
+ */
+export function checkPathShape(path: string): ProtocolViolation | undefined {
+  if (path.length === 0) return violation('empty_path', path, 'the path is empty');
+  if (path.includes('\0')) return violation('nul_byte', path, 'the path contains a NUL byte');
+  if (path.includes('\\')) {
+    return violation('backslash', path, 'the path contains a backslash; use "/" between folders');
+  }
+  if (path.startsWith('/') || /^[A-Za-z]:/.test(path)) {
+    return violation('absolute_path', path, 'the path is absolute; write it relative to the repository root');
+  }
+  const segments = path.split('/');
+  if (segments.includes('..')) {
+    return violation('parent_segment', path, 'the path climbs out with ".."; paths must stay inside the repository');
+  }
+  if (segments.some((segment) => segment === '' || segment === '.')) {
+    return violation('unclean_path', path, 'the path has an empty or "." segment; write it as a/b/c');
+  }
+  if (segments.some((segment) => segment.toLowerCase() === '.git')) {
+    return violation('git_dir', path, 'the path is inside .git/, which no agent may write');
+  }
+  return undefined;
+}
+
+/** Checks one path against the whole path policy; undefined when the write is allowed. */
+export function checkWrite(path: string, policy: PathPolicy): ProtocolViolation | undefined {
+  const shape = checkPathShape(path);
+  if (shape) return shape;
+  const top = path.split('/')[0]!;
+  if (!policy.allowedTopDirs.includes(top)) {
+    return violation(
+      'top_dir',
+      path,
+      `"${top}" is not an allowed top-level folder (allowed: ${policy.allowedTopDirs.join(', ')})`,
+    );
+  }
+  if (top === '.github' && !policy.mayTouchGithub) {
+    return violation(
+      'github_permission',
+      path,
+      `agent "${policy.agent}" may not write under .github/ (grant permissions.github in aifactory.config.ts)`,
+    );
+  }
+  if (policy.declaredFiles.length > 0 && !policy.declaredFiles.includes(path)) {
+    return violation('undeclared_file', path, "the path is not among the task's declared files");
+  }
+  return undefined;
+}

@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { ErrorInfoSchema } from './errors.ts';
+import { TaskIdSchema } from './task.ts';
+import { TASK_STATES } from './task-state.ts';
+import { ReviewCommentSchema } from './verdict.ts';
+
+const IsoTime = z.iso.datetime({ offset: true });
+
+export const TokensSchema = z.strictObject({
+  input: z.int().nonnegative(),
+  output: z.int().nonnegative(),
+});
+
+/** Why a proposal was refused: the protocol rule broken and the path that broke it. */
+export const RejectionSchema = z.strictObject({
+  rule: z.string(),
+  path: z.string().nullable(),
+  message: z.string(),
+});
+
+/**
+ * One step of work on a task: a coder's proposal, a review, a check run or a merge.
+ * Attempts are only ever appended; the record's state is the latest word.
+ */
+export const AttemptSchema = z.strictObject({
+  /** 1-based position in the record. */
+  n: z.int().positive(),
+  iteration: z.int().positive(),
+  kind: z.enum(['code', 'review', 'checks', 'merge']),
+  agent: z.string().nullable(),
+  provider: z.string().nullable(),
+  /** The model that actually answered (after any fallback). */
+  model: z.string().nullable(),
+  started_at: IsoTime,
+  finished_at: IsoTime,
+  tokens: TokensSchema,
+  cost_usd: z.number().nonnegative(),
+  result: z.enum([
+    'proposed',
+    'approved',
+    'changes_requested',
+    'passed',
+    'failed',
+    'rejected',
+    'error',
+    'merged',
+    'skipped',
+  ]),
+  /** The commit this attempt produced or checked. */
+  commit: z.string().optional(),
+  /** Paths written by a code attempt. */
+  files: z.array(z.string()).optional(),
+  summary: z.string().optional(),
+  comments: z.array(ReviewCommentSchema).optional(),
+  /** Tail of the check command's output, for a checks attempt. */
+  output: z.string().optional(),
+  error: ErrorInfoSchema.optional(),
+  rejection: RejectionSchema.optional(),
+});
+
+export const PullRequestRefSchema = z.strictObject({
+  number: z.int().positive(),
+  url: z.string().nullable(),
+});
+
+/** `shared/runs/<task_id>.json`: everything that happened to one task, written atomically. */
+export const RunRecordSchema = z.strictObject({
+  version: z.literal(1),
+  task_id: TaskIdSchema,
+  title: z.string().nullable(),
+  state: z.enum(TASK_STATES),
+  assignee: z.string(),
+  reviewer: z.string().nullable(),
+  labels: z.array(z.string()),
+  priority: z.int(),
+  depends_on: z.array(TaskIdSchema),
+  iteration: z.int().nonnegative(),
+  max_iterations: z.int().positive(),
+  branch: z.string().nullable(),
+  pull_request: PullRequestRefSchema.nullable(),
+  created_at: IsoTime,
+  updated_at: IsoTime,
+  merged_at: IsoTime.nullable(),
+  merge_commit: z.string().nullable(),
+  last_error: ErrorInfoSchema.nullable(),
+  rejection: RejectionSchema.nullable(),
+  attempts: z.array(AttemptSchema),
+});
+
+export type Tokens = z.infer<typeof TokensSchema>;
+export type Rejection = z.infer<typeof RejectionSchema>;
+export type Attempt = z.infer<typeof AttemptSchema>;
+export type PullRequestRef = z.infer<typeof PullRequestRefSchema>;
+export type RunRecord = z.infer<typeof RunRecordSchema>;

@@ -1,0 +1,65 @@
+/**
+ * The task state machine of DESIGN.md. Pure: the engine asks `nextState` and records the answer.
+ *
+ *   pending → running → proposed → reviewing → approved → merged
+ *                 ▲                    │
+ *                 └─ changes_requested ◄┘
+ * Ends: merged, failed (retries exhausted), rejected (protocol violation), blocked (a dependency failed).
+ */
+export const TASK_STATES = [
+  'pending',
+  'running',
+  'proposed',
+  'reviewing',
+  'changes_requested',
+  'approved',
+  'merged',
+  'failed',
+  'rejected',
+  'blocked',
+] as const;
+
+export type TaskState = (typeof TASK_STATES)[number];
+
+/** The states a run leaves a task in for good. */
+export const FINAL_STATES: ReadonlySet<TaskState> = new Set(['merged', 'failed', 'rejected', 'blocked']);
+
+/** The events that move a task. */
+export type TaskEvent =
+  | 'start'
+  | 'propose'
+  | 'review'
+  | 'approve'
+  | 'request_changes'
+  | 'merge'
+  | 'fail'
+  | 'reject'
+  | 'block'
+  | 'retry';
+
+const TRANSITIONS: Readonly<Record<TaskState, Partial<Record<TaskEvent, TaskState>>>> = {
+  pending: { start: 'running', block: 'blocked', fail: 'failed' },
+  running: { propose: 'proposed', reject: 'rejected', fail: 'failed' },
+  proposed: { review: 'reviewing', fail: 'failed' },
+  reviewing: { approve: 'approved', request_changes: 'changes_requested', fail: 'failed' },
+  changes_requested: { start: 'running', fail: 'failed' },
+  approved: { merge: 'merged', request_changes: 'changes_requested', fail: 'failed' },
+  merged: {},
+  failed: { retry: 'pending' },
+  rejected: { retry: 'pending' },
+  blocked: { retry: 'pending' },
+};
+
+/** The state after `event`, or undefined when the event is not allowed in `state`. */
+export function nextState(state: TaskState, event: TaskEvent): TaskState | undefined {
+  return TRANSITIONS[state][event];
+}
+
+/** True when `event` may happen in `state`. */
+export function canTransition(state: TaskState, event: TaskEvent): boolean {
+  return nextState(state, event) !== undefined;
+}
+
+export function isFinal(state: TaskState): boolean {
+  return FINAL_STATES.has(state);
+}

@@ -1,0 +1,59 @@
+import type { Verdict } from '../core/verdict.ts';
+
+/** A file to write, as the whole new content. */
+export interface FileChange {
+  path: string;
+  content: string;
+}
+
+export interface Author {
+  name: string;
+  email: string;
+}
+
+export interface PullRequest {
+  number: number;
+  branch: string;
+  url: string | null;
+  state: 'open' | 'merged' | 'closed';
+  /** The branch head. */
+  head: string;
+}
+
+export interface CheckReport {
+  state: 'passed' | 'failed' | 'pending' | 'none';
+  /** What failed, trimmed to a size a prompt can hold. */
+  output: string;
+}
+
+/**
+ * Where proposals become pull requests. `local` does real git in the repository; `github`
+ * speaks the REST API. The engine receives one and never knows which.
+ */
+export interface Forge {
+  readonly id: 'local' | 'github';
+  /** The open or merged pull request for `branch`, if one exists (so reruns never open a second). */
+  findPullRequest(branch: string): Promise<PullRequest | undefined>;
+  /** Commits `changes` on `branch` (created from the default branch when missing); returns the commit. */
+  pushIteration(input: {
+    branch: string;
+    changes: readonly FileChange[];
+    message: string;
+    author: Author;
+    trailers: Record<string, string>;
+  }): Promise<string>;
+  /** Opens the pull request for `branch`, or returns the existing one. */
+  openPullRequest(input: { branch: string; title: string; body: string }): Promise<PullRequest>;
+  /** Records a review on the pull request. */
+  addReview(pr: PullRequest, review: Verdict & { agent: string }): Promise<void>;
+  /** The state of checks on the pull request's head. */
+  readChecks(pr: PullRequest): Promise<CheckReport>;
+  /** Merges the pull request into the default branch; returns the merge commit. */
+  merge(pr: PullRequest, message: string): Promise<string>;
+  /** Reads a file from the default branch, or undefined when it does not exist. */
+  readFile(path: string): Promise<string | undefined>;
+  /** Commits files (snapshots, run records) straight to the default branch. */
+  commitToDefaultBranch(input: { changes: readonly FileChange[]; message: string; author: Author }): Promise<
+    string | undefined
+  >;
+}
