@@ -5,7 +5,10 @@ export const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
 export const TaskIdSchema = z
   .string()
-  .regex(TASK_ID_PATTERN, 'use letters, digits, ".", "_" or "-" (up to 100), starting with a letter or digit');
+  .regex(
+    TASK_ID_PATTERN,
+    'use letters, digits, ".", "_" or "-" (up to 100), starting with a letter or digit',
+  );
 
 /** An agent name as it appears in the registry (`grok-fast`, `gemini-pro`, …). */
 export const AgentNameSchema = z
@@ -24,14 +27,19 @@ export const TaskSchema = z
     $schema: z.string().optional().describe('Path or URL of the JSON Schema, for editors.'),
     task_id: TaskIdSchema.describe('Unique id; must equal the file name without ".json".'),
     title: z.string().min(1).max(200).optional().describe('A short title for tables and pull requests.'),
-    description: z.string().trim().min(1, 'describe the work').describe('What the agent should do.'),
+    description: z
+      .string()
+      .regex(/\S/, 'describe the work; the description is empty')
+      .describe('What the agent should do.'),
     assignee: AgentNameSchema.describe('The agent that writes the change (see `aifactory agents`).'),
     reviewer: AgentNameSchema.optional().describe(
       'The agent that reviews it; by default one of a different vendor than the assignee.',
     ),
     files: z
       .array(z.string().min(1, 'a path cannot be empty'))
-      .describe('The files the agent may write, relative to the repository root. Empty means "any allowed file".'),
+      .describe(
+        'The files the agent may write, relative to the repository root. Empty means "any allowed file".',
+      ),
     priority: z
       .int()
       .min(-100)

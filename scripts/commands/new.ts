@@ -1,0 +1,88 @@
+import { access, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type Command, InvalidArgumentError } from 'commander';
+import type { Task } from '../core/task.ts';
+import { validateTasks } from '../core/validate.ts';
+import { loadValidationContext, TASKS_DIR, taskIdsOnDisk } from '../engine/task-files.ts';
+import { formatProblem } from './validate.ts';
+
+interface NewOptions {
+  assignee: string;
+  description: string;
+  title?: string;
+  reviewer?: string;
+  files: string[];
+  priority?: number;
+  dependsOn?: string[];
+  labels?: string[];
+  maxIterations?: number;
+  force?: boolean;
+}
+
+function integer(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed)) throw new InvalidArgumentError('expected a whole number');
+  return parsed;
+}
+
+/** `aifactory new <task_id> --assignee … --description … [--files …]`: writes a valid task file. */
+export function registerNew(program: Command): void {
+  program
+    .command('new')
+    .description('Write a new task file in tasks/ (validated before it is written).')
+    .argument('<task_id>', 'the task id; the file becomes tasks/<task_id>.json')
+    .requiredOption('-a, --assignee <agent>', 'the agent that writes the change (see `aifactory agents`)')
+    .requiredOption('-d, --description <text>', 'what the agent should do')
+    .option('-f, --files <paths...>', 'files the agent may write, relative to the repository root', [])
+    .option('-t, --title <text>', 'a short title')
+    .option('-r, --reviewer <agent>', 'the reviewing agent (default: one of another vendor)')
+    .option('-p, --priority <n>', 'higher runs first (-100 to 100)', integer)
+    .option('--depends-on <ids...>', 'tasks that must be merged first')
+    .option('-l, --labels <labels...>', 'labels for filtering')
+    .option('--max-iterations <n>', 'code → review rounds before the task fails (1 to 20)', integer)
+    .option('--force', 'overwrite an existing task file')
+    .action(async (taskId: string, options: NewOptions) => {
+      const root = process.cwd();
+      const task: Task = {
+        $schema: './task.schema.json',
+        task_id: taskId,
+        title: options.title,
+        description: options.description,
+        assignee: options.assignee,
+        reviewer: options.reviewer,
+        files: options.files,
+        priority: options.priority,
+        depends_on: options.dependsOn,
+        labels: options.labels,
+        max_iterations: options.maxIterations,
+      };
+      const path = `${TASKS_DIR}/${taskId}.json`;
+      const text = taskFileText(task);
+      const { context } = await loadValidationContext(root);
+      const report = validateTasks([{ path, text }], { ...context, otherTaskIds: await taskIdsOnDisk(root) });
+      if (report.problems.length > 0) {
+        for (const problem of report.problems) console.error(formatProblem(problem));
+        console.error(`✗ ${path} not written`);
+        process.exitCode = 1;
+        return;
+      }
+      const target = join(root, path);
+      const exists = await access(target).then(
+        () => true,
+        () => false,
+      );
+      if (exists && !options.force) {
+        console.error(`✗ ${path} already exists; pass --force to overwrite it`);
+        process.exitCode = 1;
+        return;
+      }
+      await writeFile(target, text);
+      console.log(`✓ wrote ${path}`);
+    });
+}
+
+/** The task file as written: `$schema` first, then the seed's fields, optional ones after. */
+export function taskFileText(task: Task): string {
+  const ordered = Object.fromEntries(Object.entries(task).filter(([, value]) => value !== undefined));
+  return `${JSON.stringify(ordered, null, 2)}\n`;
+}

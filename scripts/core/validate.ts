@@ -1,0 +1,252 @@
+import type { z } from 'zod';
+import { formatJsonPath, type JsonDocument, type Position, parseJsonDocument } from './json-source.ts';
+import { checkWrite } from './protocol.ts';
+import { closestMatch } from './suggest.ts';
+import { type Task, TaskSchema } from './task.ts';
+
+/** One task file's text, with the path it is reported under (relative to the repository root). */
+export interface TaskSource {
+  path: string;
+  text: string;
+}
+
+/** The rules `validate` enforces; each problem names one. */
+export type ValidationRule =
+  | 'json_syntax'
+  | 'duplicate_key'
+  | 'schema'
+  | 'unknown_field'
+  | 'task_id_mismatch'
+  | 'duplicate_task_id'
+  | 'unknown_agent'
+  | 'reviewer_is_assignee'
+  | 'unknown_dependency'
+  | 'dependency_cycle'
+  | 'duplicate_file'
+  | 'protocol';
+
+/** A problem in a task file: which file, which field, where, and what to do. */
+export interface Problem extends Position {
+  file: string;
+  field: string;
+  rule: ValidationRule;
+  message: string;
+}
+
+/** What validation needs to know about agents (the registry implements it). */
+export interface AgentLookup {
+  names(): readonly string[];
+  mayTouchGithub(name: string): boolean;
+}
+
+export interface ValidationContext {
+  agents: AgentLookup;
+  allowedTopDirs: readonly string[];
+  /** Ids of tasks that exist but are not being validated now (e.g. the rest of tasks/). */
+  otherTaskIds?: ReadonlySet<string>;
+}
+
+export interface ValidatedTask {
+  file: string;
+  task: Task;
+}
+
+export interface ValidationReport {
+  tasks: ValidatedTask[];
+  problems: Problem[];
+}
+
+interface ParsedTask extends ValidatedTask {
+  doc: JsonDocument;
+}
+
+/** Validates task files on their own and against each other. Pure: the caller reads the files. */
+export function validateTasks(sources: readonly TaskSource[], context: ValidationContext): ValidationReport {
+  const problems: Problem[] = [];
+  const parsed: ParsedTask[] = [];
+  for (const source of sources) {
+    const task = parseTask(source, context, problems);
+    if (task) parsed.push(task);
+  }
+  checkDuplicateIds(parsed, problems);
+  checkDependencies(parsed, context, problems);
+  problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
+  return { tasks: parsed.map(({ file, task }) => ({ file, task })), problems };
+}
+
+function parseTask(
+  source: TaskSource,
+  context: ValidationContext,
+  problems: Problem[],
+): ParsedTask | undefined {
+  const file = source.path;
+  const doc = parseJsonDocument(source.text);
+  if (!('value' in doc)) {
+    problems.push({ file, field: '(json)', rule: 'json_syntax', message: doc.message, ...doc.position });
+    return undefined;
+  }
+  for (const duplicate of doc.duplicateKeys) {
+    const field = formatJsonPath(duplicate.path);
+    const message = `"${field}" appears more than once; keep one`;
+    problems.push({ file, field, rule: 'duplicate_key', message, ...duplicate.position });
+  }
+  const result = TaskSchema.safeParse(doc.value);
+  if (!result.success) {
+    for (const issue of result.error.issues) problems.push(...schemaProblems(file, doc, issue));
+    return undefined;
+  }
+  const task = result.data;
+  const at = (path: (string | number)[], rule: ValidationRule, message: string): void => {
+    problems.push({ file, field: formatJsonPath(path), rule, message, ...doc.positionOf(path) });
+  };
+  const expectedId = baseName(file);
+  if (task.task_id !== expectedId) {
+    at(['task_id'], 'task_id_mismatch', `task_id "${task.task_id}" must equal the file name "${expectedId}"`);
+  }
+  checkAgents(task, context, at);
+  checkFiles(task, context, at);
+  return { file, task, doc };
+}
+
+function schemaProblems(file: string, doc: JsonDocument, issue: z.core.$ZodIssue): Problem[] {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => {
+      const path = [...issue.path, key] as (string | number)[];
+      const known = Object.keys(TaskSchema.shape);
+      const guess = closestMatch(key, known);
+      const hint = guess ? `did you mean "${guess}"?` : `known fields: ${known.join(', ')}`;
+      const message = `unknown field "${key}"; ${hint}`;
+      return {
+        file,
+        field: formatJsonPath(path),
+        rule: 'unknown_field',
+        message,
+        ...doc.positionOf(path, { key: true }),
+      };
+    });
+  }
+  const path = issue.path as (string | number)[];
+  const missing = issue.code === 'invalid_type' && issue.input === undefined;
+  const message = missing ? `"${formatJsonPath(path)}" is required` : issue.message;
+  return [{ file, field: formatJsonPath(path), rule: 'schema', message, ...doc.positionOf(path) }];
+}
+
+type Report = (path: (string | number)[], rule: ValidationRule, message: string) => void;
+
+function checkAgents(task: Task, context: ValidationContext, at: Report): void {
+  const names = context.agents.names();
+  for (const field of ['assignee', 'reviewer'] as const) {
+    const name = task[field];
+    if (name === undefined || names.includes(name)) continue;
+    const guess = closestMatch(name, names);
+    const hint = guess ? `did you mean "${guess}"?` : 'see `aifactory agents`';
+    at([field], 'unknown_agent', `unknown agent "${name}"; ${hint} (known: ${names.join(', ')})`);
+  }
+  if (task.reviewer !== undefined && task.reviewer === task.assignee) {
+    at(
+      ['reviewer'],
+      'reviewer_is_assignee',
+      `reviewer "${task.reviewer}" is the assignee; choose another agent`,
+    );
+  }
+}
+
+function checkFiles(task: Task, context: ValidationContext, at: Report): void {
+  const seen = new Set<string>();
+  const policy = {
+    allowedTopDirs: context.allowedTopDirs,
+    declaredFiles: [],
+    mayTouchGithub: context.agents.mayTouchGithub(task.assignee),
+    agent: task.assignee,
+  };
+  task.files.forEach((path, index) => {
+    if (seen.has(path)) at(['files', index], 'duplicate_file', `"${path}" is listed twice; keep one`);
+    seen.add(path);
+    const violation = checkWrite(path, policy);
+    if (violation) at(['files', index], 'protocol', `${violation.message} [${violation.rule}]`);
+  });
+}
+
+function checkDuplicateIds(parsed: readonly ParsedTask[], problems: Problem[]): void {
+  const firstFile = new Map<string, string>();
+  for (const { file, task, doc } of parsed) {
+    const earlier = firstFile.get(task.task_id);
+    if (earlier === undefined) {
+      firstFile.set(task.task_id, file);
+      continue;
+    }
+    const message = `task_id "${task.task_id}" is already used by ${earlier}; ids must be unique`;
+    problems.push({
+      file,
+      field: 'task_id',
+      rule: 'duplicate_task_id',
+      message,
+      ...doc.positionOf(['task_id']),
+    });
+  }
+}
+
+function checkDependencies(
+  parsed: readonly ParsedTask[],
+  context: ValidationContext,
+  problems: Problem[],
+): void {
+  const byId = new Map(parsed.map((entry) => [entry.task.task_id, entry]));
+  for (const { file, task, doc } of parsed) {
+    (task.depends_on ?? []).forEach((id, index) => {
+      if (byId.has(id) || context.otherTaskIds?.has(id)) return;
+      const path = ['depends_on', index];
+      const message = `depends on "${id}", which is not a known task; add tasks/${id}.json or remove it`;
+      problems.push({
+        file,
+        field: formatJsonPath(path),
+        rule: 'unknown_dependency',
+        message,
+        ...doc.positionOf(path),
+      });
+    });
+  }
+  for (const cycle of findCycles(parsed.map(({ task }) => task))) {
+    const entry = byId.get(cycle[0]!)!;
+    const path = ['depends_on', entry.task.depends_on!.indexOf(cycle[1]!)];
+    const message = `dependency cycle: ${cycle.join(' → ')}; remove one of these dependencies`;
+    problems.push({
+      file: entry.file,
+      field: formatJsonPath(path),
+      rule: 'dependency_cycle',
+      message,
+      ...entry.doc.positionOf(path),
+    });
+  }
+}
+
+/** Every dependency cycle once, each as ids from its smallest id round to itself again. */
+export function findCycles(tasks: readonly Pick<Task, 'task_id' | 'depends_on'>[]): string[][] {
+  const edges = new Map(tasks.map((task) => [task.task_id, task.depends_on ?? []]));
+  const cycles = new Map<string, string[]>();
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (id: string): void => {
+    state.set(id, 'visiting');
+    stack.push(id);
+    for (const next of edges.get(id)!) {
+      if (state.get(next) === 'visiting') {
+        const loop = stack.slice(stack.indexOf(next));
+        const start = loop.indexOf([...loop].sort()[0]!);
+        const rotated = [...loop.slice(start), ...loop.slice(0, start)];
+        cycles.set(rotated.join('\0'), [...rotated, rotated[0]!]);
+      } else if (!state.has(next) && edges.has(next)) {
+        visit(next);
+      }
+    }
+    stack.pop();
+    state.set(id, 'done');
+  };
+  for (const id of [...edges.keys()].sort()) if (!state.has(id)) visit(id);
+  return [...cycles.values()];
+}
+
+function baseName(path: string): string {
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  return name.endsWith('.json') ? name.slice(0, -'.json'.length) : name;
+}

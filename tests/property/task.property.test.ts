@@ -1,0 +1,75 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_ALLOWED_TOP_DIRS } from '../../scripts/core/config.ts';
+import { TaskSchema } from '../../scripts/core/task.ts';
+import { validateTasks } from '../../scripts/core/validate.ts';
+
+const AGENTS = ['grok-fast', 'gemini-pro', 'gpt'] as const;
+const context = {
+  agents: { names: () => AGENTS, mayTouchGithub: (name: string) => name === 'grok-fast' },
+  allowedTopDirs: DEFAULT_ALLOWED_TOP_DIRS,
+};
+
+const idChar = fc.constantFrom(
+  ...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-'.split(''),
+);
+const taskId = fc
+  .tuple(fc.constantFrom(...'abc123XYZ'.split('')), fc.array(idChar, { maxLength: 30 }))
+  .map(([first, rest]) => first + rest.join(''));
+const segment = fc
+  .stringMatching(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,15}$/)
+  .filter((s) => s !== '..' && s !== '.git');
+const allowedPath = fc
+  .tuple(
+    fc.constantFrom(...DEFAULT_ALLOWED_TOP_DIRS.filter((dir) => dir !== '.github')),
+    fc.array(segment, { minLength: 1, maxLength: 4 }),
+  )
+  .map(([top, rest]) => [top, ...rest].join('/'));
+const text = fc.string({ minLength: 1, maxLength: 200 }).filter((s) => s.trim().length > 0);
+
+/** Tasks drawn from the whole schema: every optional field present or absent, any valid value. */
+const taskArbitrary = fc
+  .record(
+    {
+      task_id: taskId,
+      title: fc.string({ minLength: 1, maxLength: 200 }),
+      description: text,
+      assignee: fc.constantFrom(...AGENTS),
+      reviewer: fc.constantFrom(...AGENTS),
+      files: fc.uniqueArray(allowedPath, { maxLength: 8 }),
+      priority: fc.integer({ min: -100, max: 100 }),
+      labels: fc.array(fc.string({ minLength: 1, maxLength: 50 }), { maxLength: 5 }),
+      max_iterations: fc.integer({ min: 1, max: 20 }),
+    },
+    { requiredKeys: ['task_id', 'description', 'assignee', 'files'] },
+  )
+  .filter((task) => task.reviewer !== task.assignee);
+
+describe('task files', () => {
+  it('survive a JSON round trip and validate, whatever the schema allows', () => {
+    fc.assert(
+      fc.property(taskArbitrary, (task) => {
+        const json = JSON.stringify(task, null, 2);
+        expect(TaskSchema.parse(JSON.parse(json))).toEqual(task);
+        const report = validateTasks([{ path: `tasks/${task.task_id}.json`, text: json }], context);
+        expect(report.problems).toEqual([]);
+        expect(report.tasks[0]?.task).toEqual(task);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never throws on arbitrary text, and reports every failure against the file', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json()), (raw) => {
+        const report = validateTasks([{ path: 'tasks/x.json', text: raw }], context);
+        for (const problem of report.problems) {
+          expect(problem.file).toBe('tasks/x.json');
+          expect(problem.line).toBeGreaterThanOrEqual(1);
+        }
+        expect(report.problems.length > 0 || report.tasks.length === 1).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
