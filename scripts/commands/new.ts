@@ -1,4 +1,4 @@
-import { access, writeFile } from 'node:fs/promises';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { Task } from '../core/task.ts';
@@ -76,6 +76,7 @@ export function registerNew(program: Command): void {
         process.exitCode = 1;
         return;
       }
+      await mkdir(join(root, TASKS_DIR), { recursive: true });
       await writeFile(target, text);
       console.log(`✓ wrote ${path}`);
     });
