@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['tests/{unit,property,chaos}/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // The JSON report feeds the one-line summary that .ci/run prints.
+    reporters: ['default', ['json', { outputFile: 'reports/vitest.json' }]],
     coverage: {
       provider: 'v8',
       include: ['scripts/core/**/*.ts'],
