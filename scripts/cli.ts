@@ -4,6 +4,7 @@
  * Exit codes: 0 success, 1 the command found problems (e.g. invalid tasks), 2 bad usage.
  */
 import { Command, CommanderError } from 'commander';
+import { registerAgents } from './commands/agents.ts';
 import { registerNew } from './commands/new.ts';
 import { registerValidate } from './commands/validate.ts';
 
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerValidate(program);
   registerNew(program);
+  registerAgents(program);
   return program;
 }
 

@@ -44,10 +44,19 @@ export const PriceSchema = z.strictObject({
 export type Price = z.infer<typeof PriceSchema>;
 
 export const ProtocolConfigSchema = z.strictObject({
-  allowed_top_dirs: z.array(z.string().min(1)).min(1).default([...DEFAULT_ALLOWED_TOP_DIRS]),
-  max_file_bytes: z.int().positive().default(512 * 1024),
+  allowed_top_dirs: z
+    .array(z.string().min(1))
+    .min(1)
+    .default([...DEFAULT_ALLOWED_TOP_DIRS]),
+  max_file_bytes: z
+    .int()
+    .positive()
+    .default(512 * 1024),
   max_files: z.int().positive().default(50),
-  max_total_bytes: z.int().positive().default(2 * 1024 * 1024),
+  max_total_bytes: z
+    .int()
+    .positive()
+    .default(2 * 1024 * 1024),
 });
 export type ProtocolConfig = z.infer<typeof ProtocolConfigSchema>;
 

@@ -53,7 +53,11 @@ export function checkPathShape(path: string): ProtocolViolation | undefined {
   }
   const segments = path.split('/');
   if (segments.includes('..')) {
-    return violation('parent_segment', path, 'the path climbs out with ".."; paths must stay inside the repository');
+    return violation(
+      'parent_segment',
+      path,
+      'the path climbs out with ".."; paths must stay inside the repository',
+    );
   }
   if (segments.some((segment) => segment === '' || segment === '.')) {
     return violation('unclean_path', path, 'the path has an empty or "." segment; write it as a/b/c');

@@ -167,20 +167,20 @@ function checkFiles(task: Task, context: ValidationContext, at: Report): void {
   });
 }
 
+/** Reports a shared task_id on every file that holds it, naming the others. */
 function checkDuplicateIds(parsed: readonly ParsedTask[], problems: Problem[]): void {
-  const firstFile = new Map<string, string>();
+  const filesById = new Map<string, string[]>();
+  for (const { file, task } of parsed) {
+    filesById.set(task.task_id, [...(filesById.get(task.task_id) ?? []), file]);
+  }
   for (const { file, task, doc } of parsed) {
-    const earlier = firstFile.get(task.task_id);
-    if (earlier === undefined) {
-      firstFile.set(task.task_id, file);
-      continue;
-    }
-    const message = `task_id "${task.task_id}" is already used by ${earlier}; ids must be unique`;
+    const others = filesById.get(task.task_id)!.filter((other) => other !== file);
+    if (others.length === 0) continue;
     problems.push({
       file,
       field: 'task_id',
       rule: 'duplicate_task_id',
-      message,
+      message: `task_id "${task.task_id}" is also used by ${others.join(', ')}; ids must be unique`,
       ...doc.positionOf(['task_id']),
     });
   }
@@ -206,17 +206,20 @@ function checkDependencies(
       });
     });
   }
+  // Every member of a cycle gets the problem, at its own edge, so each file shows why it is invalid.
   for (const cycle of findCycles(parsed.map(({ task }) => task))) {
-    const entry = byId.get(cycle[0]!)!;
-    const path = ['depends_on', entry.task.depends_on!.indexOf(cycle[1]!)];
     const message = `dependency cycle: ${cycle.join(' → ')}; remove one of these dependencies`;
-    problems.push({
-      file: entry.file,
-      field: formatJsonPath(path),
-      rule: 'dependency_cycle',
-      message,
-      ...entry.doc.positionOf(path),
-    });
+    for (let index = 0; index < cycle.length - 1; index += 1) {
+      const entry = byId.get(cycle[index]!)!;
+      const path = ['depends_on', entry.task.depends_on!.indexOf(cycle[index + 1]!)];
+      problems.push({
+        file: entry.file,
+        field: formatJsonPath(path),
+        rule: 'dependency_cycle',
+        message,
+        ...entry.doc.positionOf(path),
+      });
+    }
   }
 }
 

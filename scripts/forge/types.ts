@@ -53,7 +53,9 @@ export interface Forge {
   /** Reads a file from the default branch, or undefined when it does not exist. */
   readFile(path: string): Promise<string | undefined>;
   /** Commits files (snapshots, run records) straight to the default branch. */
-  commitToDefaultBranch(input: { changes: readonly FileChange[]; message: string; author: Author }): Promise<
-    string | undefined
-  >;
+  commitToDefaultBranch(input: {
+    changes: readonly FileChange[];
+    message: string;
+    author: Author;
+  }): Promise<string | undefined>;
 }

@@ -73,7 +73,7 @@ describe('aifactory validate', () => {
     });
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(
-      `::error file=${BROKEN}/unknown-agent.json,line=4,col=16,title=assignee (unknown_agent)::unknown agent "grok-fats"`,
+      `::error file=${BROKEN}/unknown-agent.json,line=4,col=15,title=assignee (unknown_agent)::unknown agent "grok-fats"`,
     );
   });
 

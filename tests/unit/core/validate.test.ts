@@ -6,7 +6,7 @@ const agents = {
   names: () => ['grok-fast', 'gemini-pro', 'gpt'],
   mayTouchGithub: (name: string) => name === 'grok-fast',
 };
-const context = { agents, allowedTopDirs: DEFAULT_ALLOWED_TOP_DIRS };
+const context = { agents, allowedTopDirs: [...DEFAULT_ALLOWED_TOP_DIRS] as readonly string[] };
 
 function source(id: string, fields: Record<string, unknown> = {}, file = `tasks/${id}.json`): TaskSource {
   const task = { task_id: id, description: 'Do the thing', assignee: 'gpt', files: [], ...fields };
@@ -99,11 +99,14 @@ describe('validateTasks', () => {
     expect(problemsOf([source('a', {}, 'a')])).toEqual([]);
   });
 
-  it('rejects the same task_id in two files and names the first', () => {
+  it('rejects the same task_id in two files, on each file, naming the other', () => {
     const problems = problemsOf([source('a'), source('a', {}, 'other/a.json')]);
-    expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatchObject({ file: 'other/a.json', rule: 'duplicate_task_id' });
-    expect(problems[0]?.message).toContain('tasks/a.json');
+    expect(problems).toHaveLength(2);
+    const byFile = new Map(problems.map((problem) => [problem.file, problem]));
+    expect(byFile.get('tasks/a.json')).toMatchObject({ rule: 'duplicate_task_id' });
+    expect(byFile.get('tasks/a.json')?.message).toContain('other/a.json');
+    expect(byFile.get('other/a.json')).toMatchObject({ rule: 'duplicate_task_id' });
+    expect(byFile.get('other/a.json')?.message).toContain('tasks/a.json');
   });
 
   it('rejects an unknown assignee and suggests a close name', () => {
@@ -131,13 +134,14 @@ describe('validateTasks', () => {
     expect(problemsOf([task, source('b')])).toEqual([]);
   });
 
-  it('names the whole dependency cycle', () => {
+  it('names the whole dependency cycle, on every task in it', () => {
     const problems = problemsOf([
       source('a', { depends_on: ['b'] }),
       source('b', { depends_on: ['c'] }),
       source('c', { depends_on: ['a'] }),
     ]);
-    expect(problems).toHaveLength(1);
+    expect(problems.map((problem) => problem.file)).toEqual(['tasks/a.json', 'tasks/b.json', 'tasks/c.json']);
+    expect(new Set(problems.map((problem) => problem.message)).size).toBe(1);
     expect(problems[0]).toMatchObject({
       file: 'tasks/a.json',
       field: 'depends_on[0]',

@@ -1,0 +1,11 @@
+import { defineAgent } from '../define-agent.ts';
+
+/** Google Gemini through @google/genai. */
+export default defineAgent({
+  name: 'gemini-pro',
+  role: 'coder',
+  description: 'Careful coder and reviewer on Google Gemini',
+  provider: 'gemini',
+  model: 'gemini-2.5-pro',
+  fallbacks: [{ provider: 'gemini', model: 'gemini-2.5-flash' }],
+});

@@ -1,0 +1,11 @@
+import { defineAgent } from '../define-agent.ts';
+
+/** OpenAI through the openai SDK. */
+export default defineAgent({
+  name: 'gpt',
+  role: 'coder',
+  description: 'General coder and reviewer on OpenAI',
+  provider: 'openai',
+  model: 'gpt-5-mini',
+  fallbacks: [{ provider: 'openai', model: 'gpt-4.1-mini' }],
+});

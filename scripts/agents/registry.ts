@@ -1,0 +1,128 @@
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { AgentConfig, Config } from '../core/config.ts';
+import { FactoryError } from '../core/errors.ts';
+import { closestMatch } from '../core/suggest.ts';
+import geminiPro from './builtin/gemini-pro.ts';
+import gpt from './builtin/gpt.ts';
+import grokFast from './builtin/grok-fast.ts';
+import { defineAgent } from './define-agent.ts';
+import { type Agent, vendorOf } from './types.ts';
+
+/** The agents every installation has, before plugins and config overrides. */
+export const BUILTIN_AGENTS: readonly Agent[] = [geminiPro, gpt, grokFast];
+
+/** The agents known to this repository, by name. */
+export class AgentRegistry {
+  readonly #agents: Map<string, Agent>;
+  readonly #defaultReviewer: string | undefined;
+
+  constructor(agents: readonly Agent[], defaultReviewer?: string) {
+    this.#agents = new Map(agents.map((agent) => [agent.name, agent]));
+    if (defaultReviewer !== undefined && !this.#agents.has(defaultReviewer)) {
+      throw new FactoryError('config', `default_reviewer: ${this.#unknown(defaultReviewer)}`);
+    }
+    this.#defaultReviewer = defaultReviewer;
+  }
+
+  /** Every agent, sorted by name. */
+  list(): Agent[] {
+    return [...this.#agents.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  get(name: string): Agent | undefined {
+    return this.#agents.get(name);
+  }
+
+  /** The agent called `name`, or a config error that suggests the closest name. */
+  require(name: string): Agent {
+    const agent = this.#agents.get(name);
+    if (!agent) throw new FactoryError('config', this.#unknown(name));
+    return agent;
+  }
+
+  /**
+   * The reviewer of a task: its own `reviewer`, else the configured default reviewer when that is
+   * of another vendor than the assignee, else the first agent of another vendor (reviewer-role
+   * agents first). Falls back to any other agent when every agent shares the assignee's vendor.
+   */
+  reviewerFor(task: { assignee: string; reviewer?: string | undefined }): Agent {
+    if (task.reviewer !== undefined) return this.require(task.reviewer);
+    const assignee = this.require(task.assignee);
+    const vendor = vendorOf(assignee.provider);
+    const candidates = this.list().filter((agent) => agent.name !== assignee.name && agent.role !== 'tool');
+    const preferred = this.#defaultReviewer ? this.#agents.get(this.#defaultReviewer) : undefined;
+    if (preferred && preferred.name !== assignee.name && vendorOf(preferred.provider) !== vendor) {
+      return preferred;
+    }
+    const ranked = [
+      ...candidates.filter((agent) => agent.role === 'reviewer'),
+      ...candidates.filter((agent) => agent.role !== 'reviewer'),
+    ];
+    const other = ranked.find((agent) => vendorOf(agent.provider) !== vendor) ?? ranked[0];
+    if (!other) {
+      throw new FactoryError('config', `no agent can review tasks of "${assignee.name}"; add a second agent`);
+    }
+    return other;
+  }
+
+  #unknown(name: string): string {
+    const names = [...this.#agents.keys()].sort();
+    const guess = closestMatch(name, names);
+    return `unknown agent "${name}"${guess ? `; did you mean "${guess}"?` : ''} (known: ${names.join(', ')})`;
+  }
+}
+
+function isAgent(value: unknown): value is Agent {
+  if (typeof value !== 'object' || value === null) return false;
+  const agent = value as Partial<Agent>;
+  return typeof agent.name === 'string' && typeof agent.role === 'string' && typeof agent.prompt === 'string';
+}
+
+async function loadPlugin(root: string, path: string): Promise<Agent> {
+  let module: { default?: unknown };
+  try {
+    module = (await import(pathToFileURL(join(root, path)).href)) as { default?: unknown };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new FactoryError('config', `plugin ${path}: cannot be loaded: ${reason}`);
+  }
+  if (!isAgent(module.default)) {
+    throw new FactoryError('config', `plugin ${path}: the default export must be defineAgent({…})`);
+  }
+  return module.default;
+}
+
+/** Applies a config entry: overrides a known agent field by field, or declares a new one. */
+function applyOverride(existing: Agent | undefined, entry: AgentConfig, index: number): Agent {
+  const source = `aifactory.config.ts agents.${index}`;
+  if (!existing) {
+    if (!entry.role) {
+      throw new FactoryError('config', `${source}: new agent "${entry.name}" needs a role`);
+    }
+    return defineAgent({ ...entry, role: entry.role }, source);
+  }
+  return defineAgent(
+    {
+      ...existing,
+      ...entry,
+      permissions: { github: entry.permissions?.github ?? existing.permissions.github },
+      caps: { ...existing.caps, ...entry.caps },
+      fallbacks: [...(entry.fallbacks ?? existing.fallbacks)],
+    },
+    source,
+  );
+}
+
+/** Built-ins, then plugins, then the config's agent entries (later ones win by name). */
+export async function loadRegistry(root: string, config: Config): Promise<AgentRegistry> {
+  const agents = new Map<string, Agent>(BUILTIN_AGENTS.map((agent) => [agent.name, agent]));
+  for (const path of config.plugins) {
+    const agent = await loadPlugin(root, path);
+    agents.set(agent.name, agent);
+  }
+  config.agents.forEach((entry, index) => {
+    agents.set(entry.name, applyOverride(agents.get(entry.name), entry, index));
+  });
+  return new AgentRegistry([...agents.values()], config.default_reviewer);
+}

@@ -1,0 +1,62 @@
+import type { Caps, ModelRef, ProviderId } from '../core/config.ts';
+import type { Task } from '../core/task.ts';
+
+export const AGENT_ROLES = ['coder', 'reviewer', 'planner', 'tool'] as const;
+export type AgentRole = (typeof AGENT_ROLES)[number];
+
+/** What an agent may do beyond writing inside the allowed folders. */
+export interface AgentPermissions {
+  /** May write under `.github/` (workflows can leak secrets, so this is granted by name). */
+  github: boolean;
+}
+
+/** What a `tool` agent receives: the task and the current content of its declared files. */
+export interface ToolInput {
+  task: Task;
+  files: Readonly<Record<string, string | undefined>>;
+  iteration: number;
+  /** Review comments and failing check output from the previous iteration, if any. */
+  feedback?: string;
+}
+
+/** A `tool` agent answers like a model does: text in the proposal format. */
+export interface ToolOutput {
+  text: string;
+}
+
+/**
+ * An agent: a named worker with a role, a model (or code, for `tool` agents), fallbacks,
+ * permissions and a prompt. Built-ins and plugins have exactly this shape.
+ */
+export interface Agent {
+  name: string;
+  role: AgentRole;
+  /** One line for `aifactory agents` and the dashboard. */
+  description: string;
+  provider: ProviderId;
+  model: string;
+  /** Tried in order when the primary is rate-limited or down. */
+  fallbacks: readonly ModelRef[];
+  permissions: AgentPermissions;
+  /** Prompt file under `prompts/` (without `.md`) used when this agent writes code. */
+  prompt: string;
+  caps: Caps;
+  /** Only for `tool` agents: runs instead of a model call. */
+  run?: (input: ToolInput) => Promise<ToolOutput>;
+}
+
+/** The organisation behind a provider: a task's default reviewer comes from a different one. */
+export function vendorOf(provider: ProviderId): string {
+  switch (provider) {
+    case 'gemini':
+      return 'google';
+    case 'openai':
+      return 'openai';
+    case 'xai':
+      return 'xai';
+    case 'local':
+      return 'local';
+    case 'replay':
+      return 'replay';
+  }
+}

@@ -1,0 +1,110 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  canTransition,
+  FINAL_STATES,
+  isFinal,
+  nextState,
+  TASK_STATES,
+  type TaskEvent,
+  type TaskState,
+} from '../../scripts/core/task-state.ts';
+
+const EVENTS: readonly TaskEvent[] = [
+  'start',
+  'propose',
+  'review',
+  'approve',
+  'request_changes',
+  'merge',
+  'fail',
+  'reject',
+  'block',
+  'retry',
+];
+
+/**
+ * An independent model of the lifecycle in DESIGN.md: a task walks the happy path, may loop
+ * through review, and ends merged, failed, rejected or blocked; only a retry reopens an end.
+ */
+class LifecycleModel {
+  state: TaskState = 'pending';
+  iterations = 0;
+
+  expected(event: TaskEvent): TaskState | undefined {
+    const s = this.state;
+    if (s === 'merged') return undefined;
+    if (s === 'failed' || s === 'rejected' || s === 'blocked')
+      return event === 'retry' ? 'pending' : undefined;
+    if (event === 'fail') return 'failed';
+    switch (event) {
+      case 'start':
+        return s === 'pending' || s === 'changes_requested' ? 'running' : undefined;
+      case 'block':
+        return s === 'pending' ? 'blocked' : undefined;
+      case 'propose':
+      case 'reject':
+        if (s !== 'running') return undefined;
+        return event === 'propose' ? 'proposed' : 'rejected';
+      case 'review':
+        return s === 'proposed' ? 'reviewing' : undefined;
+      case 'approve':
+        return s === 'reviewing' ? 'approved' : undefined;
+      case 'request_changes':
+        return s === 'reviewing' || s === 'approved' ? 'changes_requested' : undefined;
+      case 'merge':
+        return s === 'approved' ? 'merged' : undefined;
+      default:
+        return undefined;
+    }
+  }
+}
+
+class EventCommand implements fc.Command<LifecycleModel, { state: TaskState }> {
+  constructor(readonly event: TaskEvent) {}
+  check(): boolean {
+    return true;
+  }
+  run(model: LifecycleModel, real: { state: TaskState }): void {
+    const expected = model.expected(this.event);
+    expect(canTransition(real.state, this.event)).toBe(expected !== undefined);
+    const next = nextState(real.state, this.event);
+    expect(next).toBe(expected);
+    if (next !== undefined) {
+      real.state = next;
+      model.state = next;
+      if (next === 'changes_requested') model.iterations += 1;
+    }
+    expect(isFinal(real.state)).toBe(FINAL_STATES.has(model.state));
+  }
+  toString(): string {
+    return this.event;
+  }
+}
+
+describe('task state machine', () => {
+  it('agrees with the lifecycle model on every sequence of events', () => {
+    const commands = fc.commands(
+      EVENTS.map((event) => fc.constant(new EventCommand(event))),
+      { size: '+1' },
+    );
+    fc.assert(
+      fc.property(commands, (cmds) => {
+        fc.modelRun(() => ({ model: new LifecycleModel(), real: { state: 'pending' as TaskState } }), cmds);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('never leaves merged, and reaches merged only from approved', () => {
+    for (const event of EVENTS) expect(nextState('merged', event)).toBeUndefined();
+    for (const state of TASK_STATES) {
+      const reachesMerged = EVENTS.some((event) => nextState(state, event) === 'merged');
+      expect(reachesMerged).toBe(state === 'approved');
+    }
+  });
+
+  it('treats exactly merged, failed, rejected and blocked as final', () => {
+    expect(TASK_STATES.filter(isFinal)).toEqual(['merged', 'failed', 'rejected', 'blocked']);
+  });
+});
