@@ -16,6 +16,7 @@ export const ERROR_CLASSES = [
   'budget',
   'checks',
   'config',
+  'dependency',
   'internal',
 ] as const;
 

@@ -1,0 +1,86 @@
+import { FactoryError } from './errors.ts';
+import type { Attempt, RunRecord } from './run-record.ts';
+import { DEFAULT_MAX_ITERATIONS, DEFAULT_PRIORITY, type Task } from './task.ts';
+import { nextState, type TaskEvent } from './task-state.ts';
+
+/** The branch the factory uses for a task, on every forge. */
+export function branchFor(taskId: string): string {
+  return `aifactory/${taskId}`;
+}
+
+/** A record for a task the factory has not touched yet. */
+export function newRunRecord(task: Task, reviewer: string, now: string): RunRecord {
+  return syncWithTask(
+    {
+      version: 1,
+      task_id: task.task_id,
+      title: null,
+      state: 'pending',
+      assignee: task.assignee,
+      reviewer,
+      labels: [],
+      priority: DEFAULT_PRIORITY,
+      depends_on: [],
+      iteration: 0,
+      max_iterations: DEFAULT_MAX_ITERATIONS,
+      branch: null,
+      pull_request: null,
+      created_at: now,
+      updated_at: now,
+      merged_at: null,
+      merge_commit: null,
+      last_error: null,
+      rejection: null,
+      attempts: [],
+    },
+    task,
+    reviewer,
+  );
+}
+
+/** Copies what people may edit in the task file onto the record (the record keeps the history). */
+export function syncWithTask(record: RunRecord, task: Task, reviewer: string): RunRecord {
+  return {
+    ...record,
+    title: task.title ?? null,
+    assignee: task.assignee,
+    reviewer,
+    labels: [...(task.labels ?? [])].sort(),
+    priority: task.priority ?? DEFAULT_PRIORITY,
+    depends_on: [...(task.depends_on ?? [])],
+    max_iterations: task.max_iterations ?? DEFAULT_MAX_ITERATIONS,
+  };
+}
+
+/** Moves the record by `event`; an event the state machine does not allow is a bug, not an outcome. */
+export function transition(record: RunRecord, event: TaskEvent, now: string): RunRecord {
+  const state = nextState(record.state, event);
+  if (state === undefined) {
+    throw new FactoryError(
+      'internal',
+      `task ${record.task_id}: "${event}" is not allowed in state ${record.state}`,
+    );
+  }
+  return { ...record, state, updated_at: now };
+}
+
+/** Appends an attempt, numbering it. */
+export function appendAttempt(record: RunRecord, attempt: Omit<Attempt, 'n'>): RunRecord {
+  return {
+    ...record,
+    attempts: [...record.attempts, { ...attempt, n: record.attempts.length + 1 }],
+    updated_at: attempt.finished_at > record.updated_at ? attempt.finished_at : record.updated_at,
+  };
+}
+
+/** Total tokens and cost over every attempt. */
+export function totals(record: RunRecord): { input: number; output: number; cost_usd: number } {
+  return record.attempts.reduce(
+    (sum, attempt) => ({
+      input: sum.input + attempt.tokens.input,
+      output: sum.output + attempt.tokens.output,
+      cost_usd: sum.cost_usd + attempt.cost_usd,
+    }),
+    { input: 0, output: 0, cost_usd: 0 },
+  );
+}
