@@ -14,7 +14,11 @@ export type ProtocolRule =
   | 'git_dir'
   | 'top_dir'
   | 'undeclared_file'
-  | 'github_permission';
+  | 'github_permission'
+  | 'too_many_files'
+  | 'file_too_large'
+  | 'total_too_large'
+  | 'binary_content';
 
 export interface ProtocolViolation {
   rule: ProtocolRule;
@@ -89,6 +93,73 @@ export function checkWrite(path: string, policy: PathPolicy): ProtocolViolation 
   }
   if (policy.declaredFiles.length > 0 && !policy.declaredFiles.includes(path)) {
     return violation('undeclared_file', path, "the path is not among the task's declared files");
+  }
+  return undefined;
+}
+
+/** Limits on a whole proposal, from the config's `protocol` section. */
+export interface ProposalPolicy extends PathPolicy {
+  maxFiles: number;
+  maxFileBytes: number;
+  maxTotalBytes: number;
+}
+
+/** Text files may hold tabs, newlines and carriage returns; other C0 controls mean binary. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find control characters
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g;
+
+/** True when content looks binary: a NUL byte, or more than 1 % other control characters. */
+export function looksBinary(content: string): boolean {
+  if (content.includes('\0')) return true;
+  const controls = content.match(CONTROL)?.length ?? 0;
+  return controls > 0 && controls / content.length > 0.01;
+}
+
+/**
+ * Checks a whole proposal before anything is written: every path against the path policy, then
+ * the file count, each file's size, the total size and binary content. The first violation
+ * rejects the proposal as a whole.
+ */
+export function checkProposal(
+  files: readonly { path: string; content: string }[],
+  policy: ProposalPolicy,
+): ProtocolViolation | undefined {
+  for (const file of files) {
+    const pathViolation = checkWrite(file.path, policy);
+    if (pathViolation) return pathViolation;
+  }
+  if (files.length > policy.maxFiles) {
+    return violation(
+      'too_many_files',
+      files[policy.maxFiles]!.path,
+      `${files.length} files; at most ${policy.maxFiles}`,
+    );
+  }
+  let total = 0;
+  for (const file of files) {
+    const bytes = new TextEncoder().encode(file.content).length;
+    if (bytes > policy.maxFileBytes) {
+      return violation(
+        'file_too_large',
+        file.path,
+        `${bytes} bytes; at most ${policy.maxFileBytes} per file`,
+      );
+    }
+    total += bytes;
+    if (total > policy.maxTotalBytes) {
+      return violation(
+        'total_too_large',
+        file.path,
+        `the proposal passes ${policy.maxTotalBytes} bytes in all`,
+      );
+    }
+    if (looksBinary(file.content)) {
+      return violation(
+        'binary_content',
+        file.path,
+        'the content looks binary; proposals carry text files only',
+      );
+    }
   }
   return undefined;
 }

@@ -50,8 +50,13 @@ export interface Forge {
   readChecks(pr: PullRequest): Promise<CheckReport>;
   /** Merges the pull request into the default branch; returns the merge commit. */
   merge(pr: PullRequest, message: string): Promise<string>;
-  /** Reads a file from the default branch, or undefined when it does not exist. */
-  readFile(path: string): Promise<string | undefined>;
+  /** Reads a file from `ref` (a branch or commit; default: the default branch), or undefined when missing. */
+  readFile(path: string, ref?: string): Promise<string | undefined>;
+  /**
+   * The first part of `path` (a parent folder or the path itself) that is a symbolic link on the
+   * default branch, or undefined. Proposals never write through a link.
+   */
+  symlinkOnPath(path: string): Promise<string | undefined>;
   /** Commits files (snapshots, run records) straight to the default branch. */
   commitToDefaultBranch(input: {
     changes: readonly FileChange[];

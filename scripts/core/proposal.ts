@@ -1,0 +1,78 @@
+/**
+ * The proposal format (the seed's): fenced blocks whose info string is `lang:path`, each the
+ * whole new content of one file. Everything outside blocks is prose and ignored.
+ *
+ *   ```ts:src/x.ts        a language and a path
+ *   ```:docs/a.md         no language
+ *   ````md:docs/b.md      a longer fence, when the content holds ``` itself
+ *
+ * A block whose info string has no `:` is an ordinary code sample in the prose, not a file.
+ */
+
+/** One file of a proposal. */
+export interface ProposedFile {
+  path: string;
+  content: string;
+  lang: string | null;
+}
+
+export type ProposalResult = { ok: true; files: ProposedFile[] } | { ok: false; reason: string };
+
+const OPENING = /^ {0,3}(`{3,}|~{3,})([^`]*)$/;
+
+/** Parses an agent's answer into files; ambiguous answers are refused with a reason. */
+export function parseProposal(text: string): ProposalResult {
+  const lines = text.replace(/\r\n?/g, '\n').split('\n');
+  const files: ProposedFile[] = [];
+  for (let index = 0; index < lines.length; index += 1) {
+    const opening = OPENING.exec(lines[index]!);
+    if (!opening) continue;
+    const fence = opening[1]!;
+    const info = opening[2]!.trim();
+    const close = findClose(lines, index + 1, fence);
+    if (close === undefined) {
+      if (!info.includes(':')) break; // an unclosed sample at the end of the prose
+      return { ok: false, reason: `the block for "${info}" is never closed (opened on line ${index + 1})` };
+    }
+    const bodyLines = lines.slice(index + 1, close);
+    index = close;
+    const colon = info.indexOf(':');
+    if (colon === -1) continue;
+    const lang = info.slice(0, colon).trim();
+    const path = info.slice(colon + 1).trim();
+    if (path === '')
+      return { ok: false, reason: `a block on line ${close} has a language but an empty path` };
+    if (files.some((file) => file.path === path)) {
+      return { ok: false, reason: `"${path}" is written by two blocks; send each file once` };
+    }
+    const content = bodyLines.length > 0 ? `${bodyLines.join('\n')}\n` : '';
+    files.push({ path, content, lang: lang === '' ? null : lang });
+  }
+  if (files.length === 0) {
+    return { ok: false, reason: 'no fenced block with a "lang:path" info string, e.g. ```ts:src/x.ts' };
+  }
+  return { ok: true, files };
+}
+
+/** The line that closes a block opened with `fence`: the same character, at least as long. */
+function findClose(lines: readonly string[], from: number, fence: string): number | undefined {
+  const closing = new RegExp(`^ {0,3}${fence[0] === '`' ? '`' : '~'}{${fence.length},}\\s*$`);
+  for (let index = from; index < lines.length; index += 1) {
+    if (closing.test(lines[index]!)) return index;
+  }
+  return undefined;
+}
+
+/** Renders files in the proposal format, choosing a fence longer than any inside the content. */
+export function renderProposal(
+  files: readonly { path: string; content: string; lang?: string | null }[],
+): string {
+  return files
+    .map((file) => {
+      const longest = Math.max(2, ...[...file.content.matchAll(/`{3,}/g)].map((match) => match[0].length));
+      const fence = '`'.repeat(longest + 1);
+      const body = file.content.endsWith('\n') ? file.content : `${file.content}\n`;
+      return `${fence}${file.lang ?? ''}:${file.path}\n${file.content.length > 0 ? body : ''}${fence}`;
+    })
+    .join('\n\n');
+}

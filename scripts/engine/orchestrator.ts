@@ -1,0 +1,107 @@
+import type { RunRecord } from '../core/run-record.ts';
+import { planRun } from '../core/schedule.ts';
+import type { Task } from '../core/task.ts';
+import type { TaskState } from '../core/task-state.ts';
+import { Leases } from './leases.ts';
+import { TaskRunner } from './task-runner.ts';
+import type { EngineServices } from './types.ts';
+
+/** What one `run --once` did. */
+export interface RunSummary {
+  /** Records of every task touched in this run, by id. */
+  records: Map<string, RunRecord>;
+  /** Tasks another live run holds. */
+  skipped: string[];
+  /** Tasks still waiting (on dependencies, budget or pending checks). */
+  waiting: string[];
+  stopped: boolean;
+}
+
+/**
+ * One pass of the factory: repeatedly plans from the recorded states, runs every runnable task
+ * (bounded by `concurrency`, each under a lease) until nothing more can move in this run.
+ * Tasks whose dependencies merge during the run start in the same run.
+ */
+export async function runOnce(
+  tasks: readonly Task[],
+  services: EngineServices,
+  options: { concurrency: number; only?: ReadonlySet<string> },
+): Promise<RunSummary> {
+  const records = await services.store.readAll();
+  const states = new Map<string, TaskState>([...records].map(([id, record]) => [id, record.state]));
+  const leases = new Leases(services.root);
+  const touched = new Map<string, RunRecord>();
+  const tried = new Set<string>();
+  const skipped: string[] = [];
+  const inFlight = new Map<string, Promise<void>>();
+  const failures: unknown[] = [];
+  const selected = (task: Task): boolean => !options.only || options.only.has(task.task_id);
+
+  const start = (task: Task): void => {
+    tried.add(task.task_id);
+    const work = (async () => {
+      if (!(await leases.acquire(task.task_id))) {
+        skipped.push(task.task_id);
+        return;
+      }
+      try {
+        const runner = await TaskRunner.open(task, services);
+        await runner.run();
+        touched.set(task.task_id, runner.record);
+        states.set(task.task_id, runner.record.state);
+      } finally {
+        await leases.release(task.task_id);
+      }
+    })()
+      // Expected failures are in the record; what arrives here is a bug or a broken repository.
+      .catch((error: unknown) => {
+        failures.push(error);
+      })
+      .finally(() => inFlight.delete(task.task_id));
+    inFlight.set(task.task_id, work);
+  };
+
+  try {
+    for (;;) {
+      if (services.signal?.aborted || failures.length > 0) break;
+      for (const plan of planRun(tasks, states)) {
+        if (!selected(plan.task) || tried.has(plan.task.task_id) || inFlight.has(plan.task.task_id)) continue;
+        if (plan.action === 'block' || plan.action === 'unblock') {
+          const runner = await TaskRunner.open(plan.task, services);
+          await runner.move(
+            plan.action === 'block' ? 'block' : 'retry',
+            plan.action === 'block' ? plan.reason : undefined,
+          );
+          touched.set(plan.task.task_id, runner.record);
+          states.set(plan.task.task_id, runner.record.state);
+        } else if (plan.action === 'run' && inFlight.size < options.concurrency) {
+          start(plan.task);
+        }
+      }
+      if (inFlight.size === 0) {
+        const again = planRun(tasks, states).some(
+          (plan) =>
+            selected(plan.task) &&
+            !tried.has(plan.task.task_id) &&
+            plan.action !== 'done' &&
+            plan.action !== 'wait',
+        );
+        if (!again) break;
+        continue;
+      }
+      await Promise.race(inFlight.values());
+    }
+    await Promise.all(inFlight.values());
+  } finally {
+    await leases.releaseAll();
+  }
+  if (failures.length > 0) throw failures[0];
+  const waiting = tasks
+    .filter(
+      (task) =>
+        selected(task) &&
+        !['merged', 'failed', 'rejected', 'blocked'].includes(states.get(task.task_id) ?? 'pending'),
+    )
+    .map((task) => task.task_id);
+  return { records: touched, skipped, waiting, stopped: services.signal?.aborted === true };
+}

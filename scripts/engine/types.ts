@@ -1,0 +1,38 @@
+import type { AgentRegistry } from '../agents/registry.ts';
+import type { Agent } from '../agents/types.ts';
+import type { Config } from '../core/config.ts';
+import type { RunRecord } from '../core/run-record.ts';
+import type { Forge } from '../forge/types.ts';
+import type { GenerateRequest, GenerateResult } from '../providers/types.ts';
+import type { PromptLibrary } from './prompts.ts';
+import type { RunStore } from './run-store.ts';
+
+/** An agent's answer as the engine records it: which provider and model answered, and the cost. */
+export interface AgentAnswer extends GenerateResult {
+  provider: string;
+  costUsd: number;
+}
+
+/** Calls an agent (with its fallbacks and the budget check); throws a FactoryError on failure. */
+export type CallAgent = (agent: Agent, request: Omit<GenerateRequest, 'model'>) => Promise<AgentAnswer>;
+
+/** What a task step reports to the terminal. */
+export interface ProgressSink {
+  step(taskId: string, message: string): void;
+  done(record: RunRecord): void;
+}
+
+/** Everything the engine needs, passed in so tests can swap any part. */
+export interface EngineServices {
+  root: string;
+  config: Config;
+  registry: AgentRegistry;
+  forge: Forge;
+  callAgent: CallAgent;
+  store: RunStore;
+  prompts: PromptLibrary;
+  progress: ProgressSink;
+  now: () => Date;
+  /** When aborted, tasks stop at the next step boundary (their state is saved). */
+  signal?: AbortSignal;
+}

@@ -1,0 +1,428 @@
+import { spawn } from 'node:child_process';
+import { lstat, mkdir, mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { FactoryError } from '../core/errors.ts';
+import { ReviewCommentSchema } from '../core/verdict.ts';
+import { writeJsonAtomically } from '../engine/atomic-write.ts';
+import { git, Mutex, runGit } from './git.ts';
+import type { Author, CheckReport, FileChange, Forge, PullRequest } from './types.ts';
+
+/** Who commits for the factory (agents are the authors). */
+export const FACTORY_COMMITTER: Author = { name: 'AI Factory OS', email: 'factory@aifactory.invalid' };
+/** How much of a failing check's output is kept for the coder and the run record. */
+export const CHECK_OUTPUT_CHARS = 4000;
+
+const PullRecordSchema = z.object({
+  number: z.int().positive(),
+  branch: z.string(),
+  title: z.string(),
+  body: z.string(),
+  state: z.enum(['open', 'merged', 'closed']),
+  head: z.string(),
+  merge_commit: z.string().nullable(),
+  reviews: z.array(
+    z.object({
+      agent: z.string(),
+      verdict: z.enum(['approve', 'request_changes']),
+      summary: z.string(),
+      comments: z.array(ReviewCommentSchema),
+    }),
+  ),
+});
+type PullRecord = z.infer<typeof PullRecordSchema>;
+
+const ZERO_OID = '0000000000000000000000000000000000000000';
+
+function identityEnv(author: Author, committer: Author): NodeJS.ProcessEnv {
+  return {
+    GIT_AUTHOR_NAME: author.name,
+    GIT_AUTHOR_EMAIL: author.email,
+    GIT_COMMITTER_NAME: committer.name,
+    GIT_COMMITTER_EMAIL: committer.email,
+  };
+}
+
+function withTrailers(message: string, trailers: Record<string, string>): string {
+  const lines = Object.entries(trailers).map(([key, value]) => `${key}: ${value.replace(/\s+/g, ' ')}`);
+  return lines.length > 0 ? `${message.trim()}\n\n${lines.join('\n')}\n` : `${message.trim()}\n`;
+}
+
+/** Every parent folder of a path, then the path: `a`, `a/b`, `a/b/c`. */
+function prefixesOf(path: string): string[] {
+  const segments = path.split('/');
+  return segments.map((_, index) => segments.slice(0, index + 1).join('/'));
+}
+
+/**
+ * The local forge: real git in the repository at `root`. Branches and commits are made with
+ * plumbing on a temporary index, so the user's working tree and index are never touched —
+ * except that a merge into the checked-out default branch brings it along like
+ * `git merge --ff-only` would, refusing when that would overwrite uncommitted changes.
+ * Pull requests are JSON records in `<git-dir>/aifactory/pulls/`.
+ */
+export class LocalForge implements Forge {
+  readonly id = 'local' as const;
+  readonly #root: string;
+  readonly #gitDir: string;
+  readonly #defaultBranch: string;
+  readonly #checks: { command?: string; timeoutSeconds: number };
+  readonly #committer: Author;
+  readonly #lock = new Mutex();
+
+  private constructor(root: string, gitDir: string, options: LocalForgeOptions) {
+    this.#root = root;
+    this.#gitDir = gitDir;
+    this.#defaultBranch = options.defaultBranch;
+    this.#checks = options.checks ?? { timeoutSeconds: 600 };
+    this.#committer = options.committer ?? FACTORY_COMMITTER;
+  }
+
+  static async open(options: LocalForgeOptions): Promise<LocalForge> {
+    const inside = await runGit(options.root, ['rev-parse', '--absolute-git-dir']);
+    if (inside.code !== 0) {
+      throw new FactoryError(
+        'forge',
+        `${options.root} is not a git repository; run the factory inside a clone`,
+      );
+    }
+    const forge = new LocalForge(options.root, inside.stdout.trim(), options);
+    if ((await forge.#resolve(`refs/heads/${options.defaultBranch}`)) === undefined) {
+      throw new FactoryError(
+        'config',
+        `the default branch "${options.defaultBranch}" has no commit here; set default_branch in aifactory.config.ts`,
+      );
+    }
+    return forge;
+  }
+
+  get #pullsDir(): string {
+    return join(this.#gitDir, 'aifactory', 'pulls');
+  }
+
+  async findPullRequest(branch: string): Promise<PullRequest | undefined> {
+    const record = (await this.#pulls()).find((pull) => pull.branch === branch);
+    return record ? this.#toPullRequest(record) : undefined;
+  }
+
+  async pushIteration(input: {
+    branch: string;
+    changes: readonly FileChange[];
+    message: string;
+    author: Author;
+    trailers: Record<string, string>;
+  }): Promise<string> {
+    return this.#lock.run(async () => {
+      const ref = `refs/heads/${input.branch}`;
+      const head = await this.#resolve(ref);
+      const base = head ?? (await this.#defaultHead());
+      const tree = await this.#treeWith(base, input.changes);
+      if (head !== undefined && tree === (await git(this.#root, ['rev-parse', `${head}^{tree}`])))
+        return head;
+      const commit = await this.#commitTree(
+        tree,
+        [base],
+        withTrailers(input.message, input.trailers),
+        input.author,
+      );
+      await git(this.#root, ['update-ref', ref, commit, head ?? ZERO_OID]);
+      return commit;
+    });
+  }
+
+  async openPullRequest(input: { branch: string; title: string; body: string }): Promise<PullRequest> {
+    return this.#lock.run(async () => {
+      const existing = (await this.#pulls()).find((pull) => pull.branch === input.branch);
+      if (existing) return this.#toPullRequest(existing);
+      const head = await this.#resolve(`refs/heads/${input.branch}`);
+      if (head === undefined)
+        throw new FactoryError('forge', `branch ${input.branch} does not exist; push first`);
+      const record: PullRecord = {
+        ...input,
+        number: 0,
+        state: 'open',
+        head,
+        merge_commit: null,
+        reviews: [],
+      };
+      record.number = await this.#allocateNumber(record);
+      return this.#toPullRequest(record);
+    });
+  }
+
+  async addReview(
+    pr: PullRequest,
+    review: {
+      agent: string;
+      verdict: 'approve' | 'request_changes';
+      summary: string;
+      comments: PullRecord['reviews'][number]['comments'];
+    },
+  ): Promise<void> {
+    await this.#lock.run(async () => {
+      const record = await this.#readPull(pr.number);
+      record.reviews.push({
+        agent: review.agent,
+        verdict: review.verdict,
+        summary: review.summary,
+        comments: review.comments,
+      });
+      await this.#writePull(record);
+    });
+  }
+
+  async readChecks(pr: PullRequest): Promise<CheckReport> {
+    const command = this.#checks.command;
+    if (!command) return { state: 'none', output: '' };
+    const cache = join(this.#gitDir, 'aifactory', 'checks', `${pr.head}.json`);
+    const cached = await readFile(cache, 'utf8').catch(() => undefined);
+    if (cached) return JSON.parse(cached) as CheckReport;
+    const report = await this.#runChecks(command, pr.head);
+    await writeJsonAtomically(cache, report);
+    return report;
+  }
+
+  async merge(pr: PullRequest, message: string): Promise<string> {
+    return this.#lock.run(async () => {
+      const record = await this.#readPull(pr.number);
+      if (record.state === 'merged' && record.merge_commit) return record.merge_commit;
+      const head = await this.#resolve(`refs/heads/${record.branch}`);
+      if (head === undefined)
+        throw new FactoryError('forge', `branch ${record.branch} is gone; cannot merge #${pr.number}`);
+      const main = await this.#defaultHead();
+      const merged = await runGit(this.#root, [
+        'merge-tree',
+        '--write-tree',
+        '--name-only',
+        '--no-messages',
+        main,
+        head,
+      ]);
+      if (merged.code === 1) {
+        const paths = merged.stdout.trim().split('\n').slice(1).filter(Boolean);
+        throw new FactoryError(
+          'forge',
+          `#${pr.number} conflicts with ${this.#defaultBranch} in ${paths.join(', ') || 'some files'}; it cannot merge as it is`,
+        );
+      }
+      if (merged.code !== 0)
+        throw new FactoryError('forge', `git merge-tree failed: ${merged.stderr.trim()}`);
+      const tree = merged.stdout.trim().split('\n')[0]!;
+      const commit = await this.#commitTree(tree, [main, head], `${message.trim()}\n`, this.#committer);
+      await this.#moveDefaultBranch(main, commit);
+      await this.#writePull({ ...record, state: 'merged', head, merge_commit: commit });
+      return commit;
+    });
+  }
+
+  async readFile(path: string, ref?: string): Promise<string | undefined> {
+    const revision = ref ?? `refs/heads/${this.#defaultBranch}`;
+    const result = await runGit(this.#root, ['cat-file', 'blob', `${revision}:${path}`]);
+    return result.code === 0 ? result.stdout : undefined;
+  }
+
+  async commitToDefaultBranch(input: {
+    changes: readonly FileChange[];
+    message: string;
+    author: Author;
+  }): Promise<string | undefined> {
+    return this.#lock.run(async () => {
+      const main = await this.#defaultHead();
+      const tree = await this.#treeWith(main, input.changes);
+      if (tree === (await git(this.#root, ['rev-parse', `${main}^{tree}`]))) return undefined;
+      const commit = await this.#commitTree(tree, [main], `${input.message.trim()}\n`, input.author);
+      await this.#moveDefaultBranch(main, commit);
+      return commit;
+    });
+  }
+
+  async symlinkOnPath(path: string): Promise<string | undefined> {
+    const prefixes = prefixesOf(path);
+    const listing = await runGit(this.#root, ['ls-tree', '-z', await this.#defaultHead(), '--', ...prefixes]);
+    for (const entry of listing.stdout.split('\0').filter(Boolean)) {
+      const [meta, name] = entry.split('\t');
+      if (meta?.startsWith('120000')) return name;
+    }
+    if (!(await this.#defaultIsCheckedOut())) return undefined;
+    for (const prefix of prefixes) {
+      const info = await lstat(join(this.#root, prefix)).catch(() => undefined);
+      if (!info) return undefined;
+      if (info.isSymbolicLink()) return prefix;
+    }
+    return undefined;
+  }
+
+  async #resolve(ref: string): Promise<string | undefined> {
+    const result = await runGit(this.#root, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+    return result.code === 0 ? result.stdout.trim() : undefined;
+  }
+
+  async #defaultHead(): Promise<string> {
+    const head = await this.#resolve(`refs/heads/${this.#defaultBranch}`);
+    if (head === undefined)
+      throw new FactoryError('forge', `the default branch ${this.#defaultBranch} is gone`);
+    return head;
+  }
+
+  /** The tree of `base` with `changes` applied, built on a throwaway index. */
+  async #treeWith(base: string, changes: readonly FileChange[]): Promise<string> {
+    const scratch = await mkdtemp(join(tmpdir(), 'aifactory-index-'));
+    const env = { GIT_INDEX_FILE: join(scratch, 'index') };
+    try {
+      await git(this.#root, ['read-tree', base], { env });
+      const lines: string[] = [];
+      for (const change of changes) {
+        const blob = await git(this.#root, ['hash-object', '-w', '--stdin'], { input: change.content });
+        lines.push(`100644 ${blob}\t${change.path}`);
+      }
+      await git(this.#root, ['update-index', '--index-info'], { env, input: `${lines.join('\n')}\n` });
+      return await git(this.#root, ['write-tree'], { env });
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  #commitTree(tree: string, parents: readonly string[], message: string, author: Author): Promise<string> {
+    const args = ['commit-tree', tree, ...parents.flatMap((parent) => ['-p', parent])];
+    return git(this.#root, args, { input: message, env: identityEnv(author, this.#committer) });
+  }
+
+  async #defaultIsCheckedOut(): Promise<boolean> {
+    const bare = await git(this.#root, ['rev-parse', '--is-bare-repository']);
+    if (bare === 'true') return false;
+    const head = await runGit(this.#root, ['symbolic-ref', '-q', 'HEAD']);
+    return head.code === 0 && head.stdout.trim() === `refs/heads/${this.#defaultBranch}`;
+  }
+
+  /**
+   * Moves the default branch from `from` to `to` (compare-and-swap). When it is checked out, the
+   * index and working tree follow like a fast-forward, or nothing moves at all.
+   */
+  async #moveDefaultBranch(from: string, to: string): Promise<void> {
+    const ref = `refs/heads/${this.#defaultBranch}`;
+    if (!(await this.#defaultIsCheckedOut())) {
+      await git(this.#root, ['update-ref', ref, to, from]);
+      return;
+    }
+    const checkout = await runGit(this.#root, ['read-tree', '-m', '-u', from, to]);
+    if (checkout.code !== 0) {
+      throw new FactoryError(
+        'forge',
+        `merging into the checked-out ${this.#defaultBranch} would overwrite uncommitted changes (${checkout.stderr.trim().split('\n')[0]}); commit or stash them`,
+      );
+    }
+    const moved = await runGit(this.#root, ['update-ref', ref, to, from]);
+    if (moved.code !== 0) {
+      await runGit(this.#root, ['read-tree', '-m', '-u', to, from]);
+      throw new FactoryError(
+        'forge',
+        `${this.#defaultBranch} moved during the merge; it will be retried next run`,
+      );
+    }
+  }
+
+  async #runChecks(command: string, head: string): Promise<CheckReport> {
+    const dir = await mkdtemp(join(tmpdir(), 'aifactory-checks-'));
+    const worktree = join(dir, 'tree');
+    try {
+      await git(this.#root, ['worktree', 'add', '--detach', worktree, head]);
+      const { code, output } = await runCommand(command, worktree, this.#checks.timeoutSeconds * 1000);
+      const tail = output.length > CHECK_OUTPUT_CHARS ? output.slice(-CHECK_OUTPUT_CHARS) : output;
+      return code === 0 ? { state: 'passed', output: tail } : { state: 'failed', output: tail };
+    } finally {
+      await runGit(this.#root, ['worktree', 'remove', '--force', worktree]);
+      await rm(dir, { recursive: true, force: true });
+      await runGit(this.#root, ['worktree', 'prune']);
+    }
+  }
+
+  async #pulls(): Promise<PullRecord[]> {
+    const names = await readdir(this.#pullsDir).catch(() => [] as string[]);
+    const records = await Promise.all(
+      names
+        .filter((name) => /^\d+\.json$/.test(name))
+        .map((name) => this.#readPull(Number.parseInt(name, 10))),
+    );
+    return records.sort((a, b) => a.number - b.number);
+  }
+
+  async #readPull(number: number): Promise<PullRecord> {
+    const path = join(this.#pullsDir, `${number}.json`);
+    const text = await readFile(path, 'utf8').catch(() => {
+      throw new FactoryError('forge', `pull request #${number} does not exist`);
+    });
+    return PullRecordSchema.parse(JSON.parse(text));
+  }
+
+  async #writePull(record: PullRecord): Promise<void> {
+    await writeJsonAtomically(join(this.#pullsDir, `${record.number}.json`), record);
+  }
+
+  /** Claims the next free number by creating its file exclusively (safe across processes). */
+  async #allocateNumber(record: PullRecord): Promise<number> {
+    await mkdir(this.#pullsDir, { recursive: true });
+    const taken = (await readdir(this.#pullsDir))
+      .map((name) => Number.parseInt(name, 10))
+      .filter(Number.isFinite);
+    for (let number = Math.max(0, ...taken) + 1; ; number += 1) {
+      try {
+        const handle = await open(join(this.#pullsDir, `${number}.json`), 'wx');
+        await handle.close();
+        await this.#writePull({ ...record, number });
+        return number;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+    }
+  }
+
+  async #toPullRequest(record: PullRecord): Promise<PullRequest> {
+    const head = (await this.#resolve(`refs/heads/${record.branch}`)) ?? record.head;
+    return { number: record.number, branch: record.branch, url: null, state: record.state, head };
+  }
+}
+
+/** Options of the local forge. */
+export interface LocalForgeOptions {
+  root: string;
+  defaultBranch: string;
+  /** `command` runs on each pull request head in a separate worktree; none means green. */
+  checks?: { command?: string; timeoutSeconds: number };
+  committer?: Author;
+}
+
+export function createLocalForge(options: LocalForgeOptions): Promise<LocalForge> {
+  return LocalForge.open(options);
+}
+
+/** Runs a shell command with a timeout, killing its whole process group when time is up. */
+function runCommand(
+  command: string,
+  cwd: string,
+  timeoutMs: number,
+): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('sh', ['-c', command], { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    child.stderr.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const output = Buffer.concat(chunks).toString('utf8');
+      resolve({
+        code: timedOut ? 124 : (code ?? 1),
+        output: timedOut ? `${output}\n[checks timed out after ${Math.round(timeoutMs / 1000)} s]` : output,
+      });
+    });
+  });
+}
