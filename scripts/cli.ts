@@ -6,7 +6,11 @@
 import { Command, CommanderError } from 'commander';
 import { registerAgents } from './commands/agents.ts';
 import { registerNew } from './commands/new.ts';
+import { registerRun } from './commands/run.ts';
+import { registerSnapshot } from './commands/snapshot.ts';
+import { registerStatus } from './commands/status.ts';
 import { registerValidate } from './commands/validate.ts';
+import { registerWatch } from './commands/watch.ts';
 
 export function buildProgram(): Command {
   const program = new Command('aifactory')
@@ -14,8 +18,12 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerValidate(program);
-  registerNew(program);
+  registerRun(program);
+  registerWatch(program);
+  registerSnapshot(program);
+  registerStatus(program);
   registerAgents(program);
+  registerNew(program);
   return program;
 }
 

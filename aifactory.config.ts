@@ -1,0 +1,16 @@
+import { defineConfig } from './scripts/core/config.ts';
+
+/**
+ * The factory's settings for this repository. Every field is optional; see the README's
+ * "Configuration" section. The file is validated with zod when any command starts.
+ */
+export default defineConfig({
+  // Spending caps in US dollars, checked before every model call.
+  caps: { per_task_usd: 2, daily_usd: 25 },
+  // Tasks worked on at once by `run` and `watch`.
+  concurrency: 4,
+  // Run on each task's branch, in a separate worktree, before the review; empty = no checks.
+  // checks: { command: 'npm ci && npm test', timeout_seconds: 900 },
+  // Point an agent at a local OpenAI-compatible server (e.g. Ollama):
+  // agents: [{ name: 'gpt', provider: 'local', model: 'qwen2.5-coder:7b' }],
+});

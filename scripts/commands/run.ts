@@ -1,0 +1,127 @@
+import { resolve } from 'node:path';
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import { planRun } from '../core/schedule.ts';
+import type { TaskState } from '../core/task-state.ts';
+import { loadRunnableTasks, type RunOptions, runFactory } from '../engine/factory.ts';
+import { createProgress } from '../engine/progress.ts';
+import { RunStore } from '../engine/run-store.ts';
+import { writeSnapshots } from '../engine/snapshot-writer.ts';
+
+/** The recorded answers the embedded demo replays. */
+export const DEFAULT_REPLAY_DIR = 'examples/replay';
+
+export function positiveInt(value: string): number {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
+  return number;
+}
+
+interface RunFlags {
+  once?: boolean;
+  forge: string;
+  concurrency?: number;
+  only?: string[];
+  dryRun?: boolean;
+  replay?: string | boolean;
+  snapshot: boolean;
+}
+
+/** Turns the flags shared by `run` and `watch` into engine options. */
+export function runOptionsFrom(flags: RunFlags, root: string, signal?: AbortSignal): RunOptions {
+  const replayDir =
+    flags.replay === undefined || flags.replay === false
+      ? undefined
+      : flags.replay === true
+        ? DEFAULT_REPLAY_DIR
+        : flags.replay;
+  return {
+    forge: 'local',
+    ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
+    ...(flags.only ? { only: flags.only } : {}),
+    ...(replayDir ? { replayDir: resolve(root, replayDir) } : {}),
+    ...(signal ? { signal } : {}),
+  };
+}
+
+/** The flags `run` and `watch` share. */
+export function addRunFlags(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--forge <forge>', 'where pull requests live: local (real git in this repository)')
+        .choices(['local'])
+        .default('local'),
+    )
+    .option('--concurrency <n>', 'tasks worked on at once (default: config, else 4)', positiveInt)
+    .option('--only <ids...>', 'run only these task ids')
+    .option(
+      '--replay [dir]',
+      `answer every model call from recorded cassettes (default dir: ${DEFAULT_REPLAY_DIR})`,
+    )
+    .option('--no-snapshot', 'do not write shared/status/ after the run');
+}
+
+async function dryRun(root: string, flags: RunFlags): Promise<void> {
+  const { registry, tasks, invalid } = await loadRunnableTasks(root);
+  const records = await new RunStore(root).readAll();
+  const states = new Map<string, TaskState>([...records].map(([id, record]) => [id, record.state]));
+  for (const line of invalid) console.log(`skipped (invalid): ${line}`);
+  for (const plan of planRun(tasks, states)) {
+    if (flags.only && !flags.only.includes(plan.task.task_id)) continue;
+    const state = states.get(plan.task.task_id) ?? 'pending';
+    const who = `${plan.task.assignee} → review by ${registry.reviewerFor(plan.task).name}`;
+    const what =
+      plan.action === 'wait' || plan.action === 'block' ? `${plan.action}: ${plan.reason}` : plan.action;
+    console.log(`${plan.task.task_id.padEnd(28)} ${state.padEnd(17)} ${what.padEnd(40)} ${who}`);
+  }
+  console.log('\nDry run: nothing was called, written or committed.');
+}
+
+/** `aifactory run --once`: every pending task until each is in a stable state. */
+export function registerRun(program: Command): void {
+  const command = program
+    .command('run')
+    .description('Process pending tasks until each is merged, failed, rejected, blocked or waiting.')
+    .option('--once', 'one pass, then exit (the default; `watch` repeats)')
+    .option('--dry-run', 'show what would run, with agents and reviewers; change nothing');
+  addRunFlags(command)
+    .addHelpText(
+      'after',
+      `
+Exit codes: 0 the run finished (failed tasks are recorded in shared/runs/, not thrown);
+2 it could not run at all (bad config, a missing key, an unreadable repository).
+
+Examples:
+  npm run aifactory -- run --once --replay          the demo: recorded answers, no keys, no network
+  npm run aifactory -- run --once --only task_1005  one task with the configured providers`,
+    )
+    .action(async (flags: RunFlags) => {
+      const root = process.cwd();
+      if (flags.dryRun) return dryRun(root, flags);
+      const progress = createProgress({
+        ci: process.env.CI === 'true',
+        githubActions: process.env.GITHUB_ACTIONS === 'true',
+      });
+      const summary = await runFactory(root, runOptionsFrom(flags, root), progress).finally(() =>
+        progress.finish(),
+      );
+      for (const line of summary.invalid) console.log(`skipped (invalid task file): ${line}`);
+      for (const id of summary.skipped) console.log(`${id}: skipped, another run holds its lease`);
+      const counts = new Map<string, number>();
+      for (const record of summary.records.values())
+        counts.set(record.state, (counts.get(record.state) ?? 0) + 1);
+      const parts = [...counts].sort().map(([state, count]) => `${count} ${state}`);
+      console.log(
+        `\nRun finished: ${summary.records.size} tasks touched${parts.length > 0 ? ` (${parts.join(', ')})` : ''}.`,
+      );
+      if (summary.waiting.length > 0) console.log(`Still open: ${summary.waiting.join(', ')}.`);
+      if (flags.snapshot) {
+        const result = await writeSnapshots(root);
+        console.log(
+          `Snapshots: ${result.written.length} written, ${result.unchanged.length} unchanged in shared/status/.`,
+        );
+      }
+      console.log(
+        'Next: `npm run aifactory -- status` for the task table; `npm run site:dev` for the dashboard.',
+      );
+    });
+}

@@ -1,0 +1,90 @@
+import type { Command } from 'commander';
+import { totals } from '../core/record-ops.ts';
+import type { RunRecord } from '../core/run-record.ts';
+import { loadRunnableTasks } from '../engine/factory.ts';
+import { RunStore } from '../engine/run-store.ts';
+import { renderTable } from '../ui/table.ts';
+
+interface StatusRow {
+  task_id: string;
+  state: string;
+  assignee: string;
+  reviewer: string | null;
+  iteration: number;
+  pull_request: number | null;
+  cost_usd: number;
+  note: string;
+}
+
+function rowOf(taskId: string, assignee: string, record: RunRecord | undefined): StatusRow {
+  if (!record) {
+    return {
+      task_id: taskId,
+      state: 'pending',
+      assignee,
+      reviewer: null,
+      iteration: 0,
+      pull_request: null,
+      cost_usd: 0,
+      note: '',
+    };
+  }
+  const note = record.rejection
+    ? `${record.rejection.rule}: ${record.rejection.path ?? ''}`
+    : record.state === 'merged'
+      ? (record.merge_commit ?? '').slice(0, 12)
+      : (record.last_error?.message ?? '');
+  return {
+    task_id: taskId,
+    state: record.state,
+    assignee: record.assignee,
+    reviewer: record.reviewer,
+    iteration: record.iteration,
+    pull_request: record.pull_request?.number ?? null,
+    cost_usd: Math.round(totals(record).cost_usd * 10_000) / 10_000,
+    note,
+  };
+}
+
+/** `aifactory status [--json]`: the task table in the terminal. */
+export function registerStatus(program: Command): void {
+  program
+    .command('status')
+    .description('Print every task with its state, agents, iteration, pull request and cost.')
+    .option('--json', 'print the rows as JSON')
+    .action(async (options: { json?: boolean }) => {
+      const root = process.cwd();
+      const { tasks } = await loadRunnableTasks(root);
+      const records = await new RunStore(root).readAll();
+      const ids = new Set([...tasks.map((task) => task.task_id), ...records.keys()]);
+      const assignees = new Map(tasks.map((task) => [task.task_id, task.assignee]));
+      const rows = [...ids]
+        .sort()
+        .map((id) => rowOf(id, assignees.get(id) ?? records.get(id)?.assignee ?? '?', records.get(id)));
+      if (options.json) {
+        console.log(JSON.stringify({ tasks: rows }, null, 2));
+        return;
+      }
+      const header = ['TASK', 'STATE', 'ASSIGNEE', 'REVIEWER', 'ITER', 'PR', 'COST $', 'NOTE'];
+      const width = process.stdout.columns ?? 160;
+      const cells = rows.map((row) => [
+        row.task_id,
+        row.state,
+        row.assignee,
+        row.reviewer ?? '—',
+        String(row.iteration),
+        row.pull_request ? `#${row.pull_request}` : '—',
+        row.cost_usd.toFixed(4),
+        row.note.slice(0, Math.max(20, width - 100)),
+      ]);
+      console.log(renderTable(header, cells));
+      const counts = new Map<string, number>();
+      for (const row of rows) counts.set(row.state, (counts.get(row.state) ?? 0) + 1);
+      console.log(
+        `\n${rows.length} tasks: ${[...counts]
+          .sort()
+          .map(([state, n]) => `${n} ${state}`)
+          .join(', ')}`,
+      );
+    });
+}

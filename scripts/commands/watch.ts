@@ -1,0 +1,64 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Command } from 'commander';
+import { loadConfig } from '../agents/config-loader.ts';
+import { runFactory } from '../engine/factory.ts';
+import { createProgress } from '../engine/progress.ts';
+import { writeSnapshots } from '../engine/snapshot-writer.ts';
+import { addRunFlags, positiveInt, runOptionsFrom } from './run.ts';
+
+/**
+ * `aifactory watch`: the zero-touch loop. Runs, sleeps, runs again. SIGINT or SIGTERM stops it
+ * cleanly: running tasks finish their current step (every write is atomic) and it exits 0.
+ */
+export function registerWatch(program: Command): void {
+  const command = program
+    .command('watch')
+    .description(
+      'Run the factory on an interval until SIGINT/SIGTERM; stops at a step boundary, never mid-write.',
+    )
+    .option(
+      '--interval <seconds>',
+      'seconds between runs (default: config watch_interval_seconds, else 60)',
+      positiveInt,
+    )
+    .option('--max-runs <n>', 'stop after this many runs', positiveInt);
+  addRunFlags(command).action(
+    async (flags: Parameters<typeof runOptionsFrom>[0] & { interval?: number; maxRuns?: number }) => {
+      const root = process.cwd();
+      const config = await loadConfig(root);
+      const interval = flags.interval ?? config.watch_interval_seconds;
+      const controller = new AbortController();
+      const stop = (signal: NodeJS.Signals): void => {
+        if (controller.signal.aborted) return;
+        console.log(`\n${signal}: stopping after the current step…`);
+        controller.abort();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+      try {
+        for (let run = 1; !controller.signal.aborted; run += 1) {
+          console.log(`— run ${run} at ${new Date().toISOString()}`);
+          const progress = createProgress({
+            ci: process.env.CI === 'true',
+            githubActions: process.env.GITHUB_ACTIONS === 'true',
+          });
+          const summary = await runFactory(
+            root,
+            runOptionsFrom(flags, root, controller.signal),
+            progress,
+          ).finally(() => progress.finish());
+          console.log(
+            `  ${summary.records.size} tasks touched; open: ${summary.waiting.join(', ') || 'none'}`,
+          );
+          if (flags.snapshot) await writeSnapshots(root);
+          if (flags.maxRuns !== undefined && run >= flags.maxRuns) break;
+          await sleep(interval * 1000, undefined, { signal: controller.signal }).catch(() => undefined);
+        }
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+      console.log('watch stopped.');
+    },
+  );
+}

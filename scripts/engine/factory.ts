@@ -1,0 +1,137 @@
+import { BudgetLedger } from '../agents/budget.ts';
+import { loadConfig } from '../agents/config-loader.ts';
+import { invokeAgent } from '../agents/invoke.ts';
+import type { AgentRegistry } from '../agents/registry.ts';
+import type { Agent } from '../agents/types.ts';
+import type { Config, ModelRef } from '../core/config.ts';
+import { FactoryError } from '../core/errors.ts';
+import type { Task } from '../core/task.ts';
+import { createLocalForge } from '../forge/local.ts';
+import type { Forge } from '../forge/types.ts';
+import { createProvider } from '../providers/index.ts';
+import type { Provider } from '../providers/types.ts';
+import { type RunSummary, runOnce } from './orchestrator.ts';
+import { PromptLibrary } from './prompts.ts';
+import { RunStore } from './run-store.ts';
+import { loadTasks, loadValidationContext } from './task-files.ts';
+import type { EngineServices, ProgressSink } from './types.ts';
+
+/** Options of `aifactory run` (and of each pass of `watch`). */
+export interface RunOptions {
+  forge: 'local';
+  concurrency?: number;
+  only?: readonly string[];
+  /** Answer every model call from recorded cassettes in this folder. */
+  replayDir?: string;
+  env?: NodeJS.ProcessEnv;
+  now?: () => Date;
+  signal?: AbortSignal;
+}
+
+/** The tasks that are valid, plus a line for each file that is not (those are skipped, not fatal). */
+export async function loadRunnableTasks(root: string): Promise<{
+  config: Config;
+  registry: AgentRegistry;
+  tasks: Task[];
+  invalid: string[];
+}> {
+  const { config, registry, context } = await loadValidationContext(root);
+  const report = await loadTasks(root, context);
+  const badFiles = new Set(report.problems.map((problem) => problem.file));
+  const tasks = report.tasks.filter(({ file }) => !badFiles.has(file)).map(({ task }) => task);
+  const invalid = report.problems.map((problem) => `${problem.file}: ${problem.field}: ${problem.message}`);
+  return { config, registry, tasks, invalid };
+}
+
+/**
+ * Provider clients per model reference, created on first use. With a replay folder every call is
+ * answered from cassettes, so the factory runs with no keys and no network.
+ */
+function providerSource(options: RunOptions): (ref: ModelRef, agent: Agent) => Provider {
+  const cache = new Map<string, Provider>();
+  return (ref, agent) => {
+    const id = options.replayDir ? 'replay' : ref.provider;
+    const key = `${id}:${agent.name}`;
+    const cached = cache.get(key);
+    if (cached) return cached;
+    const provider = createProvider(id, {
+      env: options.env ?? process.env,
+      agent: agent.name,
+      ...(options.replayDir ? { replayDir: options.replayDir } : {}),
+    });
+    cache.set(key, provider);
+    return provider;
+  };
+}
+
+/**
+ * Fails early, naming the variable and the agent, when an agent the tasks need has no key:
+ * better than a task failing halfway through a scheduled run.
+ */
+export function assertKeys(agents: readonly Agent[], options: RunOptions): void {
+  if (options.replayDir) return;
+  const source = providerSource(options);
+  const problems: string[] = [];
+  for (const agent of agents) {
+    if (agent.run) continue;
+    try {
+      source({ provider: agent.provider, model: agent.model }, agent);
+    } catch (error) {
+      problems.push(error instanceof Error ? error.message : String(error));
+    }
+  }
+  if (problems.length > 0) throw new FactoryError('auth', [...new Set(problems)].join('\n'));
+}
+
+/** Runs the factory once over the repository at `root`. */
+export async function runFactory(
+  root: string,
+  options: RunOptions,
+  progress: ProgressSink,
+): Promise<RunSummary & { invalid: string[] }> {
+  const { config, registry, tasks, invalid } = await loadRunnableTasks(root);
+  const only = options.only && options.only.length > 0 ? new Set(options.only) : undefined;
+  const unknown = [...(only ?? [])].filter((id) => !tasks.some((task) => task.task_id === id));
+  if (unknown.length > 0) {
+    throw new FactoryError(
+      'config',
+      `--only: no valid task ${unknown.map((id) => `"${id}"`).join(', ')} in tasks/`,
+    );
+  }
+  const chosen = tasks.filter((task) => !only || only.has(task.task_id));
+  const agents = new Set<Agent>();
+  for (const task of chosen) {
+    agents.add(registry.require(task.assignee));
+    agents.add(registry.reviewerFor(task));
+  }
+  assertKeys([...agents], options);
+  const now = options.now ?? (() => new Date());
+  const forge: Forge = await createLocalForge({
+    root,
+    defaultBranch: config.default_branch,
+    checks: {
+      ...(config.checks.command ? { command: config.checks.command } : {}),
+      timeoutSeconds: config.checks.timeout_seconds,
+    },
+  });
+  const ledger = await BudgetLedger.open(root, { config, now });
+  const providerFor = providerSource(options);
+  const services: EngineServices = {
+    root,
+    config,
+    registry,
+    forge,
+    store: new RunStore(root),
+    prompts: new PromptLibrary(root),
+    progress,
+    now,
+    callAgent: (agent, request) =>
+      invokeAgent(agent, request, { providerFor: (ref) => providerFor(ref, agent), ledger }),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  const summary = await runOnce(tasks, services, {
+    concurrency: options.concurrency ?? config.concurrency,
+    ...(only ? { only } : {}),
+  });
+  return { ...summary, invalid };
+}

@@ -1,0 +1,79 @@
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadConfig } from '../agents/config-loader.ts';
+import { type RunRecord, RunRecordSchema } from '../core/run-record.ts';
+import { buildSnapshots, checkRunsFrom } from '../core/snapshot.ts';
+import type { CiRun } from '../core/snapshot-schema.ts';
+import { stableStringify } from '../core/stable-json.ts';
+import { runGit } from '../forge/git.ts';
+import { writeFileAtomically } from './atomic-write.ts';
+import { RUNS_DIR } from './run-store.ts';
+import { loadTasks, loadValidationContext } from './task-files.ts';
+
+/** Where the dashboard's data lives, relative to the repository root. */
+export const STATUS_DIR = 'shared/status';
+
+/** Run records, skipping (and reporting) any that do not parse, so one bad file never hides the rest. */
+async function readRecords(root: string, problems: string[]): Promise<RunRecord[]> {
+  const dir = join(root, RUNS_DIR);
+  const names = (await readdir(dir).catch(() => [] as string[]))
+    .filter((name) => name.endsWith('.json'))
+    .sort();
+  const records: RunRecord[] = [];
+  for (const name of names) {
+    try {
+      records.push(RunRecordSchema.parse(JSON.parse(await readFile(join(dir, name), 'utf8'))));
+    } catch {
+      problems.push(`${RUNS_DIR}/${name}: not a valid run record; skipped`);
+    }
+  }
+  return records;
+}
+
+/** Commits per day on the default branch, the seed's "commit graph". */
+async function commitsPerDay(root: string, branch: string): Promise<Record<string, number>> {
+  const log = await runGit(root, ['log', '--format=%cs', `refs/heads/${branch}`]);
+  if (log.code !== 0) return {};
+  const counts: Record<string, number> = {};
+  for (const day of log.stdout.split('\n').filter(Boolean)) counts[day] = (counts[day] ?? 0) + 1;
+  return counts;
+}
+
+/**
+ * Writes `shared/status/` from the task files and run records. Only files whose bytes changed
+ * are written (atomically), and detail files of tasks that are gone are removed, so a run with
+ * nothing new changes nothing.
+ */
+export async function writeSnapshots(
+  root: string,
+  options: { ci?: CiRun[] } = {},
+): Promise<{ written: string[]; unchanged: string[]; removed: string[]; problems: string[] }> {
+  const config = await loadConfig(root);
+  const { context } = await loadValidationContext(root);
+  const report = await loadTasks(root, context).catch(() => ({ tasks: [], problems: [] }));
+  const problems: string[] = [];
+  const records = await readRecords(root, problems);
+  const files = buildSnapshots({
+    tasks: report.tasks.map(({ task }) => task),
+    records,
+    ci: options.ci ?? checkRunsFrom(records),
+    commitsPerDay: await commitsPerDay(root, config.default_branch),
+    scheduleIntervalSeconds: config.watch_interval_seconds,
+  });
+  const dir = join(root, STATUS_DIR);
+  const written: string[] = [];
+  const unchanged: string[] = [];
+  for (const [path, value] of files) {
+    const changed = await writeFileAtomically(join(dir, path), stableStringify(value));
+    (changed ? written : unchanged).push(path);
+  }
+  const removed: string[] = [];
+  const details = await readdir(join(dir, 'tasks')).catch(() => [] as string[]);
+  for (const name of details) {
+    if (!files.has(`tasks/${name}`)) {
+      await rm(join(dir, 'tasks', name), { force: true });
+      removed.push(`tasks/${name}`);
+    }
+  }
+  return { written, unchanged, removed, problems };
+}

@@ -1,0 +1,58 @@
+import { type ErrorClass, FactoryError } from '../core/errors.ts';
+
+/** A provider failure with what retrying needs: the HTTP status and the server's retry-after. */
+export class ProviderError extends FactoryError {
+  readonly status: number | undefined;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    errorClass: ErrorClass,
+    message: string,
+    options: { status?: number; retryAfterMs?: number } = {},
+  ) {
+    super(errorClass, message);
+    this.name = 'ProviderError';
+    this.status = options.status;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** Classes worth another try: the server may answer next time. */
+export const RETRYABLE: ReadonlySet<ErrorClass> = new Set(['rate_limit', 'server', 'timeout', 'network']);
+
+/** The error class of an HTTP status. 400/404/422 are `config`: the request itself is wrong. */
+export function classOfStatus(status: number): ErrorClass {
+  if (status === 401 || status === 403) return 'auth';
+  if (status === 429) return 'rate_limit';
+  if (status === 408 || status === 504) return 'timeout';
+  if (status >= 500) return 'server';
+  return 'config';
+}
+
+/** `retry-after-ms`, or `retry-after` in seconds or as an HTTP date, in milliseconds. */
+export function retryAfterMs(
+  headers: { get(name: string): string | null } | undefined,
+  now = Date.now(),
+): number | undefined {
+  if (!headers) return undefined;
+  const ms = Number.parseFloat(headers.get('retry-after-ms') ?? '');
+  if (Number.isFinite(ms) && ms >= 0) return ms;
+  const value = headers.get('retry-after');
+  if (!value) return undefined;
+  const seconds = Number.parseFloat(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
+}
+
+const KEY_SHAPES =
+  /\b(?:sk-[A-Za-z0-9_*-]{8,}|xai-[A-Za-z0-9*]{8,}|AIza[0-9A-Za-z_*-]{10,}|gh[pousr]_[A-Za-z0-9]{10,})/g;
+
+/** Removes the key (and anything shaped like a provider key) from a message. */
+export function redact(message: string, secrets: readonly (string | undefined)[]): string {
+  let clean = message;
+  for (const secret of secrets) {
+    if (secret && secret.length >= 4) clean = clean.split(secret).join('[redacted]');
+  }
+  return clean.replace(KEY_SHAPES, '[redacted]');
+}

@@ -1,0 +1,96 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { FactoryError } from '../core/errors.ts';
+import { ProviderError } from './errors.ts';
+import { parseStructured } from './structured.ts';
+import type { GenerateRequest, GenerateResult, Provider } from './types.ts';
+
+/**
+ * A cassette: recorded answers for one task (`examples/replay/<task_id>.json` by convention).
+ * An entry answers the call of `role` in `iteration` of `task_id`; a later iteration without an
+ * entry of its own gets the last recorded one.
+ */
+export const CassetteSchema = z.strictObject({
+  version: z.literal(1),
+  entries: z.array(
+    z.strictObject({
+      task_id: z.string().min(1),
+      role: z.enum(['coder', 'reviewer', 'planner']),
+      iteration: z.int().positive(),
+      model: z.string().min(1).optional(),
+      text: z.string(),
+      usage: z.strictObject({ input: z.int().nonnegative(), output: z.int().nonnegative() }),
+    }),
+  ),
+});
+export type Cassette = z.infer<typeof CassetteSchema>;
+type Entry = Cassette['entries'][number];
+
+/** Reads every cassette in `dir`; a broken one is a config error naming the file and field. */
+export function loadCassettes(dir: string): Entry[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir)
+      .filter((name) => name.endsWith('.json'))
+      .sort();
+  } catch {
+    throw new FactoryError('config', `replay: no cassette folder at ${dir}`);
+  }
+  return names.flatMap((name) => {
+    const file = join(dir, name);
+    let value: unknown;
+    try {
+      value = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new FactoryError('config', `replay: ${name} is not valid JSON (${(error as Error).message})`);
+    }
+    const parsed = CassetteSchema.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new FactoryError('config', `replay: ${name}: field "${issue.path.join('.')}": ${issue.message}`);
+    }
+    return parsed.data.entries;
+  });
+}
+
+/** Answers from recorded cassettes: no network, no key, the same answer every time. */
+export class ReplayProvider implements Provider {
+  readonly id = 'replay' as const;
+  readonly #dir: string;
+  #entries: Entry[] | undefined;
+
+  constructor(dir: string) {
+    this.#dir = dir;
+  }
+
+  async generate(request: GenerateRequest): Promise<GenerateResult> {
+    this.#entries ??= loadCassettes(this.#dir);
+    const { taskId, role, iteration } = request.context;
+    const candidates = this.#entries
+      .filter((entry) => entry.task_id === taskId && entry.role === role && entry.iteration <= iteration)
+      .sort((a, b) => b.iteration - a.iteration);
+    const entry = candidates[0];
+    if (!entry) {
+      throw new ProviderError(
+        'bad_output',
+        `replay: no recorded ${role} answer for task ${taskId} (iteration ${iteration}) in ${this.#dir}`,
+      );
+    }
+    const result: GenerateResult = {
+      text: entry.text,
+      usage: { inputTokens: entry.usage.input, outputTokens: entry.usage.output },
+      model: entry.model ?? request.model,
+      finishReason: 'stop',
+      latencyMs: 0,
+    };
+    if (!request.schema) return result;
+    const parsed = parseStructured(entry.text, request.schema.zod);
+    if (!parsed.ok)
+      throw new ProviderError(
+        'bad_output',
+        `replay: the ${role} answer for ${taskId} is invalid: ${parsed.reason}`,
+      );
+    return { ...result, json: parsed.value };
+  }
+}

@@ -1,0 +1,41 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { FactoryError } from '../core/errors.ts';
+import { ProviderError, RETRYABLE } from './errors.ts';
+
+/** How a provider retries. The SDKs' own retries are switched off, so there is one layer only. */
+export interface RetryPolicy {
+  /** Retries after the first try. */
+  maxRetries: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  random?: () => number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 3, baseDelayMs: 1000, maxDelayMs: 30_000 };
+
+/**
+ * Calls `attempt` until it succeeds or fails for good: `rate_limit`, `server`, `timeout` and
+ * `network` errors are retried with exponential backoff and full jitter, honouring the server's
+ * retry-after; anything else (auth, bad request, bad output) fails at once.
+ */
+export async function withRetries<T>(
+  attempt: (n: number) => Promise<T>,
+  policy: RetryPolicy,
+  signal?: AbortSignal,
+): Promise<T> {
+  const random = policy.random ?? Math.random;
+  for (let n = 0; ; n += 1) {
+    try {
+      return await attempt(n);
+    } catch (error) {
+      const retryable = error instanceof FactoryError && RETRYABLE.has(error.errorClass);
+      if (!retryable || n >= policy.maxRetries || signal?.aborted) throw error;
+      const asked = error instanceof ProviderError ? error.retryAfterMs : undefined;
+      const backoff = random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** n);
+      const wait = asked !== undefined ? Math.min(asked, policy.maxDelayMs * 4) : backoff;
+      await delay(wait, undefined, signal ? { signal } : undefined).catch(() => {
+        throw error;
+      });
+    }
+  }
+}

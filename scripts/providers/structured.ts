@@ -1,0 +1,59 @@
+import type { z } from 'zod';
+import { ProviderError } from './errors.ts';
+import type { ChatMessage, GenerateRequest, GenerateResult } from './types.ts';
+
+/** Parses and validates structured output; the reason says what is wrong, for the repair turn. */
+export function parseStructured(
+  text: string,
+  schema: z.ZodType,
+): { ok: true; value: unknown } | { ok: false; reason: string } {
+  const trimmed = text
+    .trim()
+    .replace(/^```(?:json)?\s*\n?/, '')
+    .replace(/\n?```$/, '');
+  let value: unknown;
+  try {
+    value = JSON.parse(trimmed);
+  } catch (error) {
+    return { ok: false, reason: `not JSON (${(error as Error).message})` };
+  }
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  const issue = parsed.error.issues[0]!;
+  return { ok: false, reason: `field "${issue.path.join('.') || '(root)'}": ${issue.message}` };
+}
+
+/**
+ * Runs a call; when a schema was asked for and the answer does not match it, asks once more
+ * with the reason (one repair turn), then gives up with `bad_output`.
+ */
+export async function generateWithRepair(
+  request: GenerateRequest,
+  call: (messages: readonly ChatMessage[]) => Promise<GenerateResult>,
+  provider: string,
+): Promise<GenerateResult> {
+  const first = await call(request.messages);
+  if (!request.schema) return first;
+  const parsed = parseStructured(first.text, request.schema.zod);
+  if (parsed.ok) return { ...first, json: parsed.value };
+  const repair: ChatMessage[] = [
+    ...request.messages,
+    { role: 'assistant', content: first.text },
+    {
+      role: 'user',
+      content: `That answer does not match the required JSON schema: ${parsed.reason}. Answer again with the JSON object only.`,
+    },
+  ];
+  const second = await call(repair);
+  const usage = {
+    inputTokens: first.usage.inputTokens + second.usage.inputTokens,
+    outputTokens: first.usage.outputTokens + second.usage.outputTokens,
+  };
+  const reparsed = parseStructured(second.text, request.schema.zod);
+  if (reparsed.ok)
+    return { ...second, usage, latencyMs: first.latencyMs + second.latencyMs, json: reparsed.value };
+  throw new ProviderError(
+    'bad_output',
+    `${provider} ${request.model}: the ${request.schema.name} answer is invalid after one repair (${reparsed.reason})`,
+  );
+}
