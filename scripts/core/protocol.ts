@@ -105,7 +105,6 @@ export interface ProposalPolicy extends PathPolicy {
 }
 
 /** Text files may hold tabs, newlines and carriage returns; other C0 controls mean binary. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: the point is to find control characters
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g;
 
 /** True when content looks binary: a NUL byte, or more than 1 % other control characters. */

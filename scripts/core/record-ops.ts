@@ -69,6 +69,8 @@ export function appendAttempt(record: RunRecord, attempt: Omit<Attempt, 'n'>): R
   return {
     ...record,
     attempts: [...record.attempts, { ...attempt, n: record.attempts.length + 1 }],
+    // ISO times compare as strings; Math.max would need numbers.
+    // biome-ignore lint/complexity/useMathMinMax: these are strings
     updated_at: attempt.finished_at > record.updated_at ? attempt.finished_at : record.updated_at,
   };
 }

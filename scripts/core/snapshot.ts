@@ -24,19 +24,17 @@ export interface SnapshotInput {
   scheduleIntervalSeconds: number | null;
 }
 
-const byId = <T extends { id: string } | { name: string }>(a: T, b: T): number => {
-  const ka = 'id' in a ? a.id : a.name;
-  const kb = 'id' in b ? b.id : b.name;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
-};
+/** Stats tables are sorted by name, the same way on every machine. */
+const byName = (a: Stats, b: Stats): number => a.name.localeCompare(b.name, 'en');
 
+/** A task's row; at least one of `task` (the file) and `record` (the history) exists. */
 function rowOf(task: Task | undefined, record: RunRecord | undefined, id: string): TaskRow {
   const spent = record ? totals(record) : { input: 0, output: 0, cost_usd: 0 };
   return {
     id,
     title: task?.title ?? record?.title ?? id,
     state: record?.state ?? 'pending',
-    assignee: task?.assignee ?? record?.assignee ?? '',
+    assignee: (task ?? record)!.assignee,
     reviewer: record?.reviewer ?? task?.reviewer ?? null,
     labels: [...(task?.labels ?? record?.labels ?? [])].sort(),
     priority: task?.priority ?? record?.priority ?? 0,
@@ -84,8 +82,10 @@ export function agentStats(records: readonly RunRecord[]): { agents: Stats[]; mo
   const agents = new Map<string, ReturnType<typeof emptyStats>>();
   const models = new Map<string, ReturnType<typeof emptyStats>>();
   const get = (table: typeof agents, name: string) => {
-    let stats = table.get(name);
-    if (!stats) table.set(name, (stats = emptyStats(name)));
+    const known = table.get(name);
+    if (known) return known;
+    const stats = emptyStats(name);
+    table.set(name, stats);
     return stats;
   };
   for (const record of records) {
@@ -100,7 +100,7 @@ export function agentStats(records: readonly RunRecord[]): { agents: Stats[]; mo
     const modelsOfTask = new Set<string>();
     for (const attempt of record.attempts) {
       if (!attempt.agent) continue;
-      const modelName = `${attempt.provider ?? '?'}:${attempt.model ?? '?'}`;
+      const modelName = [attempt.provider, attempt.model].join(':');
       for (const stats of [get(agents, attempt.agent), get(models, modelName)]) {
         stats.tokens.input += attempt.tokens.input;
         stats.tokens.output += attempt.tokens.output;
@@ -135,7 +135,7 @@ export function agentStats(records: readonly RunRecord[]): { agents: Stats[]; mo
           median_minutes_to_merge: median(minutes),
         };
       })
-      .sort(byId);
+      .sort(byName);
   return { agents: finish(agents), models: finish(models) };
 }
 
@@ -154,12 +154,10 @@ export function buildHistory(
 ): History {
   const buckets = new Map<string, HistoryBucket>();
   const bucket = (day: string): HistoryBucket => {
-    let entry = buckets.get(day);
-    if (!entry)
-      buckets.set(
-        day,
-        (entry = { start: day, merged: 0, attempts: 0, prs_opened: 0, commits: 0, cost_usd: 0 }),
-      );
+    const known = buckets.get(day);
+    if (known) return known;
+    const entry = { start: day, merged: 0, attempts: 0, prs_opened: 0, commits: 0, cost_usd: 0 };
+    buckets.set(day, entry);
     return entry;
   };
   for (const record of records) {
@@ -176,8 +174,9 @@ export function buildHistory(
     }
   }
   for (const [day, count] of Object.entries(commitsPerDay)) bucket(day).commits += count;
-  const end = until ? Date.parse(until.slice(0, 10)) : Number.POSITIVE_INFINITY;
-  const cutoff = end - HISTORY_WINDOW_DAYS * 86_400_000;
+  const cutoff = until
+    ? Date.parse(until.slice(0, 10)) - HISTORY_WINDOW_DAYS * 86_400_000
+    : Number.NEGATIVE_INFINITY;
   const days: HistoryBucket[] = [];
   const weeks = new Map<string, HistoryBucket>();
   for (const entry of [...buckets.values()].sort((a, b) => (a.start < b.start ? -1 : 1))) {

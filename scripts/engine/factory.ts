@@ -1,5 +1,4 @@
 import { BudgetLedger } from '../agents/budget.ts';
-import { loadConfig } from '../agents/config-loader.ts';
 import { invokeAgent } from '../agents/invoke.ts';
 import type { AgentRegistry } from '../agents/registry.ts';
 import type { Agent } from '../agents/types.ts';

@@ -85,7 +85,7 @@ class LiveProgress implements ProgressSink {
     this.#clear();
     const width = Math.max(20, (this.#stream.columns ?? 100) - 1);
     for (const [taskId, message] of this.#active) {
-      this.#stream.write(`… ${taskId}: ${message}`.slice(0, width) + '\n');
+      this.#stream.write(`${`… ${taskId}: ${message}`.slice(0, width)}\n`);
     }
     this.#drawn = this.#active.size;
   }

@@ -339,11 +339,13 @@ export class LocalForge implements Forge {
 
   async #pulls(): Promise<PullRecord[]> {
     const names = await readdir(this.#pullsDir).catch(() => [] as string[]);
-    const records = await Promise.all(
-      names
-        .filter((name) => /^\d+\.json$/.test(name))
-        .map((name) => this.#readPull(Number.parseInt(name, 10))),
-    );
+    const records: PullRecord[] = [];
+    for (const name of names.filter((entry) => /^\d+\.json$/.test(entry))) {
+      const text = await readFile(join(this.#pullsDir, name), 'utf8').catch(() => '');
+      // An empty file is a number being claimed by #allocateNumber right now: not a pull request yet.
+      if (text.trim() === '') continue;
+      records.push(PullRecordSchema.parse(JSON.parse(text)));
+    }
     return records.sort((a, b) => a.number - b.number);
   }
 

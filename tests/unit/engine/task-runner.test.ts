@@ -55,7 +55,10 @@ function services(script: Script, extra: Partial<EngineServices> = {}): EngineSe
     store: new RunStore(root),
     prompts: new PromptLibrary(REPO_ROOT),
     progress: { step: () => undefined, done: () => undefined },
-    now: () => new Date((clock += 1000)),
+    now: () => {
+      clock += 1000;
+      return new Date(clock);
+    },
     callAgent: async (agent, request): Promise<AgentAnswer> => {
       calls.push({ ...request.context, agent: agent.name, system: request.system });
       const out = script({ agent, request });
