@@ -1,21 +1,66 @@
-import { mkdir, readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
+import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { stableStringify } from '../core/stable-json.ts';
 
+/** Temporary files are named `.<file>.<pid>.<n>.tmp`, so a sweep knows whose they are. */
+const TEMP = /^\..+\.(\d+)\.\d+\.tmp$/;
+let counter = 0;
+
 /**
- * Writes `content` to `path` through a temporary file, fsync and rename: a crash leaves either
- * the old file or the new one, never half of one. Returns false when the bytes were already there.
+ * Writes `content` to `path` through a temporary file in the same folder, fsync and rename: a
+ * crash leaves the old file or the new one, never half of one. Returns false when the bytes were
+ * already there (nothing is written, so an unchanged snapshot makes no commit).
  */
 export async function writeFileAtomically(path: string, content: string): Promise<boolean> {
   const current = await readFile(path, 'utf8').catch(() => undefined);
   if (current === content) return false;
-  await mkdir(dirname(path), { recursive: true });
-  await writeFileAtomic(path, content, { encoding: 'utf8', fsync: true });
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  counter += 1;
+  const temporary = join(dir, `.${basename(path)}.${process.pid}.${counter}.tmp`);
+  try {
+    const handle = await open(temporary, 'w');
+    try {
+      await handle.writeFile(content, 'utf8');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temporary, path);
+  } catch (error) {
+    await rm(temporary, { force: true });
+    throw error;
+  }
   return true;
 }
 
 /** `writeFileAtomically` for a JSON value, in the stable form of `stableStringify`. */
 export function writeJsonAtomically(path: string, value: unknown): Promise<boolean> {
   return writeFileAtomically(path, stableStringify(value));
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes temporary files left under `dir` by processes that died mid-write (SIGKILL, power
+ * loss). Files of live processes are left alone. Returns the paths removed.
+ */
+export async function sweepStaleTemps(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  const removed: string[] = [];
+  for (const entry of entries) {
+    const match = entry.isFile() ? TEMP.exec(entry.name) : null;
+    if (!match || isAlive(Number(match[1]))) continue;
+    const path = join(entry.parentPath, entry.name);
+    await rm(path, { force: true });
+    removed.push(path);
+  }
+  return removed;
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { BudgetLedger } from '../agents/budget.ts';
 import { invokeAgent } from '../agents/invoke.ts';
 import type { AgentRegistry } from '../agents/registry.ts';
@@ -9,6 +10,7 @@ import { createLocalForge } from '../forge/local.ts';
 import type { Forge } from '../forge/types.ts';
 import { createProvider } from '../providers/index.ts';
 import type { Provider } from '../providers/types.ts';
+import { sweepStaleTemps } from './atomic-write.ts';
 import { type RunSummary, runOnce } from './orchestrator.ts';
 import { PromptLibrary } from './prompts.ts';
 import { RunStore } from './run-store.ts';
@@ -89,6 +91,8 @@ export async function runFactory(
   progress: ProgressSink,
 ): Promise<RunSummary & { invalid: string[] }> {
   const { config, registry, tasks, invalid } = await loadRunnableTasks(root);
+  // A run killed mid-write leaves a temporary file beside the one it was replacing; clear those.
+  await sweepStaleTemps(join(root, 'shared'));
   const only = options.only && options.only.length > 0 ? new Set(options.only) : undefined;
   const unknown = [...(only ?? [])].filter((id) => !tasks.some((task) => task.task_id === id));
   if (unknown.length > 0) {

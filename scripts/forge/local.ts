@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { lstat, mkdir, mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { link, lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -341,10 +342,7 @@ export class LocalForge implements Forge {
     const names = await readdir(this.#pullsDir).catch(() => [] as string[]);
     const records: PullRecord[] = [];
     for (const name of names.filter((entry) => /^\d+\.json$/.test(entry))) {
-      const text = await readFile(join(this.#pullsDir, name), 'utf8').catch(() => '');
-      // An empty file is a number being claimed by #allocateNumber right now: not a pull request yet.
-      if (text.trim() === '') continue;
-      records.push(PullRecordSchema.parse(JSON.parse(text)));
+      records.push(PullRecordSchema.parse(JSON.parse(await readFile(join(this.#pullsDir, name), 'utf8'))));
     }
     return records.sort((a, b) => a.number - b.number);
   }
@@ -361,21 +359,27 @@ export class LocalForge implements Forge {
     await writeJsonAtomically(join(this.#pullsDir, `${record.number}.json`), record);
   }
 
-  /** Claims the next free number by creating its file exclusively (safe across processes). */
+  /**
+   * Claims the next free number: the whole record is written to a temporary file first, then
+   * hard-linked to `<n>.json`, which fails if another process took `n`. A crash leaves either no
+   * pull request or a whole one, never an empty file.
+   */
   async #allocateNumber(record: PullRecord): Promise<number> {
     await mkdir(this.#pullsDir, { recursive: true });
-    const taken = (await readdir(this.#pullsDir))
-      .map((name) => Number.parseInt(name, 10))
-      .filter(Number.isFinite);
-    for (let number = Math.max(0, ...taken) + 1; ; number += 1) {
-      try {
-        const handle = await open(join(this.#pullsDir, `${number}.json`), 'wx');
-        await handle.close();
-        await this.#writePull({ ...record, number });
-        return number;
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    const taken = (await readdir(this.#pullsDir)).map((name) => Number.parseInt(name, 10)).filter(Number.isFinite);
+    const temporary = join(this.#pullsDir, `.claim-${process.pid}-${randomUUID()}`);
+    try {
+      for (let number = Math.max(0, ...taken) + 1; ; number += 1) {
+        await writeFile(temporary, JSON.stringify({ ...record, number }));
+        try {
+          await link(temporary, join(this.#pullsDir, `${number}.json`));
+          return number;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        }
       }
+    } finally {
+      await rm(temporary, { force: true });
     }
   }
 
