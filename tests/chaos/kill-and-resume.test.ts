@@ -89,15 +89,23 @@ describe('crash safety', () => {
   it(`ends every task in its correct state after SIGKILL at random points (${TRIALS} seeded trials)`, async () => {
     const next = random(SEED);
     let killedMidRun = 0;
+    // Calibrate on this machine: kill points spread over the length of one whole run.
+    const calibration = await createSandboxRepo(STORIES);
+    roots.push(calibration.root);
+    const started = performance.now();
+    await run(calibration.root, ['run', '--once', '--replay', calibration.replayDir]);
+    const wholeRunMs = performance.now() - started;
     for (let trial = 0; trial < TRIALS; trial += 1) {
-      const killAfter = Math.floor(150 + next() * 2500);
+      // The first ~40 % of a run is start-up (loading TypeScript); the work comes after.
+      const killAfter = Math.floor((0.4 + next() * 0.6) * wholeRunMs);
       const context = `trial ${trial} (seed ${SEED}, kill after ${killAfter} ms)`;
       const { root, replayDir } = await createSandboxRepo(STORIES);
       roots.push(root);
       const args = ['run', '--once', '--replay', replayDir];
       const killed = await run(root, args, killAfter);
       // Killed by the signal (no exit code) after it had started recording work.
-      if (killed.code === null && (await filesUnder(join(root, 'shared/runs'))).length > 0) killedMidRun += 1;
+      const recorded = (await filesUnder(join(root, 'shared/runs'))).length;
+      if (killed.code === null && recorded > 0) killedMidRun += 1;
       let finished = await run(root, args);
       if (finished.code !== 0) finished = await run(root, args);
       expect(finished.code, `${context}\n${finished.output}`).toBe(0);
@@ -123,7 +131,9 @@ describe('crash safety', () => {
         'aifactory/delta',
         'aifactory/gamma',
       ]);
-      const pulls = (await readdir(join(root, '.git/aifactory/pulls'))).filter((name) => /^\d+\.json$/.test(name));
+      const pulls = (await readdir(join(root, '.git/aifactory/pulls'))).filter((name) =>
+        /^\d+\.json$/.test(name),
+      );
       expect(pulls.length, context).toBe(4);
       expect(git(root, 'rev-list', '--count', 'main..aifactory/delta'), context).toBe('0');
       expect(
