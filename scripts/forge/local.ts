@@ -366,7 +366,9 @@ export class LocalForge implements Forge {
    */
   async #allocateNumber(record: PullRecord): Promise<number> {
     await mkdir(this.#pullsDir, { recursive: true });
-    const taken = (await readdir(this.#pullsDir)).map((name) => Number.parseInt(name, 10)).filter(Number.isFinite);
+    const taken = (await readdir(this.#pullsDir))
+      .map((name) => Number.parseInt(name, 10))
+      .filter(Number.isFinite);
     const temporary = join(this.#pullsDir, `.claim-${process.pid}-${randomUUID()}`);
     try {
       for (let number = Math.max(0, ...taken) + 1; ; number += 1) {

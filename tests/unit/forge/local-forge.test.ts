@@ -1,0 +1,156 @@
+import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createLocalForge, type LocalForge } from '../../../scripts/forge/local.ts';
+import { createSandboxRepo, git } from '../../fixtures/sandbox-repo.ts';
+
+let root: string;
+let forge: LocalForge;
+const gpt = { name: 'gpt', email: 'gpt@agents.aifactory.invalid' };
+const trailers = { 'Task-Id': 't', Agent: 'gpt', Model: 'openai/gpt-5-mini', Iteration: '1' };
+
+beforeEach(async () => {
+  ({ root } = await createSandboxRepo([]));
+  forge = await createLocalForge({ root, defaultBranch: 'main' });
+});
+
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+const push = (content: string, branch = 'aifactory/t', path = 'src/a.txt') =>
+  forge.pushIteration({ branch, changes: [{ path, content }], message: 'Write a', author: gpt, trailers });
+
+describe('local forge', () => {
+  it('commits an iteration on the task branch, authored by the agent, with trailers', async () => {
+    const commit = await push('one\n');
+    expect(git(root, 'rev-parse', 'aifactory/t')).toBe(commit);
+    expect(git(root, 'log', '-1', '--format=%an <%ae>|%cn', commit)).toBe(
+      'gpt <gpt@agents.aifactory.invalid>|AI Factory OS',
+    );
+    expect(git(root, 'log', '-1', '--format=%(trailers:only,unfold)', commit)).toContain(
+      'Task-Id: t\nAgent: gpt',
+    );
+    expect(git(root, 'show', `${commit}:src/a.txt`)).toBe('one');
+    expect(await forge.readFile('src/a.txt', commit)).toBe('one\n');
+    expect(await forge.readFile('src/a.txt')).toBeUndefined();
+  });
+
+  it('never touches the working tree or the index, and makes no second commit for the same content', async () => {
+    await writeFile(join(root, 'README.md'), '# edited, not committed\n');
+    await writeFile(join(root, 'staged.txt'), 'staged\n');
+    git(root, 'add', 'staged.txt');
+    const before = git(root, 'status', '--porcelain');
+    const first = await push('one\n');
+    expect(await push('one\n')).toBe(first);
+    expect(git(root, 'rev-list', '--count', 'main..aifactory/t')).toBe('1');
+    expect(git(root, 'status', '--porcelain')).toBe(before);
+    expect(await readFile(join(root, 'README.md'), 'utf8')).toBe('# edited, not committed\n');
+  });
+
+  it('opens one pull request per branch and finds it again', async () => {
+    await push('one\n');
+    const pr = await forge.openPullRequest({ branch: 'aifactory/t', title: 'T', body: 'b' });
+    const again = await forge.openPullRequest({ branch: 'aifactory/t', title: 'T', body: 'b' });
+    expect(again.number).toBe(pr.number);
+    expect(await forge.findPullRequest('aifactory/t')).toMatchObject({ number: 1, state: 'open' });
+    expect(await forge.findPullRequest('aifactory/none')).toBeUndefined();
+    await expect(forge.openPullRequest({ branch: 'aifactory/none', title: '', body: '' })).rejects.toThrow(
+      'push first',
+    );
+  });
+
+  it('merges into the checked-out main like a fast-forward, keeping unrelated local changes', async () => {
+    await writeFile(join(root, 'README.md'), '# local edit\n');
+    await push('one\n');
+    const pr = await forge.openPullRequest({ branch: 'aifactory/t', title: 'T', body: '' });
+    await forge.addReview(pr, { agent: 'gemini-pro', verdict: 'approve', summary: 'ok', comments: [] });
+    const merge = await forge.merge(pr, 'Merge task t');
+    expect(git(root, 'rev-parse', 'main')).toBe(merge);
+    expect(git(root, 'log', '-1', '--format=%P', merge).split(' ')).toHaveLength(2);
+    expect(await readFile(join(root, 'src/a.txt'), 'utf8')).toBe('one\n');
+    expect(await readFile(join(root, 'README.md'), 'utf8')).toBe('# local edit\n');
+    expect(git(root, 'status', '--porcelain')).toBe('M README.md');
+    expect(await forge.merge(pr, 'again')).toBe(merge);
+    expect(await forge.findPullRequest('aifactory/t')).toMatchObject({ state: 'merged' });
+  });
+
+  it('refuses to merge over an uncommitted change to the same file, and moves nothing', async () => {
+    await push('from the agent\n');
+    await mkdir(join(root, 'src'), { recursive: true });
+    await writeFile(join(root, 'src/a.txt'), 'mine\n');
+    const pr = await forge.openPullRequest({ branch: 'aifactory/t', title: 'T', body: '' });
+    const main = git(root, 'rev-parse', 'main');
+    await expect(forge.merge(pr, 'Merge')).rejects.toThrow('uncommitted changes');
+    expect(git(root, 'rev-parse', 'main')).toBe(main);
+    expect(await readFile(join(root, 'src/a.txt'), 'utf8')).toBe('mine\n');
+  });
+
+  it('reports the conflicting paths when two branches changed the same file', async () => {
+    await push('one\n', 'aifactory/x');
+    await push('two\n', 'aifactory/y');
+    const x = await forge.openPullRequest({ branch: 'aifactory/x', title: 'X', body: '' });
+    const y = await forge.openPullRequest({ branch: 'aifactory/y', title: 'Y', body: '' });
+    await forge.merge(x, 'Merge x');
+    await expect(forge.merge(y, 'Merge y')).rejects.toThrow('conflicts with main in src/a.txt');
+  });
+
+  it('runs checks in a separate worktree that is removed afterwards, and keeps the output of a failure', async () => {
+    const checked = await createLocalForge({
+      root,
+      defaultBranch: 'main',
+      checks: { command: 'cat src/a.txt; test "$(cat src/a.txt)" = good', timeoutSeconds: 30 },
+    });
+    await push('bad\n');
+    const pr = await checked.openPullRequest({ branch: 'aifactory/t', title: 'T', body: '' });
+    expect(await checked.readChecks(pr)).toEqual({ state: 'failed', output: 'bad\n' });
+    await push('good\n');
+    const head = (await checked.findPullRequest('aifactory/t'))!;
+    expect((await checked.readChecks(head)).state).toBe('passed');
+    expect(git(root, 'worktree', 'list').split('\n')).toHaveLength(1);
+    expect(await forge.readChecks(head)).toEqual({ state: 'none', output: '' });
+  });
+
+  it('stops checks that run past their timeout', async () => {
+    const slow = await createLocalForge({
+      root,
+      defaultBranch: 'main',
+      checks: { command: 'sleep 20', timeoutSeconds: 1 },
+    });
+    await push('x\n');
+    const pr = await slow.openPullRequest({ branch: 'aifactory/t', title: 'T', body: '' });
+    const report = await slow.readChecks(pr);
+    expect(report.state).toBe('failed');
+    expect(report.output).toContain('timed out after 1 s');
+  });
+
+  it('finds a symbolic link on the path, in the committed tree and in the checkout', async () => {
+    await symlink('/etc', join(root, 'docs'));
+    git(root, 'add', 'docs');
+    git(root, 'commit', '-q', '-m', 'link');
+    expect(await forge.symlinkOnPath('docs/passwd')).toBe('docs');
+    expect(await forge.symlinkOnPath('src/a.txt')).toBeUndefined();
+    await mkdir(join(root, 'local'));
+    await symlink('/tmp', join(root, 'local/tmp'));
+    expect(await forge.symlinkOnPath('local/tmp/x')).toBe('local/tmp');
+  });
+
+  it('commits files straight to main, and nothing when they are unchanged', async () => {
+    const input = {
+      changes: [{ path: 'shared/status/summary.json', content: '{}\n' }],
+      message: 'Snapshot',
+      author: gpt,
+    };
+    const commit = await forge.commitToDefaultBranch(input);
+    expect(git(root, 'rev-parse', 'main')).toBe(commit);
+    expect(await readFile(join(root, 'shared/status/summary.json'), 'utf8')).toBe('{}\n');
+    expect(await forge.commitToDefaultBranch(input)).toBeUndefined();
+  });
+
+  it('refuses a folder that is not a git repository, or a default branch without commits', async () => {
+    await expect(createLocalForge({ root: '/', defaultBranch: 'main' })).rejects.toThrow(
+      'not a git repository',
+    );
+    await expect(createLocalForge({ root, defaultBranch: 'trunk' })).rejects.toThrow('default_branch');
+  });
+});
