@@ -42,7 +42,12 @@ export function classifyGeminiError(error: unknown, key: string): FactoryError {
   }
   if (error instanceof SyntaxError)
     return new ProviderError('bad_output', 'gemini: the response was not valid JSON');
-  return new ProviderError('network', `gemini: ${message.slice(0, 300)}`);
+  const cause = (error as { cause?: { code?: string } } | undefined)?.cause?.code;
+  if (error instanceof TypeError || (cause && /^(ECONN|EPIPE|ETIMEDOUT|ENOTFOUND|UND_ERR)/.test(cause))) {
+    return new ProviderError('network', `gemini: connection failed (${message.slice(0, 200)})`);
+  }
+  // Not from the network: the SDK refused the request itself. Retrying would not help.
+  return new ProviderError('internal', `gemini: ${message.slice(0, 300)}`);
 }
 
 /** Google Gemini through @google/genai (the successor of @google/generative-ai). */

@@ -1,0 +1,151 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { BudgetLedger } from '../../../scripts/agents/budget.ts';
+import { defineAgent } from '../../../scripts/agents/define-agent.ts';
+import { invokeAgent } from '../../../scripts/agents/invoke.ts';
+import { type ConfigInput, ConfigSchema } from '../../../scripts/core/config.ts';
+import { FactoryError } from '../../../scripts/core/errors.ts';
+import { createProvider } from '../../../scripts/providers/index.ts';
+import { type LlmFixture, startLlmFixture } from '../../fixtures/llm-fixture.ts';
+
+let fixture: LlmFixture;
+let root: string;
+beforeAll(async () => {
+  fixture = await startLlmFixture();
+});
+afterAll(async () => {
+  await fixture.close();
+});
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'aifactory-budget-'));
+  fixture.requests.length = 0;
+  fixture.fallback = () => ({ kind: 'answer', text: 'ok', usage: { input: 1_000_000, output: 100_000 } });
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+const agent = defineAgent({
+  name: 'writer',
+  role: 'coder',
+  provider: 'openai',
+  model: 'primary-model',
+  fallbacks: [{ provider: 'gemini', model: 'backup-model' }],
+});
+const env = { OPENAI_API_KEY: 'sk-test-000', GEMINI_API_KEY: 'gm-test-000' };
+const prices = {
+  'primary-model': { input_per_mtok: 1, output_per_mtok: 10 },
+  'backup-model': { input_per_mtok: 0.5, output_per_mtok: 5 },
+};
+let day = new Date('2026-11-25T12:00:00Z');
+
+async function setup(config: ConfigInput = {}) {
+  const ledger = await BudgetLedger.open(root, {
+    config: ConfigSchema.parse({ prices, ...config }),
+    now: () => day,
+  });
+  const call = (taskId = 'task-a', who = agent) =>
+    invokeAgent(
+      who,
+      {
+        system: 'sys',
+        messages: [{ role: 'user', content: 'go' }],
+        maxOutputTokens: 1000,
+        context: { taskId, agent: who.name, role: 'coder', iteration: 1 },
+      },
+      {
+        providerFor: (ref) =>
+          createProvider(ref.provider, {
+            env: { ...env, OPENAI_BASE_URL: fixture.openaiUrl, GEMINI_BASE_URL: fixture.geminiUrl },
+            retry: { maxRetries: 1, baseDelayMs: 1, maxDelayMs: 2 },
+          }),
+        ledger,
+      },
+    );
+  return { ledger, call };
+}
+
+describe('fallback chain', () => {
+  it('moves to the fallback when the primary is in a 429 storm, and says which model answered', async () => {
+    fixture.fallback = (request) =>
+      request.path.includes('chat/completions')
+        ? { kind: 'status', status: 429, headers: { 'retry-after': '0' } }
+        : { kind: 'answer', text: 'from backup', usage: { input: 100, output: 10 } };
+    const { call } = await setup();
+    const answer = await call();
+    expect(answer).toMatchObject({ text: 'from backup', provider: 'gemini', model: 'backup-model' });
+    expect(answer.tried.map((entry) => [entry.provider, entry.error?.class ?? 'ok'])).toEqual([
+      ['openai', 'rate_limit'],
+      ['gemini', 'ok'],
+    ]);
+    expect(fixture.requests.filter((request) => request.path.includes('chat/completions'))).toHaveLength(2);
+  });
+
+  it('does not fall back on an auth error of the primary', async () => {
+    fixture.enqueue({ kind: 'status', status: 401 });
+    const { call } = await setup();
+    await expect(call()).rejects.toMatchObject({ errorClass: 'auth' });
+    expect(fixture.requests).toHaveLength(1);
+  });
+
+  it('names every model it tried when all of them are down', async () => {
+    fixture.fallback = () => ({ kind: 'status', status: 503 });
+    const { call } = await setup();
+    await expect(call()).rejects.toThrow(/tried openai\/primary-model: server; gemini\/backup-model: server/);
+  });
+});
+
+describe('budget ledger', () => {
+  it('prices calls from the table and keeps spend per day, agent, task and model on disk', async () => {
+    const { call } = await setup();
+    const answer = await call();
+    expect(answer.costUsd).toBe(2); // 1M input × $1 + 100k output × $10
+    const saved = JSON.parse(await readFile(join(root, 'shared/budget/2026-11-25.json'), 'utf8'));
+    expect(saved).toMatchObject({
+      total_usd: 2,
+      calls: 1,
+      by_agent: { writer: 2 },
+      by_task: { 'task-a': 2 },
+      by_model: { 'openai:primary-model': 2 },
+    });
+  });
+
+  it('stops a call that would pass the per-task cap before it is made', async () => {
+    const { call } = await setup({ caps: { per_task_usd: 2.005 } });
+    await call();
+    const before = fixture.requests.length;
+    const error = await call().catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(FactoryError);
+    expect((error as FactoryError).errorClass).toBe('budget');
+    expect((error as Error).message).toContain('per-task cap of task-a ($2.005)');
+    expect(fixture.requests.length).toBe(before);
+    await expect(call('task-b')).resolves.toMatchObject({ costUsd: 2 });
+  });
+
+  it('holds a daily cap across runs (a new ledger reads the day back) and resets the next day', async () => {
+    const first = await setup({ caps: { daily_usd: 2.005 } });
+    await first.call('t1');
+    const second = await setup({ caps: { daily_usd: 2.005 } });
+    expect(second.ledger.spentToday()).toBe(2);
+    await expect(second.call('t2')).rejects.toThrow('daily cap ($2.005)');
+    day = new Date('2026-11-26T00:30:00Z');
+    expect(second.ledger.spentToday()).toBe(0);
+    await expect(second.call('t2')).resolves.toMatchObject({ costUsd: 2 });
+    day = new Date('2026-11-25T12:00:00Z');
+  });
+
+  it("applies an agent's own daily cap", async () => {
+    const capped = defineAgent({ ...agent, caps: { per_agent_daily_usd: 0.005 } });
+    const { call } = await setup();
+    await expect(call('t', capped)).rejects.toThrow('daily cap of agent writer ($0.005)');
+    expect(fixture.requests).toHaveLength(0);
+  });
+
+  it('uses the built-in estimate for known models and nothing for unknown ones', async () => {
+    const { ledger } = await setup();
+    expect(ledger.costOf('xai', 'grok-4-fast', { input: 1_000_000, output: 0 })).toBe(0.2);
+    expect(ledger.costOf('local', 'qwen', { input: 1_000_000, output: 1_000_000 })).toBe(0);
+  });
+});

@@ -1,0 +1,174 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { FactoryError } from '../../../scripts/core/errors.ts';
+import { VerdictSchema } from '../../../scripts/core/verdict.ts';
+import { createProvider } from '../../../scripts/providers/index.ts';
+import type { GenerateRequest, Provider } from '../../../scripts/providers/types.ts';
+import { type LlmFixture, startLlmFixture } from '../../fixtures/llm-fixture.ts';
+
+let fixture: LlmFixture;
+beforeAll(async () => {
+  fixture = await startLlmFixture();
+});
+afterAll(async () => {
+  await fixture.close();
+});
+beforeEach(() => {
+  fixture.requests.length = 0;
+  fixture.fallback = () => ({ kind: 'answer', text: 'ok' });
+});
+
+const RETRY = { maxRetries: 2, baseDelayMs: 1, maxDelayMs: 5 };
+const KEYS = {
+  OPENAI_API_KEY: 'sk-test-openai-0000',
+  XAI_API_KEY: 'xai-test-0000',
+  GEMINI_API_KEY: 'gm-test-0000',
+};
+
+/** Each provider, pointed at the loopback fixture through its documented environment variable. */
+const PROVIDERS = [
+  { id: 'openai', env: () => ({ ...KEYS, OPENAI_BASE_URL: fixture.openaiUrl }), keyHeader: 'authorization' },
+  { id: 'xai', env: () => ({ ...KEYS, XAI_BASE_URL: fixture.openaiUrl }), keyHeader: 'authorization' },
+  { id: 'local', env: () => ({ LOCAL_BASE_URL: fixture.openaiUrl }), keyHeader: 'authorization' },
+  { id: 'gemini', env: () => ({ ...KEYS, GEMINI_BASE_URL: fixture.geminiUrl }), keyHeader: 'x-goog-api-key' },
+] as const;
+
+const request = (extra: Partial<GenerateRequest> = {}): GenerateRequest => ({
+  model: 'model-under-test',
+  system: 'You are a test.',
+  messages: [{ role: 'user', content: 'Say ok.' }],
+  context: { taskId: 'contract', agent: 'tester', role: 'coder', iteration: 1 },
+  ...extra,
+});
+
+const verdict = JSON.stringify({ verdict: 'approve', summary: 'fine', comments: [] });
+
+async function failure(provider: Provider, extra: Partial<GenerateRequest> = {}): Promise<FactoryError> {
+  const error = await provider.generate(request(extra)).then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  expect(error).toBeInstanceOf(FactoryError);
+  return error as FactoryError;
+}
+
+describe.each(PROVIDERS)('provider $id through its SDK', ({ id, env, keyHeader }) => {
+  const make = (timeoutMs = 5000) =>
+    createProvider(id, { env: env(), retry: RETRY, timeoutMs, agent: 'tester' });
+
+  it('answers with text, normalised usage, the model and a finish reason', async () => {
+    fixture.enqueue({
+      kind: 'answer',
+      text: 'hello',
+      usage: { input: 42, output: 9 },
+      model: 'served-model',
+    });
+    const result = await make().generate(request());
+    expect(result).toMatchObject({
+      text: 'hello',
+      usage: { inputTokens: 42, outputTokens: 9 },
+      finishReason: 'stop',
+    });
+    expect(result.model).toBe('served-model');
+    expect(result.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(fixture.requests[0]?.headers[keyHeader]).toBeDefined();
+    expect(JSON.stringify(fixture.requests[0]?.body)).toContain('You are a test.');
+  });
+
+  it('asks for structured output natively and returns the validated value', async () => {
+    fixture.enqueue({ kind: 'answer', text: verdict });
+    const result = await make().generate(request({ schema: { name: 'verdict', zod: VerdictSchema } }));
+    expect(result.json).toEqual({ verdict: 'approve', summary: 'fine', comments: [] });
+    const body = JSON.stringify(fixture.requests[0]?.body);
+    expect(body).toContain(id === 'gemini' ? 'responseJsonSchema' : 'json_schema');
+  });
+
+  it('repairs invalid structured output once, then gives up with bad_output', async () => {
+    fixture.enqueue({ kind: 'answer', text: '{"verdict": "lgtm"}' }, { kind: 'answer', text: verdict });
+    const repaired = await make().generate(request({ schema: { name: 'verdict', zod: VerdictSchema } }));
+    expect(repaired.json).toMatchObject({ verdict: 'approve' });
+    expect(repaired.usage.inputTokens).toBe(22);
+    expect(JSON.stringify(fixture.requests[1]?.body)).toContain('does not match the required JSON schema');
+    fixture.enqueue({ kind: 'answer', text: 'not json' }, { kind: 'answer', text: '{}' });
+    const error = await failure(make(), { schema: { name: 'verdict', zod: VerdictSchema } });
+    expect(error.errorClass).toBe('bad_output');
+    expect(fixture.requests).toHaveLength(4);
+  });
+
+  it('retries a 429 after its retry-after, then succeeds', async () => {
+    fixture.enqueue(
+      { kind: 'status', status: 429, headers: { 'retry-after': '0' } },
+      { kind: 'answer', text: 'late' },
+    );
+    expect((await make().generate(request())).text).toBe('late');
+    expect(fixture.requests).toHaveLength(2);
+  });
+
+  it('classifies a 429 storm as rate_limit after the retries', async () => {
+    fixture.fallback = () => ({ kind: 'status', status: 429, headers: { 'retry-after': '0' } });
+    expect((await failure(make())).errorClass).toBe('rate_limit');
+    expect(fixture.requests).toHaveLength(3);
+  });
+
+  it('retries 500 and 503 and classifies them as server', async () => {
+    fixture.enqueue(
+      { kind: 'status', status: 503 },
+      { kind: 'status', status: 500 },
+      { kind: 'status', status: 500 },
+    );
+    expect((await failure(make())).errorClass).toBe('server');
+    expect(fixture.requests).toHaveLength(3);
+  });
+
+  it('never retries 401, 403 or 400', async () => {
+    for (const [status, errorClass] of [
+      [401, 'auth'],
+      [403, 'auth'],
+      [400, 'config'],
+    ] as const) {
+      fixture.requests.length = 0;
+      fixture.enqueue({ kind: 'status', status });
+      expect((await failure(make())).errorClass).toBe(errorClass);
+      expect(fixture.requests).toHaveLength(1);
+    }
+  });
+
+  it('times out a hanging call, retrying it, and classifies it as timeout', async () => {
+    fixture.fallback = () => ({ kind: 'hang' });
+    expect((await failure(make(200))).errorClass).toBe('timeout');
+    expect(fixture.requests).toHaveLength(3);
+  });
+
+  it('retries a dropped connection and classifies it as network', async () => {
+    fixture.enqueue({ kind: 'reset' }, { kind: 'answer', text: 'back' });
+    expect((await make().generate(request())).text).toBe('back');
+    fixture.fallback = () => ({ kind: 'reset' });
+    expect((await failure(make())).errorClass).toBe('network');
+  });
+
+  it('classifies a malformed body without retrying it forever', async () => {
+    fixture.fallback = () => ({ kind: 'malformed' });
+    const error = await failure(make());
+    expect(['bad_output', 'network']).toContain(error.errorClass);
+    expect(fixture.requests.length).toBeLessThanOrEqual(3);
+  });
+
+  it('stops when the caller cancels', async () => {
+    fixture.fallback = () => ({ kind: 'hang' });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 50);
+    const error = await failure(make(), { signal: controller.signal });
+    expect(error.errorClass).toBe('timeout');
+    expect(fixture.requests).toHaveLength(1);
+  });
+});
+
+describe('keys', () => {
+  it('a missing key is an early auth error naming the variable and the agent', () => {
+    expect(() => createProvider('openai', { env: {}, agent: 'gpt' })).toThrow(
+      'agent "gpt" (provider openai) needs OPENAI_API_KEY',
+    );
+    expect(() => createProvider('xai', { env: {} })).toThrow('XAI_API_KEY');
+    expect(() => createProvider('gemini', { env: {} })).toThrow('GEMINI_API_KEY');
+    expect(() => createProvider('local', { env: {} })).not.toThrow();
+  });
+});

@@ -1,0 +1,114 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BudgetLedger } from '../../../scripts/agents/budget.ts';
+import { invokeAgent } from '../../../scripts/agents/invoke.ts';
+import { BUILTIN_AGENTS } from '../../../scripts/agents/registry.ts';
+import { ConfigSchema } from '../../../scripts/core/config.ts';
+import { toErrorInfo } from '../../../scripts/core/errors.ts';
+import { createProvider } from '../../../scripts/providers/index.ts';
+import { type LlmFixture, startLlmFixture } from '../../fixtures/llm-fixture.ts';
+
+const CANARIES = {
+  OPENAI_API_KEY: 'sk-LEAKCANARYopenai0123456789abcdefABCDEF',
+  XAI_API_KEY: 'xai-LEAKCANARYxai0123456789abcdefABCDEF',
+  GEMINI_API_KEY: 'AIzaLEAKCANARYgemini0123456789abcdefABC',
+};
+const secrets = Object.values(CANARIES);
+
+let fixture: LlmFixture;
+let root: string;
+beforeAll(async () => {
+  fixture = await startLlmFixture();
+  root = await mkdtemp(join(tmpdir(), 'aifactory-leak-'));
+});
+afterAll(async () => {
+  await fixture.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('a planted key', () => {
+  it('appears in no error, no log line and no ledger file, even when the server echoes it', async () => {
+    const logged: string[] = [];
+    const capture = (...args: unknown[]) => logged.push(args.map(String).join(' '));
+    const spies = (['log', 'error', 'warn', 'info', 'debug'] as const).map((level) =>
+      vi.spyOn(console, level).mockImplementation(capture),
+    );
+    const env = {
+      ...CANARIES,
+      OPENAI_BASE_URL: fixture.openaiUrl,
+      XAI_BASE_URL: fixture.openaiUrl,
+      GEMINI_BASE_URL: fixture.geminiUrl,
+    };
+    const ledger = await BudgetLedger.open(root, { config: ConfigSchema.parse({}) });
+    const thrown: unknown[] = [];
+    for (const agent of BUILTIN_AGENTS) {
+      const key =
+        agent.provider === 'gemini'
+          ? CANARIES.GEMINI_API_KEY
+          : agent.provider === 'xai'
+            ? CANARIES.XAI_API_KEY
+            : CANARIES.OPENAI_API_KEY;
+      for (const behaviour of [
+        { kind: 'status' as const, status: 401, message: `Incorrect API key provided: ${key}` },
+        { kind: 'status' as const, status: 500, message: `internal error for key ${key}` },
+        { kind: 'malformed' as const },
+        { kind: 'reset' as const },
+      ]) {
+        fixture.fallback = () => behaviour;
+        await invokeAgent(
+          { ...agent, fallbacks: [] },
+          {
+            system: 'x',
+            messages: [{ role: 'user', content: 'y' }],
+            context: { taskId: 'leak', agent: agent.name, role: 'coder', iteration: 1 },
+          },
+          {
+            providerFor: (ref) =>
+              createProvider(ref.provider, {
+                env,
+                retry: { maxRetries: 1, baseDelayMs: 1, maxDelayMs: 2 },
+                timeoutMs: 2000,
+              }),
+            ledger,
+          },
+        ).catch((error: unknown) => thrown.push(error));
+      }
+      fixture.fallback = () => ({ kind: 'answer', text: `echo ${key}` });
+      await invokeAgent(
+        { ...agent, fallbacks: [] },
+        {
+          system: 'x',
+          messages: [{ role: 'user', content: 'y' }],
+          context: { taskId: 'leak', agent: agent.name, role: 'coder', iteration: 1 },
+        },
+        { providerFor: (ref) => createProvider(ref.provider, { env }), ledger },
+      );
+    }
+    for (const spy of spies) spy.mockRestore();
+    expect(thrown).toHaveLength(12);
+    const ledgerFiles = await readdir(join(root, 'shared/budget'));
+    const ledgerText = (
+      await Promise.all(ledgerFiles.map((name) => readFile(join(root, 'shared/budget', name), 'utf8')))
+    ).join('');
+    const surfaces = [
+      ...thrown.map((error) => String(error)),
+      ...thrown.map((error) => (error as Error).message),
+      ...thrown.map((error) => JSON.stringify(toErrorInfo(error))),
+      ...thrown.map((error) => (error as Error).stack ?? ''),
+      ...logged,
+      ledgerText,
+    ];
+    for (const surface of surfaces) {
+      for (const secret of secrets) expect(surface).not.toContain(secret);
+      expect(surface).not.toContain('LEAKCANARY');
+    }
+    // The key did travel, in the header, to the server that needed it.
+    const sent = fixture.requests.map(
+      (request) => `${request.headers.authorization}${request.headers['x-goog-api-key']}`,
+    );
+    expect(sent.join('')).toContain(CANARIES.OPENAI_API_KEY);
+    expect(sent.join('')).toContain(CANARIES.GEMINI_API_KEY);
+  });
+});
