@@ -137,7 +137,7 @@ describe('budget ledger', () => {
   });
 
   it("applies an agent's own daily cap", async () => {
-    const capped = defineAgent({ ...agent, caps: { per_agent_daily_usd: 0.005 } });
+    const capped = { ...agent, caps: { per_agent_daily_usd: 0.005 } };
     const { call } = await setup();
     await expect(call('t', capped)).rejects.toThrow('daily cap of agent writer ($0.005)');
     expect(fixture.requests).toHaveLength(0);
