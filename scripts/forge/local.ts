@@ -191,7 +191,13 @@ export class LocalForge implements Forge {
       const head = await this.#resolve(`refs/heads/${record.branch}`);
       if (head === undefined)
         throw new FactoryError('forge', `branch ${record.branch} is gone; cannot merge #${pr.number}`);
+      await this.#recoverCheckout();
       const main = await this.#defaultHead();
+      // Merged already, by a run that stopped before it could say so.
+      if ((await runGit(this.#root, ['merge-base', '--is-ancestor', head, main])).code === 0) {
+        await this.#writePull({ ...record, state: 'merged', head, merge_commit: main });
+        return main;
+      }
       const merged = await runGit(this.#root, [
         'merge-tree',
         '--write-tree',
@@ -229,6 +235,7 @@ export class LocalForge implements Forge {
     author: Author;
   }): Promise<string | undefined> {
     return this.#lock.run(async () => {
+      await this.#recoverCheckout();
       const main = await this.#defaultHead();
       const tree = await this.#treeWith(main, input.changes);
       if (tree === (await git(this.#root, ['rev-parse', `${main}^{tree}`]))) return undefined;
@@ -306,8 +313,12 @@ export class LocalForge implements Forge {
       await git(this.#root, ['update-ref', ref, to, from]);
       return;
     }
+    // The checkout and the ref move in two steps; the marker lets the next run finish or undo
+    // a move that a crash cut in half (see #recoverCheckout).
+    await writeJsonAtomically(this.#checkoutMarker, { from, to });
     const checkout = await runGit(this.#root, ['read-tree', '-m', '-u', from, to]);
     if (checkout.code !== 0) {
+      await rm(this.#checkoutMarker, { force: true });
       throw new FactoryError(
         'forge',
         `merging into the checked-out ${this.#defaultBranch} would overwrite uncommitted changes (${checkout.stderr.trim().split('\n')[0]}); commit or stash them`,
@@ -316,11 +327,56 @@ export class LocalForge implements Forge {
     const moved = await runGit(this.#root, ['update-ref', ref, to, from]);
     if (moved.code !== 0) {
       await runGit(this.#root, ['read-tree', '-m', '-u', to, from]);
+      await rm(this.#checkoutMarker, { force: true });
       throw new FactoryError(
         'forge',
         `${this.#defaultBranch} moved during the merge; it will be retried next run`,
       );
     }
+    await rm(this.#checkoutMarker, { force: true });
+  }
+
+  get #checkoutMarker(): string {
+    return join(this.#gitDir, 'aifactory', 'checkout.json');
+  }
+
+  /**
+   * Finishes or undoes a move of the checked-out default branch that a crash interrupted: when
+   * the index already holds the new content of every path the move changes, the ref is moved
+   * forward; otherwise any of those files left with the factory's own content (old or new) is
+   * restored from the index, and the ref stays. The user's own edits are never overwritten.
+   */
+  async #recoverCheckout(): Promise<void> {
+    const text = await readFile(this.#checkoutMarker, 'utf8').catch(() => undefined);
+    if (text === undefined) return;
+    const { from, to } = JSON.parse(text) as { from: string; to: string };
+    const ref = `refs/heads/${this.#defaultBranch}`;
+    if ((await this.#resolve(ref)) === from) {
+      const changed = (await git(this.#root, ['diff-tree', '-r', '-z', '--name-only', from, to]))
+        .split('\0')
+        .filter(Boolean);
+      const indexAtTo = await runGit(this.#root, ['diff-index', '--cached', '--quiet', to, '--', ...changed]);
+      if (indexAtTo.code === 0) {
+        await runGit(this.#root, ['update-ref', ref, to, from]);
+      } else {
+        for (const path of changed) {
+          const current = await runGit(this.#root, ['hash-object', '--', path]);
+          const ours = await Promise.all(
+            [from, to].map(async (tree) =>
+              (await runGit(this.#root, ['rev-parse', `${tree}:${path}`])).stdout.trim(),
+            ),
+          );
+          const [inFrom, inTo] = ours.map((blob) =>
+            /^[0-9a-f]{40,64}$/.test(blob ?? '') ? blob : undefined,
+          );
+          if (current.code === 0 && current.stdout.trim() !== inFrom && current.stdout.trim() !== inTo)
+            continue;
+          if (inFrom) await runGit(this.#root, ['checkout-index', '-f', '--', path]);
+          else await rm(join(this.#root, path), { force: true });
+        }
+      }
+    }
+    await rm(this.#checkoutMarker, { force: true });
   }
 
   async #runChecks(command: string, head: string): Promise<CheckReport> {

@@ -111,12 +111,14 @@ describe('crash safety', () => {
       expect(finished.code, `${context}\n${finished.output}`).toBe(0);
 
       const states: Record<string, string> = {};
+      const errors: string[] = [];
       for (const file of await filesUnder(join(root, 'shared/runs'))) {
         // A half-written file would not parse: every record must be whole.
         const record = RunRecordSchema.parse(JSON.parse(await readFile(file, 'utf8')));
         states[record.task_id] = record.state;
+        if (record.last_error) errors.push(`${record.task_id}: ${record.last_error.class}: ${record.last_error.message}`);
       }
-      expect(states, context).toEqual(EXPECTED);
+      expect(states, `${context}\n${errors.join('\n')}`).toEqual(EXPECTED);
       for (const file of await filesUnder(join(root, 'shared'))) {
         expect(file.endsWith('.json'), `${context}: stray file ${file}`).toBe(true);
         JSON.parse(await readFile(file, 'utf8'));

@@ -153,4 +153,33 @@ describe('local forge', () => {
     );
     await expect(createLocalForge({ root, defaultBranch: 'trunk' })).rejects.toThrow('default_branch');
   });
+
+  it('finishes a move of the checked-out main that a crash cut after the checkout', async () => {
+    const from = git(root, 'rev-parse', 'main');
+    const to = await push('merged\n', 'aifactory/pending');
+    await mkdir(join(root, '.git/aifactory'), { recursive: true });
+    await writeFile(join(root, '.git/aifactory/checkout.json'), JSON.stringify({ from, to }));
+    git(root, 'read-tree', '-m', '-u', from, to); // the crash came before update-ref
+    const commit = await forge.commitToDefaultBranch({
+      changes: [{ path: 'docs/x.md', content: 'x\n' }],
+      message: 'next',
+      author: gpt,
+    });
+    expect(git(root, 'rev-parse', `${commit}~1`)).toBe(to);
+    expect(git(root, 'status', '--porcelain')).toBe('');
+  });
+
+  it('undoes a move that a crash cut before the index was written, keeping the ref', async () => {
+    const from = git(root, 'rev-parse', 'main');
+    const to = await push('half\n', 'aifactory/pending');
+    await mkdir(join(root, '.git/aifactory'), { recursive: true });
+    await writeFile(join(root, '.git/aifactory/checkout.json'), JSON.stringify({ from, to }));
+    await mkdir(join(root, 'src'), { recursive: true });
+    await writeFile(join(root, 'src/a.txt'), 'half\n'); // written to the checkout, not yet to the index
+    await push('other\n', 'aifactory/next', 'docs/next.md');
+    const pr = await forge.openPullRequest({ branch: 'aifactory/next', title: 'N', body: '' });
+    await forge.merge(pr, 'Merge next');
+    expect(git(root, 'show', 'main:docs/next.md')).toBe('other');
+    expect(git(root, 'status', '--porcelain')).toBe('');
+  });
 });
