@@ -116,7 +116,8 @@ describe('crash safety', () => {
         // A half-written file would not parse: every record must be whole.
         const record = RunRecordSchema.parse(JSON.parse(await readFile(file, 'utf8')));
         states[record.task_id] = record.state;
-        if (record.last_error) errors.push(`${record.task_id}: ${record.last_error.class}: ${record.last_error.message}`);
+        if (record.last_error)
+          errors.push(`${record.task_id}: ${record.last_error.class}: ${record.last_error.message}`);
       }
       expect(states, `${context}\n${errors.join('\n')}`).toEqual(EXPECTED);
       for (const file of await filesUnder(join(root, 'shared'))) {
