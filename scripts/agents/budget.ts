@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { Config, Price, ProviderId } from '../core/config.ts';
 import { FactoryError } from '../core/errors.ts';
-import { writeJsonAtomically } from '../engine/atomic-write.ts';
-import { Mutex } from '../forge/git.ts';
+import { writeJsonAtomically } from '../io/atomic-write.ts';
+import { Mutex } from '../io/process.ts';
 import type { Agent } from './types.ts';
 
 /** Spend is kept per UTC day here, relative to the repository root. */

@@ -1,6 +1,7 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { isAlive } from '../io/process.ts';
 
 /** Lease files live here (ignored by git): one per task being worked on. */
 export const LEASES_DIR = '.aifactory/leases';
@@ -9,15 +10,6 @@ interface LeaseBody {
   pid: number;
   host: string;
   acquired_at: string;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FactoryError } from '../core/errors.ts';
 import { type RunRecord, RunRecordSchema } from '../core/run-record.ts';
-import { writeJsonAtomically } from './atomic-write.ts';
+import { writeJsonAtomically } from '../io/atomic-write.ts';
 
 /** Where run records live, relative to the repository root. */
 export const RUNS_DIR = 'shared/runs';

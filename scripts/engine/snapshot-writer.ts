@@ -6,7 +6,7 @@ import { buildSnapshots, checkRunsFrom } from '../core/snapshot.ts';
 import type { CiRun } from '../core/snapshot-schema.ts';
 import { stableStringify } from '../core/stable-json.ts';
 import { runGit } from '../forge/git.ts';
-import { sweepStaleTemps, writeFileAtomically } from './atomic-write.ts';
+import { sweepStaleTemps, writeFileAtomically } from '../io/atomic-write.ts';
 import { RUNS_DIR } from './run-store.ts';
 import { loadTasks, loadValidationContext } from './task-files.ts';
 

@@ -54,14 +54,3 @@ export async function git(
   }
   return result.stdout.replace(/\n$/, '');
 }
-
-/** A one-at-a-time queue, so ref updates of concurrent tasks in one process never interleave. */
-export class Mutex {
-  #tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(work: () => Promise<T>): Promise<T> {
-    const result = this.#tail.then(work, work);
-    this.#tail = result.catch(() => undefined);
-    return result;
-  }
-}

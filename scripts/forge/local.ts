@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { FactoryError } from '../core/errors.ts';
 import { ReviewCommentSchema } from '../core/verdict.ts';
-import { writeJsonAtomically } from '../engine/atomic-write.ts';
-import { git, Mutex, runGit } from './git.ts';
+import { writeJsonAtomically } from '../io/atomic-write.ts';
+import { isAlive, Mutex } from '../io/process.ts';
+import { type GitResult, git, runGit } from './git.ts';
 import type { Author, CheckReport, FileChange, Forge, PullRequest } from './types.ts';
 
 /** Who commits for the factory (agents are the authors). */
@@ -127,7 +128,7 @@ export class LocalForge implements Forge {
         withTrailers(input.message, input.trailers),
         input.author,
       );
-      await git(this.#root, ['update-ref', ref, commit, head ?? ZERO_OID]);
+      await this.#locked(['update-ref', ref, commit, head ?? ZERO_OID], true);
       return commit;
     });
   }
@@ -310,13 +311,13 @@ export class LocalForge implements Forge {
   async #moveDefaultBranch(from: string, to: string): Promise<void> {
     const ref = `refs/heads/${this.#defaultBranch}`;
     if (!(await this.#defaultIsCheckedOut())) {
-      await git(this.#root, ['update-ref', ref, to, from]);
+      await this.#locked(['update-ref', ref, to, from], true);
       return;
     }
     // The checkout and the ref move in two steps; the marker lets the next run finish or undo
     // a move that a crash cut in half (see #recoverCheckout).
     await writeJsonAtomically(this.#checkoutMarker, { from, to });
-    const checkout = await runGit(this.#root, ['read-tree', '-m', '-u', from, to]);
+    const checkout = await this.#locked(['read-tree', '-m', '-u', from, to]);
     if (checkout.code !== 0) {
       await rm(this.#checkoutMarker, { force: true });
       throw new FactoryError(
@@ -324,9 +325,9 @@ export class LocalForge implements Forge {
         `merging into the checked-out ${this.#defaultBranch} would overwrite uncommitted changes (${checkout.stderr.trim().split('\n')[0]}); commit or stash them`,
       );
     }
-    const moved = await runGit(this.#root, ['update-ref', ref, to, from]);
+    const moved = await this.#locked(['update-ref', ref, to, from]);
     if (moved.code !== 0) {
-      await runGit(this.#root, ['read-tree', '-m', '-u', to, from]);
+      await this.#locked(['read-tree', '-m', '-u', to, from]);
       await rm(this.#checkoutMarker, { force: true });
       throw new FactoryError(
         'forge',
@@ -357,7 +358,7 @@ export class LocalForge implements Forge {
         .filter(Boolean);
       const indexAtTo = await runGit(this.#root, ['diff-index', '--cached', '--quiet', to, '--', ...changed]);
       if (indexAtTo.code === 0) {
-        await runGit(this.#root, ['update-ref', ref, to, from]);
+        await this.#locked(['update-ref', ref, to, from]);
       } else {
         for (const path of changed) {
           const current = await runGit(this.#root, ['hash-object', '--', path]);
@@ -377,6 +378,59 @@ export class LocalForge implements Forge {
       }
     }
     await rm(this.#checkoutMarker, { force: true });
+  }
+
+  /**
+   * Runs a git command that takes a lock (`update-ref` locks the ref, `read-tree -u` the index).
+   * While it runs, a note in `<git-dir>/aifactory/held/` names this process and the lock file.
+   * When git finds the lock taken and the note says its holder is dead (a killed run), the stale
+   * lock is removed and the command tried once more; a lock held by a live process is left alone.
+   */
+  async #locked(args: string[], throwOnError = false): Promise<GitResult> {
+    const lock =
+      args[0] === 'update-ref' ? join(this.#gitDir, `${args[1]}.lock`) : join(this.#gitDir, 'index.lock');
+    const heldDir = join(this.#gitDir, 'aifactory', 'held');
+    const note = join(heldDir, `${process.pid}-${randomUUID()}.json`);
+    await mkdir(heldDir, { recursive: true });
+    await writeFile(note, JSON.stringify({ pid: process.pid, lock }));
+    try {
+      let result = await runGit(this.#root, args);
+      if (
+        result.code !== 0 &&
+        /\.lock'?: File exists/.test(result.stderr) &&
+        (await this.#clearStaleLocks(heldDir))
+      ) {
+        result = await runGit(this.#root, args);
+      }
+      if (result.code !== 0 && throwOnError) {
+        throw new FactoryError(
+          'forge',
+          `git ${args[0]} failed: ${result.stderr.trim().split('\n').slice(-2).join(' ')}`,
+        );
+      }
+      return result;
+    } finally {
+      await rm(note, { force: true });
+    }
+  }
+
+  /** Removes locks whose holder note names a dead process; true when one was removed. */
+  async #clearStaleLocks(heldDir: string): Promise<boolean> {
+    let cleared = false;
+    for (const name of await readdir(heldDir).catch(() => [] as string[])) {
+      const text = await readFile(join(heldDir, name), 'utf8').catch(() => '');
+      let held: { pid: number; lock: string } | undefined;
+      try {
+        held = JSON.parse(text) as { pid: number; lock: string };
+      } catch {
+        held = undefined;
+      }
+      if (held && isAlive(held.pid)) continue;
+      if (held) await rm(held.lock, { force: true });
+      await rm(join(heldDir, name), { force: true });
+      cleared = cleared || held !== undefined;
+    }
+    return cleared;
   }
 
   async #runChecks(command: string, head: string): Promise<CheckReport> {

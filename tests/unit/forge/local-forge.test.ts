@@ -182,4 +182,18 @@ describe('local forge', () => {
     expect(git(root, 'show', 'main:docs/next.md')).toBe('other');
     expect(git(root, 'status', '--porcelain')).toBe('');
   });
+
+  it('clears a ref lock left by a killed run, but not one held by a live process', async () => {
+    await push('one\n');
+    const held = join(root, '.git/aifactory/held');
+    const lock = join(root, '.git/refs/heads/aifactory/t.lock');
+    await mkdir(held, { recursive: true });
+    await writeFile(lock, '');
+    await writeFile(join(held, 'live.json'), JSON.stringify({ pid: process.pid, lock }));
+    await expect(push('two\n')).rejects.toThrow('update-ref failed');
+    await rm(join(held, 'live.json'));
+    await writeFile(join(held, 'dead.json'), JSON.stringify({ pid: 2 ** 22 + 12345, lock }));
+    const commit = await push('two\n');
+    expect(git(root, 'rev-parse', 'aifactory/t')).toBe(commit);
+  });
 });

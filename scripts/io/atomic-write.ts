@@ -1,6 +1,7 @@
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { stableStringify } from '../core/stable-json.ts';
+import { isAlive } from './process.ts';
 
 /** Temporary files are named `.<file>.<pid>.<n>.tmp`, so a sweep knows whose they are. */
 const TEMP = /^\..+\.(\d+)\.\d+\.tmp$/;
@@ -37,15 +38,6 @@ export async function writeFileAtomically(path: string, content: string): Promis
 /** `writeFileAtomically` for a JSON value, in the stable form of `stableStringify`. */
 export function writeJsonAtomically(path: string, value: unknown): Promise<boolean> {
   return writeFileAtomically(path, stableStringify(value));
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

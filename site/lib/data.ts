@@ -1,0 +1,95 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { z } from 'zod';
+import {
+  AgentsSchema,
+  CiSchema,
+  HistorySchema,
+  SummarySchema,
+  TaskDetailSchema,
+  TasksSchema,
+} from '../../scripts/core/snapshot-schema.ts';
+
+/** The snapshot folder the site is built from: `AIFACTORY_STATUS_DIR`, else `shared/status`. */
+export const STATUS_DIR = resolve(process.env.AIFACTORY_STATUS_DIR ?? 'shared/status');
+
+function read<T extends z.ZodType>(file: string, schema: T, empty: z.infer<T>): z.infer<T> {
+  const path = join(STATUS_DIR, file);
+  if (!existsSync(path)) return empty;
+  const parsed = schema.safeParse(JSON.parse(readFileSync(path, 'utf8')));
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(
+      `${path}: field "${issue.path.join('.')}": ${issue.message}; run \`aifactory snapshot\` again`,
+    );
+  }
+  return parsed.data;
+}
+
+const emptyStates = {
+  pending: 0,
+  running: 0,
+  proposed: 0,
+  reviewing: 0,
+  changes_requested: 0,
+  approved: 0,
+  merged: 0,
+  failed: 0,
+  rejected: 0,
+  blocked: 0,
+};
+
+export const summary = () =>
+  read('summary.json', SummarySchema, {
+    version: 1,
+    generated_at: null,
+    schedule_interval_seconds: null,
+    tasks_total: 0,
+    by_state: emptyStates,
+    merged_last_7_days: 0,
+    success_rate: null,
+    tokens: { input: 0, output: 0 },
+    cost_usd: 0,
+  });
+export const tasks = () => read('tasks.json', TasksSchema, { version: 1, tasks: [] }).tasks;
+export const agents = () => read('agents.json', AgentsSchema, { version: 1, agents: [], models: [] });
+export const ci = () => read('ci.json', CiSchema, { version: 1, runs: [] }).runs;
+export const history = () =>
+  read('history.json', HistorySchema, { version: 1, window_days: 90, days: [], weeks: [] });
+export const taskDetail = (id: string) => {
+  const detail = read(`tasks/${id}.json`, TaskDetailSchema.nullable(), null);
+  if (!detail) throw new Error(`${STATUS_DIR}/tasks/${id}.json is missing; run \`aifactory snapshot\``);
+  return detail;
+};
+
+/** The raw text of a snapshot file, for the JSON the browser polls and filters. */
+export function rawFile(file: string, fallback: unknown): string {
+  const path = join(STATUS_DIR, file);
+  return existsSync(path) ? readFileSync(path, 'utf8') : `${JSON.stringify(fallback)}\n`;
+}
+
+/** An internal link under the site's base path. */
+export function href(path = ''): string {
+  const base = import.meta.env.BASE_URL.endsWith('/')
+    ? import.meta.env.BASE_URL
+    : `${import.meta.env.BASE_URL}/`;
+  return `${base}${path.replace(/^\//, '')}`;
+}
+
+export const usd = (value: number): string =>
+  value === 0 ? '$0' : value < 0.01 ? `$${value.toFixed(4)}` : `$${value.toFixed(2)}`;
+export const percent = (value: number | null): string =>
+  value === null ? '—' : `${Math.round(value * 100)} %`;
+export const STATE_ORDER = [
+  'pending',
+  'running',
+  'proposed',
+  'reviewing',
+  'changes_requested',
+  'approved',
+  'merged',
+  'failed',
+  'rejected',
+  'blocked',
+] as const;
+export const stateLabel = (state: string): string => state.replace('_', ' ');
