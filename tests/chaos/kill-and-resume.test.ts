@@ -24,11 +24,15 @@ function random(seed: number): () => number {
   };
 }
 
-/** Runs the CLI in its own process group; kills the whole group with SIGKILL after `killAfterMs`. */
+/**
+ * Runs the CLI in its own process group. With `killAt`, the whole group gets SIGKILL once the run
+ * has printed that many progress lines, plus a few milliseconds, so kills land between and inside
+ * steps whatever the machine's speed.
+ */
 function run(
   root: string,
   args: string[],
-  killAfterMs?: number,
+  killAt?: { line: number; delayMs: number },
 ): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', LOADER, CLI, ...args], {
@@ -38,22 +42,23 @@ function run(
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    const timer =
-      killAfterMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            try {
-              process.kill(-child.pid!, 'SIGKILL');
-            } catch {
-              // Already gone: the run finished before the kill.
-            }
-          }, killAfterMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
+    let armed = killAt !== undefined;
+    const kill = () => {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // Already gone: the run finished before the kill.
+      }
+    };
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      if (armed && output.split('\n').length - 1 >= killAt!.line) {
+        armed = false;
+        setTimeout(kill, killAt!.delayMs);
+      }
     });
+    child.stderr.on('data', (chunk) => (output += chunk));
+    child.on('close', (code) => resolve({ code, output }));
   });
 }
 
@@ -89,20 +94,20 @@ describe('crash safety', () => {
   it(`ends every task in its correct state after SIGKILL at random points (${TRIALS} seeded trials)`, async () => {
     const next = random(SEED);
     let killedMidRun = 0;
-    // Calibrate on this machine: kill points spread over the length of one whole run.
+    // Calibrate: how many progress lines one whole run prints.
     const calibration = await createSandboxRepo(STORIES);
     roots.push(calibration.root);
-    const started = performance.now();
-    await run(calibration.root, ['run', '--once', '--replay', calibration.replayDir]);
-    const wholeRunMs = performance.now() - started;
+    const whole = await run(calibration.root, ['run', '--once', '--replay', calibration.replayDir]);
+    // Progress lines printed before the run's summary: the span the kills are spread over.
+    const progressLines = whole.output.split('\n').findIndex((line) => line.startsWith('Run finished'));
+    expect(progressLines).toBeGreaterThan(10);
     for (let trial = 0; trial < TRIALS; trial += 1) {
-      // The first ~40 % of a run is start-up (loading TypeScript); the work comes after.
-      const killAfter = Math.floor((0.4 + next() * 0.6) * wholeRunMs);
-      const context = `trial ${trial} (seed ${SEED}, kill after ${killAfter} ms)`;
+      const killAt = { line: 1 + Math.floor(next() * progressLines), delayMs: Math.floor(next() * 40) };
+      const context = `trial ${trial} (seed ${SEED}, kill after line ${killAt.line} + ${killAt.delayMs} ms)`;
       const { root, replayDir } = await createSandboxRepo(STORIES);
       roots.push(root);
       const args = ['run', '--once', '--replay', replayDir];
-      const killed = await run(root, args, killAfter);
+      const killed = await run(root, args, killAt);
       // Killed by the signal (no exit code) after it had started recording work.
       const recorded = (await filesUnder(join(root, 'shared/runs'))).length;
       if (killed.code === null && recorded > 0) killedMidRun += 1;
