@@ -7,7 +7,7 @@ const base = process.env.BASE_PATH || '/';
 export default defineConfig({
   srcDir: './site',
   publicDir: './site/public',
-  outDir: './dist',
+  outDir: process.env.AIFACTORY_SITE_OUT || './dist',
   site: process.env.SITE_URL || undefined,
   base: base.endsWith('/') ? base : `${base}/`,
   trailingSlash: 'always',

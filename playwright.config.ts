@@ -4,16 +4,29 @@ import { defineConfig } from '@playwright/test';
 // Debian's Chromium where it is installed (no browser download here); Playwright's own elsewhere.
 const systemChromium = '/usr/bin/chromium';
 const useSystemChromium = existsSync(systemChromium) && !process.env.PLAYWRIGHT_USE_BUNDLED;
+const port = Number(process.env.E2E_PORT ?? 4321);
 
 export default defineConfig({
   testDir: 'tests/e2e',
   outputDir: 'test-results',
+  timeout: 60_000,
+  workers: 2,
   reporter: [['list'], ['json', { outputFile: 'reports/playwright.json' }]],
   use: {
     browserName: 'chromium',
+    baseURL: `http://127.0.0.1:${port}`,
     screenshot: 'on',
     launchOptions: useSystemChromium
       ? { executablePath: systemChromium, args: ['--no-sandbox', '--disable-dev-shm-usage'] }
       : {},
+  },
+  webServer: {
+    // Builds the site twice from sample snapshots (240 and 10,000 tasks), then serves both.
+    command: 'node --import tsx tests/e2e/serve.ts',
+    url: `http://127.0.0.1:${port}/aifactory/`,
+    timeout: 300_000,
+    reuseExistingServer: !process.env.CI,
+    stdout: 'ignore',
+    stderr: 'pipe',
   },
 });
