@@ -1,4 +1,4 @@
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Config, ConfigSchema } from '../core/config.ts';
@@ -42,7 +42,11 @@ export async function loadConfig(root: string): Promise<Config> {
   if (!file) return parseConfig({});
   let module: { default?: unknown };
   try {
-    module = (await import(pathToFileURL(join(root, file)).href)) as { default?: unknown };
+    // The modification time in the URL makes a long-running `watch` see edits to the file.
+    const { mtimeMs } = await stat(join(root, file));
+    module = (await import(`${pathToFileURL(join(root, file)).href}?mtime=${mtimeMs}`)) as {
+      default?: unknown;
+    };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new FactoryError('config', `${file}: cannot be loaded: ${reason}`);

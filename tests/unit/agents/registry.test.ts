@@ -1,0 +1,103 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig, parseConfig } from '../../../scripts/agents/config-loader.ts';
+import { defineAgent } from '../../../scripts/agents/define-agent.ts';
+import { AgentRegistry, BUILTIN_AGENTS, loadRegistry } from '../../../scripts/agents/registry.ts';
+import { vendorOf } from '../../../scripts/agents/types.ts';
+import { REPO_ROOT } from '../../fixtures/cli.ts';
+
+let root: string;
+beforeEach(async () => {
+  root = await mkdtemp(join(tmpdir(), 'aifactory-registry-'));
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('the agent registry', () => {
+  it('has the built-ins, each reviewed by default by an agent of another vendor', () => {
+    const registry = new AgentRegistry(BUILTIN_AGENTS);
+    expect(registry.list().map((agent) => agent.name)).toEqual(['gemini-pro', 'gpt', 'grok-fast']);
+    for (const agent of registry.list()) {
+      const reviewer = registry.reviewerFor({ assignee: agent.name });
+      expect(vendorOf(reviewer.provider)).not.toBe(vendorOf(agent.provider));
+    }
+    expect(registry.get('grok-fast')?.permissions.github).toBe(true);
+    expect(registry.get('gpt')?.permissions.github).toBe(false);
+  });
+
+  it("honours a task's reviewer, and the configured default reviewer when it is of another vendor", () => {
+    const registry = new AgentRegistry(BUILTIN_AGENTS, 'grok-fast');
+    expect(registry.reviewerFor({ assignee: 'gpt', reviewer: 'gemini-pro' }).name).toBe('gemini-pro');
+    expect(registry.reviewerFor({ assignee: 'gpt' }).name).toBe('grok-fast');
+    expect(registry.reviewerFor({ assignee: 'grok-fast' }).name).toBe('gemini-pro');
+  });
+
+  it('suggests the closest name for an unknown agent', () => {
+    expect(() => new AgentRegistry(BUILTIN_AGENTS).require('grok-fats')).toThrow('did you mean "grok-fast"?');
+    expect(() => new AgentRegistry(BUILTIN_AGENTS, 'nobody')).toThrow('default_reviewer');
+  });
+
+  it('loads plugins and applies config overrides field by field', async () => {
+    const config = parseConfig({
+      plugins: ['examples/agents/docs-writer.ts', 'examples/agents/license-header.ts'],
+      agents: [
+        { name: 'gpt', model: 'gpt-5', caps: { per_task_usd: 1 } },
+        { name: 'helper', role: 'coder', provider: 'local', model: 'llama3.1' },
+      ],
+    });
+    const registry = await loadRegistry(REPO_ROOT, config);
+    expect(registry.get('docs-writer')).toMatchObject({ provider: 'openai', caps: { per_task_usd: 0.5 } });
+    expect(registry.get('license-header')?.role).toBe('tool');
+    expect(registry.get('gpt')).toMatchObject({
+      model: 'gpt-5',
+      provider: 'openai',
+      caps: { per_task_usd: 1 },
+    });
+    expect(registry.get('helper')).toMatchObject({ provider: 'local', model: 'llama3.1' });
+  });
+
+  it('the example tool agent adds a license header without a model', async () => {
+    const tool = (await import('../../../examples/agents/license-header.ts')).default;
+    const task = {
+      task_id: 't',
+      description: 'd',
+      assignee: 'license-header',
+      files: ['src/a.ts', 'docs/x.md'],
+    };
+    const output = await tool.run!({ task, files: { 'src/a.ts': 'export {};\n' }, iteration: 1 });
+    expect(output.text).toBe('````ts:src/a.ts\n// SPDX-License-Identifier: MIT\nexport {};\n````');
+  });
+
+  it('refuses a new agent without a role, a model agent without a model, and a tool without run', () => {
+    expect(() => defineAgent({ name: 'x', role: 'coder', provider: 'openai' })).toThrow(
+      'needs a provider and a model',
+    );
+    expect(() => defineAgent({ name: 'x', role: 'tool' })).toThrow('needs a run(input) function');
+    expect(() => defineAgent({ name: 'X Y', role: 'coder' })).toThrow('agent field "name"');
+  });
+});
+
+describe('the config file', () => {
+  it('is optional, and every field has a default', async () => {
+    const config = await loadConfig(root);
+    expect(config).toMatchObject({ concurrency: 4, default_branch: 'main', agents: [], caps: {} });
+  });
+
+  it('names the file and the field of a mistake', async () => {
+    await writeFile(
+      join(root, 'aifactory.config.mjs'),
+      'export default { concurrency: 0, caps: { daily: 5 } };\n',
+    );
+    await expect(loadConfig(root)).rejects.toThrow(/aifactory\.config\.mjs: field "concurrency"/);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await writeFile(join(root, 'aifactory.config.mjs'), 'export const x = 1;\n');
+    await expect(loadConfig(root)).rejects.toThrow('has no default export');
+  });
+
+  it("loads the repository's own aifactory.config.ts", async () => {
+    expect((await loadConfig(REPO_ROOT)).caps).toEqual({ per_task_usd: 2, daily_usd: 25 });
+  });
+});
