@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
 import { defineConfig } from '@playwright/test';
 
-// Debian's Chromium where it is installed (no browser download here); Playwright's own elsewhere.
-const systemChromium = '/usr/bin/chromium';
+// A Chromium named by PLAYWRIGHT_CHROMIUM_PATH, else Debian's where it is installed (no browser
+// download here), else Playwright's own (`npx playwright install chromium`, as on GitHub runners).
+const systemChromium = process.env.PLAYWRIGHT_CHROMIUM_PATH || '/usr/bin/chromium';
 const useSystemChromium = existsSync(systemChromium) && !process.env.PLAYWRIGHT_USE_BUNDLED;
 const port = Number(process.env.E2E_PORT ?? 4321);
 
