@@ -190,6 +190,8 @@ export class TaskRunner {
     return this.#services.callAgent(agent, {
       system: prompt.system,
       messages: [{ role: 'user', content: `Write your proposal for task ${task.task_id} now.` }],
+      // Proposals are long: streaming keeps the connection busy while the model writes.
+      stream: true,
       context: { taskId: task.task_id, agent: agent.name, role: 'coder', iteration: record.iteration },
       ...(this.#services.signal ? { signal: this.#services.signal } : {}),
     });

@@ -83,7 +83,7 @@ export class GeminiProvider implements Provider {
       async () => {
         const started = performance.now();
         try {
-          const response = await this.#client.models.generateContent({
+          const params = {
             model: request.model,
             contents: messages.map((message) => ({
               role: message.role === 'assistant' ? 'model' : 'user',
@@ -101,20 +101,39 @@ export class GeminiProvider implements Provider {
                 : {}),
               ...(request.signal ? { abortSignal: request.signal } : {}),
             },
-          });
-          const text = response.text ?? '';
-          const candidate = response.candidates?.[0];
-          if (!candidate || (text === '' && !request.schema)) {
+          };
+          const responses = request.stream
+            ? await this.#client.models.generateContentStream(params)
+            : [await this.#client.models.generateContent(params)];
+          let text = '';
+          let finish: string | undefined;
+          let model = request.model;
+          let usage = { inputTokens: 0, outputTokens: 0 };
+          let answered = false;
+          for await (const response of responses) {
+            const candidate = response.candidates?.[0];
+            answered ||= candidate !== undefined;
+            text += response.text ?? '';
+            finish = candidate?.finishReason ?? finish;
+            if (response.modelVersion) model = response.modelVersion;
+            if (response.usageMetadata) {
+              usage = {
+                inputTokens: response.usageMetadata.promptTokenCount ?? 0,
+                outputTokens: response.usageMetadata.candidatesTokenCount ?? 0,
+              };
+            }
+          }
+          if (request.stream && finish === undefined) {
+            throw new ProviderError('network', `gemini ${request.model}: the stream ended early`);
+          }
+          if (!answered || (text === '' && !request.schema)) {
             throw new ProviderError('bad_output', `gemini ${request.model}: the answer is empty`);
           }
           return {
             text,
-            usage: {
-              inputTokens: response.usageMetadata?.promptTokenCount ?? 0,
-              outputTokens: response.usageMetadata?.candidatesTokenCount ?? 0,
-            },
-            model: response.modelVersion ?? request.model,
-            finishReason: finishReason(candidate.finishReason),
+            usage,
+            model,
+            finishReason: finishReason(finish),
             latencyMs: Math.round(performance.now() - started),
           };
         } catch (error) {

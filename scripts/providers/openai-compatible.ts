@@ -93,26 +93,26 @@ export class OpenAiCompatibleProvider implements Provider {
       async () => {
         const started = performance.now();
         try {
-          const completion = await this.#client.chat.completions.create(
-            {
-              model: request.model,
-              messages: [{ role: 'system', content: request.system }, ...messages],
-              ...(request.maxOutputTokens ? { max_tokens: request.maxOutputTokens } : {}),
-              ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-              ...(request.schema
-                ? {
-                    response_format: {
-                      type: 'json_schema' as const,
-                      json_schema: {
-                        name: request.schema.name,
-                        schema: z.toJSONSchema(request.schema.zod) as Record<string, unknown>,
-                      },
+          const body = {
+            model: request.model,
+            messages: [{ role: 'system' as const, content: request.system }, ...messages],
+            ...(request.maxOutputTokens ? { max_tokens: request.maxOutputTokens } : {}),
+            ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+            ...(request.schema
+              ? {
+                  response_format: {
+                    type: 'json_schema' as const,
+                    json_schema: {
+                      name: request.schema.name,
+                      schema: z.toJSONSchema(request.schema.zod) as Record<string, unknown>,
                     },
-                  }
-                : {}),
-            },
-            request.signal ? { signal: request.signal } : {},
-          );
+                  },
+                }
+              : {}),
+          };
+          const options = request.signal ? { signal: request.signal } : {};
+          if (request.stream) return await this.#streamed(request, body, options, started);
+          const completion = await this.#client.chat.completions.create(body, options);
           const choice = completion.choices?.[0];
           const text = choice?.message?.content ?? '';
           if (!choice || (text === '' && !request.schema)) {
@@ -135,5 +135,46 @@ export class OpenAiCompatibleProvider implements Provider {
       this.#options.retry ?? DEFAULT_RETRY,
       request.signal,
     );
+  }
+
+  /** Reads a streamed completion; a stream that ends without a finish reason is a dropped connection. */
+  async #streamed(
+    request: GenerateRequest,
+    body: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
+    options: { signal?: AbortSignal },
+    started: number,
+  ): Promise<GenerateResult> {
+    const stream = await this.#client.chat.completions.create(
+      { ...body, stream: true, stream_options: { include_usage: true } },
+      options,
+    );
+    let text = '';
+    let finish: string | null = null;
+    let model = request.model;
+    let usage = { inputTokens: 0, outputTokens: 0 };
+    for await (const chunk of stream) {
+      if (chunk.model) model = chunk.model;
+      const choice = chunk.choices?.[0];
+      text += choice?.delta?.content ?? '';
+      finish = choice?.finish_reason ?? finish;
+      if (chunk.usage) {
+        usage = {
+          inputTokens: chunk.usage.prompt_tokens ?? 0,
+          outputTokens: chunk.usage.completion_tokens ?? 0,
+        };
+      }
+    }
+    if (finish === null)
+      throw new ProviderError('network', `${this.id} ${request.model}: the stream ended early`);
+    if (text === '' && !request.schema) {
+      throw new ProviderError('bad_output', `${this.id} ${request.model}: the answer is empty`);
+    }
+    return {
+      text,
+      usage,
+      model,
+      finishReason: finishReason(finish),
+      latencyMs: Math.round(performance.now() - started),
+    };
   }
 }

@@ -23,6 +23,11 @@ export interface GenerateRequest {
   /** When given, the provider asks for structured output and returns the parsed value in `json`. */
   schema?: { name: string; zod: z.ZodType };
   maxOutputTokens?: number;
+  /**
+   * Read the answer as a stream (server-sent events), so long answers keep the connection busy
+   * instead of idling into a proxy's timeout. The result is the same whole answer.
+   */
+  stream?: boolean;
   temperature?: number;
   signal?: AbortSignal;
   context: CallContext;

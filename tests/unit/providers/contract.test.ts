@@ -74,6 +74,29 @@ describe.each(PROVIDERS)('provider $id through its SDK', ({ id, env, keyHeader }
     expect(JSON.stringify(fixture.requests[0]?.body)).toContain('You are a test.');
   });
 
+  it('streams an answer over server-sent events, with the same text, usage and model', async () => {
+    const text = 'A long answer, read as a stream of small events.\n```ts:src/x.ts\nexport {};\n```\n';
+    fixture.enqueue({ kind: 'answer', text, usage: { input: 30, output: 21 }, model: 'stream-model' });
+    const result = await make().generate(request({ stream: true }));
+    expect(result).toMatchObject({
+      text,
+      usage: { inputTokens: 30, outputTokens: 21 },
+      model: 'stream-model',
+    });
+    expect(result.finishReason).toBe('stop');
+    expect(fixture.requests[0]?.streaming).toBe(true);
+  });
+
+  it('retries a stream that drops halfway, and classifies a stream that keeps dropping as network', async () => {
+    fixture.enqueue({ kind: 'truncated', text: 'cut short, cut short' }, { kind: 'answer', text: 'whole' });
+    expect((await make().generate(request({ stream: true }))).text).toBe('whole');
+    expect(fixture.requests).toHaveLength(2);
+    fixture.requests.length = 0;
+    fixture.fallback = () => ({ kind: 'truncated', text: 'cut short, cut short' });
+    expect((await failure(make(), { stream: true })).errorClass).toBe('network');
+    expect(fixture.requests).toHaveLength(3);
+  });
+
   it('asks for structured output natively and returns the validated value', async () => {
     fixture.enqueue({ kind: 'answer', text: verdict });
     const result = await make().generate(request({ schema: { name: 'verdict', zod: VerdictSchema } }));
