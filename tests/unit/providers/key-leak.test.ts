@@ -112,3 +112,54 @@ describe('a planted key', () => {
     expect(sent.join('')).toContain(CANARIES.GEMINI_API_KEY);
   });
 });
+
+describe('a planted key in a whole run', () => {
+  it('appears in no run record, snapshot, commit or log of the repository', async () => {
+    const { createSandboxRepo, simpleStory } = await import('../../fixtures/sandbox-repo.ts');
+    const { runFactory } = await import('../../../scripts/engine/factory.ts');
+    const { writeSnapshots } = await import('../../../scripts/engine/snapshot-writer.ts');
+    const { spawnSync } = await import('node:child_process');
+    const { root: repo } = await createSandboxRepo([
+      simpleStory('leaky-gpt'),
+      simpleStory('leaky-grok', { assignee: 'grok-fast' }),
+      simpleStory('leaky-gemini', { assignee: 'gemini-pro' }),
+    ]);
+    fixture.fallback = (request) => {
+      const key = String(request.headers.authorization ?? request.headers['x-goog-api-key'] ?? '');
+      return {
+        kind: 'status',
+        status: 401,
+        message: `Incorrect API key provided: ${key.replace('Bearer ', '')}`,
+      };
+    };
+    const env = {
+      ...CANARIES,
+      OPENAI_BASE_URL: fixture.openaiUrl,
+      XAI_BASE_URL: fixture.openaiUrl,
+      GEMINI_BASE_URL: fixture.geminiUrl,
+    };
+    const lines: string[] = [];
+    const summary = await runFactory(
+      repo,
+      { forge: 'local', env },
+      {
+        step: (id, message) => lines.push(`${id} ${message}`),
+        done: (record) => lines.push(JSON.stringify(record)),
+      },
+    );
+    await writeSnapshots(repo);
+    expect([...summary.records.values()].map((record) => record.state)).toEqual([
+      'failed',
+      'failed',
+      'failed',
+    ]);
+    expect([...summary.records.values()][0]?.last_error?.class).toBe('auth');
+    // grep exits 1 when it finds nothing: no file under the repository (records, snapshots,
+    // budget, .git objects and pull request records included) holds the key.
+    const search = spawnSync('grep', ['-r', '-l', 'LEAKCANARY', repo], { encoding: 'utf8' });
+    expect(search.stdout).toBe('');
+    expect(search.status).toBe(1);
+    for (const line of lines) expect(line).not.toContain('LEAKCANARY');
+    await rm(repo, { recursive: true, force: true });
+  }, 60_000);
+});
