@@ -3,6 +3,8 @@
  * The one entry point: `npm run aifactory -- <command>` (or `npx aifactory <command>`).
  * Exit codes: 0 success, 1 the command found problems (e.g. invalid tasks), 2 bad usage.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerAgents } from './commands/agents.ts';
 import { registerNew } from './commands/new.ts';
@@ -12,9 +14,15 @@ import { registerStatus } from './commands/status.ts';
 import { registerValidate } from './commands/validate.ts';
 import { registerWatch } from './commands/watch.ts';
 
+function packageVersion(): string {
+  const path = join(import.meta.dirname, '..', 'package.json');
+  return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+}
+
 export function buildProgram(): Command {
   const program = new Command('aifactory')
     .description('AI Factory OS: AI agents turn task files into reviewed, merged pull requests.')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerValidate(program);

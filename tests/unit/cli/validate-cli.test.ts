@@ -97,6 +97,13 @@ describe('aifactory validate', () => {
     const command = await runCli(['validate', '--help']);
     expect(command.code).toBe(0);
     expect(command.stdout).toContain('--json');
+    for (const name of ['run', 'watch', 'status', 'snapshot', 'agents', 'new']) {
+      const help = await runCli([name, '--help']);
+      expect(help.code, name).toBe(0);
+      expect(help.stdout, name).toContain(`Usage: aifactory ${name}`);
+    }
+    const version = await runCli(['--version']);
+    expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });
 
