@@ -51,7 +51,7 @@ export function registerAgents(program: Command): void {
       console.log(
         renderTable(
           header,
-          agents.map((agent) => row(agent, reviewerOf(agent), {})),
+          agents.map((agent) => row(agent, reviewerOf(agent), config.caps)),
         ),
       );
       if (config.caps.daily_usd !== undefined)
