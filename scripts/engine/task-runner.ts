@@ -54,7 +54,7 @@ export class TaskRunner {
     while (!isFinal(this.#record.state)) {
       if (this.#services.signal?.aborted) return 'stopped';
       const progressed = await this.#step();
-      if (!progressed) return 'paused';
+      if (!progressed) return this.#services.signal?.aborted ? 'stopped' : 'paused';
     }
     return 'final';
   }
@@ -340,13 +340,16 @@ export class TaskRunner {
     }
   }
 
-  /** A model call that failed: a budget stop pauses the task; anything else fails it. */
+  /** A model call that failed: a stop or a budget cap pauses the task; anything else fails it. */
   async #callFailed(
     kind: 'code' | 'review',
     agent: Agent,
     started: Date,
     error: ErrorInfo,
   ): Promise<boolean> {
+    // Cancelled by a stopping run (SIGINT/SIGTERM): not the task's failure. Nothing is recorded,
+    // so the next run asks again from the same state.
+    if (this.#services.signal?.aborted) return false;
     const base = this.#attemptBase(kind, agent, undefined, started);
     if (error.class === 'budget') {
       this.#services.progress.step(this.#record.task_id, `paused: ${error.message}`);

@@ -241,6 +241,20 @@ describe('the task loop', () => {
     expect(forge.pulls).toHaveLength(1);
   });
 
+  it('leaves a task as it was when the run is stopped during a model call', async () => {
+    const controller = new AbortController();
+    const s = services(
+      () => {
+        controller.abort();
+        return new FactoryError('timeout', 'openai: the request was cancelled');
+      },
+      { signal: controller.signal },
+    );
+    const runner = await TaskRunner.open(task('a'), s);
+    expect(await runner.run()).toBe('stopped');
+    expect(runner.record).toMatchObject({ state: 'running', last_error: null, attempts: [] });
+  });
+
   it('runs a tool agent without a model call', async () => {
     const tool: Agent = {
       ...BUILTIN_AGENTS[0]!,
