@@ -79,6 +79,8 @@ export const StatsSchema = z.strictObject({
   cost_usd: Usd,
   cost_per_merged_usd: Usd.nullable(),
   median_minutes_to_merge: z.number().nonnegative().nullable(),
+  /** From the first attempt to the first passed check run, for tasks whose checks passed. */
+  median_minutes_to_green: z.number().nonnegative().nullable(),
 });
 
 export const AgentsSchema = z.strictObject({

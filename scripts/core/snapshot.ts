@@ -58,7 +58,7 @@ function median(values: number[]): number | null {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-function emptyStats(name: string): Stats & { minutes: number[] } {
+function emptyStats(name: string): Stats & { minutes: number[]; green: number[] } {
   return {
     name,
     tasks: 0,
@@ -73,7 +73,9 @@ function emptyStats(name: string): Stats & { minutes: number[] } {
     cost_usd: 0,
     cost_per_merged_usd: null,
     median_minutes_to_merge: null,
+    median_minutes_to_green: null,
     minutes: [],
+    green: [],
   };
 }
 
@@ -95,6 +97,14 @@ export function agentStats(records: readonly RunRecord[]): { agents: Stats[]; mo
       owner.merged += 1;
       if (record.merged_at)
         owner.minutes.push((Date.parse(record.merged_at) - Date.parse(record.created_at)) / 60_000);
+    }
+    const firstGreen = record.attempts.find(
+      (attempt) => attempt.kind === 'checks' && attempt.result === 'passed',
+    );
+    if (firstGreen) {
+      owner.green.push(
+        (Date.parse(firstGreen.finished_at) - Date.parse(record.attempts[0]!.started_at)) / 60_000,
+      );
     }
     if (record.state === 'failed' || record.state === 'rejected') owner.failed += 1;
     const modelsOfTask = new Set<string>();
@@ -125,7 +135,7 @@ export function agentStats(records: readonly RunRecord[]): { agents: Stats[]; mo
   }
   const finish = (table: typeof agents): Stats[] =>
     [...table.values()]
-      .map(({ minutes, ...stats }) => {
+      .map(({ minutes, green, ...stats }) => {
         const ended = stats.merged + stats.failed;
         return {
           ...stats,
@@ -133,6 +143,7 @@ export function agentStats(records: readonly RunRecord[]): { agents: Stats[]; mo
           success_rate: ended > 0 ? stats.merged / ended : null,
           cost_per_merged_usd: stats.merged > 0 ? round(stats.cost_usd / stats.merged) : null,
           median_minutes_to_merge: median(minutes),
+          median_minutes_to_green: median(green),
         };
       })
       .sort(byName);

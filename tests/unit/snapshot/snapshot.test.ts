@@ -153,6 +153,7 @@ describe('buildSnapshots', () => {
     });
     expect(gpt?.cost_per_merged_usd).toBe(1.5);
     expect(gpt?.median_minutes_to_merge).toBe(60);
+    expect(gpt?.median_minutes_to_green).toBe(0);
     const reviewer = agents.agents.find((stats) => stats.name === 'gemini-pro');
     expect(reviewer).toMatchObject({
       tasks: 0,
