@@ -146,6 +146,8 @@ export async function reviewerPrompt(
     task: Task;
     record: RunRecord;
     files: ReadonlyMap<string, string | undefined>;
+    /** The same files on the default branch, so the reviewer sees what changes. */
+    before: ReadonlyMap<string, string | undefined>;
     checks: string;
   },
 ): Promise<string> {
@@ -158,6 +160,7 @@ export async function reviewerPrompt(
     assignee: record.assignee,
     task: taskAsData(task).text,
     files: filesAsData(input.files, 'The proposal wrote no files.'),
+    before: filesAsData(input.before, 'None.'),
     checks: input.checks,
   });
 }

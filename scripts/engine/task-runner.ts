@@ -267,6 +267,7 @@ export class TaskRunner {
         task: this.#task,
         record,
         files: await this.#readFiles(written, pr.head),
+        before: await this.#readFiles(written),
         checks: checks.state === 'none' ? 'No checks are configured.' : 'The checks passed.',
       });
       answer = await this.#services.callAgent(reviewer, {
