@@ -4,7 +4,7 @@ import { invokeAgent } from '../agents/invoke.ts';
 import type { AgentRegistry } from '../agents/registry.ts';
 import type { Agent } from '../agents/types.ts';
 import type { Config, ModelRef } from '../core/config.ts';
-import { FactoryError } from '../core/errors.ts';
+import { type ErrorInfo, FactoryError } from '../core/errors.ts';
 import type { Task } from '../core/task.ts';
 import { createLocalForge } from '../forge/local.ts';
 import type { Forge } from '../forge/types.ts';
@@ -66,22 +66,22 @@ function providerSource(options: RunOptions): (ref: ModelRef, agent: Agent) => P
 }
 
 /**
- * Fails early, naming the variable and the agent, when an agent the tasks need has no key:
- * better than a task failing halfway through a scheduled run.
+ * The agents that cannot be called because their key is missing, each with a message naming the
+ * variable and the agent. Found before any task starts; their tasks wait instead of failing.
  */
-export function assertKeys(agents: readonly Agent[], options: RunOptions): void {
-  if (options.replayDir) return;
+export function missingKeys(agents: readonly Agent[], options: RunOptions): Map<string, string> {
+  const missing = new Map<string, string>();
+  if (options.replayDir) return missing;
   const source = providerSource(options);
-  const problems: string[] = [];
   for (const agent of agents) {
     if (agent.run) continue;
     try {
       source({ provider: agent.provider, model: agent.model }, agent);
     } catch (error) {
-      problems.push(error instanceof Error ? error.message : String(error));
+      missing.set(agent.name, error instanceof Error ? error.message : String(error));
     }
   }
-  if (problems.length > 0) throw new FactoryError('auth', [...new Set(problems)].join('\n'));
+  return missing;
 }
 
 /** Runs the factory once over the repository at `root`. */
@@ -107,7 +107,20 @@ export async function runFactory(
     agents.add(registry.require(task.assignee));
     agents.add(registry.reviewerFor(task));
   }
-  assertKeys([...agents], options);
+  const missing = missingKeys([...agents], options);
+  const held = new Map<string, ErrorInfo>();
+  for (const task of chosen) {
+    const blocked = [task.assignee, registry.reviewerFor(task).name].find((name) => missing.has(name));
+    if (blocked) held.set(task.task_id, { class: 'auth', message: missing.get(blocked)! });
+  }
+  for (const [agent, message] of missing) {
+    const waiting = chosen
+      .filter((task) => held.get(task.task_id)?.message === message)
+      .map((task) => task.task_id);
+    progress.warn?.(
+      `${message}${waiting.length > 0 ? `; its tasks wait: ${waiting.join(', ')}` : ''} (${agent})`,
+    );
+  }
   const now = options.now ?? (() => new Date());
   const forge: Forge = await createLocalForge({
     root,
@@ -135,6 +148,7 @@ export async function runFactory(
   const summary = await runOnce(tasks, services, {
     concurrency: options.concurrency ?? config.concurrency,
     ...(only ? { only } : {}),
+    held,
   });
   return { ...summary, invalid };
 }

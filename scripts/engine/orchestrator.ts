@@ -1,3 +1,4 @@
+import type { ErrorInfo } from '../core/errors.ts';
 import type { RunRecord } from '../core/run-record.ts';
 import { planRun } from '../core/schedule.ts';
 import type { Task } from '../core/task.ts';
@@ -25,7 +26,12 @@ export interface RunSummary {
 export async function runOnce(
   tasks: readonly Task[],
   services: EngineServices,
-  options: { concurrency: number; only?: ReadonlySet<string> },
+  options: {
+    concurrency: number;
+    only?: ReadonlySet<string>;
+    /** Tasks that cannot run now (e.g. their agent has no key), with the reason to record. */
+    held?: ReadonlyMap<string, ErrorInfo>;
+  },
 ): Promise<RunSummary> {
   const records = await services.store.readAll();
   const states = new Map<string, TaskState>([...records].map(([id, record]) => [id, record.state]));
@@ -74,6 +80,11 @@ export async function runOnce(
           );
           touched.set(plan.task.task_id, runner.record);
           states.set(plan.task.task_id, runner.record.state);
+        } else if (plan.action === 'run' && options.held?.has(plan.task.task_id)) {
+          tried.add(plan.task.task_id);
+          const runner = await TaskRunner.open(plan.task, services);
+          await runner.hold(options.held.get(plan.task.task_id)!);
+          touched.set(plan.task.task_id, runner.record);
         } else if (plan.action === 'run' && inFlight.size < options.concurrency) {
           start(plan.task);
         }

@@ -6,7 +6,7 @@ export function createProgress(options: {
   stream?: NodeJS.WriteStream;
   ci?: boolean;
   githubActions?: boolean;
-}): ProgressSink & { finish(): void } {
+}): ProgressSink & { finish(): void; warn(message: string): void } {
   const stream = options.stream ?? process.stdout;
   const live = stream.isTTY === true && options.ci !== true;
   return live ? new LiveProgress(stream) : new PlainProgress(stream, options.githubActions === true);
@@ -46,6 +46,10 @@ class PlainProgress implements ProgressSink {
     this.#stream.write('::endgroup::\n');
   }
 
+  warn(message: string): void {
+    process.stderr.write(this.#groups ? `::warning title=aifactory::${message}\n` : `warning: ${message}\n`);
+  }
+
   finish(): void {}
 }
 
@@ -69,6 +73,12 @@ class LiveProgress implements ProgressSink {
     this.#clear();
     const mark = record.state === 'merged' ? '✓' : '✗';
     this.#stream.write(`${mark} ${record.task_id}: ${outcome(record)}\n`);
+    this.#redraw();
+  }
+
+  warn(message: string): void {
+    this.#clear();
+    process.stderr.write(`warning: ${message}\n`);
     this.#redraw();
   }
 

@@ -59,6 +59,17 @@ export class TaskRunner {
     return 'final';
   }
 
+  /**
+   * Keeps a task where it is, recording why it cannot go on now (a missing key): it continues in a
+   * later run once the reason is gone. The record is rewritten only when the reason changes.
+   */
+  async hold(reason: ErrorInfo): Promise<void> {
+    const current = this.#record.last_error;
+    if (current?.class === reason.class && current.message === reason.message) return;
+    this.#services.progress.step(this.#record.task_id, `waiting: ${reason.message}`);
+    await this.#save({ ...this.#record, last_error: reason, updated_at: this.#now() });
+  }
+
   /** Marks a pending task blocked by a dependency, or reopens a blocked one. */
   async move(event: Extract<TaskEvent, 'block' | 'retry'>, reason?: string): Promise<void> {
     const next = transition(this.#record, event, this.#now());
@@ -352,7 +363,8 @@ export class TaskRunner {
     // so the next run asks again from the same state.
     if (this.#services.signal?.aborted) return false;
     const base = this.#attemptBase(kind, agent, undefined, started);
-    if (error.class === 'budget') {
+    // A cap or a refused key is about the setup, not the task: it waits for a later run.
+    if (error.class === 'budget' || error.class === 'auth') {
       this.#services.progress.step(this.#record.task_id, `paused: ${error.message}`);
       await this.#save({ ...this.#withAttempt({ ...base, result: 'skipped', error }), last_error: error });
       return false;

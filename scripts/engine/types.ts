@@ -20,6 +20,8 @@ export type CallAgent = (agent: Agent, request: Omit<GenerateRequest, 'model'>) 
 export interface ProgressSink {
   step(taskId: string, message: string): void;
   done(record: RunRecord): void;
+  /** A problem with the run as a whole (e.g. a missing key), shown before tasks start. */
+  warn?(message: string): void;
 }
 
 /** Everything the engine needs, passed in so tests can swap any part. */

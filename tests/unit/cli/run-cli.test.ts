@@ -21,14 +21,18 @@ afterAll(async () => {
 });
 
 describe('aifactory run, status and snapshot', () => {
-  it('refuses to start without the key an agent needs, naming the variable and the agent, exit 2', async () => {
-    const result = await runCli(['run', '--once'], {
+  it('names each missing key and the agent that needs it before any task starts; those tasks wait', async () => {
+    const result = await runCli(['run', '--once', '--no-snapshot'], {
       cwd: root,
-      env: { OPENAI_API_KEY: undefined, XAI_API_KEY: undefined, GEMINI_API_KEY: undefined },
+      env: { OPENAI_API_KEY: 'sk-test-0000', XAI_API_KEY: undefined, GEMINI_API_KEY: undefined },
     });
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain('agent "gpt" (provider openai) needs OPENAI_API_KEY');
-    expect(result.stderr).toContain('XAI_API_KEY');
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('agent "gemini-pro" (provider gemini) needs GEMINI_API_KEY');
+    expect(result.stderr).toContain('its tasks wait: alpha');
+    expect(result.stdout).toContain('Still open: alpha, beta.');
+    const record = JSON.parse(await readFile(join(root, 'shared/runs/alpha.json'), 'utf8'));
+    expect(record).toMatchObject({ state: 'pending', attempts: [], last_error: { class: 'auth' } });
+    await rm(join(root, 'shared'), { recursive: true, force: true });
   });
 
   it('rejects a forge it does not have as bad usage', async () => {

@@ -219,6 +219,15 @@ describe('the task loop', () => {
     expect((await runTask(task('a'), s)).state).toBe('merged');
   });
 
+  it('pauses on a refused key instead of failing the task', async () => {
+    const record = await runTask(
+      task('a'),
+      services(() => new FactoryError('auth', 'openai: HTTP 401; check the API key')),
+    );
+    expect(record).toMatchObject({ state: 'running', last_error: { class: 'auth' } });
+    expect(record.attempts[0]).toMatchObject({ result: 'skipped' });
+  });
+
   it('resumes after a stop between steps without a second commit or pull request', async () => {
     const controller = new AbortController();
     const script: Script = ({ request }) =>
@@ -279,7 +288,7 @@ describe('runOnce', () => {
       task('y', { depends_on: ['x'] }),
     ];
     const s = services(({ agent, request }) => {
-      if (agent.name === 'grok-fast') return new FactoryError('auth', 'xai: 401');
+      if (agent.name === 'grok-fast') return new FactoryError('server', 'xai: HTTP 503 after 3 retries');
       return request.context.role === 'coder'
         ? proposal(`src/${request.context.taskId}.ts`, request.context.taskId)
         : verdict('approve');
