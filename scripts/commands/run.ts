@@ -88,7 +88,8 @@ export function registerRun(program: Command): void {
       'after',
       `
 Exit codes: 0 the run finished (failed tasks are recorded in shared/runs/, not thrown);
-2 it could not run at all (bad config, a missing key, an unreadable repository).
+2 it could not run at all (bad config, an unreadable repository). A missing key is named
+before tasks start; that agent's tasks wait for it.
 
 Examples:
   npm run aifactory -- run --once --replay          the demo: recorded answers, no keys, no network
