@@ -57,6 +57,7 @@ class PlainProgress implements ProgressSink {
 class LiveProgress implements ProgressSink {
   readonly #stream: NodeJS.WriteStream;
   readonly #active = new Map<string, string>();
+  readonly #finished = new Set<string>();
   #drawn = 0;
 
   constructor(stream: NodeJS.WriteStream) {
@@ -64,11 +65,13 @@ class LiveProgress implements ProgressSink {
   }
 
   step(taskId: string, message: string): void {
+    if (this.#finished.has(taskId)) return;
     this.#active.set(taskId, message);
     this.#redraw();
   }
 
   done(record: RunRecord): void {
+    this.#finished.add(record.task_id);
     this.#active.delete(record.task_id);
     this.#clear();
     const mark = record.state === 'merged' ? '✓' : '✗';
@@ -93,7 +96,7 @@ class LiveProgress implements ProgressSink {
 
   #redraw(): void {
     this.#clear();
-    const width = Math.max(20, (this.#stream.columns ?? 100) - 1);
+    const width = Math.max(20, (this.#stream.columns || 100) - 1);
     for (const [taskId, message] of this.#active) {
       this.#stream.write(`${`… ${taskId}: ${message}`.slice(0, width)}\n`);
     }

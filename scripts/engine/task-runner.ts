@@ -336,9 +336,9 @@ export class TaskRunner {
         result: 'merged',
         commit,
       });
+      progress.step(record.task_id, `merged as ${commit.slice(0, 12)}`);
       const now = this.#now();
       await this.#save({ ...transition(merged, 'merge', now), merged_at: now, merge_commit: commit });
-      progress.step(record.task_id, `merged as ${commit.slice(0, 12)}`);
     } catch (error) {
       const info = toErrorInfo(error);
       await this.#fail(
