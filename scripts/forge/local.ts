@@ -1,39 +1,19 @@
-import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { link, lstat, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { z } from 'zod';
 import { FactoryError } from '../core/errors.ts';
-import { ReviewCommentSchema } from '../core/verdict.ts';
 import { writeJsonAtomically } from '../io/atomic-write.ts';
-import { isAlive, Mutex } from '../io/process.ts';
-import { type GitResult, git, runGit } from './git.ts';
+import { Mutex } from '../io/process.ts';
+import { runCommand } from './command.ts';
+import { git, runGit } from './git.ts';
+import { lockedGit } from './locks.ts';
+import { type PullRecord, PullStore } from './pull-store.ts';
 import type { Author, CheckReport, FileChange, Forge, PullRequest } from './types.ts';
 
 /** Who commits for the factory (agents are the authors). */
 export const FACTORY_COMMITTER: Author = { name: 'AI Factory OS', email: 'factory@aifactory.invalid' };
 /** How much of a failing check's output is kept for the coder and the run record. */
 export const CHECK_OUTPUT_CHARS = 4000;
-
-const PullRecordSchema = z.object({
-  number: z.int().positive(),
-  branch: z.string(),
-  title: z.string(),
-  body: z.string(),
-  state: z.enum(['open', 'merged', 'closed']),
-  head: z.string(),
-  merge_commit: z.string().nullable(),
-  reviews: z.array(
-    z.object({
-      agent: z.string(),
-      verdict: z.enum(['approve', 'request_changes']),
-      summary: z.string(),
-      comments: z.array(ReviewCommentSchema),
-    }),
-  ),
-});
-type PullRecord = z.infer<typeof PullRecordSchema>;
 
 const ZERO_OID = '0000000000000000000000000000000000000000';
 
@@ -72,6 +52,7 @@ export class LocalForge implements Forge {
   readonly #checks: { command?: string; timeoutSeconds: number };
   readonly #committer: Author;
   readonly #lock = new Mutex();
+  readonly #store: PullStore;
 
   private constructor(root: string, gitDir: string, options: LocalForgeOptions) {
     this.#root = root;
@@ -79,6 +60,7 @@ export class LocalForge implements Forge {
     this.#defaultBranch = options.defaultBranch;
     this.#checks = options.checks ?? { timeoutSeconds: 600 };
     this.#committer = options.committer ?? FACTORY_COMMITTER;
+    this.#store = new PullStore(gitDir);
   }
 
   static async open(options: LocalForgeOptions): Promise<LocalForge> {
@@ -99,12 +81,8 @@ export class LocalForge implements Forge {
     return forge;
   }
 
-  get #pullsDir(): string {
-    return join(this.#gitDir, 'aifactory', 'pulls');
-  }
-
   async findPullRequest(branch: string): Promise<PullRequest | undefined> {
-    const record = (await this.#pulls()).find((pull) => pull.branch === branch);
+    const record = (await this.#store.list()).find((pull) => pull.branch === branch);
     return record ? this.#toPullRequest(record) : undefined;
   }
 
@@ -128,14 +106,14 @@ export class LocalForge implements Forge {
         withTrailers(input.message, input.trailers),
         input.author,
       );
-      await this.#locked(['update-ref', ref, commit, head ?? ZERO_OID], true);
+      await lockedGit(this.#root, this.#gitDir, ['update-ref', ref, commit, head ?? ZERO_OID], true);
       return commit;
     });
   }
 
   async openPullRequest(input: { branch: string; title: string; body: string }): Promise<PullRequest> {
     return this.#lock.run(async () => {
-      const existing = (await this.#pulls()).find((pull) => pull.branch === input.branch);
+      const existing = (await this.#store.list()).find((pull) => pull.branch === input.branch);
       if (existing) return this.#toPullRequest(existing);
       const head = await this.#resolve(`refs/heads/${input.branch}`);
       if (head === undefined)
@@ -148,7 +126,7 @@ export class LocalForge implements Forge {
         merge_commit: null,
         reviews: [],
       };
-      record.number = await this.#allocateNumber(record);
+      record.number = await this.#store.create(record);
       return this.#toPullRequest(record);
     });
   }
@@ -163,14 +141,14 @@ export class LocalForge implements Forge {
     },
   ): Promise<void> {
     await this.#lock.run(async () => {
-      const record = await this.#readPull(pr.number);
+      const record = await this.#store.read(pr.number);
       record.reviews.push({
         agent: review.agent,
         verdict: review.verdict,
         summary: review.summary,
         comments: review.comments,
       });
-      await this.#writePull(record);
+      await this.#store.write(record);
     });
   }
 
@@ -187,7 +165,7 @@ export class LocalForge implements Forge {
 
   async merge(pr: PullRequest, message: string): Promise<string> {
     return this.#lock.run(async () => {
-      const record = await this.#readPull(pr.number);
+      const record = await this.#store.read(pr.number);
       if (record.state === 'merged' && record.merge_commit) return record.merge_commit;
       const head = await this.#resolve(`refs/heads/${record.branch}`);
       if (head === undefined)
@@ -196,7 +174,7 @@ export class LocalForge implements Forge {
       const main = await this.#defaultHead();
       // Merged already, by a run that stopped before it could say so.
       if ((await runGit(this.#root, ['merge-base', '--is-ancestor', head, main])).code === 0) {
-        await this.#writePull({ ...record, state: 'merged', head, merge_commit: main });
+        await this.#store.write({ ...record, state: 'merged', head, merge_commit: main });
         return main;
       }
       const merged = await runGit(this.#root, [
@@ -219,7 +197,7 @@ export class LocalForge implements Forge {
       const tree = merged.stdout.trim().split('\n')[0]!;
       const commit = await this.#commitTree(tree, [main, head], `${message.trim()}\n`, this.#committer);
       await this.#moveDefaultBranch(main, commit);
-      await this.#writePull({ ...record, state: 'merged', head, merge_commit: commit });
+      await this.#store.write({ ...record, state: 'merged', head, merge_commit: commit });
       return commit;
     });
   }
@@ -311,13 +289,13 @@ export class LocalForge implements Forge {
   async #moveDefaultBranch(from: string, to: string): Promise<void> {
     const ref = `refs/heads/${this.#defaultBranch}`;
     if (!(await this.#defaultIsCheckedOut())) {
-      await this.#locked(['update-ref', ref, to, from], true);
+      await lockedGit(this.#root, this.#gitDir, ['update-ref', ref, to, from], true);
       return;
     }
     // The checkout and the ref move in two steps; the marker lets the next run finish or undo
     // a move that a crash cut in half (see #recoverCheckout).
     await writeJsonAtomically(this.#checkoutMarker, { from, to });
-    const checkout = await this.#locked(['read-tree', '-m', '-u', from, to]);
+    const checkout = await lockedGit(this.#root, this.#gitDir, ['read-tree', '-m', '-u', from, to]);
     if (checkout.code !== 0) {
       await rm(this.#checkoutMarker, { force: true });
       throw new FactoryError(
@@ -325,9 +303,9 @@ export class LocalForge implements Forge {
         `merging into the checked-out ${this.#defaultBranch} would overwrite uncommitted changes (${checkout.stderr.trim().split('\n')[0]}); commit or stash them`,
       );
     }
-    const moved = await this.#locked(['update-ref', ref, to, from]);
+    const moved = await lockedGit(this.#root, this.#gitDir, ['update-ref', ref, to, from]);
     if (moved.code !== 0) {
-      await this.#locked(['read-tree', '-m', '-u', to, from]);
+      await lockedGit(this.#root, this.#gitDir, ['read-tree', '-m', '-u', to, from]);
       await rm(this.#checkoutMarker, { force: true });
       throw new FactoryError(
         'forge',
@@ -358,7 +336,7 @@ export class LocalForge implements Forge {
         .filter(Boolean);
       const indexAtTo = await runGit(this.#root, ['diff-index', '--cached', '--quiet', to, '--', ...changed]);
       if (indexAtTo.code === 0) {
-        await this.#locked(['update-ref', ref, to, from]);
+        await lockedGit(this.#root, this.#gitDir, ['update-ref', ref, to, from]);
       } else {
         for (const path of changed) {
           const current = await runGit(this.#root, ['hash-object', '--', path]);
@@ -380,59 +358,6 @@ export class LocalForge implements Forge {
     await rm(this.#checkoutMarker, { force: true });
   }
 
-  /**
-   * Runs a git command that takes a lock (`update-ref` locks the ref, `read-tree -u` the index).
-   * While it runs, a note in `<git-dir>/aifactory/held/` names this process and the lock file.
-   * When git finds the lock taken and the note says its holder is dead (a killed run), the stale
-   * lock is removed and the command tried once more; a lock held by a live process is left alone.
-   */
-  async #locked(args: string[], throwOnError = false): Promise<GitResult> {
-    const lock =
-      args[0] === 'update-ref' ? join(this.#gitDir, `${args[1]}.lock`) : join(this.#gitDir, 'index.lock');
-    const heldDir = join(this.#gitDir, 'aifactory', 'held');
-    const note = join(heldDir, `${process.pid}-${randomUUID()}.json`);
-    await mkdir(heldDir, { recursive: true });
-    await writeFile(note, JSON.stringify({ pid: process.pid, lock }));
-    try {
-      let result = await runGit(this.#root, args);
-      if (
-        result.code !== 0 &&
-        /\.lock'?: File exists/.test(result.stderr) &&
-        (await this.#clearStaleLocks(heldDir))
-      ) {
-        result = await runGit(this.#root, args);
-      }
-      if (result.code !== 0 && throwOnError) {
-        throw new FactoryError(
-          'forge',
-          `git ${args[0]} failed: ${result.stderr.trim().split('\n').slice(-2).join(' ')}`,
-        );
-      }
-      return result;
-    } finally {
-      await rm(note, { force: true });
-    }
-  }
-
-  /** Removes locks whose holder note names a dead process; true when one was removed. */
-  async #clearStaleLocks(heldDir: string): Promise<boolean> {
-    let cleared = false;
-    for (const name of await readdir(heldDir).catch(() => [] as string[])) {
-      const text = await readFile(join(heldDir, name), 'utf8').catch(() => '');
-      let held: { pid: number; lock: string } | undefined;
-      try {
-        held = JSON.parse(text) as { pid: number; lock: string };
-      } catch {
-        held = undefined;
-      }
-      if (held && isAlive(held.pid)) continue;
-      if (held) await rm(held.lock, { force: true });
-      await rm(join(heldDir, name), { force: true });
-      cleared = cleared || held !== undefined;
-    }
-    return cleared;
-  }
-
   async #runChecks(command: string, head: string): Promise<CheckReport> {
     const dir = await mkdtemp(join(tmpdir(), 'aifactory-checks-'));
     const worktree = join(dir, 'tree');
@@ -445,53 +370,6 @@ export class LocalForge implements Forge {
       await runGit(this.#root, ['worktree', 'remove', '--force', worktree]);
       await rm(dir, { recursive: true, force: true });
       await runGit(this.#root, ['worktree', 'prune']);
-    }
-  }
-
-  async #pulls(): Promise<PullRecord[]> {
-    const names = await readdir(this.#pullsDir).catch(() => [] as string[]);
-    const records: PullRecord[] = [];
-    for (const name of names.filter((entry) => /^\d+\.json$/.test(entry))) {
-      records.push(PullRecordSchema.parse(JSON.parse(await readFile(join(this.#pullsDir, name), 'utf8'))));
-    }
-    return records.sort((a, b) => a.number - b.number);
-  }
-
-  async #readPull(number: number): Promise<PullRecord> {
-    const path = join(this.#pullsDir, `${number}.json`);
-    const text = await readFile(path, 'utf8').catch(() => {
-      throw new FactoryError('forge', `pull request #${number} does not exist`);
-    });
-    return PullRecordSchema.parse(JSON.parse(text));
-  }
-
-  async #writePull(record: PullRecord): Promise<void> {
-    await writeJsonAtomically(join(this.#pullsDir, `${record.number}.json`), record);
-  }
-
-  /**
-   * Claims the next free number: the whole record is written to a temporary file first, then
-   * hard-linked to `<n>.json`, which fails if another process took `n`. A crash leaves either no
-   * pull request or a whole one, never an empty file.
-   */
-  async #allocateNumber(record: PullRecord): Promise<number> {
-    await mkdir(this.#pullsDir, { recursive: true });
-    const taken = (await readdir(this.#pullsDir))
-      .map((name) => Number.parseInt(name, 10))
-      .filter(Number.isFinite);
-    const temporary = join(this.#pullsDir, `.claim-${process.pid}-${randomUUID()}`);
-    try {
-      for (let number = Math.max(0, ...taken) + 1; ; number += 1) {
-        await writeFile(temporary, JSON.stringify({ ...record, number }));
-        try {
-          await link(temporary, join(this.#pullsDir, `${number}.json`));
-          return number;
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-        }
-      }
-    } finally {
-      await rm(temporary, { force: true });
     }
   }
 
@@ -512,35 +390,4 @@ export interface LocalForgeOptions {
 
 export function createLocalForge(options: LocalForgeOptions): Promise<LocalForge> {
   return LocalForge.open(options);
-}
-
-/** Runs a shell command with a timeout, killing its whole process group when time is up. */
-function runCommand(
-  command: string,
-  cwd: string,
-  timeoutMs: number,
-): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', command], { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => chunks.push(chunk));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const output = Buffer.concat(chunks).toString('utf8');
-      resolve({
-        code: timedOut ? 124 : (code ?? 1),
-        output: timedOut ? `${output}\n[checks timed out after ${Math.round(timeoutMs / 1000)} s]` : output,
-      });
-    });
-  });
 }

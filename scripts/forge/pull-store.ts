@@ -1,0 +1,84 @@
+import { randomUUID } from 'node:crypto';
+import { link, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { FactoryError } from '../core/errors.ts';
+import { ReviewCommentSchema } from '../core/verdict.ts';
+import { writeJsonAtomically } from '../io/atomic-write.ts';
+
+/** A local pull request: what GitHub would keep for it. */
+export const PullRecordSchema = z.object({
+  number: z.int().positive(),
+  branch: z.string(),
+  title: z.string(),
+  body: z.string(),
+  state: z.enum(['open', 'merged', 'closed']),
+  head: z.string(),
+  merge_commit: z.string().nullable(),
+  reviews: z.array(
+    z.object({
+      agent: z.string(),
+      verdict: z.enum(['approve', 'request_changes']),
+      summary: z.string(),
+      comments: z.array(ReviewCommentSchema),
+    }),
+  ),
+});
+export type PullRecord = z.infer<typeof PullRecordSchema>;
+
+/**
+ * The local forge's pull requests: one JSON file per number in `<git-dir>/aifactory/pulls/`,
+ * written atomically, so they survive crashes and never show in the working tree.
+ */
+export class PullStore {
+  readonly #dir: string;
+
+  constructor(gitDir: string) {
+    this.#dir = join(gitDir, 'aifactory', 'pulls');
+  }
+
+  async list(): Promise<PullRecord[]> {
+    const names = await readdir(this.#dir).catch(() => [] as string[]);
+    const records: PullRecord[] = [];
+    for (const name of names.filter((entry) => /^\d+\.json$/.test(entry))) {
+      records.push(PullRecordSchema.parse(JSON.parse(await readFile(join(this.#dir, name), 'utf8'))));
+    }
+    return records.sort((a, b) => a.number - b.number);
+  }
+
+  async read(number: number): Promise<PullRecord> {
+    const path = join(this.#dir, `${number}.json`);
+    const text = await readFile(path, 'utf8').catch(() => {
+      throw new FactoryError('forge', `pull request #${number} does not exist`);
+    });
+    return PullRecordSchema.parse(JSON.parse(text));
+  }
+
+  async write(record: PullRecord): Promise<void> {
+    await writeJsonAtomically(join(this.#dir, `${record.number}.json`), record);
+  }
+
+  /**
+   * Claims the next free number: the whole record is written to a temporary file first, then
+   * hard-linked to `<n>.json`, which fails if another process took `n`. A crash leaves either no
+   * pull request or a whole one, never an empty file.
+   */
+  async create(record: PullRecord): Promise<number> {
+    await mkdir(this.#dir, { recursive: true });
+    const taken = (await readdir(this.#dir)).map((name) => Number.parseInt(name, 10)).filter(Number.isFinite);
+    const temporary = join(this.#dir, `.claim-${process.pid}-${randomUUID()}`);
+    try {
+      for (let number = Math.max(0, ...taken) + 1; ; number += 1) {
+        await writeFile(temporary, JSON.stringify({ ...record, number }));
+        try {
+          await link(temporary, join(this.#dir, `${number}.json`));
+          return number;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+        }
+      }
+    } finally {
+      await rm(temporary, { force: true });
+    }
+  }
+}
