@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CapsSchema, ModelRefSchema, ProviderIdSchema } from '../core/config.ts';
+import { CapsSchema, ModelRefSchema, PermissionsSchema, ProviderIdSchema } from '../core/config.ts';
 import { FactoryError } from '../core/errors.ts';
 import { AgentNameSchema } from '../core/task.ts';
 import { AGENT_ROLES, type Agent } from './types.ts';
@@ -11,7 +11,7 @@ const AgentDefinitionSchema = z.strictObject({
   provider: ProviderIdSchema.optional(),
   model: z.string().min(1).optional(),
   fallbacks: z.array(ModelRefSchema).default([]),
-  permissions: z.strictObject({ github: z.boolean().default(false) }).default({ github: false }),
+  permissions: PermissionsSchema.default({}),
   prompt: z
     .string()
     .regex(/^[a-z0-9-]+$/, 'name a file under prompts/ without ".md"')
@@ -52,7 +52,10 @@ export function defineAgent(definition: AgentDefinition, source = 'defineAgent')
     provider: value.provider ?? 'local',
     model: value.model ?? 'tool',
     fallbacks: value.fallbacks,
-    permissions: { github: value.permissions.github },
+    permissions: {
+      github: value.permissions.github ?? false,
+      controlPlane: [...(value.permissions.control_plane ?? [])],
+    },
     prompt: value.prompt ?? 'coder',
     caps: value.caps,
     ...(definition.run ? { run: definition.run } : {}),

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { AgentConfig, Config } from '../core/config.ts';
+import type { AgentConfig, Config, PermissionsInput } from '../core/config.ts';
 import { FactoryError } from '../core/errors.ts';
 import { closestMatch } from '../core/suggest.ts';
 import geminiPro from './builtin/gemini-pro.ts';
@@ -106,7 +106,13 @@ function applyOverride(existing: Agent | undefined, entry: AgentConfig, index: n
     {
       ...existing,
       ...entry,
-      permissions: { github: entry.permissions?.github ?? existing.permissions.github },
+      permissions: {
+        github: entry.permissions?.github ?? existing.permissions.github,
+        // An agent's areas were checked against the same enum when it was defined.
+        control_plane:
+          entry.permissions?.control_plane ??
+          (existing.permissions.controlPlane as NonNullable<PermissionsInput['control_plane']>),
+      },
       caps: { ...existing.caps, ...entry.caps },
       fallbacks: [...(entry.fallbacks ?? existing.fallbacks)],
     },

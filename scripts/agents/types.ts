@@ -4,10 +4,20 @@ import type { Task } from '../core/task.ts';
 export const AGENT_ROLES = ['coder', 'reviewer', 'planner', 'tool'] as const;
 export type AgentRole = (typeof AGENT_ROLES)[number];
 
-/** What an agent may do beyond writing inside the allowed folders. */
+/**
+ * What an agent may do beyond writing inside the allowed folders. Every grant here is a grant to
+ * propose: a pull request that touches the control plane is never merged by the factory.
+ */
 export interface AgentPermissions {
-  /** May write under `.github/` (workflows can leak secrets, so this is granted by name). */
+  /** May propose changes under `.github/` (workflows can leak secrets, so this is granted by name). */
   github: boolean;
+  /** Other control-plane areas the agent may propose changes to (`tasks`, `prompts`, `root`, …). */
+  controlPlane: readonly string[];
+}
+
+/** The control-plane areas an agent may propose changes to. */
+export function grantedAreas(permissions: AgentPermissions): string[] {
+  return [...new Set([...permissions.controlPlane, ...(permissions.github ? ['.github'] : [])])].sort();
 }
 
 /** What a `tool` agent receives: the task and the current content of its declared files. */

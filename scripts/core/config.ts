@@ -1,21 +1,41 @@
 import { z } from 'zod';
+import { CONTROL_PLANE_DIRS, isControlPlaneDir } from './control-plane.ts';
 import { AgentNameSchema } from './task.ts';
 
-/** The seed's ALLOWED_TOP_DIRS plus this project's own folders. */
+/**
+ * The product's folders, where agents write by default: the seed's agent folders and drop folder,
+ * and the usual source, docs, tests and examples. The control plane is never among them.
+ */
 export const DEFAULT_ALLOWED_TOP_DIRS = [
-  '.github',
-  'grok',
-  'gemini',
-  'shared',
+  'src',
   'docs',
   'tests',
-  'tasks',
-  'prompts',
-  'site',
-  'scripts',
   'examples',
-  'src',
+  'grok',
+  'gemini',
+  'shared/proposals',
 ] as const;
+
+/** The control-plane areas a config can grant an agent; its pull requests still wait for a person. */
+export const CONTROL_PLANE_AREAS = [...CONTROL_PLANE_DIRS, 'root', 'manifests', 'plugins'] as const;
+
+/** What an agent may do beyond writing inside the allowed folders. */
+export const PermissionsSchema = z.strictObject({
+  /** May propose changes under `.github/` (the seed's grant to grok-fast); never merged by the factory. */
+  github: z.boolean().optional(),
+  /** Control-plane areas the agent may propose changes to; never merged by the factory. */
+  control_plane: z.array(z.enum(CONTROL_PLANE_AREAS)).optional(),
+});
+export type PermissionsInput = z.infer<typeof PermissionsSchema>;
+
+/** A folder agents may write: a clean relative path of one or more segments, outside the control plane. */
+const AllowedDirSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/, 'write a folder as a/b, without "/" at either end')
+  .refine((dir) => !isControlPlaneDir(dir), {
+    message:
+      'this folder is part of the control plane, which agents never write freely; grant it to one agent with permissions.control_plane (its pull requests then wait for a person)',
+  });
 
 /** Provider kinds an agent can name. `local` is any OpenAI-compatible server. */
 export const PROVIDER_IDS = ['gemini', 'openai', 'xai', 'local', 'replay'] as const;
@@ -45,7 +65,7 @@ export type Price = z.infer<typeof PriceSchema>;
 
 export const ProtocolConfigSchema = z.strictObject({
   allowed_top_dirs: z
-    .array(z.string().min(1))
+    .array(AllowedDirSchema)
     .min(1)
     .default([...DEFAULT_ALLOWED_TOP_DIRS]),
   max_file_bytes: z
@@ -76,12 +96,7 @@ export const AgentConfigSchema = z.strictObject({
   provider: ProviderIdSchema.optional(),
   model: z.string().min(1).optional(),
   fallbacks: z.array(ModelRefSchema).optional(),
-  permissions: z
-    .strictObject({
-      /** May write under `.github/`. */
-      github: z.boolean().optional(),
-    })
-    .optional(),
+  permissions: PermissionsSchema.optional(),
   prompt: z.string().min(1).optional(),
   caps: CapsSchema.optional(),
 });

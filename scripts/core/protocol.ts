@@ -3,6 +3,8 @@
  * contents; the forge re-checks symlinks on disk at write time.
  */
 
+import { controlPlaneHit } from './control-plane.ts';
+
 /** The rules a write can break, named in run records and validate messages. */
 export type ProtocolRule =
   | 'empty_path'
@@ -15,6 +17,7 @@ export type ProtocolRule =
   | 'top_dir'
   | 'undeclared_file'
   | 'github_permission'
+  | 'control_plane'
   | 'too_many_files'
   | 'file_too_large'
   | 'total_too_large'
@@ -28,12 +31,14 @@ export interface ProtocolViolation {
 
 /** What a path is checked against. */
 export interface PathPolicy {
-  /** Allowed top-level folders (DEFAULT_ALLOWED_TOP_DIRS unless configured). */
-  allowedTopDirs: readonly string[];
+  /** Folders agents may write (DEFAULT_ALLOWED_TOP_DIRS unless configured); one or more segments each. */
+  allowedDirs: readonly string[];
   /** The task's declared files; empty means any allowed path. */
   declaredFiles: readonly string[];
-  /** Whether the agent may write under `.github/`. */
-  mayTouchGithub: boolean;
+  /** Control-plane areas granted to the agent: it may propose there, and a person merges. */
+  grants: readonly string[];
+  /** Plugin modules of the config, which the factory runs and agents therefore never write freely. */
+  plugins: readonly string[];
   /** The agent's name, for messages. */
   agent: string;
 }
@@ -72,23 +77,31 @@ export function checkPathShape(path: string): ProtocolViolation | undefined {
   return undefined;
 }
 
-/** Checks one path against the whole path policy; undefined when the write is allowed. */
+/**
+ * Checks one path against the whole path policy; undefined when the write is allowed. A write to
+ * the control plane passes only with a grant, and the pull request then waits for a person.
+ */
 export function checkWrite(path: string, policy: PathPolicy): ProtocolViolation | undefined {
   const shape = checkPathShape(path);
   if (shape) return shape;
-  const top = path.split('/')[0]!;
-  if (!policy.allowedTopDirs.includes(top)) {
+  const hit = controlPlaneHit(path, policy);
+  if (hit && !policy.grants.includes(hit.area)) {
+    const grant =
+      hit.area === '.github'
+        ? 'grant permissions.github'
+        : `grant permissions.control_plane: ["${hit.area}"]`;
+    return violation(
+      hit.area === '.github' ? 'github_permission' : 'control_plane',
+      path,
+      `agent "${policy.agent}" may not write here: ${hit.reason} (${grant} in aifactory.config.ts to let it propose such changes; a person then merges them)`,
+    );
+  }
+  if (!hit && !policy.allowedDirs.some((dir) => path.startsWith(`${dir}/`))) {
+    const top = path.split('/')[0]!;
     return violation(
       'top_dir',
       path,
-      `"${top}" is not an allowed top-level folder (allowed: ${policy.allowedTopDirs.join(', ')})`,
-    );
-  }
-  if (top === '.github' && !policy.mayTouchGithub) {
-    return violation(
-      'github_permission',
-      path,
-      `agent "${policy.agent}" may not write under .github/ (grant permissions.github in aifactory.config.ts)`,
+      `"${top}" is not an allowed folder (allowed: ${policy.allowedDirs.join(', ')})`,
     );
   }
   if (policy.declaredFiles.length > 0 && !policy.declaredFiles.includes(path)) {

@@ -36,12 +36,15 @@ export interface Problem extends Position {
 /** What validation needs to know about agents (the registry implements it). */
 export interface AgentLookup {
   names(): readonly string[];
-  mayTouchGithub(name: string): boolean;
+  /** The control-plane areas the agent may propose changes to. */
+  grantsOf(name: string): readonly string[];
 }
 
 export interface ValidationContext {
   agents: AgentLookup;
-  allowedTopDirs: readonly string[];
+  allowedDirs: readonly string[];
+  /** Plugin modules of the config (control plane). */
+  plugins: readonly string[];
   /** Ids of tasks that exist but are not being validated now (e.g. the rest of tasks/). */
   otherTaskIds?: ReadonlySet<string>;
 }
@@ -154,9 +157,10 @@ function checkAgents(task: Task, context: ValidationContext, at: Report): void {
 function checkFiles(task: Task, context: ValidationContext, at: Report): void {
   const seen = new Set<string>();
   const policy = {
-    allowedTopDirs: context.allowedTopDirs,
+    allowedDirs: context.allowedDirs,
     declaredFiles: [],
-    mayTouchGithub: context.agents.mayTouchGithub(task.assignee),
+    grants: context.agents.grantsOf(task.assignee),
+    plugins: context.plugins,
     agent: task.assignee,
   };
   task.files.forEach((path, index) => {

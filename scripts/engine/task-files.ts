@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { loadConfig } from '../agents/config-loader.ts';
 import { loadRegistry } from '../agents/registry.ts';
+import { grantedAreas } from '../agents/types.ts';
 import type { Config } from '../core/config.ts';
 import { FactoryError } from '../core/errors.ts';
 import {
@@ -83,9 +84,13 @@ export async function loadValidationContext(root: string): Promise<{
   const context = {
     agents: {
       names: () => registry.list().map((agent) => agent.name),
-      mayTouchGithub: (name: string) => registry.get(name)?.permissions.github === true,
+      grantsOf: (name: string) => {
+        const agent = registry.get(name);
+        return agent ? grantedAreas(agent.permissions) : [];
+      },
     },
-    allowedTopDirs: config.protocol.allowed_top_dirs,
+    allowedDirs: config.protocol.allowed_top_dirs,
+    plugins: config.plugins,
   };
   return { config, registry, context };
 }

@@ -146,7 +146,13 @@ export class TaskRunner {
     }
     const changes: FileChange[] = proposal.files.map(({ path, content }) => ({ path, content }));
     const paths = changes.map((change) => change.path);
-    const rejection = await vetProposal(changes, { task, agent, protocol: config.protocol, forge });
+    const rejection = await vetProposal(changes, {
+      task,
+      agent,
+      protocol: config.protocol,
+      plugins: config.plugins,
+      forge,
+    });
     if (rejection) {
       progress.step(task.task_id, `proposal rejected: ${rejection.message}`);
       await this.#save({

@@ -1,4 +1,4 @@
-import type { Agent } from '../agents/types.ts';
+import { type Agent, grantedAreas } from '../agents/types.ts';
 import type { ProtocolConfig } from '../core/config.ts';
 import { checkProposal } from '../core/protocol.ts';
 import type { Rejection } from '../core/run-record.ts';
@@ -13,13 +13,14 @@ import { findSecrets } from './secret-scan.ts';
  */
 export async function vetProposal(
   files: readonly FileChange[],
-  context: { task: Task; agent: Agent; protocol: ProtocolConfig; forge: Forge },
+  context: { task: Task; agent: Agent; protocol: ProtocolConfig; plugins: readonly string[]; forge: Forge },
 ): Promise<Rejection | undefined> {
-  const { task, agent, protocol, forge } = context;
+  const { task, agent, protocol, plugins, forge } = context;
   const violation = checkProposal(files, {
-    allowedTopDirs: protocol.allowed_top_dirs,
+    allowedDirs: protocol.allowed_top_dirs,
     declaredFiles: task.files,
-    mayTouchGithub: agent.permissions.github,
+    grants: grantedAreas(agent.permissions),
+    plugins,
     agent: agent.name,
     maxFileBytes: protocol.max_file_bytes,
     maxFiles: protocol.max_files,

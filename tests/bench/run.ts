@@ -28,7 +28,7 @@ const sources = big.tasks.slice(0, 1000).map((task) => ({
 }));
 const agents = {
   names: () => ['gemini-pro', 'gpt', 'grok-fast'],
-  mayTouchGithub: (name: string) => name === 'grok-fast',
+  grantsOf: (name: string) => (name === 'grok-fast' ? ['.github'] : []),
 };
 const states = new Map<string, TaskState>(big.records.map((record) => [record.task_id, record.state]));
 const answer = `Here it is.\n\n${renderProposal(
@@ -54,7 +54,7 @@ const cases: Case[] = [
   {
     name: 'validate 1,000 task files',
     targetMs: 1500,
-    run: () => validateTasks(sources, { agents, allowedTopDirs: ['src'] }),
+    run: () => validateTasks(sources, { agents, allowedDirs: ['src'], plugins: [] }),
   },
   { name: 'plan a run over 10,000 tasks', targetMs: 200, run: () => planRun(big.tasks, states) },
   {

@@ -6,8 +6,9 @@ import { validateTasks } from '../../scripts/core/validate.ts';
 
 const AGENTS = ['grok-fast', 'gemini-pro', 'gpt'] as const;
 const context = {
-  agents: { names: () => AGENTS, mayTouchGithub: (name: string) => name === 'grok-fast' },
-  allowedTopDirs: DEFAULT_ALLOWED_TOP_DIRS,
+  agents: { names: () => AGENTS, grantsOf: (name: string) => (name === 'grok-fast' ? ['.github'] : []) },
+  allowedDirs: DEFAULT_ALLOWED_TOP_DIRS,
+  plugins: [],
 };
 
 const idChar = fc.constantFrom(
@@ -21,7 +22,7 @@ const segment = fc
   .filter((s) => s !== '..' && s !== '.git');
 const allowedPath = fc
   .tuple(
-    fc.constantFrom(...DEFAULT_ALLOWED_TOP_DIRS.filter((dir) => dir !== '.github')),
+    fc.constantFrom(...DEFAULT_ALLOWED_TOP_DIRS),
     fc.array(segment, { minLength: 1, maxLength: 4 }),
   )
   .map(([top, rest]) => [top, ...rest].join('/'));

@@ -78,9 +78,10 @@ describe('parseProposal', () => {
 });
 
 const policy: ProposalPolicy = {
-  allowedTopDirs: ['src', 'docs', '.github'],
+  allowedDirs: ['src', 'docs'],
   declaredFiles: [],
-  mayTouchGithub: false,
+  grants: [],
+  plugins: [],
   agent: 'gpt',
   maxFiles: 2,
   maxFileBytes: 10,

@@ -3,9 +3,10 @@ import { DEFAULT_ALLOWED_TOP_DIRS } from '../../../scripts/core/config.ts';
 import { checkPathShape, checkWrite, type PathPolicy } from '../../../scripts/core/protocol.ts';
 
 const policy: PathPolicy = {
-  allowedTopDirs: DEFAULT_ALLOWED_TOP_DIRS,
+  allowedDirs: DEFAULT_ALLOWED_TOP_DIRS,
   declaredFiles: [],
-  mayTouchGithub: false,
+  grants: [],
+  plugins: [],
   agent: 'gpt',
 };
 
@@ -41,7 +42,7 @@ describe('checkWrite', () => {
 
   it('rejects .github/ for an agent without the permission and allows it with', () => {
     expect(checkWrite('.github/workflows/ci.yml', policy)?.message).toContain('agent "gpt"');
-    expect(checkWrite('.github/workflows/ci.yml', { ...policy, mayTouchGithub: true })).toBeUndefined();
+    expect(checkWrite('.github/workflows/ci.yml', { ...policy, grants: ['.github'] })).toBeUndefined();
   });
 
   it('confines a task with declared files to them', () => {

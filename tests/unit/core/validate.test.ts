@@ -4,9 +4,13 @@ import { findCycles, type TaskSource, validateTasks } from '../../../scripts/cor
 
 const agents = {
   names: () => ['grok-fast', 'gemini-pro', 'gpt'],
-  mayTouchGithub: (name: string) => name === 'grok-fast',
+  grantsOf: (name: string) => (name === 'grok-fast' ? ['.github'] : []),
 };
-const context = { agents, allowedTopDirs: [...DEFAULT_ALLOWED_TOP_DIRS] as readonly string[] };
+const context = {
+  agents,
+  allowedDirs: [...DEFAULT_ALLOWED_TOP_DIRS] as readonly string[],
+  plugins: [] as readonly string[],
+};
 
 function source(id: string, fields: Record<string, unknown> = {}, file = `tasks/${id}.json`): TaskSource {
   const task = { task_id: id, description: 'Do the thing', assignee: 'gpt', files: [], ...fields };
@@ -198,7 +202,7 @@ describe('validateTasks', () => {
   });
 
   it('honours a narrowed list of allowed top-level folders', () => {
-    const problems = problemsOf([source('a', { files: ['src/a.ts'] })], { allowedTopDirs: ['docs'] });
+    const problems = problemsOf([source('a', { files: ['src/a.ts'] })], { allowedDirs: ['docs'] });
     expect(problems[0]?.message).toContain('allowed: docs');
   });
 
