@@ -62,9 +62,10 @@ export function addRunFlags(command: Command): Command {
 
 async function dryRun(root: string, flags: RunFlags): Promise<void> {
   const { registry, tasks, invalid } = await loadRunnableTasks(root);
-  const records = await new RunStore(root).readAll();
+  const { records, damaged } = await new RunStore(root).readAll();
   const states = new Map<string, TaskState>([...records].map(([id, record]) => [id, record.state]));
   for (const line of invalid) console.log(`skipped (invalid): ${line}`);
+  for (const problem of damaged.values()) console.log(`skipped (damaged record): ${problem}`);
   for (const plan of planRun(tasks, states)) {
     if (flags.only && !flags.only.includes(plan.task.task_id)) continue;
     const state = states.get(plan.task.task_id) ?? 'pending';

@@ -55,7 +55,8 @@ export function registerStatus(program: Command): void {
     .action(async (options: { json?: boolean }) => {
       const root = process.cwd();
       const { tasks } = await loadRunnableTasks(root);
-      const records = await new RunStore(root).readAll();
+      const { records, damaged } = await new RunStore(root).readAll();
+      for (const problem of damaged.values()) console.error(`warning: ${problem}; skipped`);
       const ids = new Set([...tasks.map((task) => task.task_id), ...records.keys()]);
       const assignees = new Map(tasks.map((task) => [task.task_id, task.assignee]));
       const rows = [...ids]

@@ -31,7 +31,10 @@ export type PermissionsInput = z.infer<typeof PermissionsSchema>;
 /** A folder agents may write: a clean relative path of one or more segments, outside the control plane. */
 const AllowedDirSchema = z
   .string()
-  .regex(/^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/, 'write a folder as a/b, without "/" at either end')
+  .regex(
+    /^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/,
+    'write a folder as a/b, without "/" at either end',
+  )
   .refine((dir) => !isControlPlaneDir(dir), {
     message:
       'this folder is part of the control plane, which agents never write freely; grant it to one agent with permissions.control_plane (its pull requests then wait for a person)',

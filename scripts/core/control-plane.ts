@@ -103,3 +103,14 @@ export function isControlPlaneDir(dir: string): boolean {
     (CONTROL_PLANE_DIRS as readonly string[]).includes(folded.split('/')[0]!)
   );
 }
+
+/** The paths of a change that fall in the control plane, each with its area and reason. */
+export function controlPlaneChanges(
+  paths: readonly string[],
+  options: ControlPlaneOptions,
+): { path: string; hit: ControlPlaneHit }[] {
+  return paths.flatMap((path) => {
+    const hit = controlPlaneHit(path, options);
+    return hit ? [{ path, hit }] : [];
+  });
+}

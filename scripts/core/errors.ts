@@ -17,6 +17,7 @@ export const ERROR_CLASSES = [
   'checks',
   'config',
   'dependency',
+  'control_plane',
   'internal',
 ] as const;
 

@@ -45,3 +45,13 @@ export function fenceAsData(label: string, text: string): string {
   const fence = '`'.repeat(longest + 1);
   return `${fence}text ${label}\n${text}${text.endsWith('\n') ? '' : '\n'}${fence}`;
 }
+
+/**
+ * One line of at most `max` characters: every run of whitespace (newlines, Unicode line and
+ * paragraph separators included) becomes one space, so text put into a commit message or a
+ * title can never start a line of its own, such as a forged trailer.
+ */
+export function singleLine(text: string, max = 200): string {
+  const line = text.replace(/[\s\u0085\u2028\u2029]+/gu, ' ').trim();
+  return line.length > max ? `${line.slice(0, max - 1)}…` : line;
+}

@@ -2,9 +2,11 @@
  * The task state machine of DESIGN.md. Pure: the engine asks `nextState` and records the answer.
  *
  *   pending → running → proposed → reviewing → approved → merged
- *                 ▲                    │
- *                 └─ changes_requested ◄┘
+ *                 ▲                    │           │
+ *                 └─ changes_requested ◄┘           └→ needs_human → merged (by a person)
  * Ends: merged, failed (retries exhausted), rejected (protocol violation), blocked (a dependency failed).
+ * `needs_human` is a wait, not an end: an approved change to the control plane, which the factory
+ * never merges; it becomes merged when a person merges it, or failed when a person closes it.
  */
 export const TASK_STATES = [
   'pending',
@@ -13,6 +15,7 @@ export const TASK_STATES = [
   'reviewing',
   'changes_requested',
   'approved',
+  'needs_human',
   'merged',
   'failed',
   'rejected',
@@ -35,6 +38,7 @@ export type TaskEvent =
   | 'fail'
   | 'reject'
   | 'block'
+  | 'hold'
   | 'retry';
 
 const TRANSITIONS: Readonly<Record<TaskState, Partial<Record<TaskEvent, TaskState>>>> = {
@@ -43,7 +47,8 @@ const TRANSITIONS: Readonly<Record<TaskState, Partial<Record<TaskEvent, TaskStat
   proposed: { review: 'reviewing', fail: 'failed' },
   reviewing: { approve: 'approved', request_changes: 'changes_requested', fail: 'failed' },
   changes_requested: { start: 'running', fail: 'failed' },
-  approved: { merge: 'merged', request_changes: 'changes_requested', fail: 'failed' },
+  approved: { merge: 'merged', request_changes: 'changes_requested', hold: 'needs_human', fail: 'failed' },
+  needs_human: { merge: 'merged', fail: 'failed' },
   merged: {},
   failed: { retry: 'pending' },
   rejected: { retry: 'pending' },

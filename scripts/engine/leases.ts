@@ -1,16 +1,18 @@
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { isAlive } from '../io/process.ts';
 
 /** Lease files live here (ignored by git): one per task being worked on. */
 export const LEASES_DIR = '.aifactory/leases';
 
-interface LeaseBody {
-  pid: number;
-  host: string;
-  acquired_at: string;
-}
+const LeaseSchema = z.strictObject({
+  pid: z.int().positive(),
+  host: z.string().min(1),
+  acquired_at: z.iso.datetime({ offset: true }),
+});
+type LeaseBody = z.infer<typeof LeaseSchema>;
 
 /**
  * A lease per task, so two runs on one machine never work on one task. A lease is a file created
@@ -57,12 +59,15 @@ export class Leases {
 
   async #isStale(path: string): Promise<boolean> {
     const text = await readFile(path, 'utf8').catch(() => '');
+    let value: unknown;
     try {
-      const body = JSON.parse(text) as LeaseBody;
-      return body.host === hostname() && !isAlive(body.pid);
+      value = JSON.parse(text);
     } catch {
       // Killed between creating and writing the lease: nobody can be holding it.
       return true;
     }
+    // A lease the factory did not write (wrong shape) holds nothing: it is taken over.
+    const lease = LeaseSchema.safeParse(value);
+    return !lease.success || (lease.data.host === hostname() && !isAlive(lease.data.pid));
   }
 }

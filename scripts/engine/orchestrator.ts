@@ -33,7 +33,10 @@ export async function runOnce(
     held?: ReadonlyMap<string, ErrorInfo>;
   },
 ): Promise<RunSummary> {
-  const records = await services.store.readAll();
+  const { records, damaged } = await services.store.readAll();
+  // A damaged record is never trusted: its task sits this run out (its dependents wait on it),
+  // and the warning says which file to restore.
+  for (const problem of damaged.values()) services.progress.warn?.(`${problem}; its task is skipped`);
   const states = new Map<string, TaskState>([...records].map(([id, record]) => [id, record.state]));
   const leases = new Leases(services.root);
   const touched = new Map<string, RunRecord>();
@@ -41,7 +44,8 @@ export async function runOnce(
   const skipped: string[] = [];
   const inFlight = new Map<string, Promise<void>>();
   const failures: unknown[] = [];
-  const selected = (task: Task): boolean => !options.only || options.only.has(task.task_id);
+  const selected = (task: Task): boolean =>
+    (!options.only || options.only.has(task.task_id)) && !damaged.has(task.task_id);
 
   const start = (task: Task): void => {
     tried.add(task.task_id);

@@ -145,8 +145,11 @@ export async function reviewerPrompt(
     agent: Agent;
     task: Task;
     record: RunRecord;
+    /** Every file the branch adds or changes, as it is on the branch. */
     files: ReadonlyMap<string, string | undefined>;
-    /** The same files on the default branch, so the reviewer sees what changes. */
+    /** Files the branch deletes. */
+    deleted: readonly string[];
+    /** The changed and deleted files as they are on the default branch, so the reviewer sees what changes. */
     before: ReadonlyMap<string, string | undefined>;
     checks: string;
   },
@@ -159,7 +162,12 @@ export async function reviewerPrompt(
     max_iterations: String(record.max_iterations),
     assignee: record.assignee,
     task: taskAsData(task).text,
-    files: filesAsData(input.files, 'The proposal wrote no files.'),
+    files: [
+      filesAsData(input.files, input.deleted.length > 0 ? '' : 'The pull request changes no files.'),
+      ...input.deleted.map((path) => `### ${path}\n(deleted by this pull request)`),
+    ]
+      .filter(Boolean)
+      .join('\n\n'),
     before: filesAsData(input.before, 'None.'),
     checks: input.checks,
   });

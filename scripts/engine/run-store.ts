@@ -7,9 +7,18 @@ import { writeJsonAtomically } from '../io/atomic-write.ts';
 /** Where run records live, relative to the repository root. */
 export const RUNS_DIR = 'shared/runs';
 
+/** What the store found in `shared/runs/`: the records it trusts, and the files it skipped. */
+export interface RunRecords {
+  records: Map<string, RunRecord>;
+  /** Task id (from the file name) → why its record was skipped. Those tasks wait for a person. */
+  damaged: Map<string, string>;
+}
+
 /**
  * `shared/runs/<task_id>.json`: one record per task, rewritten whole and atomically on every
- * transition, so a crash leaves the previous complete record.
+ * transition, so a crash leaves the previous complete record. Only the factory writes here, and
+ * every read is validated: a file that does not parse, breaks the schema or names another task
+ * than its file is skipped with a reason, never trusted and never fatal.
  */
 export class RunStore {
   readonly dir: string;
@@ -22,26 +31,36 @@ export class RunStore {
     return join(this.dir, `${taskId}.json`);
   }
 
-  /** The record of a task, or undefined when the factory has not touched it. */
+  /**
+   * The record of a task, or undefined when the factory has not touched it.
+   * @throws FactoryError (`config`) when the file is damaged, naming it and what to do.
+   */
   async read(taskId: string): Promise<RunRecord | undefined> {
     const text = await readFile(this.pathOf(taskId), 'utf8').catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return undefined;
       throw error;
     });
     if (text === undefined) return undefined;
-    return parseRecord(`${RUNS_DIR}/${taskId}.json`, text);
+    const parsed = parseRecord(`${taskId}.json`, text);
+    if (!parsed.ok) throw new FactoryError('config', parsed.problem);
+    return parsed.record;
   }
 
-  /** Every record, by task id. A record that does not parse is an error naming its file. */
-  async readAll(): Promise<Map<string, RunRecord>> {
+  /** Every record, by task id, and every file that was skipped, with its reason. */
+  async readAll(): Promise<RunRecords> {
     const names = await readdir(this.dir).catch(() => [] as string[]);
     const records = new Map<string, RunRecord>();
+    const damaged = new Map<string, string>();
     for (const name of names.filter((entry) => entry.endsWith('.json')).sort()) {
-      const text = await readFile(join(this.dir, name), 'utf8');
-      const record = parseRecord(`${RUNS_DIR}/${name}`, text);
-      records.set(record.task_id, record);
+      const text = await readFile(join(this.dir, name), 'utf8').catch(() => undefined);
+      const parsed =
+        text === undefined
+          ? { ok: false as const, problem: `${RUNS_DIR}/${name}: cannot be read; ${RESTORE}` }
+          : parseRecord(name, text);
+      if (parsed.ok) records.set(parsed.record.task_id, parsed.record);
+      else damaged.set(name.slice(0, -'.json'.length), parsed.problem);
     }
-    return records;
+    return { records, damaged };
   }
 
   async write(record: RunRecord): Promise<void> {
@@ -49,20 +68,29 @@ export class RunStore {
   }
 }
 
-function parseRecord(file: string, text: string): RunRecord {
+const RESTORE = 'restore it from git, or delete it to start the task over';
+
+function parseRecord(
+  name: string,
+  text: string,
+): { ok: true; record: RunRecord } | { ok: false; problem: string } {
+  const file = `${RUNS_DIR}/${name}`;
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new FactoryError(
-      'config',
-      `${file}: not valid JSON (${(error as Error).message}); restore it from git`,
-    );
+    return { ok: false, problem: `${file}: not valid JSON (${(error as Error).message}); ${RESTORE}` };
   }
   const parsed = RunRecordSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new FactoryError('config', `${file}: field "${issue.path.join('.')}": ${issue.message}`);
+    return { ok: false, problem: `${file}: field "${issue.path.join('.')}": ${issue.message}; ${RESTORE}` };
   }
-  return parsed.data;
+  if (`${parsed.data.task_id}.json` !== name) {
+    return {
+      ok: false,
+      problem: `${file}: holds the record of task "${parsed.data.task_id}", not of its file name; ${RESTORE}`,
+    };
+  }
+  return { ok: true, record: parsed.data };
 }

@@ -1,33 +1,23 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadConfig } from '../agents/config-loader.ts';
-import { type RunRecord, RunRecordSchema } from '../core/run-record.ts';
+import type { RunRecord } from '../core/run-record.ts';
 import { buildSnapshots, checkRunsFrom } from '../core/snapshot.ts';
 import type { CiRun } from '../core/snapshot-schema.ts';
 import { stableStringify } from '../core/stable-json.ts';
 import { runGit } from '../forge/git.ts';
 import { sweepStaleTemps, writeFileAtomically } from '../io/atomic-write.ts';
-import { RUNS_DIR } from './run-store.ts';
+import { RunStore } from './run-store.ts';
 import { loadTasks, loadValidationContext } from './task-files.ts';
 
 /** Where the dashboard's data lives, relative to the repository root. */
 export const STATUS_DIR = 'shared/status';
 
-/** Run records, skipping (and reporting) any that do not parse, so one bad file never hides the rest. */
+/** Run records, skipping (and reporting) any that are damaged, so one bad file never hides the rest. */
 async function readRecords(root: string, problems: string[]): Promise<RunRecord[]> {
-  const dir = join(root, RUNS_DIR);
-  const names = (await readdir(dir).catch(() => [] as string[]))
-    .filter((name) => name.endsWith('.json'))
-    .sort();
-  const records: RunRecord[] = [];
-  for (const name of names) {
-    try {
-      records.push(RunRecordSchema.parse(JSON.parse(await readFile(join(dir, name), 'utf8'))));
-    } catch {
-      problems.push(`${RUNS_DIR}/${name}: not a valid run record; skipped`);
-    }
-  }
-  return records;
+  const { records, damaged } = await new RunStore(root).readAll();
+  for (const problem of damaged.values()) problems.push(`${problem}; skipped`);
+  return [...records.values()];
 }
 
 /** Commits per day on the default branch, the seed's "commit graph". */

@@ -1,11 +1,14 @@
 import type { Agent } from '../agents/types.ts';
+import { controlPlaneChanges } from '../core/control-plane.ts';
 import { type ErrorInfo, FactoryError, toErrorInfo } from '../core/errors.ts';
 import { parseProposal } from '../core/proposal.ts';
 import { appendAttempt, branchFor, newRunRecord, syncWithTask, transition } from '../core/record-ops.ts';
 import type { Attempt, RunRecord } from '../core/run-record.ts';
+import { singleLine } from '../core/sanitize.ts';
 import type { Task } from '../core/task.ts';
 import { isFinal, type TaskEvent } from '../core/task-state.ts';
-import { VerdictSchema } from '../core/verdict.ts';
+import { parseVerdict, VerdictSchema } from '../core/verdict.ts';
+import { HOLD_LABEL } from '../forge/labels.ts';
 import type { FileChange, PullRequest } from '../forge/types.ts';
 import { coderPrompt, reviewerPrompt } from './prompts.ts';
 import type { AgentAnswer, EngineServices } from './types.ts';
@@ -96,6 +99,8 @@ export class TaskRunner {
       case 'approved':
         await this.#merge();
         return true;
+      case 'needs_human':
+        return this.#awaitPerson();
       default:
         return false;
     }
@@ -219,7 +224,8 @@ export class TaskRunner {
     const { forge } = this.#services;
     const record = this.#record;
     const branch = branchFor(record.task_id);
-    const title = record.title ?? record.task_id;
+    // Titles reach commit messages: one line, so no text can forge a trailer.
+    const title = singleLine(record.title ?? record.task_id);
     await forge.pushIteration({
       branch,
       changes,
@@ -276,15 +282,20 @@ export class TaskRunner {
     const reviewer = registry.require(record.reviewer ?? registry.reviewerFor(this.#task).name);
     progress.step(record.task_id, `iteration ${record.iteration}: ${reviewer.name} is reviewing`);
     const reviewStarted = this.#services.now();
-    const written = this.#writtenIn(record.iteration);
     let answer: AgentAnswer;
     try {
+      // The whole change of the branch, every iteration's files and deletions included: a file
+      // written once and left alone afterwards is still under review.
+      const changed = await forge.changedFiles(pr);
+      const present = changed.filter((file) => file.status !== 'deleted').map((file) => file.path);
+      const existed = changed.filter((file) => file.status !== 'added').map((file) => file.path);
       const system = await reviewerPrompt(this.#services.prompts, {
         agent: reviewer,
         task: this.#task,
         record,
-        files: await this.#readFiles(written, pr.head),
-        before: await this.#readFiles(written),
+        files: await this.#readFiles(present, pr.head),
+        deleted: changed.filter((file) => file.status === 'deleted').map((file) => file.path),
+        before: await this.#readFiles(existed),
         checks: checks.state === 'none' ? 'No checks are configured.' : 'The checks passed.',
       });
       answer = await this.#services.callAgent(reviewer, {
@@ -303,18 +314,20 @@ export class TaskRunner {
       this.#record = withChecks;
       return this.#callFailed('review', reviewer, reviewStarted, toErrorInfo(error));
     }
-    const parsed = VerdictSchema.safeParse(answer.json);
+    // The text is read again, strictly: a key given twice is not a verdict, whatever the
+    // provider's JSON parser made of it.
+    const parsed = parseVerdict(answer.text);
     const base = this.#attemptBase('review', reviewer, answer, reviewStarted);
-    if (!parsed.success) {
+    if (!parsed.ok) {
       const error = {
         class: 'bad_output' as const,
-        message: 'the reviewer answered without a valid verdict',
+        message: `the reviewer answered without a valid verdict: ${parsed.reason}`,
       };
       this.#record = withChecks;
       await this.#fail(error, this.#withAttempt({ ...base, result: 'error', error }));
       return true;
     }
-    const verdict = parsed.data;
+    const verdict = parsed.verdict;
     await forge.addReview(pr, { ...verdict, agent: reviewer.name });
     const approved = verdict.verdict === 'approve';
     this.#record = withChecks;
@@ -336,7 +349,11 @@ export class TaskRunner {
     try {
       const pr = await forge.findPullRequest(branchFor(record.task_id));
       if (!pr) throw new FactoryError('forge', `the pull request for ${branchFor(record.task_id)} is gone`);
-      const commit = await forge.merge(pr, `Merge task ${record.task_id}: ${record.title ?? record.task_id}`);
+      if (await this.#holdForPerson(pr)) return;
+      const commit = await forge.merge(
+        pr,
+        `Merge task ${record.task_id}: ${singleLine(record.title ?? record.task_id)}`,
+      );
       const merged = this.#withAttempt({
         ...this.#attemptBase('merge', undefined, undefined, started),
         result: 'merged',
@@ -356,6 +373,57 @@ export class TaskRunner {
         }),
       );
     }
+  }
+
+  /**
+   * Holds an approved pull request that touches the control plane for a person: the factory never
+   * merges such a change, whatever the agent was granted and whatever the reviewer said. Judged on
+   * the whole branch against the default branch, so no iteration can slip a path past it.
+   */
+  async #holdForPerson(pr: PullRequest): Promise<boolean> {
+    const { forge, config, progress } = this.#services;
+    const changed = await forge.changedFiles(pr);
+    const hits = controlPlaneChanges(
+      changed.map((file) => file.path),
+      { plugins: config.plugins },
+    );
+    if (hits.length === 0) return false;
+    await forge.labelPullRequest(pr, [HOLD_LABEL]);
+    const paths = hits.map(({ path }) => path);
+    const shown =
+      paths.length > 5 ? `${paths.slice(0, 5).join(', ')} and ${paths.length - 5} more` : paths.join(', ');
+    const reason = {
+      class: 'control_plane' as const,
+      message: `touches the control plane (${shown}: ${hits[0]!.hit.reason}); the factory never merges such a change: a person reviews and merges pull request #${pr.number}`,
+    };
+    progress.step(this.#record.task_id, `waiting for a person: ${reason.message}`);
+    await this.#save({ ...transition(this.#record, 'hold', this.#now()), last_error: reason });
+    return true;
+  }
+
+  /** A held pull request: merged or closed by a person, or still waiting for one. */
+  async #awaitPerson(): Promise<boolean> {
+    const record = this.#record;
+    const pr = await this.#services.forge.findPullRequest(branchFor(record.task_id));
+    if (pr?.state === 'merged') {
+      const now = this.#now();
+      const merged = this.#withAttempt({
+        ...this.#attemptBase('merge', undefined, undefined, this.#services.now()),
+        result: 'merged',
+        commit: pr.head,
+      });
+      this.#services.progress.step(record.task_id, 'merged by a person');
+      await this.#save({ ...transition(merged, 'merge', now), merged_at: now, last_error: null });
+      return true;
+    }
+    if (!pr || pr.state === 'closed') {
+      await this.#fail({
+        class: 'control_plane',
+        message: `pull request ${pr ? `#${pr.number} ` : ''}was closed by a person without merging`,
+      });
+      return true;
+    }
+    return false;
   }
 
   /** A model call that failed: a stop or a budget cap pauses the task; anything else fails it. */
@@ -381,15 +449,6 @@ export class TaskRunner {
 
   async #fail(error: ErrorInfo, record: RunRecord = this.#record): Promise<void> {
     await this.#save({ ...transition(record, 'fail', this.#now()), last_error: error });
-  }
-
-  /** Files the code attempt of an iteration wrote. */
-  #writtenIn(iteration: number): string[] {
-    const code = this.#record.attempts.findLast(
-      (attempt) =>
-        attempt.kind === 'code' && attempt.iteration === iteration && attempt.result === 'proposed',
-    );
-    return code?.files ?? [];
   }
 
   async #readFiles(paths: readonly string[], ref?: string): Promise<Map<string, string | undefined>> {

@@ -1,13 +1,53 @@
 import { spawn } from 'node:child_process';
 
-/** Runs a shell command with a timeout, killing its whole process group when time is up. */
+/**
+ * The variables a check command inherits: what tools need to find themselves and behave, and
+ * nothing else. Checks run model-written code, so no key, token or other secret reaches them;
+ * an allowlist, because a denylist misses the variable nobody thought of.
+ */
+const CHECK_ENV_NAMES = new Set([
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'LANG',
+  'LANGUAGE',
+  'TZ',
+  'TERM',
+  'TMPDIR',
+  'TEMP',
+  'TMP',
+  'CI',
+  'NODE_ENV',
+  'NO_COLOR',
+  'FORCE_COLOR',
+]);
+
+/** `env` reduced to CHECK_ENV_NAMES and the locale's `LC_*` variables. */
+export function checkEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(env).filter(([name]) => CHECK_ENV_NAMES.has(name) || name.startsWith('LC_')),
+  );
+}
+
+/**
+ * Runs a shell command with a timeout, killing its whole process group when time is up. It gets
+ * the stripped environment of `checkEnvironment`, never the factory's own.
+ */
 export function runCommand(
   command: string,
   cwd: string,
   timeoutMs: number,
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', command], { cwd, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('sh', ['-c', command], {
+      cwd,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: checkEnvironment(env),
+    });
     const chunks: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => chunks.push(chunk));

@@ -6,9 +6,10 @@ import { writeJsonAtomically } from '../io/atomic-write.ts';
 import { Mutex } from '../io/process.ts';
 import { runCommand } from './command.ts';
 import { git, runGit } from './git.ts';
+import { HOLD_LABEL } from './labels.ts';
 import { lockedGit } from './locks.ts';
 import { type PullRecord, PullStore } from './pull-store.ts';
-import type { Author, CheckReport, FileChange, Forge, PullRequest } from './types.ts';
+import type { Author, ChangedFile, CheckReport, FileChange, Forge, PullRequest } from './types.ts';
 
 /** Who commits for the factory (agents are the authors). */
 export const FACTORY_COMMITTER: Author = { name: 'AI Factory OS', email: 'factory@aifactory.invalid' };
@@ -124,6 +125,7 @@ export class LocalForge implements Forge {
         state: 'open',
         head,
         merge_commit: null,
+        labels: [],
         reviews: [],
       };
       record.number = await this.#store.create(record);
@@ -149,6 +151,34 @@ export class LocalForge implements Forge {
         comments: review.comments,
       });
       await this.#store.write(record);
+    });
+  }
+
+  async changedFiles(pr: PullRequest): Promise<ChangedFile[]> {
+    const diff = await git(this.#root, [
+      'diff',
+      '--name-status',
+      '--no-renames',
+      '-z',
+      `refs/heads/${this.#defaultBranch}...${pr.head}`,
+    ]);
+    const fields = diff.split('\0').filter(Boolean);
+    const changed: ChangedFile[] = [];
+    for (let index = 0; index + 1 < fields.length; index += 2) {
+      const status = fields[index]![0];
+      changed.push({
+        path: fields[index + 1]!,
+        status: status === 'A' ? 'added' : status === 'D' ? 'deleted' : 'modified',
+      });
+    }
+    return changed;
+  }
+
+  async labelPullRequest(pr: PullRequest, labels: readonly string[]): Promise<void> {
+    await this.#lock.run(async () => {
+      const record = await this.#store.read(pr.number);
+      const merged = [...new Set([...record.labels, ...labels])].sort();
+      if (merged.length !== record.labels.length) await this.#store.write({ ...record, labels: merged });
     });
   }
 
@@ -374,8 +404,21 @@ export class LocalForge implements Forge {
   }
 
   async #toPullRequest(record: PullRecord): Promise<PullRequest> {
-    const head = (await this.#resolve(`refs/heads/${record.branch}`)) ?? record.head;
-    return { number: record.number, branch: record.branch, url: null, state: record.state, head };
+    const branchHead = await this.#resolve(`refs/heads/${record.branch}`);
+    const head = branchHead ?? record.head;
+    let state = record.state;
+    // A held pull request is merged (or dropped) by a person with plain git, outside the factory.
+    if (state === 'open' && record.labels.includes(HOLD_LABEL)) {
+      const merged = await runGit(this.#root, [
+        'merge-base',
+        '--is-ancestor',
+        head,
+        await this.#defaultHead(),
+      ]);
+      if (merged.code === 0) state = 'merged';
+      else if (branchHead === undefined) state = 'closed';
+    }
+    return { number: record.number, branch: record.branch, url: null, state, head };
   }
 }
 

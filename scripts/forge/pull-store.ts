@@ -15,6 +15,7 @@ export const PullRecordSchema = z.object({
   state: z.enum(['open', 'merged', 'closed']),
   head: z.string(),
   merge_commit: z.string().nullable(),
+  labels: z.array(z.string()).default([]),
   reviews: z.array(
     z.object({
       agent: z.string(),

@@ -20,6 +20,12 @@ export interface PullRequest {
   head: string;
 }
 
+/** A file a pull request's branch changes against the default branch. */
+export interface ChangedFile {
+  path: string;
+  status: 'added' | 'modified' | 'deleted';
+}
+
 export interface CheckReport {
   state: 'passed' | 'failed' | 'pending' | 'none';
   /** What failed, trimmed to a size a prompt can hold. */
@@ -46,6 +52,13 @@ export interface Forge {
   openPullRequest(input: { branch: string; title: string; body: string }): Promise<PullRequest>;
   /** Records a review on the pull request. */
   addReview(pr: PullRequest, review: Verdict & { agent: string }): Promise<void>;
+  /**
+   * Every file the pull request's branch changes against the default branch, from their merge
+   * base to the head, deletions included: the whole change, over every iteration.
+   */
+  changedFiles(pr: PullRequest): Promise<ChangedFile[]>;
+  /** Adds labels to the pull request; labels it already has are kept once. */
+  labelPullRequest(pr: PullRequest, labels: readonly string[]): Promise<void>;
   /** The state of checks on the pull request's head. */
   readChecks(pr: PullRequest): Promise<CheckReport>;
   /** Merges the pull request into the default branch; returns the merge commit. */

@@ -20,12 +20,14 @@ const EVENTS: readonly TaskEvent[] = [
   'fail',
   'reject',
   'block',
+  'hold',
   'retry',
 ];
 
 /**
  * An independent model of the lifecycle in DESIGN.md: a task walks the happy path, may loop
- * through review, and ends merged, failed, rejected or blocked; only a retry reopens an end.
+ * through review, and ends merged, failed, rejected or blocked; only a retry reopens an end. An
+ * approved change may be held for a person, who merges it (merged) or closes it (failed).
  */
 class LifecycleModel {
   state: TaskState = 'pending';
@@ -53,7 +55,9 @@ class LifecycleModel {
       case 'request_changes':
         return s === 'reviewing' || s === 'approved' ? 'changes_requested' : undefined;
       case 'merge':
-        return s === 'approved' ? 'merged' : undefined;
+        return s === 'approved' || s === 'needs_human' ? 'merged' : undefined;
+      case 'hold':
+        return s === 'approved' ? 'needs_human' : undefined;
       default:
         return undefined;
     }
@@ -96,11 +100,11 @@ describe('task state machine', () => {
     );
   });
 
-  it('never leaves merged, and reaches merged only from approved', () => {
+  it('never leaves merged, and reaches merged only from approved or a held change a person merged', () => {
     for (const event of EVENTS) expect(nextState('merged', event)).toBeUndefined();
     for (const state of TASK_STATES) {
       const reachesMerged = EVENTS.some((event) => nextState(state, event) === 'merged');
-      expect(reachesMerged).toBe(state === 'approved');
+      expect(reachesMerged).toBe(state === 'approved' || state === 'needs_human');
     }
   });
 

@@ -21,10 +21,7 @@ const segment = fc
   .stringMatching(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,15}$/)
   .filter((s) => s !== '..' && s !== '.git');
 const allowedPath = fc
-  .tuple(
-    fc.constantFrom(...DEFAULT_ALLOWED_TOP_DIRS),
-    fc.array(segment, { minLength: 1, maxLength: 4 }),
-  )
+  .tuple(fc.constantFrom(...DEFAULT_ALLOWED_TOP_DIRS), fc.array(segment, { minLength: 1, maxLength: 4 }))
   .map(([top, rest]) => [top, ...rest].join('/'));
 const text = fc.string({ minLength: 1, maxLength: 200 }).filter((s) => s.trim().length > 0);
 

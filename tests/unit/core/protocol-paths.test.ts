@@ -36,8 +36,14 @@ describe('checkWrite', () => {
     expect(checkWrite('docs/guide.md', policy)).toBeUndefined();
   });
 
-  it('rejects a file at the top level, outside every allowed folder', () => {
-    expect(checkWrite('README.md', policy)?.rule).toBe('top_dir');
+  it('rejects a folder outside every allowed one', () => {
+    expect(checkWrite('other/x.md', policy)?.rule).toBe('top_dir');
+    expect(checkWrite('other/x.md', policy)?.message).toContain('allowed: src, docs');
+  });
+
+  it('allows a nested allowed folder, and nothing beside it in its parent', () => {
+    expect(checkWrite('shared/proposals/idea.md', policy)).toBeUndefined();
+    expect(checkWrite('shared/proposalsx/idea.md', policy)?.rule).toBe('control_plane');
   });
 
   it('rejects .github/ for an agent without the permission and allows it with', () => {

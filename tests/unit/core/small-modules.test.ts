@@ -42,7 +42,15 @@ describe('defineConfig', () => {
     const config = defineConfig({ concurrency: 2 });
     expect(config).toEqual({ concurrency: 2 });
     const parsed = ConfigSchema.parse({});
-    expect(parsed.protocol.allowed_top_dirs).toContain('.github');
+    expect(parsed.protocol.allowed_top_dirs).toEqual([
+      'src',
+      'docs',
+      'tests',
+      'examples',
+      'grok',
+      'gemini',
+      'shared/proposals',
+    ]);
     expect(parsed.checks.command).toBeUndefined();
   });
 });
