@@ -115,7 +115,14 @@ Examples:
       console.log(
         `\nRun finished: ${summary.records.size} tasks touched${parts.length > 0 ? ` (${parts.join(', ')})` : ''}.`,
       );
-      if (summary.waiting.length > 0) console.log(`Still open: ${summary.waiting.join(', ')}.`);
+      const forPerson = [...summary.records.values()].filter((record) => record.state === 'needs_human');
+      for (const record of forPerson) {
+        console.log(
+          `${record.task_id}: waits for a person to merge pull request #${record.pull_request?.number ?? '?'} (it touches the control plane).`,
+        );
+      }
+      const open = summary.waiting.filter((id) => !forPerson.some((record) => record.task_id === id));
+      if (open.length > 0) console.log(`Still open: ${open.join(', ')}.`);
       if (flags.snapshot) {
         const result = await writeSnapshots(root);
         console.log(
