@@ -16,9 +16,14 @@ export interface JsonDocument {
 }
 
 export interface JsonSyntaxError {
+  /** `too_deep`: arrays and objects nest deeper than MAX_JSON_DEPTH, and the text was not parsed. */
+  kind: 'syntax' | 'too_deep';
   message: string;
   position: Position;
 }
+
+/** How deep arrays and objects may nest in a document; a task file needs 2. */
+export const MAX_JSON_DEPTH = 64;
 
 const SYNTAX_HINTS: Record<string, string> = {
   InvalidSymbol: 'unexpected character',
@@ -46,9 +51,46 @@ export function positionAt(text: string, offset: number): Position {
   return { line, column: offset - lineStart + 1 };
 }
 
-/** Parses strict JSON (no comments, no trailing commas), keeping positions; a UTF-8 BOM is ignored. */
+/**
+ * The offset of the first `[` or `{` that opens a level deeper than `limit`, outside strings, or
+ * undefined. One pass and no recursion, so it is safe on any text: the parsers after it recurse
+ * once per level and would overflow the stack on a file nested 100,000 deep.
+ */
+export function nestingOverflow(text: string, limit: number): number | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let offset = 0; offset < text.length; offset += 1) {
+    const code = text.charCodeAt(offset);
+    if (inString) {
+      if (code === 0x5c)
+        offset += 1; // the escaped character cannot end the string
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) {
+      inString = true;
+    } else if (code === 0x5b || code === 0x7b) {
+      depth += 1;
+      if (depth > limit) return offset;
+    } else if ((code === 0x5d || code === 0x7d) && depth > 0) {
+      depth -= 1;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Parses strict JSON (no comments, no trailing commas), keeping positions; a UTF-8 BOM is ignored.
+ * A document nested deeper than MAX_JSON_DEPTH is refused before any parser sees it.
+ */
 export function parseJsonDocument(raw: string): JsonDocument | JsonSyntaxError {
   const text = raw.startsWith('\uFEFF') ? ` ${raw.slice(1)}` : raw;
+  const tooDeep = nestingOverflow(text, MAX_JSON_DEPTH);
+  if (tooDeep !== undefined) {
+    return {
+      kind: 'too_deep',
+      message: `arrays and objects nested deeper than ${MAX_JSON_DEPTH} levels; a task file needs 2`,
+      position: positionAt(text, tooDeep),
+    };
+  }
   const errors: ParseError[] = [];
   const root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
   const first = errors[0];
@@ -56,6 +98,7 @@ export function parseJsonDocument(raw: string): JsonDocument | JsonSyntaxError {
   if (first) {
     const code = printParseErrorCode(first.error);
     return {
+      kind: 'syntax',
       message: `invalid JSON: ${SYNTAX_HINTS[code] ?? code}`,
       position: positionAt(text, first.offset),
     };

@@ -6,7 +6,9 @@
  *   ```:docs/a.md         no language
  *   ````md:docs/b.md      a longer fence, when the content holds ``` itself
  *
- * A block whose info string has no `:` is an ordinary code sample in the prose, not a file.
+ * Only the first word of the info string counts: anything after it (```` ```md:docs/a.md title="a" ````)
+ * is ignored, so attributes never become part of the path. A block whose first word has no `:`
+ * (```` ```ts title="a:b" ````) is an ordinary code sample in the prose, not a file.
  */
 
 /** One file of a proposal. */
@@ -19,6 +21,17 @@ export interface ProposedFile {
 export type ProposalResult = { ok: true; files: ProposedFile[] } | { ok: false; reason: string };
 
 const OPENING = /^ {0,3}(`{3,}|~{3,})([^`]*)$/;
+/** CommonMark's whitespace within a line: what separates the words of an info string. */
+const INFO_SPACE = /[ \t\v\f]+/;
+
+/**
+ * The first word of an info string: `lang:path` when the block is a file. Only CommonMark's
+ * whitespace separates words; any other character (a no-break space) stays in the word, for the
+ * path rules to judge.
+ */
+function firstWord(info: string): string {
+  return info.replace(/^[ \t\v\f]+/, '').split(INFO_SPACE)[0]!;
+}
 
 /** Parses an agent's answer into files; ambiguous answers are refused with a reason. */
 export function parseProposal(text: string): ProposalResult {
@@ -28,18 +41,18 @@ export function parseProposal(text: string): ProposalResult {
     const opening = OPENING.exec(lines[index]!);
     if (!opening) continue;
     const fence = opening[1]!;
-    const info = opening[2]!.trim();
+    const word = firstWord(opening[2]!);
+    const colon = word.indexOf(':');
     const close = findClose(lines, index + 1, fence);
     if (close === undefined) {
-      if (!info.includes(':')) break; // an unclosed sample at the end of the prose
-      return { ok: false, reason: `the block for "${info}" is never closed (opened on line ${index + 1})` };
+      if (colon === -1) break; // an unclosed sample at the end of the prose
+      return { ok: false, reason: `the block for "${word}" is never closed (opened on line ${index + 1})` };
     }
     const bodyLines = lines.slice(index + 1, close);
     index = close;
-    const colon = info.indexOf(':');
     if (colon === -1) continue;
-    const lang = info.slice(0, colon).trim();
-    const path = info.slice(colon + 1).trim();
+    const lang = word.slice(0, colon);
+    const path = word.slice(colon + 1);
     if (path === '')
       return { ok: false, reason: `a block on line ${close} has a language but an empty path` };
     if (files.some((file) => file.path === path)) {
@@ -63,16 +76,24 @@ function findClose(lines: readonly string[], from: number, fence: string): numbe
   return undefined;
 }
 
-/** Renders files in the proposal format, choosing a fence longer than any inside the content. */
+/**
+ * Renders files in the proposal format, choosing a fence longer than any inside the content.
+ * Throws on a path or language that cannot stand as the first word of an info string (one with
+ * whitespace or a backtick, or a language with a colon): it would not parse back as itself.
+ */
 export function renderProposal(
   files: readonly { path: string; content: string; lang?: string | null }[],
 ): string {
   return files
     .map((file) => {
+      const word = `${file.lang ?? ''}:${file.path}`;
+      if (firstWord(word) !== word || word.includes('`') || (file.lang ?? '').includes(':')) {
+        throw new Error(`"${word}" cannot be written as the info string of a block`);
+      }
       const longest = Math.max(2, ...[...file.content.matchAll(/`{3,}/g)].map((match) => match[0].length));
       const fence = '`'.repeat(longest + 1);
       const body = file.content.endsWith('\n') ? file.content : `${file.content}\n`;
-      return `${fence}${file.lang ?? ''}:${file.path}\n${file.content.length > 0 ? body : ''}${fence}`;
+      return `${fence}${word}\n${file.content.length > 0 ? body : ''}${fence}`;
     })
     .join('\n\n');
 }

@@ -1,19 +1,26 @@
 /**
  * The write protocol (the seed's `check_protocol`, made strict). Pure: it judges paths and
- * contents; the forge re-checks symlinks on disk at write time.
+ * contents; what the repository holds on those paths is judged in path-tree.ts, from what the
+ * forge reports.
  */
 
 import { controlPlaneHit } from './control-plane.ts';
+import { gitNameProblem, type SegmentRule, segmentNameProblem, utf8Length } from './path-names.ts';
 
 /** The rules a write can break, named in run records and validate messages. */
 export type ProtocolRule =
   | 'empty_path'
+  | 'path_too_long'
   | 'nul_byte'
   | 'backslash'
   | 'absolute_path'
   | 'parent_segment'
   | 'unclean_path'
-  | 'git_dir'
+  | 'malformed_unicode'
+  | 'not_nfc'
+  | SegmentRule
+  | 'name_collision'
+  | 'file_folder_collision'
   | 'top_dir'
   | 'undeclared_file'
   | 'github_permission'
@@ -21,13 +28,21 @@ export type ProtocolRule =
   | 'too_many_files'
   | 'file_too_large'
   | 'total_too_large'
-  | 'binary_content';
+  | 'binary_content'
+  | 'symlink'
+  | 'submodule'
+  | 'file_replaces_folder'
+  | 'path_under_file'
+  | 'ignored_path';
 
 export interface ProtocolViolation {
   rule: ProtocolRule;
   path: string;
   message: string;
 }
+
+/** Linux's PATH_MAX: a longer path cannot be opened whole there. */
+export const MAX_PATH_BYTES = 4096;
 
 /** What a path is checked against. */
 export interface PathPolicy {
@@ -48,11 +63,22 @@ function violation(rule: ProtocolRule, path: string, message: string): ProtocolV
 }
 
 /**
- * Checks that `path` is a clean relative path inside the repository, in the shape of one:
- * no NUL, no backslash, not absolute, no `..`, `.` or empty segment, never inside `.git`.
+ * Checks that `path` is a clean relative path inside the repository, in the shape of one, that
+ * every file system reads as itself: no NUL, no backslash, not absolute, no `..`, `.` or empty
+ * segment, nothing git or a file system reads as `.git` or `.gitmodules` (in any segment), no name
+ * Windows or macOS cannot hold, well-formed Unicode in NFC, at most 4096 bytes.
  */
 export function checkPathShape(path: string): ProtocolViolation | undefined {
   if (path.length === 0) return violation('empty_path', path, 'the path is empty');
+  // Measured first, so a huge path costs one pass and nothing more.
+  const bytes = utf8Length(path);
+  if (bytes > MAX_PATH_BYTES) {
+    return violation(
+      'path_too_long',
+      path.slice(0, 200),
+      `the path is ${bytes} bytes; at most ${MAX_PATH_BYTES} (UTF-8)`,
+    );
+  }
   if (path.includes('\0')) return violation('nul_byte', path, 'the path contains a NUL byte');
   if (path.includes('\\')) {
     return violation('backslash', path, 'the path contains a backslash; use "/" between folders');
@@ -71,8 +97,69 @@ export function checkPathShape(path: string): ProtocolViolation | undefined {
   if (segments.some((segment) => segment === '' || segment === '.')) {
     return violation('unclean_path', path, 'the path has an empty or "." segment; write it as a/b/c');
   }
-  if (segments.some((segment) => segment.toLowerCase() === '.git')) {
-    return violation('git_dir', path, 'the path is inside .git/, which no agent may write');
+  if (/\p{Cs}/u.test(path)) {
+    return violation(
+      'malformed_unicode',
+      path,
+      'the path holds a lone UTF-16 surrogate, which no file system stores as given; send valid Unicode',
+    );
+  }
+  // Git's names first, in every segment: they are what an attack on the repository aims at.
+  for (const check of [gitNameProblem, segmentNameProblem]) {
+    for (const segment of segments) {
+      const problem = check(segment);
+      if (problem) return violation(problem.rule, path, problem.message);
+    }
+  }
+  if (path.normalize('NFC') !== path) {
+    return violation(
+      'not_nfc',
+      path,
+      'the path is not in Unicode NFC form, and macOS would store it under another one; write accented letters precomposed (NFC)',
+    );
+  }
+  return undefined;
+}
+
+/**
+ * The name under which Windows and macOS find a path: case and Unicode normalisation do not
+ * tell two files apart there.
+ */
+export function collisionKey(path: string): string {
+  return path.normalize('NFC').toLowerCase();
+}
+
+/**
+ * Checks that the paths of one proposal can live side by side in one checkout on any file
+ * system: no two name the same file once case and Unicode normalisation are ignored, and none
+ * is a folder of another (`src/a` and `src/a/b`).
+ */
+export function checkPathSet(paths: readonly string[]): ProtocolViolation | undefined {
+  const byKey = new Map<string, string>();
+  for (const path of paths) {
+    const key = collisionKey(path);
+    const other = byKey.get(key);
+    if (other !== undefined) {
+      return violation(
+        'name_collision',
+        path,
+        `"${path}" and "${other}" are one file on Windows and macOS (case or Unicode form differ only); write just one of them`,
+      );
+    }
+    byKey.set(key, path);
+  }
+  for (const path of paths) {
+    const segments = collisionKey(path).split('/');
+    for (let length = 1; length < segments.length; length += 1) {
+      const file = byKey.get(segments.slice(0, length).join('/'));
+      if (file !== undefined) {
+        return violation(
+          'file_folder_collision',
+          path,
+          `"${file}" is written as a file, but "${path}" needs it to be a folder; write only one of them`,
+        );
+      }
+    }
   }
   return undefined;
 }
@@ -128,8 +215,8 @@ export function looksBinary(content: string): boolean {
 }
 
 /**
- * Checks a whole proposal before anything is written: every path against the path policy, then
- * the file count, each file's size, the total size and binary content. The first violation
+ * Checks a whole proposal before anything is written: every path against the path policy, the
+ * paths against each other, then the file count, each file's size, the total size and binary content. The first violation
  * rejects the proposal as a whole.
  */
 export function checkProposal(
@@ -140,6 +227,8 @@ export function checkProposal(
     const pathViolation = checkWrite(file.path, policy);
     if (pathViolation) return pathViolation;
   }
+  const setViolation = checkPathSet(files.map((file) => file.path));
+  if (setViolation) return setViolation;
   if (files.length > policy.maxFiles) {
     return violation(
       'too_many_files',

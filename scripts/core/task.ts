@@ -1,14 +1,42 @@
 import { z } from 'zod';
+import { segmentNameProblem } from './path-names.ts';
 
 /** A task id: also the task file's name without `.json`. */
 export const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/;
 
+/**
+ * Names every object already has (`constructor`, `toString`, `__proto__`, …): an id that is one
+ * of them could read as a built-in where ids key a plain object.
+ */
+const PROTOTYPE_NAMES = new Set(
+  Object.getOwnPropertyNames(Object.prototype).map((name) => name.toLowerCase()),
+);
+
+/**
+ * A task id. It names the task file, the run record, and the branch `aifactory/<id>`, so it must
+ * be a file name every file system holds, a valid git ref component (`git check-ref-format`: no
+ * "..", no ".lock" ending, no "." at either end; the pattern already keeps out "/", "@{", "~",
+ * "^", ":", spaces and control characters), and no built-in property name.
+ */
 export const TaskIdSchema = z
   .string()
+  .regex(TASK_ID_PATTERN, 'use letters, digits, ".", "_" or "-" (up to 100), starting with a letter or digit')
+  .regex(/^(?!.*\.\.)/, 'an id cannot hold ".." (git refuses it in a branch name)')
+  .regex(/[^.]$/, 'an id cannot end with "." (git refuses it in a branch name, Windows drops it)')
   .regex(
-    TASK_ID_PATTERN,
-    'use letters, digits, ".", "_" or "-" (up to 100), starting with a letter or digit',
-  );
+    /^(?!.*\.[Ll][Oo][Cc][Kk]$)/,
+    'an id cannot end with ".lock" (git keeps that ending for its lock files)',
+  )
+  .refine((id) => !PROTOTYPE_NAMES.has(id.toLowerCase()), {
+    message: 'an id cannot be a built-in property name such as "constructor" or "toString"',
+  })
+  .refine((id) => segmentNameProblem(id)?.rule !== 'reserved_name', {
+    message:
+      'an id cannot be a Windows device name (CON, PRN, AUX, NUL, COM1, LPT1, …), with or without an extension',
+  });
+
+/** Characters a one-line text may not hold: controls, DEL, C1 controls, line and paragraph separators. */
+const SINGLE_LINE = /^[^\u0000-\u001F\u007F-\u009F\u2028\u2029]*$/;
 
 /** An agent name as it appears in the registry (`grok-fast`, `gemini-pro`, …). */
 export const AgentNameSchema = z
@@ -26,7 +54,13 @@ export const TaskSchema = z
   .strictObject({
     $schema: z.string().optional().describe('Path or URL of the JSON Schema, for editors.'),
     task_id: TaskIdSchema.describe('Unique id; must equal the file name without ".json".'),
-    title: z.string().min(1).max(200).optional().describe('A short title for tables and pull requests.'),
+    title: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(SINGLE_LINE, 'a title is one line: no line breaks, tabs or other control characters')
+      .optional()
+      .describe('A short title for tables and pull requests (one line).'),
     description: z
       .string()
       .regex(/\S/, 'describe the work; the description is empty')

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { formatJsonPath, type JsonDocument, type Position, parseJsonDocument } from './json-source.ts';
 import { checkWrite } from './protocol.ts';
 import { closestMatch } from './suggest.ts';
@@ -13,6 +13,7 @@ export interface TaskSource {
 /** The rules `validate` enforces; each problem names one. */
 export type ValidationRule =
   | 'json_syntax'
+  | 'json_too_deep'
   | 'duplicate_key'
   | 'schema'
   | 'unknown_field'
@@ -71,7 +72,7 @@ export function validateTasks(sources: readonly TaskSource[], context: Validatio
     const task = parseTask(source, context, problems);
     if (task) parsed.push(task);
   }
-  checkDuplicateIds(parsed, problems);
+  checkDuplicateIds(parsed, context, problems);
   checkDependencies(parsed, context, problems);
   problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
   return { tasks: parsed.map(({ file, task }) => ({ file, task })), problems };
@@ -85,7 +86,8 @@ function parseTask(
   const file = source.path;
   const doc = parseJsonDocument(source.text);
   if (!('value' in doc)) {
-    problems.push({ file, field: '(json)', rule: 'json_syntax', message: doc.message, ...doc.position });
+    const rule = doc.kind === 'too_deep' ? 'json_too_deep' : 'json_syntax';
+    problems.push({ file, field: '(json)', rule, message: doc.message, ...doc.position });
     return undefined;
   }
   for (const duplicate of doc.duplicateKeys) {
@@ -93,15 +95,18 @@ function parseTask(
     const message = `"${field}" appears more than once; keep one`;
     problems.push({ file, field, rule: 'duplicate_key', message, ...duplicate.position });
   }
-  const result = TaskSchema.safeParse(doc.value);
-  if (!result.success) {
-    for (const issue of result.error.issues) problems.push(...schemaProblems(file, doc, issue));
-    return undefined;
-  }
-  const task = result.data;
   const at = (path: (string | number)[], rule: ValidationRule, message: string): void => {
     problems.push({ file, field: formatJsonPath(path), rule, message, ...doc.positionOf(path) });
   };
+  const result = TaskSchema.safeParse(doc.value);
+  if (!result.success) {
+    for (const issue of result.error.issues) problems.push(...schemaProblems(file, doc, issue));
+    // The paths are still judged when they parse: a typo elsewhere must not hide a bad path.
+    const paths = PathsOnly.safeParse(doc.value);
+    if (paths.success) checkFiles(paths.data, context, at);
+    return undefined;
+  }
+  const task = result.data;
   const expectedId = baseName(file);
   if (task.task_id !== expectedId) {
     at(['task_id'], 'task_id_mismatch', `task_id "${task.task_id}" must equal the file name "${expectedId}"`);
@@ -154,7 +159,13 @@ function checkAgents(task: Task, context: ValidationContext, at: Report): void {
   }
 }
 
-function checkFiles(task: Task, context: ValidationContext, at: Report): void {
+/** The fields the path rules need, read from a task file that fails the schema elsewhere. */
+const PathsOnly = z.object({
+  files: TaskSchema.shape.files,
+  assignee: z.string().catch(''),
+});
+
+function checkFiles(task: Pick<Task, 'files' | 'assignee'>, context: ValidationContext, at: Report): void {
   const seen = new Set<string>();
   const policy = {
     allowedDirs: context.allowedDirs,
@@ -171,20 +182,41 @@ function checkFiles(task: Task, context: ValidationContext, at: Report): void {
   });
 }
 
-/** Reports a shared task_id on every file that holds it, naming the others. */
-function checkDuplicateIds(parsed: readonly ParsedTask[], problems: Problem[]): void {
-  const filesById = new Map<string, string[]>();
-  for (const { file, task } of parsed) {
-    filesById.set(task.task_id, [...(filesById.get(task.task_id) ?? []), file]);
-  }
+/**
+ * Reports a shared task_id on every file that holds it, naming the others. Ids that differ only
+ * in case are shared too: they are one file and one branch on macOS and Windows.
+ */
+function checkDuplicateIds(
+  parsed: readonly ParsedTask[],
+  context: ValidationContext,
+  problems: Problem[],
+): void {
+  const byKey = new Map<string, { id: string; where: string }[]>();
+  const add = (id: string, where: string): void => {
+    const key = id.toLowerCase();
+    byKey.set(key, [...(byKey.get(key) ?? []), { id, where }]);
+  };
+  for (const { file, task } of parsed) add(task.task_id, file);
+  const parsedIds = new Set(parsed.map(({ task }) => task.task_id));
+  for (const id of context.otherTaskIds ?? []) if (!parsedIds.has(id)) add(id, `task "${id}"`);
   for (const { file, task, doc } of parsed) {
-    const others = filesById.get(task.task_id)!.filter((other) => other !== file);
+    const others = byKey.get(task.task_id.toLowerCase())!.filter((other) => other.where !== file);
     if (others.length === 0) continue;
+    const same = others.filter((other) => other.id === task.task_id).map((other) => other.where);
+    const cased = others.filter((other) => other.id !== task.task_id);
+    const parts = [
+      ...(same.length > 0 ? [`is also used by ${same.join(', ')}`] : []),
+      ...(cased.length > 0
+        ? [
+            `differs only in case from ${cased.map((other) => `"${other.id}" (${other.where})`).join(', ')}, which macOS and Windows take for the same file and branch`,
+          ]
+        : []),
+    ];
     problems.push({
       file,
       field: 'task_id',
       rule: 'duplicate_task_id',
-      message: `task_id "${task.task_id}" is also used by ${others.join(', ')}; ids must be unique`,
+      message: `task_id "${task.task_id}" ${parts.join(' and ')}; ids must be unique`,
       ...doc.positionOf(['task_id']),
     });
   }

@@ -1,13 +1,15 @@
-import { lstat, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FactoryError } from '../core/errors.ts';
+import type { TreeMode } from '../core/path-tree.ts';
 import { writeJsonAtomically } from '../io/atomic-write.ts';
 import { Mutex } from '../io/process.ts';
 import { runCommand } from './command.ts';
 import { git, runGit } from './git.ts';
 import { HOLD_LABEL } from './labels.ts';
 import { lockedGit } from './locks.ts';
+import { checkoutLinks, ignoredInCheckout, treeEntries } from './path-inspection.ts';
 import { type PullRecord, PullStore } from './pull-store.ts';
 import type { Author, ChangedFile, CheckReport, FileChange, Forge, PullRequest } from './types.ts';
 
@@ -30,12 +32,6 @@ function identityEnv(author: Author, committer: Author): NodeJS.ProcessEnv {
 function withTrailers(message: string, trailers: Record<string, string>): string {
   const lines = Object.entries(trailers).map(([key, value]) => `${key}: ${value.replace(/\s+/g, ' ')}`);
   return lines.length > 0 ? `${message.trim()}\n\n${lines.join('\n')}\n` : `${message.trim()}\n`;
-}
-
-/** Every parent folder of a path, then the path: `a`, `a/b`, `a/b/c`. */
-function prefixesOf(path: string): string[] {
-  const segments = path.split('/');
-  return segments.map((_, index) => segments.slice(0, index + 1).join('/'));
 }
 
 /**
@@ -254,20 +250,16 @@ export class LocalForge implements Forge {
     });
   }
 
-  async symlinkOnPath(path: string): Promise<string | undefined> {
-    const prefixes = prefixesOf(path);
-    const listing = await runGit(this.#root, ['ls-tree', '-z', await this.#defaultHead(), '--', ...prefixes]);
-    for (const entry of listing.stdout.split('\0').filter(Boolean)) {
-      const [meta, name] = entry.split('\t');
-      if (meta?.startsWith('120000')) return name;
-    }
-    if (!(await this.#defaultIsCheckedOut())) return undefined;
-    for (const prefix of prefixes) {
-      const info = await lstat(join(this.#root, prefix)).catch(() => undefined);
-      if (!info) return undefined;
-      if (info.isSymbolicLink()) return prefix;
-    }
-    return undefined;
+  async inspectPaths(paths: readonly string[], ref?: string): Promise<ReadonlyMap<string, TreeMode>> {
+    const commit = ref === undefined ? await this.#defaultHead() : await this.#resolve(ref);
+    if (commit === undefined) return new Map();
+    const entries = await treeEntries(this.#root, commit, paths);
+    if (ref !== undefined || !(await this.#defaultIsCheckedOut())) return entries;
+    return new Map([...entries, ...(await checkoutLinks(this.#root, paths, entries))]);
+  }
+
+  ignoredPaths(paths: readonly string[]): Promise<string[]> {
+    return ignoredInCheckout(this.#root, paths);
   }
 
   async #resolve(ref: string): Promise<string | undefined> {

@@ -1,3 +1,4 @@
+import type { TreeMode } from '../core/path-tree.ts';
 import type { Verdict } from '../core/verdict.ts';
 
 /** A file to write, as the whole new content. */
@@ -66,10 +67,28 @@ export interface Forge {
   /** Reads a file from `ref` (a branch or commit; default: the default branch), or undefined when missing. */
   readFile(path: string, ref?: string): Promise<string | undefined>;
   /**
-   * The first part of `path` (a parent folder or the path itself) that is a symbolic link on the
-   * default branch, or undefined. Proposals never write through a link.
+   * What the tree of `ref` (a branch; default: the default branch) holds on the way to each of
+   * `paths`: for each path and each of its parent folders, the mode of the tree entry there,
+   * keyed by that path or folder; where the tree has nothing, no key. A folder on the way to one
+   * of `paths` may be left out, as it is never in the way; a folder at one of `paths` itself is
+   * reported. A `ref` that does not exist holds nothing. The engine judges the answer with
+   * `checkTreeEntries` (core/path-tree.ts): no write through or onto a symbolic link or a
+   * submodule, none over a folder, none under a file.
+   *
+   * One round trip for the whole set: the local forge runs one `git ls-tree` per call, the
+   * GitHub forge reads the trees it needs. The local forge also reports, as `120000`, a symbolic
+   * link that only the checkout of the default branch holds, since a merge writes there.
+   * @throws FactoryError (`forge`) when the repository cannot be read.
    */
-  symlinkOnPath(path: string): Promise<string | undefined>;
+  inspectPaths(paths: readonly string[], ref?: string): Promise<ReadonlyMap<string, TreeMode>>;
+  /**
+   * The paths among `paths` that the repository's ignore rules ignore (`.gitignore` files, the
+   * repository's `info/exclude` and the user's excludes file) and that are not tracked: files the
+   * user keeps out of git, which a proposal must leave alone. The local forge asks one
+   * `git check-ignore` per call; a repository without a working tree ignores nothing.
+   * @throws FactoryError (`forge`) when git cannot answer.
+   */
+  ignoredPaths(paths: readonly string[]): Promise<string[]>;
   /** Commits files (snapshots, run records) straight to the default branch. */
   commitToDefaultBranch(input: {
     changes: readonly FileChange[];

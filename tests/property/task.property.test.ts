@@ -14,12 +14,19 @@ const context = {
 const idChar = fc.constantFrom(
   ...'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-'.split(''),
 );
+/** What git refuses in a ref and Windows in a file name, besides the characters left out above. */
+const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i;
+const BUILT_IN = new Set(Object.getOwnPropertyNames(Object.prototype).map((name) => name.toLowerCase()));
+const GIT_NAMES = ['.git', '.gitmodules', '.gitattributes', '.gitignore', '.mailmap'];
 const taskId = fc
   .tuple(fc.constantFrom(...'abc123XYZ'.split('')), fc.array(idChar, { maxLength: 30 }))
-  .map(([first, rest]) => first + rest.join(''));
+  .map(([first, rest]) => first + rest.join(''))
+  .filter((id) => !id.includes('..') && !id.endsWith('.') && !/\.lock$/i.test(id))
+  .filter((id) => !RESERVED.test(id.split('.')[0]!) && !BUILT_IN.has(id.toLowerCase()));
 const segment = fc
   .stringMatching(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,15}$/)
-  .filter((s) => s !== '..' && s !== '.git');
+  .filter((s) => s !== '..' && !s.endsWith('.') && !RESERVED.test(s.split('.')[0]!))
+  .filter((s) => !GIT_NAMES.includes(s.toLowerCase()) || GIT_NAMES.slice(2).includes(s));
 const allowedPath = fc
   .tuple(fc.constantFrom(...DEFAULT_ALLOWED_TOP_DIRS), fc.array(segment, { minLength: 1, maxLength: 4 }))
   .map(([top, rest]) => [top, ...rest].join('/'));

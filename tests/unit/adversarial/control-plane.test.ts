@@ -252,11 +252,11 @@ describe('verdicts, titles and sizes', () => {
   it('bounds a flood of summary and comments before it is stored or posted', async () => {
     const flood = {
       verdict: 'request_changes',
-      summary: 'S'.repeat(200_000),
-      comments: Array.from({ length: 2000 }, (_, n) => ({
+      summary: 'S'.repeat(20_000),
+      comments: Array.from({ length: 200 }, (_, n) => ({
         path: 'src/app.ts',
         line: n + 1,
-        body: 'B'.repeat(50_000),
+        body: 'B'.repeat(5_000),
       })),
     };
     const script: Script = ({ request }) =>

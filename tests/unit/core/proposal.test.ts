@@ -18,11 +18,32 @@ describe('parseProposal', () => {
     ]);
   });
 
-  it('normalises CRLF and accepts a missing language and spaces in the info string', () => {
+  it('normalises CRLF and accepts a missing language and spaces around the info string', () => {
     expect(files('```:docs/x.md  \r\nline\r\n```\r\n')).toEqual([
       { path: 'docs/x.md', content: 'line\n', lang: null },
     ]);
-    expect(files('``` ts : src/b.ts\nb\n```')[0]).toEqual({ path: 'src/b.ts', content: 'b\n', lang: 'ts' });
+    expect(files('```  ts:src/b.ts\t\nb\n```')[0]).toEqual({ path: 'src/b.ts', content: 'b\n', lang: 'ts' });
+  });
+
+  it('takes lang:path from the first word of the info string and ignores the attributes after it', () => {
+    expect(files('```md:docs/x.md title="x y" data-path="src/evil.ts"\n# X\n```')).toEqual([
+      { path: 'docs/x.md', content: '# X\n', lang: 'md' },
+    ]);
+    expect(files('~~~ts:src/a.ts\t{.numberLines}\na\n~~~')[0]?.path).toBe('src/a.ts');
+  });
+
+  it('reads a block whose first word has no colon as a code sample, whatever follows', () => {
+    const text =
+      '```ts title="src/evil.ts:x"\nsample\n```\n``` ts : src/spaced.ts\nsample\n```\n```txt:docs/ok.txt\nok\n```';
+    expect(files(text)).toEqual([{ path: 'docs/ok.txt', content: 'ok\n', lang: 'txt' }]);
+    expect(parseProposal('```ts title="a:b"\nnever closed')).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('no fenced block'),
+    });
+  });
+
+  it('keeps a no-break space inside the path for the path rules to judge', () => {
+    expect(files('```md:docs/a\u00A0b.md\nx\n```')[0]?.path).toBe('docs/a\u00A0b.md');
   });
 
   it('honours longer fences and tildes when the content holds ```', () => {
@@ -63,6 +84,17 @@ describe('parseProposal', () => {
     });
   });
 
+  it('refuses to render a path or language that would not parse back as itself', () => {
+    for (const file of [
+      { path: 'docs/my file.md', content: '' },
+      { path: 'docs/`x`.md', content: '' },
+      { path: 'docs/x.md', content: '', lang: 'm d' },
+      { path: 'docs/x.md', content: '', lang: 'a:b' },
+    ]) {
+      expect(() => renderProposal([file])).toThrow('cannot be written as the info string');
+    }
+  });
+
   it('renders files that parse back to themselves', () => {
     const input = [
       { path: 'a/b.md', content: 'x\n````\n', lang: 'md' },
@@ -101,6 +133,14 @@ describe('checkProposal', () => {
     expect(
       checkProposal([{ path: 'src/b.ts', content: '' }], { ...policy, declaredFiles: ['src/a.ts'] })?.rule,
     ).toBe('undeclared_file');
+  });
+
+  it('judges the paths against each other once each is clean', () => {
+    const pair = [
+      { path: 'src/Readme.md', content: '' },
+      { path: 'src/README.md', content: '' },
+    ];
+    expect(checkProposal(pair, policy)).toMatchObject({ rule: 'name_collision', path: 'src/README.md' });
   });
 
   it('limits the number of files, each file size in UTF-8 bytes, and the total', () => {

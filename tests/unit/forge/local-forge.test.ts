@@ -128,11 +128,90 @@ describe('local forge', () => {
     await symlink('/etc', join(root, 'docs'));
     git(root, 'add', 'docs');
     git(root, 'commit', '-q', '-m', 'link');
-    expect(await forge.symlinkOnPath('docs/passwd')).toBe('docs');
-    expect(await forge.symlinkOnPath('src/a.txt')).toBeUndefined();
+    expect(await forge.inspectPaths(['docs/passwd'])).toEqual(new Map([['docs', '120000']]));
+    expect(await forge.inspectPaths(['src/a.txt'])).toEqual(new Map());
     await mkdir(join(root, 'local'));
     await symlink('/tmp', join(root, 'local/tmp'));
-    expect(await forge.symlinkOnPath('local/tmp/x')).toBe('local/tmp');
+    expect(await forge.inspectPaths(['local/tmp/x'])).toEqual(new Map([['local/tmp', '120000']]));
+    // The checkout is not a branch's tree: another ref never sees it.
+    await push('x\n');
+    expect(await forge.inspectPaths(['local/tmp/x'], 'aifactory/t')).toEqual(new Map());
+  });
+
+  it('reports every tree entry in the way, for many paths with one git process, on any ref', async () => {
+    await mkdir(join(root, 'src/dir'), { recursive: true });
+    await writeFile(join(root, 'src/file.txt'), 'f\n');
+    await writeFile(join(root, 'src/dir/inner.txt'), 'i\n');
+    await writeFile(join(root, 'run.sh'), '#!/bin/sh\n', { mode: 0o755 });
+    await symlink('file.txt', join(root, 'src/link'));
+    git(root, 'add', '-A');
+    git(root, 'commit', '-q', '-m', 'tree');
+    git(root, 'update-index', '--add', '--cacheinfo', `160000,${git(root, 'rev-parse', 'HEAD')},src/sub`);
+    git(root, 'commit', '-q', '-m', 'submodule');
+    const entries = await forge.inspectPaths([
+      'src/file.txt/below',
+      'src/dir',
+      'src/link',
+      'src/sub/x.ts',
+      'run.sh',
+      'src/new/a.ts',
+      'src/*',
+    ]);
+    expect(entries).toEqual(
+      new Map([
+        ['src/file.txt', '100644'],
+        ['src/dir', '040000'],
+        ['src/link', '120000'],
+        ['src/sub', '160000'],
+        ['run.sh', '100755'],
+      ]),
+    );
+    expect(await forge.inspectPaths([])).toEqual(new Map());
+    expect(await forge.inspectPaths(['src/file.txt'], 'aifactory/none')).toEqual(new Map());
+  });
+
+  it('lists the whole tree once when the paths are too many for a command line', async () => {
+    const deep = Array.from({ length: 40 }, (_, index) => `src/${`d${index}/`.repeat(60)}x.txt`);
+    await push('x\n', 'aifactory/t', 'src/d0');
+    expect(await forge.inspectPaths(deep, 'aifactory/t')).toEqual(
+      new Map([
+        ['src', '040000'],
+        ['src/d0', '100644'],
+      ]),
+    );
+  });
+
+  it('names the untracked paths that .gitignore ignores, never a tracked one', async () => {
+    await writeFile(join(root, '.gitignore'), 'build/\n*.log\n');
+    await mkdir(join(root, 'build'));
+    await writeFile(join(root, 'build/kept.txt'), 'tracked anyway\n');
+    git(root, 'add', '-f', 'build/kept.txt', '.gitignore');
+    git(root, 'commit', '-q', '-m', 'ignores');
+    expect(
+      await forge.ignoredPaths([
+        'build/kept.txt',
+        'build/new.txt',
+        'src/debug.log',
+        'src/a.ts',
+        ':(top)x.log',
+      ]),
+    ).toEqual(['build/new.txt', 'src/debug.log', ':(top)x.log']);
+    expect(await forge.ignoredPaths(['src/a.ts'])).toEqual([]);
+    expect(await forge.ignoredPaths([])).toEqual([]);
+  });
+
+  it('ignores nothing in a bare repository, and says when git cannot answer', async () => {
+    const bare = `${root}-bare.git`;
+    git(root, 'clone', '-q', '--bare', root, bare);
+    try {
+      const forgeOfBare = await createLocalForge({ root: bare, defaultBranch: 'main' });
+      expect(await forgeOfBare.ignoredPaths(['x.log'])).toEqual([]);
+    } finally {
+      await rm(bare, { recursive: true, force: true });
+    }
+    await mkdir(join(root, 'local'));
+    await symlink('/tmp', join(root, 'local/tmp'));
+    await expect(forge.ignoredPaths(['local/tmp/x'])).rejects.toThrow('git check-ignore failed');
   });
 
   it('commits files straight to main, and nothing when they are unchanged', async () => {
