@@ -257,13 +257,18 @@ describe('aifactory security-scan', () => {
     );
   });
 
-  it('reports a config that cannot be loaded at all', async () => {
-    const result = await scan(await sandbox({}, 'export default {;\n'));
-    expect(result.code).toBe(1);
-    expect(findingLines(result.stdout).filter((line) => !line.includes('] info: '))).toEqual([
+  it('reports a config that cannot be loaded at all, or names an agent that does not exist', async () => {
+    const broken = await scan(await sandbox({}, 'export default {;\n'));
+    expect(broken.code).toBe(1);
+    expect(findingLines(broken.stdout).filter((line) => !line.includes('] info: '))).toEqual([
       expect.stringMatching(
         /^aifactory\.config\.mjs:1: \[config\] aifactory\.config\.mjs: cannot be loaded: /,
       ),
+    ]);
+    const unknown = await scan(await sandbox({}, "export default { default_reviewer: 'nobody' };\n"));
+    expect(unknown.code).toBe(1);
+    expect(findingLines(unknown.stdout)).toEqual([
+      expect.stringMatching(/^aifactory\.config\.mjs:1: \[config\] default_reviewer: unknown agent "nobody"/),
     ]);
   });
 
