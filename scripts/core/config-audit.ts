@@ -116,13 +116,19 @@ export function locateGrant(text: string, agent: string): number {
   return findLine(text, /\bpermissions\b/, nameLine ?? 1) ?? nameLine ?? 1;
 }
 
+/** Areas as people write them: folders with a trailing `/`, the named areas as they are. */
+const NAMED_AREAS = new Set(['root', 'manifests', 'plugins']);
+
 /** One info finding per agent grant: the scan says who may propose control-plane changes. */
 export function grantFindings(grants: readonly AgentGrant[]): SecurityFinding[] {
-  return grants.map((grant) => ({
-    file: grant.file,
-    line: grant.text === undefined ? 1 : locateGrant(grant.text, grant.agent),
-    rule: 'control_plane_grant',
-    severity: 'info',
-    message: `agent "${grant.agent}" may propose changes to ${grant.areas.map((area) => (area === 'root' || area === 'manifests' || area === 'plugins' ? area : `${area}/`)).join(', ')}; those pull requests are never merged by the factory: they wait for a person to review and merge them`,
-  }));
+  return grants.map((grant) => {
+    const areas = grant.areas.map((area) => (NAMED_AREAS.has(area) ? area : `${area}/`)).join(', ');
+    return {
+      file: grant.file,
+      line: grant.text === undefined ? 1 : locateGrant(grant.text, grant.agent),
+      rule: 'control_plane_grant',
+      severity: 'info',
+      message: `agent "${grant.agent}" may propose changes to ${areas}; its pull requests there wait for a person to review and merge them`,
+    };
+  });
 }

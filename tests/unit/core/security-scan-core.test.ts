@@ -193,8 +193,8 @@ describe('grant findings', () => {
       { agent: 'planner', areas: ['manifests', 'plugins', 'root', 'tasks'], file: 'p.ts' },
     ]);
     expect(items.map(formatFinding)).toEqual([
-      'scripts/agents/builtin/grok-fast.ts:5: [control_plane_grant] info: agent "grok-fast" may propose changes to .github/; those pull requests are never merged by the factory: they wait for a person to review and merge them',
-      'p.ts:1: [control_plane_grant] info: agent "planner" may propose changes to manifests, plugins, root, tasks/; those pull requests are never merged by the factory: they wait for a person to review and merge them',
+      'scripts/agents/builtin/grok-fast.ts:5: [control_plane_grant] info: agent "grok-fast" may propose changes to .github/; its pull requests there wait for a person to review and merge them',
+      'p.ts:1: [control_plane_grant] info: agent "planner" may propose changes to manifests, plugins, root, tasks/; its pull requests there wait for a person to review and merge them',
     ]);
   });
 });
