@@ -93,7 +93,7 @@ export function configFindings(
           file,
           line,
           'control_plane_dir',
-          `protocol.allowed_top_dirs lists "${issue.value}", a control-plane folder: every agent could write it and the factory would merge the change with no person's gate; remove it, and grant one agent the area with permissions.control_plane if it really needs it (its pull requests then wait for a person)`,
+          `protocol.allowed_top_dirs lists "${issue.value}", a control-plane folder: it would let every agent write there without a grant, so the factory refuses this config; remove it, and if one agent really needs the area, grant it with permissions.control_plane (its pull requests then wait for a person)`,
         )
       : finding(file, line, 'config', `field "${issue.field}": ${issue.message}`);
   });
@@ -128,7 +128,7 @@ export function grantFindings(grants: readonly AgentGrant[]): SecurityFinding[] 
       line: grant.text === undefined ? 1 : locateGrant(grant.text, grant.agent),
       rule: 'control_plane_grant',
       severity: 'info',
-      message: `agent "${grant.agent}" may propose changes to ${areas}; its pull requests there wait for a person to review and merge them`,
+      message: `agent "${grant.agent}" may propose changes to ${areas}; the factory never merges its pull requests there: they wait for a person (needs_human)`,
     };
   });
 }

@@ -145,7 +145,7 @@ describe('configFindings', () => {
       severity: 'error',
     });
     expect(item!.message).toContain('"scripts", a control-plane folder');
-    expect(item!.message).toContain("person's gate");
+    expect(item!.message).toContain('without a grant, so the factory refuses this config');
   });
 
   it('reports any other refused value as config, and a file that did not load at line 1', () => {
@@ -193,8 +193,8 @@ describe('grant findings', () => {
       { agent: 'planner', areas: ['manifests', 'plugins', 'root', 'tasks'], file: 'p.ts' },
     ]);
     expect(items.map(formatFinding)).toEqual([
-      'scripts/agents/builtin/grok-fast.ts:5: [control_plane_grant] info: agent "grok-fast" may propose changes to .github/; its pull requests there wait for a person to review and merge them',
-      'p.ts:1: [control_plane_grant] info: agent "planner" may propose changes to manifests, plugins, root, tasks/; its pull requests there wait for a person to review and merge them',
+      'scripts/agents/builtin/grok-fast.ts:5: [control_plane_grant] info: agent "grok-fast" may propose changes to .github/; the factory never merges its pull requests there: they wait for a person (needs_human)',
+      'p.ts:1: [control_plane_grant] info: agent "planner" may propose changes to manifests, plugins, root, tasks/; the factory never merges its pull requests there: they wait for a person (needs_human)',
     ]);
   });
 });
