@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { registerAgents } from './commands/agents.ts';
 import { registerNew } from './commands/new.ts';
 import { registerRun } from './commands/run.ts';
+import { registerSecurityScan } from './commands/security-scan.ts';
 import { registerSnapshot } from './commands/snapshot.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerValidate } from './commands/validate.ts';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerAgents(program);
   registerNew(program);
+  registerSecurityScan(program);
   return program;
 }
 

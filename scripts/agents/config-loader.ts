@@ -2,6 +2,7 @@ import { access, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Config, ConfigSchema } from '../core/config.ts';
+import { type ConfigIssue, describeIssues } from '../core/config-audit.ts';
 import { FactoryError } from '../core/errors.ts';
 
 /** Config file names looked for at the repository root, in order. */
@@ -22,15 +23,29 @@ export async function findConfigFile(root: string): Promise<string | undefined> 
   return undefined;
 }
 
+/**
+ * A config file that cannot be used. `issues` says which values were refused (empty when the file
+ * could not be imported at all), so `security-scan` can point at their lines.
+ */
+export class ConfigError extends FactoryError {
+  readonly file: string;
+  readonly issues: readonly ConfigIssue[];
+
+  constructor(file: string, message: string, issues: readonly ConfigIssue[] = []) {
+    super('config', message);
+    this.file = file;
+    this.issues = issues;
+  }
+}
+
 /** Validates a config value; errors name the file and the field. */
 export function parseConfig(value: unknown, file = 'aifactory.config.ts'): Config {
-  const parsed = ConfigSchema.safeParse(value ?? {});
+  const input = value ?? {};
+  const parsed = ConfigSchema.safeParse(input);
   if (parsed.success) return parsed.data;
-  const lines = parsed.error.issues.map((issue) => {
-    const field = issue.path.map(String).join('.') || '(root)';
-    return `${file}: field "${field}": ${issue.message}`;
-  });
-  throw new FactoryError('config', lines.join('\n'));
+  const issues = describeIssues(parsed.error.issues, input);
+  const lines = issues.map((issue) => `${file}: field "${issue.field}": ${issue.message}`);
+  throw new ConfigError(file, lines.join('\n'), issues);
 }
 
 /**
@@ -49,13 +64,10 @@ export async function loadConfig(root: string): Promise<Config> {
     };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new FactoryError('config', `${file}: cannot be loaded: ${reason}`);
+    throw new ConfigError(file, `${file}: cannot be loaded: ${reason}`);
   }
   if (module.default === undefined) {
-    throw new FactoryError(
-      'config',
-      `${file}: has no default export; write "export default defineConfig({…})"`,
-    );
+    throw new ConfigError(file, `${file}: has no default export; write "export default defineConfig({…})"`);
   }
   return parseConfig(module.default, file);
 }

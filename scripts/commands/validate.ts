@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { workflowCommand } from '../core/annotation.ts';
 import type { Problem, ValidationReport } from '../core/validate.ts';
 import { loadTasks, loadValidationContext } from '../engine/task-files.ts';
 
@@ -49,11 +50,14 @@ export function formatProblem(problem: Problem): string {
 
 /** A GitHub Actions `::error` workflow command pointing at the offending key. */
 export function annotation(problem: Problem): string {
-  const property = (value: string): string => escapeData(value).replaceAll(':', '%3A').replaceAll(',', '%2C');
-  const title = property(`${problem.field} (${problem.rule})`);
-  return `::error file=${property(problem.file)},line=${problem.line},col=${problem.column},title=${title}::${escapeData(problem.message)}`;
-}
-
-function escapeData(value: string): string {
-  return value.replaceAll('%', '%25').replaceAll('\r', '%0D').replaceAll('\n', '%0A');
+  return workflowCommand(
+    'error',
+    {
+      file: problem.file,
+      line: problem.line,
+      col: problem.column,
+      title: `${problem.field} (${problem.rule})`,
+    },
+    problem.message,
+  );
 }
