@@ -87,6 +87,8 @@ export const ChecksConfigSchema = z.strictObject({
   /** Shell command run in a worktree of the task's branch; none means "green". */
   command: z.string().min(1).optional(),
   timeout_seconds: z.int().positive().default(600),
+  /** How long the checks of one head may stay pending (a remote CI) before the task fails. */
+  pending_timeout_minutes: z.int().positive().default(120),
 });
 
 /**

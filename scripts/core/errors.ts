@@ -52,3 +52,19 @@ export function toErrorInfo(error: unknown): ErrorInfo {
   if (error instanceof Error) return { class: 'internal', message: error.message };
   return { class: 'internal', message: String(error) };
 }
+
+/**
+ * Classes of errors that say nothing about the task: an outage, a rate limit, a dropped
+ * connection. A step that meets one pauses the task for a later run instead of failing it.
+ */
+export const TRANSIENT_CLASSES: ReadonlySet<ErrorClass> = new Set([
+  'rate_limit',
+  'server',
+  'timeout',
+  'network',
+]);
+
+/** True when `error` is a FactoryError of a transient class. */
+export function isTransient(error: unknown): boolean {
+  return error instanceof FactoryError && TRANSIENT_CLASSES.has(error.errorClass);
+}

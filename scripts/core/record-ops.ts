@@ -86,3 +86,48 @@ export function totals(record: RunRecord): { input: number; output: number; cost
     { input: 0, output: 0, cost_usd: 0 },
   );
 }
+
+/** What a step knows of an attempt before the record numbers and times it. */
+export type AttemptInput = Omit<Attempt, 'n' | 'iteration' | 'started_at' | 'finished_at'> & {
+  started_at: string;
+};
+
+/** Who made an attempt, and what its answer cost, when a model answered. */
+export interface AttemptSource {
+  agent?: { name: string; provider: string; model: string };
+  answer?: {
+    provider: string;
+    model: string;
+    usage: { inputTokens: number; outputTokens: number };
+    costUsd: number;
+  };
+}
+
+/** The fields every attempt of `kind` starts from; the result says "skipped" until a step sets it. */
+export function attemptBase(kind: Attempt['kind'], source: AttemptSource, startedAt: string): AttemptInput {
+  const { agent, answer } = source;
+  return {
+    kind,
+    agent: agent?.name ?? null,
+    provider: answer?.provider ?? agent?.provider ?? null,
+    model: answer?.model ?? agent?.model ?? null,
+    tokens: { input: answer?.usage.inputTokens ?? 0, output: answer?.usage.outputTokens ?? 0 },
+    cost_usd: answer?.costUsd ?? 0,
+    started_at: startedAt,
+    result: 'skipped',
+  };
+}
+
+/** `record` with the attempt appended in the record's current iteration, finished at `now`. */
+export function withAttempt(record: RunRecord, input: AttemptInput, now: string): RunRecord {
+  return appendAttempt(record, { ...input, iteration: Math.max(1, record.iteration), finished_at: now });
+}
+
+/** The last attempt of `kind` in `iteration`, if any. */
+export function lastAttempt(
+  record: RunRecord,
+  kind: Attempt['kind'],
+  iteration: number,
+): Attempt | undefined {
+  return record.attempts.findLast((attempt) => attempt.kind === kind && attempt.iteration === iteration);
+}

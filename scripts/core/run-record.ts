@@ -45,6 +45,8 @@ export const AttemptSchema = z.strictObject({
     'error',
     'merged',
     'skipped',
+    'conflict',
+    'head_moved',
   ]),
   /** The commit this attempt produced or checked. */
   commit: z.string().optional(),
@@ -84,6 +86,8 @@ export const RunRecordSchema = z.strictObject({
   merge_commit: z.string().nullable(),
   last_error: ErrorInfoSchema.nullable(),
   rejection: RejectionSchema.nullable(),
+  /** When the checks of the current head were first seen pending; they time out from here. */
+  checks_pending_since: IsoTime.nullable().optional(),
   attempts: z.array(AttemptSchema),
 });
 

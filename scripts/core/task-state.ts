@@ -47,7 +47,14 @@ const TRANSITIONS: Readonly<Record<TaskState, Partial<Record<TaskEvent, TaskStat
   proposed: { review: 'reviewing', fail: 'failed' },
   reviewing: { approve: 'approved', request_changes: 'changes_requested', fail: 'failed' },
   changes_requested: { start: 'running', fail: 'failed' },
-  approved: { merge: 'merged', request_changes: 'changes_requested', hold: 'needs_human', fail: 'failed' },
+  // `review` again when the head moved after the approval; `request_changes` on a merge conflict.
+  approved: {
+    merge: 'merged',
+    review: 'reviewing',
+    request_changes: 'changes_requested',
+    hold: 'needs_human',
+    fail: 'failed',
+  },
   needs_human: { merge: 'merged', fail: 'failed' },
   merged: {},
   failed: { retry: 'pending' },

@@ -11,7 +11,16 @@ import { HOLD_LABEL } from './labels.ts';
 import { lockedGit } from './locks.ts';
 import { checkoutLinks, ignoredInCheckout, treeEntries } from './path-inspection.ts';
 import { type PullRecord, PullStore } from './pull-store.ts';
-import type { Author, ChangedFile, CheckReport, FileChange, Forge, PullRequest } from './types.ts';
+import type {
+  Author,
+  ChangedFile,
+  CheckReport,
+  FileChange,
+  Forge,
+  MergeOutcome,
+  PostedReview,
+  PullRequest,
+} from './types.ts';
 
 /** Who commits for the factory (agents are the authors). */
 export const FACTORY_COMMITTER: Author = { name: 'AI Factory OS', email: 'factory@aifactory.invalid' };
@@ -27,6 +36,14 @@ function identityEnv(author: Author, committer: Author): NodeJS.ProcessEnv {
     GIT_COMMITTER_NAME: committer.name,
     GIT_COMMITTER_EMAIL: committer.email,
   };
+}
+
+/** The review of the same commit in the same iteration, if one is recorded. */
+function sameReview(
+  reviews: PullRecord['reviews'],
+  at: { commit: string; iteration: number },
+): PullRecord['reviews'][number] | undefined {
+  return reviews.find((review) => review.commit === at.commit && review.iteration === at.iteration);
 }
 
 function withTrailers(message: string, trailers: Record<string, string>): string {
@@ -89,11 +106,12 @@ export class LocalForge implements Forge {
     message: string;
     author: Author;
     trailers: Record<string, string>;
+    restart?: boolean;
   }): Promise<string> {
     return this.#lock.run(async () => {
       const ref = `refs/heads/${input.branch}`;
       const head = await this.#resolve(ref);
-      const base = head ?? (await this.#defaultHead());
+      const base = head === undefined || input.restart ? await this.#defaultHead() : head;
       const tree = await this.#treeWith(base, input.changes);
       if (head !== undefined && tree === (await git(this.#root, ['rev-parse', `${head}^{tree}`])))
         return head;
@@ -129,25 +147,31 @@ export class LocalForge implements Forge {
     });
   }
 
-  async addReview(
-    pr: PullRequest,
-    review: {
-      agent: string;
-      verdict: 'approve' | 'request_changes';
-      summary: string;
-      comments: PullRecord['reviews'][number]['comments'];
-    },
-  ): Promise<void> {
+  async addReview(pr: PullRequest, review: PostedReview): Promise<void> {
     await this.#lock.run(async () => {
       const record = await this.#store.read(pr.number);
+      if (sameReview(record.reviews, review)) return;
       record.reviews.push({
         agent: review.agent,
         verdict: review.verdict,
         summary: review.summary,
         comments: review.comments,
+        commit: review.commit,
+        iteration: review.iteration,
       });
       await this.#store.write(record);
     });
+  }
+
+  async findReview(
+    pr: PullRequest,
+    at: { commit: string; iteration: number },
+  ): Promise<PostedReview | undefined> {
+    const record = await this.#store.read(pr.number);
+    const found = sameReview(record.reviews, at);
+    return found?.commit === undefined || found.iteration === undefined
+      ? undefined
+      : { ...found, commit: found.commit, iteration: found.iteration };
   }
 
   async changedFiles(pr: PullRequest): Promise<ChangedFile[]> {
@@ -189,19 +213,22 @@ export class LocalForge implements Forge {
     return report;
   }
 
-  async merge(pr: PullRequest, message: string): Promise<string> {
+  async merge(pr: PullRequest, input: { message: string; head: string }): Promise<MergeOutcome> {
     return this.#lock.run(async () => {
       const record = await this.#store.read(pr.number);
-      if (record.state === 'merged' && record.merge_commit) return record.merge_commit;
+      if (record.state === 'merged' && record.merge_commit) {
+        return { kind: 'merged', commit: record.merge_commit };
+      }
       const head = await this.#resolve(`refs/heads/${record.branch}`);
       if (head === undefined)
         throw new FactoryError('forge', `branch ${record.branch} is gone; cannot merge #${pr.number}`);
+      if (head !== input.head) return { kind: 'head_moved', head };
       await this.#recoverCheckout();
       const main = await this.#defaultHead();
       // Merged already, by a run that stopped before it could say so.
       if ((await runGit(this.#root, ['merge-base', '--is-ancestor', head, main])).code === 0) {
         await this.#store.write({ ...record, state: 'merged', head, merge_commit: main });
-        return main;
+        return { kind: 'merged', commit: main };
       }
       const merged = await runGit(this.#root, [
         'merge-tree',
@@ -212,19 +239,15 @@ export class LocalForge implements Forge {
         head,
       ]);
       if (merged.code === 1) {
-        const paths = merged.stdout.trim().split('\n').slice(1).filter(Boolean);
-        throw new FactoryError(
-          'forge',
-          `#${pr.number} conflicts with ${this.#defaultBranch} in ${paths.join(', ') || 'some files'}; it cannot merge as it is`,
-        );
+        return { kind: 'conflict', paths: merged.stdout.trim().split('\n').slice(1).filter(Boolean) };
       }
       if (merged.code !== 0)
         throw new FactoryError('forge', `git merge-tree failed: ${merged.stderr.trim()}`);
       const tree = merged.stdout.trim().split('\n')[0]!;
-      const commit = await this.#commitTree(tree, [main, head], `${message.trim()}\n`, this.#committer);
+      const commit = await this.#commitTree(tree, [main, head], `${input.message.trim()}\n`, this.#committer);
       await this.#moveDefaultBranch(main, commit);
       await this.#store.write({ ...record, state: 'merged', head, merge_commit: commit });
-      return commit;
+      return { kind: 'merged', commit };
     });
   }
 

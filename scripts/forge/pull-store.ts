@@ -22,6 +22,9 @@ export const PullRecordSchema = z.object({
       verdict: z.enum(['approve', 'request_changes']),
       summary: z.string(),
       comments: z.array(ReviewCommentSchema),
+      /** The head and iteration reviewed; absent in records of older versions. */
+      commit: z.string().optional(),
+      iteration: z.int().positive().optional(),
     }),
   ),
 });

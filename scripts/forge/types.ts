@@ -27,6 +27,26 @@ export interface ChangedFile {
   status: 'added' | 'modified' | 'deleted';
 }
 
+/** A review as the forge keeps it: the verdict, who gave it, and the commit and iteration it judged. */
+export interface PostedReview extends Verdict {
+  agent: string;
+  /** The head the reviewer saw; a review of an older head says nothing about the current one. */
+  commit: string;
+  iteration: number;
+}
+
+/** What a merge did: outcomes are data, not exceptions (STYLE.md 1b). */
+export type MergeOutcome =
+  | { kind: 'merged'; commit: string }
+  /** Auto-merge is armed: the forge merges when its requirements are met. */
+  | { kind: 'queued'; reason: string }
+  /** Not mergeable yet (required checks, a mergeability still being computed): try a later run. */
+  | { kind: 'waiting'; reason: string }
+  /** The head is not the approved one: it goes back to review. */
+  | { kind: 'head_moved'; head: string }
+  /** It cannot merge as it is: it goes back to the coder, on a branch restarted from the default branch. */
+  | { kind: 'conflict'; paths: string[] };
+
 export interface CheckReport {
   state: 'passed' | 'failed' | 'pending' | 'none';
   /** What failed, trimmed to a size a prompt can hold. */
@@ -36,23 +56,38 @@ export interface CheckReport {
 /**
  * Where proposals become pull requests. `local` does real git in the repository; `github`
  * speaks the REST API. The engine receives one and never knows which.
+ *
+ * Errors: every method throws a FactoryError. A transient one (`network`, `server`,
+ * `rate_limit`, `timeout`) pauses the task for a later run; `auth` names the missing permission;
+ * `forge` is a permanent refusal, and fails the task with its message. Expected outcomes of a
+ * merge are data (MergeOutcome), never errors.
  */
 export interface Forge {
   readonly id: 'local' | 'github';
   /** The open or merged pull request for `branch`, if one exists (so reruns never open a second). */
   findPullRequest(branch: string): Promise<PullRequest | undefined>;
-  /** Commits `changes` on `branch` (created from the default branch when missing); returns the commit. */
+  /**
+   * Commits `changes` on `branch` (created from the default branch when missing) and returns the
+   * head. A commit whose tree equals the head's is not made, so a rerun is safe. With `restart`,
+   * the branch starts over from the default branch (after a merge conflict).
+   */
   pushIteration(input: {
     branch: string;
     changes: readonly FileChange[];
     message: string;
     author: Author;
     trailers: Record<string, string>;
+    restart?: boolean;
   }): Promise<string>;
   /** Opens the pull request for `branch`, or returns the existing one. */
   openPullRequest(input: { branch: string; title: string; body: string }): Promise<PullRequest>;
-  /** Records a review on the pull request. */
-  addReview(pr: PullRequest, review: Verdict & { agent: string }): Promise<void>;
+  /**
+   * Posts a review of `review.commit`. Idempotent: a review of the same commit and iteration that
+   * is already there is not posted again.
+   */
+  addReview(pr: PullRequest, review: PostedReview): Promise<void>;
+  /** The review already posted for `commit` in `iteration`, if any (so a resumed run asks no model twice). */
+  findReview(pr: PullRequest, at: { commit: string; iteration: number }): Promise<PostedReview | undefined>;
   /**
    * Every file the pull request's branch changes against the default branch, from their merge
    * base to the head, deletions included: the whole change, over every iteration.
@@ -62,8 +97,8 @@ export interface Forge {
   labelPullRequest(pr: PullRequest, labels: readonly string[]): Promise<void>;
   /** The state of checks on the pull request's head. */
   readChecks(pr: PullRequest): Promise<CheckReport>;
-  /** Merges the pull request into the default branch; returns the merge commit. */
-  merge(pr: PullRequest, message: string): Promise<string>;
+  /** Merges the pull request into the default branch if its head is still `head` (the approved one). */
+  merge(pr: PullRequest, input: { message: string; head: string }): Promise<MergeOutcome>;
   /** Reads a file from `ref` (a branch or commit; default: the default branch), or undefined when missing. */
   readFile(path: string, ref?: string): Promise<string | undefined>;
   /**

@@ -49,7 +49,7 @@ class LifecycleModel {
         if (s !== 'running') return undefined;
         return event === 'propose' ? 'proposed' : 'rejected';
       case 'review':
-        return s === 'proposed' ? 'reviewing' : undefined;
+        return s === 'proposed' || s === 'approved' ? 'reviewing' : undefined;
       case 'approve':
         return s === 'reviewing' ? 'approved' : undefined;
       case 'request_changes':

@@ -64,14 +64,23 @@ describe('local forge', () => {
     await writeFile(join(root, 'README.md'), '# local edit\n');
     await push('one\n');
     const pr = await forge.openPullRequest({ branch: 'aifactory/t', title: 'T', body: '' });
-    await forge.addReview(pr, { agent: 'gemini-pro', verdict: 'approve', summary: 'ok', comments: [] });
-    const merge = await forge.merge(pr, 'Merge task t');
+    const review = { agent: 'gemini-pro', verdict: 'approve' as const, summary: 'ok', comments: [] };
+    await forge.addReview(pr, { ...review, commit: pr.head, iteration: 1 });
+    await forge.addReview(pr, { ...review, commit: pr.head, iteration: 1 });
+    expect(await forge.findReview(pr, { commit: pr.head, iteration: 1 })).toMatchObject(review);
+    expect(await forge.findReview(pr, { commit: pr.head, iteration: 2 })).toBeUndefined();
+    const outcome = await forge.merge(pr, { message: 'Merge task t', head: pr.head });
+    expect(outcome.kind).toBe('merged');
+    const merge = outcome.kind === 'merged' ? outcome.commit : '';
     expect(git(root, 'rev-parse', 'main')).toBe(merge);
     expect(git(root, 'log', '-1', '--format=%P', merge).split(' ')).toHaveLength(2);
     expect(await readFile(join(root, 'src/a.txt'), 'utf8')).toBe('one\n');
     expect(await readFile(join(root, 'README.md'), 'utf8')).toBe('# local edit\n');
     expect(git(root, 'status', '--porcelain')).toBe('M README.md');
-    expect(await forge.merge(pr, 'again')).toBe(merge);
+    expect(await forge.merge(pr, { message: 'again', head: pr.head })).toEqual({
+      kind: 'merged',
+      commit: merge,
+    });
     expect(await forge.findPullRequest('aifactory/t')).toMatchObject({ state: 'merged' });
   });
 
@@ -81,7 +90,7 @@ describe('local forge', () => {
     await writeFile(join(root, 'src/a.txt'), 'mine\n');
     const pr = await forge.openPullRequest({ branch: 'aifactory/t', title: 'T', body: '' });
     const main = git(root, 'rev-parse', 'main');
-    await expect(forge.merge(pr, 'Merge')).rejects.toThrow('uncommitted changes');
+    await expect(forge.merge(pr, { message: 'Merge', head: pr.head })).rejects.toThrow('uncommitted changes');
     expect(git(root, 'rev-parse', 'main')).toBe(main);
     expect(await readFile(join(root, 'src/a.txt'), 'utf8')).toBe('mine\n');
   });
@@ -91,8 +100,30 @@ describe('local forge', () => {
     await push('two\n', 'aifactory/y');
     const x = await forge.openPullRequest({ branch: 'aifactory/x', title: 'X', body: '' });
     const y = await forge.openPullRequest({ branch: 'aifactory/y', title: 'Y', body: '' });
-    await forge.merge(x, 'Merge x');
-    await expect(forge.merge(y, 'Merge y')).rejects.toThrow('conflicts with main in src/a.txt');
+    await forge.merge(x, { message: 'Merge x', head: x.head });
+    expect(await forge.merge(y, { message: 'Merge y', head: y.head })).toEqual({
+      kind: 'conflict',
+      paths: ['src/a.txt'],
+    });
+  });
+
+  it('refuses to merge a head other than the approved one, and starts a branch over on request', async () => {
+    const first = await push('one\n');
+    const pr = await forge.openPullRequest({ branch: 'aifactory/t', title: 'T', body: '' });
+    const second = await push('two\n');
+    expect(await forge.merge(pr, { message: 'Merge', head: first })).toEqual({
+      kind: 'head_moved',
+      head: second,
+    });
+    const restarted = await forge.pushIteration({
+      branch: 'aifactory/t',
+      changes: [{ path: 'src/a.txt', content: 'three\n' }],
+      message: 'again',
+      author: { name: 'gpt', email: 'gpt@agents.aifactory.invalid' },
+      trailers: {},
+      restart: true,
+    });
+    expect(git(root, 'rev-parse', `${restarted}^`)).toBe(git(root, 'rev-parse', 'main'));
   });
 
   it('runs checks in a separate worktree that is removed afterwards, and keeps the output of a failure', async () => {
@@ -257,7 +288,7 @@ describe('local forge', () => {
     await writeFile(join(root, 'src/a.txt'), 'half\n'); // written to the checkout, not yet to the index
     await push('other\n', 'aifactory/next', 'docs/next.md');
     const pr = await forge.openPullRequest({ branch: 'aifactory/next', title: 'N', body: '' });
-    await forge.merge(pr, 'Merge next');
+    await forge.merge(pr, { message: 'Merge next', head: pr.head });
     expect(git(root, 'show', 'main:docs/next.md')).toBe('other');
     expect(git(root, 'status', '--porcelain')).toBe('');
   });

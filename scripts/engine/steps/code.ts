@@ -1,0 +1,180 @@
+import type { Agent } from '../../agents/types.ts';
+import { isTransient, toErrorInfo } from '../../core/errors.ts';
+import { parseProposal } from '../../core/proposal.ts';
+import { branchFor, lastAttempt, transition } from '../../core/record-ops.ts';
+import { singleLine } from '../../core/sanitize.ts';
+import type { FileChange, PullRequest } from '../../forge/types.ts';
+import { coderPrompt, feedbackFor } from '../prompts.ts';
+import type { TaskContext } from '../task-context.ts';
+import type { AgentAnswer } from '../types.ts';
+import { vetProposal } from '../vet.ts';
+
+/** The e-mail an agent commits with; never a real address. */
+export function agentEmail(agent: string): string {
+  return `${agent}@agents.aifactory.invalid`;
+}
+
+/** Opens the next iteration, or fails the task when it has had all of them. */
+export async function startIteration(ctx: TaskContext): Promise<void> {
+  const record = ctx.record;
+  if (record.state === 'changes_requested' && record.iteration >= record.max_iterations) {
+    await ctx.fail({
+      class: 'checks',
+      message: `not approved with green checks after ${record.max_iterations} iterations; raise max_iterations or refine the task`,
+    });
+    return;
+  }
+  await ctx.save({
+    ...transition(record, 'start', ctx.now()),
+    iteration: record.iteration + 1,
+    branch: branchFor(record.task_id),
+    last_error: null,
+    rejection: null,
+    checks_pending_since: null,
+  });
+}
+
+/** True when the previous iteration ended in a merge conflict: the branch starts over from the default branch. */
+function restarts(ctx: TaskContext): boolean {
+  return lastAttempt(ctx.record, 'merge', ctx.record.iteration - 1)?.result === 'conflict';
+}
+
+/** The coder writes a proposal; it is vetted, committed and put up as a pull request. */
+export async function code(ctx: TaskContext): Promise<boolean> {
+  const { forge, registry, config } = ctx.services;
+  const { task } = ctx;
+  const agent = registry.require(ctx.record.assignee);
+  const started = ctx.services.now();
+  ctx.say(`iteration ${ctx.record.iteration}: ${agent.name} is writing`);
+  const onBranch = ctx.record.iteration > 1 && !restarts(ctx);
+  const files = await ctx.readFiles(task.files, onBranch ? (ctx.record.branch ?? undefined) : undefined);
+  let answer: AgentAnswer;
+  try {
+    answer = await askCoder(ctx, agent, files);
+  } catch (error) {
+    return ctx.callFailed('code', agent, started, toErrorInfo(error));
+  }
+  const base = ctx.attempt('code', started, { agent, answer });
+  const proposal = parseProposal(answer.text);
+  if (!proposal.ok) {
+    const error = {
+      class: 'bad_output' as const,
+      message: `the answer holds no usable proposal: ${proposal.reason}`,
+    };
+    await ctx.fail(error, ctx.withAttempt({ ...base, result: 'error', error }));
+    return true;
+  }
+  const changes: FileChange[] = proposal.files.map(({ path, content }) => ({ path, content }));
+  const paths = changes.map((change) => change.path);
+  const rejection = await vetProposal(changes, {
+    task,
+    agent,
+    protocol: config.protocol,
+    plugins: config.plugins,
+    forge,
+  });
+  if (rejection) {
+    ctx.say(`proposal rejected: ${rejection.message}`);
+    await ctx.save({
+      ...transition(
+        ctx.withAttempt({ ...base, result: 'rejected', files: paths, rejection }),
+        'reject',
+        ctx.now(),
+      ),
+      rejection,
+      last_error: { class: 'protocol', message: `${rejection.path ?? ''}: ${rejection.message}` },
+    });
+    return true;
+  }
+  try {
+    const pr = await publish(ctx, agent, answer, changes);
+    const attempt = ctx.withAttempt({ ...base, result: 'proposed', files: paths, commit: pr.head });
+    await ctx.save({
+      ...transition(attempt, 'propose', ctx.now()),
+      pull_request: { number: pr.number, url: pr.url },
+    });
+  } catch (error) {
+    // An outage is no verdict on the proposal: the next run asks the coder again from here.
+    if (isTransient(error)) throw error;
+    const info = toErrorInfo(error);
+    await ctx.fail(info, ctx.withAttempt({ ...base, result: 'error', files: paths, error: info }));
+  }
+  return true;
+}
+
+async function askCoder(
+  ctx: TaskContext,
+  agent: Agent,
+  files: ReadonlyMap<string, string | undefined>,
+): Promise<AgentAnswer> {
+  const { task, record, services } = ctx;
+  if (agent.run) {
+    const started = services.now().getTime();
+    const previous = feedbackFor(record);
+    const output = await agent.run({
+      task,
+      files: Object.fromEntries(files),
+      iteration: record.iteration,
+      ...(record.iteration > 1 ? { feedback: previous } : {}),
+    });
+    return {
+      text: output.text,
+      usage: { inputTokens: 0, outputTokens: 0 },
+      model: 'tool',
+      provider: 'tool',
+      finishReason: 'stop',
+      latencyMs: services.now().getTime() - started,
+      costUsd: 0,
+    };
+  }
+  const prompt = await coderPrompt(services.prompts, {
+    agent,
+    task,
+    record,
+    files,
+    protocol: services.config.protocol,
+  });
+  if (prompt.flagged) ctx.say(prompt.flagged);
+  return services.callAgent(agent, {
+    system: prompt.system,
+    messages: [{ role: 'user', content: `Write your proposal for task ${task.task_id} now.` }],
+    // Proposals are long: streaming keeps the connection busy while the model writes.
+    stream: true,
+    context: { taskId: task.task_id, agent: agent.name, role: 'coder', iteration: record.iteration },
+    ...(services.signal ? { signal: services.signal } : {}),
+  });
+}
+
+/** Commits the iteration on the task's branch and opens (or finds) its one pull request. */
+async function publish(
+  ctx: TaskContext,
+  agent: Agent,
+  answer: AgentAnswer,
+  changes: FileChange[],
+): Promise<PullRequest> {
+  const { forge } = ctx.services;
+  const record = ctx.record;
+  const branch = branchFor(record.task_id);
+  // Titles reach commit messages: one line, so no text can forge a trailer.
+  const title = singleLine(record.title ?? record.task_id);
+  await forge.pushIteration({
+    branch,
+    changes,
+    message: `${title} (iteration ${record.iteration})`,
+    author: { name: agent.name, email: agentEmail(agent.name) },
+    trailers: {
+      'Task-Id': record.task_id,
+      Agent: agent.name,
+      Model: `${answer.provider}/${answer.model}`,
+      Iteration: String(record.iteration),
+    },
+    ...(restarts(ctx) ? { restart: true } : {}),
+  });
+  const existing = await forge.findPullRequest(branch);
+  if (existing && existing.state === 'open') return existing;
+  return forge.openPullRequest({
+    branch,
+    title: `[${record.task_id}] ${title}`,
+    body: `Task \`${record.task_id}\`, written by ${agent.name}; reviewer: ${record.reviewer ?? 'default'}.\n\n${ctx.task.description}`,
+  });
+}

@@ -1,0 +1,119 @@
+import { controlPlaneChanges } from '../../core/control-plane.ts';
+import { FactoryError } from '../../core/errors.ts';
+import { branchFor, lastAttempt, transition } from '../../core/record-ops.ts';
+import { singleLine } from '../../core/sanitize.ts';
+import { HOLD_LABEL } from '../../forge/labels.ts';
+import type { PullRequest } from '../../forge/types.ts';
+import type { TaskContext } from '../task-context.ts';
+
+/**
+ * Merges an approved pull request, if it may be: a change to the control plane waits for a person,
+ * a head that moved since the approval goes back to review, a conflict goes back to the coder, and
+ * a forge that is not ready yet (checks, mergeability, auto-merge) makes the task wait.
+ */
+export async function merge(ctx: TaskContext): Promise<boolean> {
+  const { forge } = ctx.services;
+  const record = ctx.record;
+  const started = ctx.services.now();
+  const pr = await forge.findPullRequest(branchFor(record.task_id));
+  if (!pr) throw new FactoryError('forge', `the pull request for ${branchFor(record.task_id)} is gone`);
+  if (pr.state === 'merged') return recordMerged(ctx, pr.head, 'merged');
+  if (await holdForPerson(ctx, pr)) return true;
+  const approved = lastAttempt(record, 'review', record.iteration)?.commit ?? pr.head;
+  const outcome = await forge.merge(pr, {
+    message: `Merge task ${record.task_id}: ${singleLine(record.title ?? record.task_id)}`,
+    head: approved,
+  });
+  const base = ctx.attempt('merge', started);
+  switch (outcome.kind) {
+    case 'merged': {
+      const merged = ctx.withAttempt({ ...base, result: 'merged', commit: outcome.commit });
+      ctx.say(`merged as ${outcome.commit.slice(0, 12)}`);
+      const now = ctx.now();
+      await ctx.save({
+        ...transition(merged, 'merge', now),
+        merged_at: now,
+        merge_commit: outcome.commit,
+        last_error: null,
+      });
+      return true;
+    }
+    case 'queued':
+    case 'waiting':
+      return ctx.pause({
+        class: 'forge',
+        message: `${outcome.kind === 'queued' ? 'auto-merge is armed' : 'not mergeable yet'}: ${outcome.reason}`,
+      });
+    case 'head_moved': {
+      ctx.say(`the head moved to ${outcome.head.slice(0, 12)} after the approval; back to review`);
+      const moved = ctx.withAttempt({ ...base, result: 'head_moved', commit: outcome.head });
+      await ctx.save(transition(moved, 'review', ctx.now()));
+      return true;
+    }
+    case 'conflict': {
+      const paths = outcome.paths.join(', ') || 'some files';
+      ctx.say(`conflicts with the default branch in ${paths}; back to the coder on a fresh branch`);
+      const conflicted = ctx.withAttempt({
+        ...base,
+        result: 'conflict',
+        commit: approved,
+        output: `conflicts in ${paths}`,
+      });
+      await ctx.save(transition(conflicted, 'request_changes', ctx.now()));
+      return true;
+    }
+  }
+}
+
+/**
+ * Holds an approved pull request that touches the control plane for a person: the factory never
+ * merges such a change, whatever the agent was granted and whatever the reviewer said. Judged on
+ * the whole branch against the default branch, so no iteration can slip a path past it.
+ */
+async function holdForPerson(ctx: TaskContext, pr: PullRequest): Promise<boolean> {
+  const { forge, config } = ctx.services;
+  const changed = await forge.changedFiles(pr);
+  const hits = controlPlaneChanges(
+    changed.map((file) => file.path),
+    { plugins: config.plugins },
+  );
+  if (hits.length === 0) return false;
+  await forge.labelPullRequest(pr, [HOLD_LABEL]);
+  const paths = hits.map(({ path }) => path);
+  const shown =
+    paths.length > 5 ? `${paths.slice(0, 5).join(', ')} and ${paths.length - 5} more` : paths.join(', ');
+  const reason = {
+    class: 'control_plane' as const,
+    message: `touches the control plane (${shown}: ${hits[0]!.hit.reason}); the factory never merges such a change: a person reviews and merges pull request #${pr.number}`,
+  };
+  ctx.say(`waiting for a person: ${reason.message}`);
+  await ctx.save({ ...transition(ctx.record, 'hold', ctx.now()), last_error: reason });
+  return true;
+}
+
+/** A held pull request: merged or closed by a person, or still waiting for one. */
+export async function awaitPerson(ctx: TaskContext): Promise<boolean> {
+  const pr = await ctx.services.forge.findPullRequest(branchFor(ctx.record.task_id));
+  if (pr?.state === 'merged') return recordMerged(ctx, pr.head, 'merged by a person');
+  if (!pr || pr.state === 'closed') {
+    await ctx.fail({
+      class: 'control_plane',
+      message: `pull request ${pr ? `#${pr.number} ` : ''}was closed by a person without merging`,
+    });
+    return true;
+  }
+  return false;
+}
+
+/** A pull request found merged (by a person, or by the forge's auto-merge). */
+async function recordMerged(ctx: TaskContext, head: string, note: string): Promise<boolean> {
+  const now = ctx.now();
+  const merged = ctx.withAttempt({
+    ...ctx.attempt('merge', ctx.services.now()),
+    result: 'merged',
+    commit: head,
+  });
+  ctx.say(note);
+  await ctx.save({ ...transition(merged, 'merge', now), merged_at: now, last_error: null });
+  return true;
+}

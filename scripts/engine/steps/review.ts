@@ -1,0 +1,158 @@
+import { toErrorInfo } from '../../core/errors.ts';
+import { branchFor, transition } from '../../core/record-ops.ts';
+import type { RunRecord } from '../../core/run-record.ts';
+import { parseVerdict, type Verdict, VerdictSchema } from '../../core/verdict.ts';
+import type { PullRequest } from '../../forge/types.ts';
+import { reviewerPrompt } from '../prompts.ts';
+import type { TaskContext } from '../task-context.ts';
+import type { AgentAnswer } from '../types.ts';
+
+/** How long the checks of one head may stay pending before the task fails, by default. */
+export const DEFAULT_PENDING_CHECKS_MINUTES = 120;
+
+/** Checks first (they cost no tokens); when they are green or there are none, the reviewer's verdict. */
+export async function review(ctx: TaskContext): Promise<boolean> {
+  const { forge } = ctx.services;
+  const record = ctx.record;
+  const pr = await forge.findPullRequest(branchFor(record.task_id));
+  if (!pr) {
+    await ctx.fail({ class: 'forge', message: `the pull request for ${branchFor(record.task_id)} is gone` });
+    return true;
+  }
+  const started = ctx.services.now();
+  ctx.say(`iteration ${record.iteration}: checks`);
+  const checks = await forge.readChecks(pr);
+  if (checks.state === 'pending') return waitForChecks(ctx, pr);
+  // A finished check run is recorded with the verdict, in the same write, so a resumed review
+  // never records the checks twice.
+  let withChecks: RunRecord = { ...ctx.record, checks_pending_since: null };
+  if (checks.state !== 'none') {
+    withChecks = {
+      ...ctx.withAttempt({
+        ...ctx.attempt('checks', started),
+        result: checks.state,
+        commit: pr.head,
+        ...(checks.state === 'failed' ? { output: checks.output } : {}),
+      }),
+      checks_pending_since: null,
+    };
+    if (checks.state === 'failed') {
+      ctx.say('checks failed; back to the coder');
+      await ctx.save(transition(withChecks, 'request_changes', ctx.now()));
+      return true;
+    }
+  }
+  return judge(
+    ctx,
+    pr,
+    withChecks,
+    checks.state === 'none' ? 'No checks are configured.' : 'The checks passed.',
+  );
+}
+
+/** Pending checks: the task waits for a later run, until the configured time is up. */
+async function waitForChecks(ctx: TaskContext, pr: PullRequest): Promise<boolean> {
+  const since = ctx.record.checks_pending_since ?? ctx.now();
+  const minutes = ctx.services.config.checks.pending_timeout_minutes;
+  const waited = (ctx.services.now().getTime() - Date.parse(since)) / 60_000;
+  if (waited > minutes) {
+    await ctx.fail({
+      class: 'checks',
+      message: `the checks of ${pr.head.slice(0, 12)} were still pending after ${minutes} minutes; see pull request #${pr.number}, or raise checks.pending_timeout_minutes`,
+    });
+    return true;
+  }
+  return ctx.pause(
+    {
+      class: 'checks',
+      message: `waiting for the checks of ${pr.head.slice(0, 12)} (pending since ${since})`,
+    },
+    { checks_pending_since: since },
+  );
+}
+
+/**
+ * The reviewer's verdict on the whole change, posted to the pull request and recorded. Posting and
+ * recording are one resumable step: a review already posted for this head and iteration is read
+ * back instead of asking the model again, so a crash between the two posts nothing twice.
+ */
+async function judge(
+  ctx: TaskContext,
+  pr: PullRequest,
+  withChecks: RunRecord,
+  checks: string,
+): Promise<boolean> {
+  const { forge, registry } = ctx.services;
+  const record = ctx.record;
+  const reviewer = registry.require(record.reviewer ?? registry.reviewerFor(ctx.task).name);
+  const at = { commit: pr.head, iteration: record.iteration };
+  const started = ctx.services.now();
+  const posted = await forge.findReview(pr, at);
+  let verdict: Verdict;
+  let answer: AgentAnswer | undefined;
+  if (posted) {
+    ctx.say(`iteration ${record.iteration}: the review of ${pr.head.slice(0, 12)} was already posted`);
+    verdict = posted;
+  } else {
+    ctx.say(`iteration ${record.iteration}: ${reviewer.name} is reviewing`);
+    try {
+      answer = await askReviewer(ctx, pr, checks);
+    } catch (error) {
+      ctx.stage(withChecks);
+      return ctx.callFailed('review', reviewer, started, toErrorInfo(error));
+    }
+    // The text is read again, strictly: a key given twice is not a verdict, whatever the
+    // provider's JSON parser made of it.
+    const parsed = parseVerdict(answer.text);
+    if (!parsed.ok) {
+      const error = {
+        class: 'bad_output' as const,
+        message: `the reviewer answered without a valid verdict: ${parsed.reason}`,
+      };
+      const base = ctx.attempt('review', started, { agent: reviewer, answer });
+      ctx.stage(withChecks);
+      await ctx.fail(error, ctx.withAttempt({ ...base, result: 'error', error }));
+      return true;
+    }
+    verdict = parsed.verdict;
+    await forge.addReview(pr, { ...verdict, agent: reviewer.name, ...at });
+  }
+  const approved = verdict.verdict === 'approve';
+  ctx.stage(withChecks);
+  const reviewed = ctx.withAttempt({
+    ...ctx.attempt('review', started, { agent: reviewer, ...(answer ? { answer } : {}) }),
+    result: approved ? 'approved' : 'changes_requested',
+    commit: pr.head,
+    summary: verdict.summary,
+    comments: verdict.comments,
+  });
+  await ctx.save(transition(reviewed, approved ? 'approve' : 'request_changes', ctx.now()));
+  return true;
+}
+
+async function askReviewer(ctx: TaskContext, pr: PullRequest, checks: string): Promise<AgentAnswer> {
+  const { forge, registry, prompts, signal } = ctx.services;
+  const record = ctx.record;
+  const reviewer = registry.require(record.reviewer ?? registry.reviewerFor(ctx.task).name);
+  // The whole change of the branch, every iteration's files and deletions included: a file
+  // written once and left alone afterwards is still under review.
+  const changed = await forge.changedFiles(pr);
+  const present = changed.filter((file) => file.status !== 'deleted').map((file) => file.path);
+  const existed = changed.filter((file) => file.status !== 'added').map((file) => file.path);
+  const system = await reviewerPrompt(prompts, {
+    agent: reviewer,
+    task: ctx.task,
+    record,
+    files: await ctx.readFiles(present, pr.head),
+    deleted: changed.filter((file) => file.status === 'deleted').map((file) => file.path),
+    before: await ctx.readFiles(existed),
+    checks,
+  });
+  return ctx.services.callAgent(reviewer, {
+    system,
+    messages: [{ role: 'user', content: `Review the pull request for task ${record.task_id} now.` }],
+    schema: { name: 'verdict', zod: VerdictSchema },
+    context: { taskId: record.task_id, agent: reviewer.name, role: 'reviewer', iteration: record.iteration },
+    ...(signal ? { signal } : {}),
+  });
+}
