@@ -108,6 +108,11 @@ export function feedbackFor(record: RunRecord): string {
     if (attempt.kind === 'checks' && attempt.result === 'failed') {
       parts.push(`The checks failed. The end of their output:\n${attempt.output ?? ''}`);
     }
+    if (attempt.kind === 'merge' && attempt.result === 'conflict') {
+      parts.push(
+        `The approved change could not merge (${attempt.output ?? 'conflicts'}): the default branch moved. The branch starts over from the default branch; write every file again against its current content.`,
+      );
+    }
   }
   if (parts.length === 0) return 'None.';
   return fenceAsData('feedback', truncateForPrompt(parts.join('\n\n'), FILE_CHARS_LIMIT));
