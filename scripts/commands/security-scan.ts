@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { findingAnnotation, formatFinding } from '../core/security-finding.ts';
-import { type SecurityScanReport, scanRepository } from '../engine/security-audit.ts';
+import type { SecurityScanReport } from '../engine/security-audit.ts';
 
 /**
  * `aifactory security-scan [--json]` (the seed's `security_scan`): exit 0 when nothing fails,
@@ -25,6 +25,9 @@ export function registerSecurityScan(program: Command): void {
       ].join('\n'),
     )
     .action(async (options: { json?: boolean }) => {
+      // Loaded when the command runs, so the scanners (YAML parser, secretlint) add nothing to the
+      // start-up of every other command.
+      const { scanRepository } = await import('../engine/security-audit.ts');
       const report = await scanRepository(process.cwd());
       printReport(report, {
         json: options.json === true,
