@@ -121,7 +121,7 @@ export class TaskRunner {
 
   /** The coder writes a proposal; it is vetted, committed and put up as a pull request. */
   async #code(): Promise<boolean> {
-    const { forge, registry, config, progress } = this.#services;
+    const { forge, registry, config, progress, secrets } = this.#services;
     const task = this.#task;
     const agent = registry.require(this.#record.assignee);
     const started = this.#services.now();
@@ -146,7 +146,7 @@ export class TaskRunner {
     }
     const changes: FileChange[] = proposal.files.map(({ path, content }) => ({ path, content }));
     const paths = changes.map((change) => change.path);
-    const rejection = await vetProposal(changes, { task, agent, protocol: config.protocol, forge });
+    const rejection = await vetProposal(changes, { task, agent, protocol: config.protocol, forge, secrets });
     if (rejection) {
       progress.step(task.task_id, `proposal rejected: ${rejection.message}`);
       await this.#save({

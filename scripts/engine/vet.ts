@@ -4,18 +4,20 @@ import { checkProposal } from '../core/protocol.ts';
 import type { Rejection } from '../core/run-record.ts';
 import type { Task } from '../core/task.ts';
 import type { FileChange, Forge } from '../forge/types.ts';
-import { findSecrets } from './secret-scan.ts';
+import type { SecretGuard } from './secret-guard.ts';
 
 /**
  * Checks a proposal against the whole protocol before anything is written: the pure rules
  * (paths, declared files, sizes, binary content), then what needs the repository (no write
- * through a symlink) and a secret scan. The first violation rejects the whole proposal.
+ * through a symlink) and a secret scan of every content and path. The first violation rejects the
+ * whole proposal; a rejection names the path and line, never the secret (a path holding one is
+ * shown redacted).
  */
 export async function vetProposal(
   files: readonly FileChange[],
-  context: { task: Task; agent: Agent; protocol: ProtocolConfig; forge: Forge },
+  context: { task: Task; agent: Agent; protocol: ProtocolConfig; forge: Forge; secrets: SecretGuard },
 ): Promise<Rejection | undefined> {
-  const { task, agent, protocol, forge } = context;
+  const { task, agent, protocol, forge, secrets } = context;
   const violation = checkProposal(files, {
     allowedTopDirs: protocol.allowed_top_dirs,
     declaredFiles: task.files,
@@ -36,12 +38,13 @@ export async function vetProposal(
       };
     }
   }
-  const [secret] = await findSecrets(files);
+  const [secret] = await secrets.scan(files);
   if (secret) {
+    const where = secret.line > 0 ? `line ${secret.line}` : 'the path';
     return {
       rule: 'secret',
-      path: secret.path,
-      message: `line ${secret.line}: ${secret.message}; proposals must never contain credentials`,
+      path: secrets.redact(secret.path),
+      message: `${where}: ${secret.message}; proposals must never contain credentials`,
     };
   }
   return undefined;

@@ -202,6 +202,7 @@ describe('findCredentials', () => {
       'user@host',
       'ssh://git@github.com/org/repo',
       'git@github.com:org/repo.git',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell-style placeholder, on purpose
       'postgres://user:${DB_PASSWORD}@db/app',
       'postgres://user:password@localhost/app',
       'amqp://guest:<password>@rabbit',
