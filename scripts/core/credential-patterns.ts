@@ -37,8 +37,11 @@ const PROVIDER_KEYS: readonly { rule: string; pattern: RegExp; name: string }[] 
 
 /** A BEGIN line of any private key: RSA, DSA, EC, OPENSSH, ENCRYPTED, PGP (a "BLOCK") or bare. */
 const PRIVATE_KEY_HEADER = /-----BEGIN (?:[A-Z0-9]{1,16} ){0,2}PRIVATE KEY(?: BLOCK)?-----/g;
-/** The body of a key block: a run of base64, within a few header lines of the BEGIN line. */
-const KEY_BODY = /[A-Za-z0-9+/]{40}/;
+/**
+ * The body of a key block right after the BEGIN line: line breaks (real or escaped in a string),
+ * quotes and `+` of a string split over lines, a few `Name: value` header lines, then base64.
+ */
+const KEY_BODY = /^(?:\s|\\[nr]|["'`+,])*(?:[A-Za-z-]{1,40}: [^\n\\]{0,200}(?:\s|\\[nr])+){0,8}[A-Za-z0-9+/]{40}/;
 const KEY_BODY_WINDOW = 400;
 
 /** `scheme://user:password@host`; the user may be empty (`redis://:password@host`). */

@@ -178,8 +178,16 @@ describe('findCredentials', () => {
     expect(rules(`const pem = "-----BEGIN EC PRIVATE KEY-----\\n${body}\\n";`)).toEqual(['private-key']);
   });
 
-  it('lets code that only names the header pass', () => {
+  it('finds a key block written as a string split over lines', () => {
+    expect(rules(`const pem =\n  '-----BEGIN RSA PRIVATE KEY-----\\n' +\n  '${body}\\n' +`)).toEqual([
+      'private-key',
+    ]);
+  });
+
+  it('lets code that only names the header pass, even with a hash a few lines below', () => {
     expect(rules("if (line === '-----BEGIN RSA PRIVATE KEY-----') return true;")).toEqual([]);
+    const below = `const header = '-----BEGIN RSA PRIVATE KEY-----';\nconst sum = '${'9f86d081'.repeat(8)}';`;
+    expect(rules(below)).toEqual([]);
   });
 
   it('finds a lone AWS access key id, and the provider key formats', () => {
