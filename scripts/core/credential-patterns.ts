@@ -41,12 +41,16 @@ const PRIVATE_KEY_HEADER = /-----BEGIN (?:[A-Z0-9]{1,16} ){0,2}PRIVATE KEY(?: BL
  * The body of a key block right after the BEGIN line: line breaks (real or escaped in a string),
  * quotes and `+` of a string split over lines, a few `Name: value` header lines, then base64.
  */
-const KEY_BODY = /^(?:\s|\\[nr]|["'`+,])*(?:[A-Za-z-]{1,40}: [^\n\\]{0,200}(?:\s|\\[nr])+){0,8}[A-Za-z0-9+/]{40}/;
+const KEY_BODY =
+  /^(?:\s|\\[nr]|["'`+,])*(?:[A-Za-z-]{1,40}: [^\n\\]{0,200}(?:\s|\\[nr])+){0,8}[A-Za-z0-9+/]{40}/;
 const KEY_BODY_WINDOW = 400;
 
-/** `scheme://user:password@host`; the user may be empty (`redis://:password@host`). */
+/**
+ * `scheme://user:password@host`; the user may be empty (`redis://:password@host`). The scheme is
+ * matched looking back from `://`, so only a `:` can start a match, not every letter of the text.
+ */
 const URL_CREDENTIALS =
-  /(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,31}):\/\/[^\s:/?#@"'`<>\\]{0,256}:([^\s/?#@"'`<>\\]{1,256})@(?=[A-Za-z0-9[])/g;
+  /(?<=(?<![A-Za-z0-9+.-])([A-Za-z][A-Za-z0-9+.-]{0,31})):\/\/[^\s:/?#@"'`<>\\]{0,256}:([^\s/?#@"'`<>\\]{1,256})@(?=[A-Za-z0-9[])/g;
 /** Passwords that are placeholders or template variables, not credentials. */
 const PLACEHOLDER_PASSWORD =
   /^(?:\$\{?[A-Za-z_].*|\$\(.*|\{\{.*|%\(.*|%s|<.*|\*+|x+|\.+|pass|passwd|password|pwd|secret|changeme)$/i;
@@ -54,10 +58,11 @@ const PLACEHOLDER_PASSWORD =
 /**
  * `name = value`, `name: value`, `"name": "value"`, `name := value`: a name (up to 100 characters,
  * dotted paths included), then a value of 32 or more base64 or hex characters, quoted or bare,
- * after an optional HTTP auth scheme (`Authorization: Bearer …`).
+ * after an optional HTTP auth scheme (`Authorization: Bearer …`). The name is matched looking back
+ * from the `:` or `=`, so a match can only start there, not at every word of the text.
  */
 const ASSIGNMENT =
-  /(?<![\w.$-])([A-Za-z_][\w.-]{0,99})["']?[ \t]{0,8}(?::=|[:=])[ \t]{0,8}(["'`]?)(?:(?:Bearer|Basic|Token) )?([A-Za-z0-9+/_-]{32,}={0,2})\2(?![\w+/=-])/g;
+  /(?<=(?<![\w.$-])([A-Za-z_][\w.-]{0,99})["']?[ \t]{0,8})(?::=|[:=])[ \t]{0,8}(["'`]?)(?:(?:Bearer|Basic|Token) )?([A-Za-z0-9+/_-]{32,}={0,2})\2(?![\w+/=-])/g;
 /** One word of a name that says it holds a secret (names are split at `_`, `-`, `.` and camelCase). */
 const SECRET_WORD =
   /^(?:(?:api|access|secret|private|client|auth|refresh|session|signing|encryption|master|bearer|app|db)?(?:keys?|secrets?|tokens?|passw(?:or)?ds?|pwd|passphrase|credentials?|creds)|auth(?!ors?$)[a-z]*)$/;

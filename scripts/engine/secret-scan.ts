@@ -31,8 +31,11 @@ export function chunksOf(text: string, size = CHUNK_CHARS, overlap = CHUNK_OVERL
   while (start < text.length) {
     let end = Math.min(text.length, start + size);
     if (end < text.length) {
-      const newline = text.lastIndexOf('\n', end - 1);
-      if (newline >= start + size / 2) end = newline + 1;
+      // Only the second half of the chunk is searched: a search back from its end could cross the
+      // whole text for every chunk of a long line.
+      const half = start + Math.floor(size / 2);
+      const newline = text.slice(half, end).lastIndexOf('\n');
+      if (newline !== -1) end = half + newline + 1;
     }
     chunks.push([start, end]);
     if (end >= text.length) break;
