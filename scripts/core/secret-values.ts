@@ -139,19 +139,28 @@ function percentPattern(value: string): RegExp {
 export class SecretValues {
   readonly #needles: Needle[];
   readonly #percent: { name: string; pattern: RegExp }[];
+  /** No form of any secret is shorter: a shorter text (most strings of a record) holds none. */
+  readonly #shortest: number;
   /** The variables whose values are guarded, for messages (never the values). */
   readonly names: readonly string[];
 
   constructor(secrets: readonly RunSecret[]) {
     this.#needles = secrets.flatMap(needlesOf);
+    this.#shortest = Math.min(...this.#needles.map((needle) => needle.text.length));
     this.#percent = secrets
       .filter((secret) => secret.value.length <= PERCENT_MAX_LENGTH)
       .map((secret) => ({ name: secret.name, pattern: percentPattern(secret.value) }));
     this.names = secrets.map((secret) => secret.name);
   }
 
+  /** Whether `text` is long enough to hold any form of a secret (most strings of a record are not). */
+  mayHold(text: string): boolean {
+    return text.length >= this.#shortest;
+  }
+
   /** Every place a secret shows in `text`, in order of position; base64 hits cover whole characters. */
   find(text: string): SecretHit[] {
+    if (!this.mayHold(text)) return [];
     const hits: SecretHit[] = [];
     for (const needle of this.#needles) {
       for (let at = text.indexOf(needle.text); at !== -1; at = text.indexOf(needle.text, at + 1)) {

@@ -50,7 +50,7 @@ export class SecretGuard {
    * are removed first: a zero-width space inside a key must not hide it.
    */
   redact(text: string): string {
-    return this.#values.redact(stripInvisible(text));
+    return this.#values.mayHold(text) ? this.#values.redact(stripInvisible(text)) : text;
   }
 
   /** Plain data with `redact` applied to every string in it, except the properties named in `keep`. */

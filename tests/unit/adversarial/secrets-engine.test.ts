@@ -3,7 +3,6 @@
  * git, the local forge, replayed or loopback model answers. Each asserts what ends up on disk, in
  * the pull requests, in the progress lines and on the wire to the models.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,6 +10,8 @@ import { renderProposal } from '../../../scripts/core/proposal.ts';
 import { RunRecordSchema } from '../../../scripts/core/run-record.ts';
 import type { Task } from '../../../scripts/core/task.ts';
 import { runFactory } from '../../../scripts/engine/factory.ts';
+import { SecretGuard } from '../../../scripts/engine/secret-guard.ts';
+import { writeSnapshots } from '../../../scripts/engine/snapshot-writer.ts';
 import { startLlmFixture } from '../../fixtures/llm-fixture.ts';
 import { createSandboxRepo, git } from '../../fixtures/sandbox-repo.ts';
 import { base64At, CANARY, CANARY_ENV, leaksIn, SLACK_TOKEN } from '../../fixtures/secret-canaries.ts';
@@ -71,9 +72,12 @@ async function pullsText(root: string): Promise<string> {
 const proposal = (path: string, content: string) => `Done.\n\n${renderProposal([{ path, content }])}\n`;
 
 describe('the engine, with the run key in its environment', () => {
-  it('keeps every form of the key a reviewer quotes out of the record, the pull request and the log', async () => {
+  it('keeps every form of the key a reviewer quotes out of the record, the pull request, the log and the snapshots', async () => {
+    // The task file's title holds the key too (in hex): it is copied into commits, the pull
+    // request and the snapshots, none of which may carry it.
     const task: Task = {
       task_id: 'quote',
+      title: `Rotate ${hex(KEY)}`,
       description: 'Write src/quote.txt',
       assignee: 'gpt',
       files: ['src/quote.txt'],
@@ -93,8 +97,19 @@ describe('the engine, with the run key in its environment', () => {
     const stored = await readFile(join(root, 'shared/runs/quote.json'), 'utf8');
     const pulls = await pullsText(root);
     expect(pulls).toContain('[redacted]');
-    const history = git(root, 'log', '--all', '-p', '--format=%B%n%(trailers)');
-    expect(leaksIn([stored, pulls, lines.join('\n'), history].join('\n'))).toEqual([]);
+    // Commit messages and trailers, and the changes of every commit but the first (the task file).
+    const history = git(root, 'log', '--all', '--format=%B%n%(trailers)');
+    const changes = git(root, 'log', '--all', '-p', '--format=', 'HEAD~1..');
+    await writeSnapshots(root, { secrets: SecretGuard.fromEnv(CANARY_ENV) });
+    const snapshots = (await readdir(join(root, 'shared/status'), { recursive: true })).filter((name) =>
+      name.endsWith('.json'),
+    );
+    const published = await Promise.all(
+      snapshots.map((name) => readFile(join(root, 'shared/status', name), 'utf8')),
+    );
+    expect(published.join('\n')).toContain('Rotate [redacted]');
+    expect(history).toContain('Rotate [redacted]');
+    expect(leaksIn([stored, pulls, lines.join('\n'), history, changes, ...published].join('\n'))).toEqual([]);
   }, 60_000);
 
   it('rejects a proposal that puts the key in a file path, and stores the path redacted', async () => {
