@@ -10,8 +10,9 @@
 /** A credential found in a text; the message names its kind, never its value. */
 export interface CredentialMatch {
   rule: string;
-  /** Offset of the match in the text. */
+  /** `[start, end)` of the match in the text. */
   start: number;
+  end: number;
   message: string;
 }
 
@@ -95,6 +96,7 @@ function assignments(text: string): CredentialMatch[] {
     found.push({
       rule: 'secret-assignment',
       start: match.index,
+      end: match.index + match[0].length,
       message: `assigns a ${value.length}-character ${kind} value to "${name}", a name for a secret`,
     });
   }
@@ -109,6 +111,7 @@ function privateKeys(text: string): CredentialMatch[] {
     found.push({
       rule: 'private-key',
       start: match.index,
+      end: match.index + match[0].length,
       message: `holds a private key block (${match[0].slice(11, -5)})`,
     });
   }
@@ -122,6 +125,7 @@ function urlCredentials(text: string): CredentialMatch[] {
     found.push({
       rule: 'url-credentials',
       start: match.index,
+      end: match.index + match[0].length,
       message: `holds a password in a ${match[1]}:// URL`,
     });
   }
@@ -133,7 +137,9 @@ export function findCredentials(text: string): CredentialMatch[] {
   const found: CredentialMatch[] = [];
   for (const { rule, pattern, name } of PROVIDER_KEYS) {
     for (const match of text.matchAll(pattern)) {
-      found.push({ rule, start: match.index, message: `looks like ${name} (${match[0].slice(0, 4)}…)` });
+      const { index } = match;
+      const end = index + match[0].length;
+      found.push({ rule, start: index, end, message: `looks like ${name} (${match[0].slice(0, 4)}…)` });
     }
   }
   found.push(...privateKeys(text), ...urlCredentials(text), ...assignments(text));

@@ -188,17 +188,22 @@ export class SecretValues {
 
   /** `text` with every secret, in every form, replaced by REDACTED. */
   redact(text: string): string {
-    const hits = this.find(text);
-    if (hits.length === 0) return text;
-    let clean = '';
-    let copied = 0;
-    for (const hit of hits) {
-      if (hit.end <= copied) continue;
-      if (hit.start >= copied) clean += `${text.slice(copied, hit.start)}${REDACTED}`;
-      copied = hit.end;
-    }
-    return clean + text.slice(copied);
+    return maskSpans(text, this.find(text));
   }
+}
+
+/** `text` with each `[start, end)` span replaced by REDACTED; overlapping spans become one. */
+export function maskSpans(text: string, spans: readonly { start: number; end: number }[]): string {
+  if (spans.length === 0) return text;
+  const sorted = [...spans].sort((a, b) => a.start - b.start || b.end - a.end);
+  let clean = '';
+  let copied = 0;
+  for (const span of sorted) {
+    if (span.end <= copied) continue;
+    if (span.start >= copied) clean += `${text.slice(copied, span.start)}${REDACTED}`;
+    copied = span.end;
+  }
+  return clean + text.slice(copied);
 }
 
 /**

@@ -1,13 +1,21 @@
 import { type CredentialMatch, findCredentials } from '../core/credential-patterns.ts';
 import { LineIndex } from '../core/line-index.ts';
 import { stripInvisible } from '../core/sanitize.ts';
-import { mapStrings, type RunSecret, SecretValues, secretsFromEnv } from '../core/secret-values.ts';
+import {
+  mapStrings,
+  maskSpans,
+  type RunSecret,
+  SecretValues,
+  secretsFromEnv,
+} from '../core/secret-values.ts';
 import { findCredentialsIn } from './secret-scan.ts';
 
 /** A credential found in a proposed file; the secret itself is never repeated. */
 export interface SecretFinding {
-  /** The file's path as proposed (it may itself hold the secret: redact before showing it). */
+  /** The file's path as proposed (it may itself hold the secret: show `shownPath` instead). */
   path: string;
+  /** The path with whatever secret it holds replaced by `[redacted]`, safe to store and show. */
+  shownPath: string;
   rule: string;
   /** 1-based line of the file's content, or 0 when the secret is in the path. */
   line: number;
@@ -67,15 +75,16 @@ export class SecretGuard {
     const findings: SecretFinding[] = [];
     for (const file of files) {
       const path = stripInvisible(file.path);
-      const inPath = [...this.#ownSecrets(path), ...findCredentials(path)][0];
-      if (inPath) findings.push({ path: file.path, rule: inPath.rule, line: 0, message: inPath.message });
+      const inPath = [...this.#ownSecrets(path), ...findCredentials(path)];
+      const shown = { path: file.path, shownPath: maskSpans(path, inPath) };
+      const [first] = inPath;
+      if (first) findings.push({ ...shown, rule: first.rule, line: 0, message: first.message });
       const content = stripInvisible(file.content);
       const lines = new LineIndex(content);
       const byLine = new Map<number, SecretFinding>();
       for (const match of [...this.#ownSecrets(content), ...(await findCredentialsIn(content))]) {
         const line = lines.lineOf(match.start);
-        if (!byLine.has(line))
-          byLine.set(line, { path: file.path, rule: match.rule, line, message: match.message });
+        if (!byLine.has(line)) byLine.set(line, { ...shown, rule: match.rule, line, message: match.message });
       }
       findings.push(...[...byLine.values()].sort((a, b) => a.line - b.line));
     }
@@ -86,6 +95,7 @@ export class SecretGuard {
     return this.#values.find(text).map((hit) => ({
       rule: RUN_SECRET_RULE,
       start: hit.start,
+      end: hit.end,
       message: `holds the value of ${hit.name}${hit.form === 'as is' ? '' : `, ${hit.form}`}, one of this run's secrets`,
     }));
   }

@@ -67,6 +67,7 @@ async function secretlintFindings(text: string): Promise<CredentialMatch[]> {
       found.push({
         rule: message.ruleId,
         start: shift + message.range[0],
+        end: shift + message.range[1],
         message: `secretlint ${message.ruleId}: ${message.message}`,
       });
     }

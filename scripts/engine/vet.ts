@@ -43,7 +43,7 @@ export async function vetProposal(
     const where = secret.line > 0 ? `line ${secret.line}` : 'the path';
     return {
       rule: 'secret',
-      path: secrets.redact(secret.path),
+      path: secret.shownPath,
       message: `${where}: ${secret.message}; proposals must never contain credentials`,
     };
   }

@@ -97,6 +97,15 @@ describe("the run's own secrets in a proposal, whatever the encoding", () => {
     });
   });
 
+  it('refuses a path that holds a credential of any kind, and never shows it', async () => {
+    const rejection = await vet([{ path: 'src/AKIAQYLPMN5HHHFPZAM2/notes.md', content: 'fine\n' }]);
+    expect(rejection).toEqual({
+      rule: 'secret',
+      path: 'src/[redacted]/notes.md',
+      message: 'the path: looks like an AWS access key id (AKIA…); proposals must never contain credentials',
+    });
+  });
+
   it('refuses a path that holds the key base64-encoded', async () => {
     const rejection = await vet([
       { path: `docs/${Buffer.from(KEY).toString('base64url')}.md`, content: 'x' },
