@@ -12,8 +12,11 @@ import { sweepStaleTemps } from '../io/atomic-write.ts';
 import { createProvider } from '../providers/index.ts';
 import type { Provider } from '../providers/types.ts';
 import { type RunSummary, runOnce } from './orchestrator.ts';
+import { redactedProgress } from './progress.ts';
 import { PromptLibrary } from './prompts.ts';
+import { redactingForge } from './redacting-forge.ts';
 import { RunStore } from './run-store.ts';
+import { SecretGuard } from './secret-guard.ts';
 import { loadTasks, loadValidationContext } from './task-files.ts';
 import type { EngineServices, ProgressSink } from './types.ts';
 
@@ -88,8 +91,11 @@ export function missingKeys(agents: readonly Agent[], options: RunOptions): Map<
 export async function runFactory(
   root: string,
   options: RunOptions,
-  progress: ProgressSink,
+  terminal: ProgressSink,
 ): Promise<RunSummary & { invalid: string[] }> {
+  // Built first, so that every line, record, prompt and pull request of the run goes through it.
+  const secrets = SecretGuard.fromEnv(options.env ?? process.env);
+  const progress = redactedProgress(terminal, secrets);
   const { config, registry, tasks, invalid } = await loadRunnableTasks(root);
   // A run killed mid-write leaves a temporary file beside the one it was replacing; clear those.
   await sweepStaleTemps(join(root, 'shared'));
@@ -122,7 +128,7 @@ export async function runFactory(
     );
   }
   const now = options.now ?? (() => new Date());
-  const forge: Forge = await createLocalForge({
+  const localForge: Forge = await createLocalForge({
     root,
     defaultBranch: config.default_branch,
     checks: {
@@ -136,10 +142,11 @@ export async function runFactory(
     root,
     config,
     registry,
-    forge,
-    store: new RunStore(root),
-    prompts: new PromptLibrary(root),
+    forge: redactingForge(localForge, secrets),
+    store: new RunStore(root, { redactor: secrets }),
+    prompts: new PromptLibrary(root, { redact: (text) => secrets.redact(text) }),
     progress,
+    secrets,
     now,
     callAgent: (agent, request) =>
       invokeAgent(agent, request, { providerFor: (ref) => providerFor(ref, agent), ledger }),

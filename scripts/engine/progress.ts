@@ -1,4 +1,5 @@
 import type { RunRecord } from '../core/run-record.ts';
+import { type Redactor, redactRecord } from './run-store.ts';
 import type { ProgressSink } from './types.ts';
 
 /** Where progress goes: a live line per task in a terminal; plain lines (and groups) under CI. */
@@ -10,6 +11,23 @@ export function createProgress(options: {
   const stream = options.stream ?? process.stdout;
   const live = stream.isTTY === true && options.ci !== true;
   return live ? new LiveProgress(stream) : new PlainProgress(stream, options.githubActions === true);
+}
+
+/**
+ * `sink` with the run's secrets redacted from every line before it reaches it: step messages,
+ * warnings, and the finished record (whose last error ends up in the task's last line). Redacting
+ * the message, not the drawn line, matters: a live line is cut to the terminal's width, and a cut
+ * secret no longer matches.
+ */
+export function redactedProgress(
+  sink: ProgressSink,
+  redactor: Redactor & { redact(text: string): string },
+): ProgressSink {
+  return {
+    step: (taskId, message) => sink.step(taskId, redactor.redact(message)),
+    done: (record) => sink.done(redactRecord(record, redactor)),
+    warn: (message) => sink.warn?.(redactor.redact(message)),
+  };
 }
 
 function outcome(record: RunRecord): string {

@@ -16,13 +16,23 @@ const BUILTIN_PROMPTS = resolve(import.meta.dirname, '../..', PROMPTS_DIR);
 export const FILE_CHARS_LIMIT = 20_000;
 export const TOTAL_FILE_CHARS_LIMIT = 120_000;
 
-/** Reads prompt templates once per run. */
+/** Replaces the run's secrets in a text (see SecretGuard); the default keeps the text as it is. */
+export type Redact = (text: string) => string;
+const asIs: Redact = (text) => text;
+
+/**
+ * Reads prompt templates once per run, and holds the redaction every prompt goes through: a
+ * prompt carries task text, repository files, check output and review feedback, any of which may
+ * hold one of the run's secrets, and none of it may reach a model.
+ */
 export class PromptLibrary {
   readonly #root: string;
   readonly #cache = new Map<string, Promise<string>>();
+  readonly redact: Redact;
 
-  constructor(root: string) {
+  constructor(root: string, options: { redact?: Redact } = {}) {
     this.#root = root;
+    this.redact = options.redact ?? asIs;
   }
 
   template(name: string): Promise<string> {
@@ -40,12 +50,15 @@ export class PromptLibrary {
   }
 }
 
-/** The task as the model sees it: cleaned of hidden text and framed as data. */
-export function taskAsData(task: Task): { text: string; flagged: string | undefined } {
+/**
+ * The task as the model sees it: cleaned of hidden text, redacted and framed as data. Redaction
+ * follows the cleaning, so a secret split by invisible characters is whole again when it is sought.
+ */
+export function taskAsData(task: Task, redact: Redact = asIs): { text: string; flagged: string | undefined } {
   const description = sanitizeTaskText(task.description);
-  const title = task.title ? sanitizeTaskText(task.title).text : undefined;
+  const title = task.title ? redact(sanitizeTaskText(task.title).text) : undefined;
   const body = JSON.stringify(
-    { task_id: task.task_id, title, description: description.text, files: task.files },
+    { task_id: task.task_id, title, description: redact(description.text), files: task.files.map(redact) },
     null,
     2,
   );
@@ -61,18 +74,27 @@ export function taskAsData(task: Task): { text: string; flagged: string | undefi
   };
 }
 
-/** Current file contents, each framed as data and bounded, with a note when cut. */
-export function filesAsData(files: ReadonlyMap<string, string | undefined>, emptyNote: string): string {
+/**
+ * Current file contents, each redacted, framed as data and bounded, with a note when cut. Redaction
+ * comes before the cut, which could otherwise leave the first part of a secret that no longer
+ * matches.
+ */
+export function filesAsData(
+  files: ReadonlyMap<string, string | undefined>,
+  emptyNote: string,
+  redact: Redact = asIs,
+): string {
   if (files.size === 0) return emptyNote;
   let budget = TOTAL_FILE_CHARS_LIMIT;
   const sections: string[] = [];
-  for (const [path, content] of files) {
+  for (const [rawPath, content] of files) {
+    const path = redact(rawPath);
     if (content === undefined) {
       sections.push(`### ${path}\n(does not exist yet)`);
       continue;
     }
     const limit = Math.max(0, Math.min(FILE_CHARS_LIMIT, budget));
-    const shown = truncateForPrompt(stripInvisible(content), limit);
+    const shown = truncateForPrompt(redact(stripInvisible(content)), limit);
     budget -= Math.min(content.length, limit);
     sections.push(`### ${path}\n${fenceAsData(path, shown)}`);
   }
@@ -93,8 +115,8 @@ export function rulesText(task: Task, agent: Agent, protocol: ProtocolConfig): s
   return lines.join('\n');
 }
 
-/** Review comments and failing check output of the previous iteration, framed as data. */
-export function feedbackFor(record: RunRecord): string {
+/** Review comments and failing check output of the previous iteration, redacted and framed as data. */
+export function feedbackFor(record: RunRecord, redact: Redact = asIs): string {
   const previous = record.iteration - 1;
   if (previous < 1) return 'None: this is the first iteration.';
   const parts: string[] = [];
@@ -115,7 +137,7 @@ export function feedbackFor(record: RunRecord): string {
     }
   }
   if (parts.length === 0) return 'None.';
-  return fenceAsData('feedback', truncateForPrompt(parts.join('\n\n'), FILE_CHARS_LIMIT));
+  return fenceAsData('feedback', truncateForPrompt(redact(parts.join('\n\n')), FILE_CHARS_LIMIT));
 }
 
 export async function coderPrompt(
@@ -129,7 +151,8 @@ export async function coderPrompt(
   },
 ): Promise<{ system: string; flagged: string | undefined }> {
   const { agent, task, record } = input;
-  const framed = taskAsData(task);
+  const { redact } = library;
+  const framed = taskAsData(task, redact);
   const system = renderTemplate(`${agent.prompt}.md`, await library.template(agent.prompt), {
     agent: agent.name,
     task_id: task.task_id,
@@ -138,10 +161,11 @@ export async function coderPrompt(
     branch: record.branch ?? '',
     rules: rulesText(task, agent, input.protocol),
     task: framed.text,
-    files: filesAsData(input.files, 'The task declares no files; choose paths within the rules.'),
-    feedback: feedbackFor(record),
+    files: filesAsData(input.files, 'The task declares no files; choose paths within the rules.', redact),
+    feedback: feedbackFor(record, redact),
   });
-  return { system, flagged: framed.flagged };
+  // The whole prompt once more: the template and the rules are the repository's files too.
+  return { system: redact(system), flagged: framed.flagged };
 }
 
 export async function reviewerPrompt(
@@ -160,20 +184,22 @@ export async function reviewerPrompt(
   },
 ): Promise<string> {
   const { agent, task, record } = input;
-  return renderTemplate('reviewer.md', await library.template('reviewer'), {
+  const { redact } = library;
+  const system = renderTemplate('reviewer.md', await library.template('reviewer'), {
     agent: agent.name,
     task_id: task.task_id,
     iteration: String(record.iteration),
     max_iterations: String(record.max_iterations),
     assignee: record.assignee,
-    task: taskAsData(task).text,
+    task: taskAsData(task, redact).text,
     files: [
-      filesAsData(input.files, input.deleted.length > 0 ? '' : 'The pull request changes no files.'),
-      ...input.deleted.map((path) => `### ${path}\n(deleted by this pull request)`),
+      filesAsData(input.files, input.deleted.length > 0 ? '' : 'The pull request changes no files.', redact),
+      ...input.deleted.map((path) => `### ${redact(path)}\n(deleted by this pull request)`),
     ]
       .filter(Boolean)
       .join('\n\n'),
-    before: filesAsData(input.before, 'None.'),
+    before: filesAsData(input.before, 'None.', redact),
     checks: input.checks,
   });
+  return redact(system);
 }

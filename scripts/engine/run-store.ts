@@ -15,16 +15,48 @@ export interface RunRecords {
 }
 
 /**
+ * Fields of a record whose shape the schema pins (task ids, states, kinds, times): they name the
+ * record's file and its state, cannot carry free text, and are kept as they are when redacting.
+ */
+const PINNED_FIELDS: ReadonlySet<string> = new Set([
+  'version',
+  'task_id',
+  'depends_on',
+  'state',
+  'kind',
+  'result',
+  'class',
+  'started_at',
+  'finished_at',
+  'created_at',
+  'updated_at',
+  'merged_at',
+]);
+
+/** Replaces secrets in text; the run's `SecretGuard` is one. */
+export interface Redactor {
+  redactDeep<T>(value: T, keep?: ReadonlySet<string>): T;
+}
+
+/** `record` with the run's secrets redacted from every free-text string in it. */
+export function redactRecord(record: RunRecord, redactor: Redactor): RunRecord {
+  return redactor.redactDeep(record, PINNED_FIELDS);
+}
+
+/**
  * `shared/runs/<task_id>.json`: one record per task, rewritten whole and atomically on every
  * transition, so a crash leaves the previous complete record. Only the factory writes here, and
  * every read is validated: a file that does not parse, breaks the schema or names another task
- * than its file is skipped with a reason, never trusted and never fatal.
+ * than its file is skipped with a reason, never trusted and never fatal. With a redactor, every
+ * record is redacted as it is written: the one place through which all run state reaches the disk.
  */
 export class RunStore {
   readonly dir: string;
+  readonly #redactor: Redactor | undefined;
 
-  constructor(root: string) {
+  constructor(root: string, options: { redactor?: Redactor } = {}) {
     this.dir = join(root, RUNS_DIR);
+    this.#redactor = options.redactor;
   }
 
   pathOf(taskId: string): string {
@@ -64,7 +96,8 @@ export class RunStore {
   }
 
   async write(record: RunRecord): Promise<void> {
-    await writeJsonAtomically(this.pathOf(record.task_id), RunRecordSchema.parse(record));
+    const clean = this.#redactor ? redactRecord(record, this.#redactor) : record;
+    await writeJsonAtomically(this.pathOf(record.task_id), RunRecordSchema.parse(clean));
   }
 }
 

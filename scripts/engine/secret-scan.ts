@@ -1,76 +1,84 @@
 import { lintSource } from '@secretlint/core';
 import { creator as recommended } from '@secretlint/secretlint-rule-preset-recommend';
+import { type CredentialMatch, findCredentials } from '../core/credential-patterns.ts';
 
-/** A credential found in a proposed file; the secret itself is never repeated. */
-export interface SecretFinding {
-  path: string;
-  rule: string;
-  line: number;
-  message: string;
+/** secretlint's rule that lets `secretlint-disable…` comments in the scanned text silence it. */
+export const FILTER_COMMENTS_RULE = '@secretlint/secretlint-rule-filter-comments';
+
+/**
+ * The recommended preset without the comment filter: the text we scan is a model's answer, and a
+ * model must not be able to switch the scan off by writing a directive.
+ */
+const CONFIG: Parameters<typeof lintSource>[0]['options']['config'] = {
+  rules: [
+    { id: recommended.meta.id, rule: recommended, rules: [{ id: FILTER_COMMENTS_RULE, disabled: true }] },
+  ],
+};
+
+/**
+ * secretlint keeps each finding against every other one (duplicates, ignored ranges), which is
+ * quadratic in the number of findings; linting in bounded chunks keeps a file linear. A chunk ends
+ * after a newline where it can; a line longer than a chunk is cut with an overlap, so a credential
+ * shorter than the overlap is whole in one of the two chunks.
+ */
+const CHUNK_CHARS = 32 * 1024;
+const CHUNK_OVERLAP = 2 * 1024;
+
+/** `[start, end)` of the chunks `text` is linted in. */
+export function chunksOf(text: string, size = CHUNK_CHARS, overlap = CHUNK_OVERLAP): [number, number][] {
+  const chunks: [number, number][] = [];
+  let start = 0;
+  while (start < text.length) {
+    let end = Math.min(text.length, start + size);
+    if (end < text.length) {
+      // Only the second half of the chunk is searched: a search back from its end could cross the
+      // whole text for every chunk of a long line.
+      const half = start + Math.floor(size / 2);
+      const newline = text.slice(half, end).lastIndexOf('\n');
+      if (newline !== -1) end = half + newline + 1;
+    }
+    chunks.push([start, end]);
+    if (end >= text.length) break;
+    start = text[end - 1] === '\n' ? end : Math.max(start + 1, end - overlap);
+  }
+  return chunks;
 }
 
 /**
- * The providers' own key formats, checked besides secretlint's recommended preset (which knows
- * OpenAI, GitHub and many others) so that every key this factory handles is caught.
+ * Directives written in the text are made inert, keeping every offset: the rule that reads them is
+ * disabled, and this holds even if a later secretlint honours them elsewhere.
  */
-const PROVIDER_KEYS: readonly { rule: string; pattern: RegExp; name: string }[] = [
-  {
-    rule: 'openai-key',
-    pattern: /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}/g,
-    name: 'an OpenAI API key',
-  },
-  { rule: 'xai-key', pattern: /\bxai-[A-Za-z0-9]{20,}/g, name: 'an xAI API key' },
-  { rule: 'google-key', pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g, name: 'a Google API key' },
-  {
-    rule: 'github-token',
-    pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})/g,
-    name: 'a GitHub token',
-  },
-];
-
-function lineAt(content: string, index: number): number {
-  let line = 1;
-  for (let i = 0; i < index; i += 1) if (content.charCodeAt(i) === 10) line += 1;
-  return line;
+export function neutraliseDirectives(text: string): string {
+  return text.replace(/secretlint-(?=disable|enable)/gi, 'secretlint_');
 }
 
-/** Every secret in `files`, by secretlint (recommended preset) and the provider key formats. */
-export async function findSecrets(
-  files: readonly { path: string; content: string }[],
-): Promise<SecretFinding[]> {
-  const findings: SecretFinding[] = [];
-  for (const file of files) {
-    const seenLines = new Set<number>();
+async function secretlintFindings(text: string): Promise<CredentialMatch[]> {
+  const found: CredentialMatch[] = [];
+  const inert = neutraliseDirectives(text);
+  for (const [start, end] of chunksOf(inert)) {
+    const chunk = inert.slice(start, end);
     const result = await lintSource({
-      source: { content: file.content, filePath: file.path, contentType: 'text' },
-      options: {
-        maskSecrets: true,
-        noPhysicFilePath: true,
-        config: { rules: [{ id: '@secretlint/secretlint-rule-preset-recommend', rule: recommended }] },
-      },
+      source: { content: chunk, filePath: 'proposal', contentType: 'text' },
+      options: { maskSecrets: true, noPhysicFilePath: true, config: CONFIG },
     });
+    // secretlint drops a leading byte order mark, so its offsets start one later.
+    const shift = start + (chunk.charCodeAt(0) === 0xfeff ? 1 : 0);
     for (const message of result.messages) {
-      seenLines.add(message.loc.start.line);
-      findings.push({
-        path: file.path,
+      found.push({
         rule: message.ruleId,
-        line: message.loc.start.line,
+        start: shift + message.range[0],
+        end: shift + message.range[1],
         message: `secretlint ${message.ruleId}: ${message.message}`,
       });
     }
-    for (const { rule, pattern, name } of PROVIDER_KEYS) {
-      for (const match of file.content.matchAll(pattern)) {
-        const line = lineAt(file.content, match.index);
-        if (seenLines.has(line)) continue;
-        seenLines.add(line);
-        findings.push({
-          path: file.path,
-          rule,
-          line,
-          message: `looks like ${name} (${match[0].slice(0, 4)}…)`,
-        });
-      }
-    }
   }
-  return findings;
+  return found;
+}
+
+/**
+ * Every credential in `text` that its shape gives away: secretlint's recommended preset (which
+ * knows OpenAI, GitHub, AWS, Slack and many others) and the shapes of `findCredentials`.
+ */
+export async function findCredentialsIn(text: string): Promise<CredentialMatch[]> {
+  return [...(await secretlintFindings(text)), ...findCredentials(text)];
 }

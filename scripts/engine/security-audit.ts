@@ -14,7 +14,7 @@ import { FactoryError } from '../core/errors.ts';
 import { finding, type SecurityFinding, sortFindings } from '../core/security-finding.ts';
 import { auditWorkflow } from '../core/workflow-audit.ts';
 import { runGit } from '../forge/git.ts';
-import { findSecrets } from './secret-scan.ts';
+import { SecretGuard } from './secret-guard.ts';
 
 /** Where GitHub looks for workflows (not in subfolders). */
 export const WORKFLOWS_DIR = '.github/workflows';
@@ -68,6 +68,17 @@ async function readText(root: string, path: string): Promise<string | undefined>
   return bytes.toString('utf8');
 }
 
+/**
+ * A line of a tracked file that says `aifactory:allow-secret` holds a fake credential on purpose
+ * (a test's planted key). Only this repository scan honours the marker: the scan of a proposal
+ * never does, so a model cannot use it to slip a secret past the factory.
+ */
+export const ALLOW_SECRET_MARKER = 'aifactory:allow-secret';
+
+function allowedByPerson(lines: readonly string[] | undefined, line: number): boolean {
+  return line > 0 && (lines?.[line - 1]?.includes(ALLOW_SECRET_MARKER) ?? false);
+}
+
 async function secretFindings(root: string): Promise<{ findings: SecurityFinding[]; files: number }> {
   const paths = [...new Set([...(await trackedFiles(root)), ...(await filesUnder(root, SHARED_DIR))])]
     .filter((path) => !path.split('/').includes('node_modules'))
@@ -78,14 +89,19 @@ async function secretFindings(root: string): Promise<{ findings: SecurityFinding
     if (content !== undefined) files.push({ path, content });
   }
   // The detector's own message is left out: whatever it says, the scan never repeats a secret.
-  const findings = (await findSecrets(files)).map((secret) =>
-    finding(
-      secret.path,
-      secret.line,
-      'secret',
-      `looks like a credential (detected by ${secret.rule}); remove it, and revoke it if it was ever real: git history keeps it`,
-    ),
-  );
+  // The environment's own keys count too: a key pasted into a file is found whatever its format.
+  const found = await SecretGuard.fromEnv(process.env).scan(files);
+  const contents = new Map(files.map((file) => [file.path, file.content.split('\n')]));
+  const findings = found
+    .filter((secret) => !allowedByPerson(contents.get(secret.path), secret.line))
+    .map((secret) =>
+      finding(
+        secret.shownPath,
+        secret.line,
+        'secret',
+        `looks like a credential (detected by ${secret.rule}); remove it, and revoke it if it was ever real: git history keeps it`,
+      ),
+    );
   return { findings, files: files.length };
 }
 

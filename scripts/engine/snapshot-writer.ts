@@ -8,6 +8,7 @@ import { stableStringify } from '../core/stable-json.ts';
 import { runGit } from '../forge/git.ts';
 import { sweepStaleTemps, writeFileAtomically } from '../io/atomic-write.ts';
 import { RunStore } from './run-store.ts';
+import { SecretGuard } from './secret-guard.ts';
 import { loadTasks, loadValidationContext } from './task-files.ts';
 
 /** Where the dashboard's data lives, relative to the repository root. */
@@ -32,11 +33,12 @@ async function commitsPerDay(root: string, branch: string): Promise<Record<strin
 /**
  * Writes `shared/status/` from the task files and run records. Only files whose bytes changed
  * are written (atomically), and detail files of tasks that are gone are removed, so a run with
- * nothing new changes nothing.
+ * nothing new changes nothing. The run's secrets (by default those of this process's environment)
+ * are redacted from every string: snapshots are published, and task text is copied into them.
  */
 export async function writeSnapshots(
   root: string,
-  options: { ci?: CiRun[] } = {},
+  options: { ci?: CiRun[]; secrets?: SecretGuard } = {},
 ): Promise<{ written: string[]; unchanged: string[]; removed: string[]; problems: string[] }> {
   const config = await loadConfig(root);
   const { context } = await loadValidationContext(root);
@@ -54,8 +56,9 @@ export async function writeSnapshots(
   await sweepStaleTemps(dir);
   const written: string[] = [];
   const unchanged: string[] = [];
+  const secrets = options.secrets ?? SecretGuard.fromEnv(process.env);
   for (const [path, value] of files) {
-    const changed = await writeFileAtomically(join(dir, path), stableStringify(value));
+    const changed = await writeFileAtomically(join(dir, path), stableStringify(secrets.redactDeep(value)));
     (changed ? written : unchanged).push(path);
   }
   const removed: string[] = [];

@@ -6,6 +6,7 @@ import type { Forge } from '../forge/types.ts';
 import type { GenerateRequest, GenerateResult } from '../providers/types.ts';
 import type { PromptLibrary } from './prompts.ts';
 import type { RunStore } from './run-store.ts';
+import type { SecretGuard } from './secret-guard.ts';
 
 /** An agent's answer as the engine records it: which provider and model answered, and the cost. */
 export interface AgentAnswer extends GenerateResult {
@@ -34,6 +35,8 @@ export interface EngineServices {
   store: RunStore;
   prompts: PromptLibrary;
   progress: ProgressSink;
+  /** The run's secrets: proposals holding one are refused; the store, prompts and progress redact them. */
+  secrets: SecretGuard;
   now: () => Date;
   /** When aborted, tasks stop at the next step boundary (their state is saved). */
   signal?: AbortSignal;

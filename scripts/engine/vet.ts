@@ -6,20 +6,28 @@ import { branchFor } from '../core/record-ops.ts';
 import type { Rejection } from '../core/run-record.ts';
 import type { Task } from '../core/task.ts';
 import type { FileChange, Forge } from '../forge/types.ts';
-import { findSecrets } from './secret-scan.ts';
+import type { SecretGuard } from './secret-guard.ts';
 
 /**
  * Checks a proposal against the whole protocol before anything is written: the pure rules
  * (paths, declared files, sizes, binary content), then what needs the repository — what the
  * default branch and the task's branch hold on each path (no write through a symlink or a
- * submodule, over a folder or under a file), and the user's ignored files — and a secret scan.
- * The first violation rejects the whole proposal.
+ * submodule, over a folder or under a file), and the user's ignored files — and a secret scan of
+ * every content and path. The first violation rejects the whole proposal; a rejection names the
+ * path and line, never the secret (a path holding one is shown redacted).
  */
 export async function vetProposal(
   files: readonly FileChange[],
-  context: { task: Task; agent: Agent; protocol: ProtocolConfig; plugins: readonly string[]; forge: Forge },
+  context: {
+    task: Task;
+    agent: Agent;
+    protocol: ProtocolConfig;
+    plugins: readonly string[];
+    forge: Forge;
+    secrets: SecretGuard;
+  },
 ): Promise<Rejection | undefined> {
-  const { task, agent, protocol, plugins, forge } = context;
+  const { task, agent, protocol, plugins, forge, secrets } = context;
   const violation =
     checkProposal(files, {
       allowedDirs: protocol.allowed_top_dirs,
@@ -32,12 +40,13 @@ export async function vetProposal(
       maxTotalBytes: protocol.max_total_bytes,
     }) ?? (await checkRepository(files, task, forge));
   if (violation) return { rule: violation.rule, path: violation.path, message: violation.message };
-  const [secret] = await findSecrets(files);
+  const [secret] = await secrets.scan(files);
   if (secret) {
+    const where = secret.line > 0 ? `line ${secret.line}` : 'the path';
     return {
       rule: 'secret',
-      path: secret.path,
-      message: `line ${secret.line}: ${secret.message}; proposals must never contain credentials`,
+      path: secret.shownPath,
+      message: `${where}: ${secret.message}; proposals must never contain credentials`,
     };
   }
   return undefined;

@@ -41,7 +41,7 @@ function restarts(ctx: TaskContext): boolean {
 
 /** The coder writes a proposal; it is vetted, committed and put up as a pull request. */
 export async function code(ctx: TaskContext): Promise<boolean> {
-  const { forge, registry, config } = ctx.services;
+  const { forge, registry, config, secrets } = ctx.services;
   const { task } = ctx;
   const agent = registry.require(ctx.record.assignee);
   const started = ctx.services.now();
@@ -72,6 +72,7 @@ export async function code(ctx: TaskContext): Promise<boolean> {
     protocol: config.protocol,
     plugins: config.plugins,
     forge,
+    secrets,
   });
   if (rejection) {
     ctx.say(`proposal rejected: ${rejection.message}`);

@@ -6,6 +6,7 @@ import { BUILTIN_AGENTS } from '../../../scripts/agents/registry.ts';
 import { ConfigSchema } from '../../../scripts/core/config.ts';
 import { RunRecordSchema } from '../../../scripts/core/run-record.ts';
 import { runFactory } from '../../../scripts/engine/factory.ts';
+import { SecretGuard } from '../../../scripts/engine/secret-guard.ts';
 import { vetProposal } from '../../../scripts/engine/vet.ts';
 import { createLocalForge, type LocalForge } from '../../../scripts/forge/local.ts';
 import { MemoryForge } from '../../fixtures/memory-forge.ts';
@@ -83,6 +84,7 @@ describe('hostile paths, vetted against a repository', () => {
     protocol: ConfigSchema.parse({}).protocol,
     plugins: [] as string[],
     forge,
+    secrets: new SecretGuard([]),
   };
 
   beforeAll(async () => {

@@ -11,6 +11,7 @@ import type { Task } from '../../../scripts/core/task.ts';
 import { runOnce } from '../../../scripts/engine/orchestrator.ts';
 import { PromptLibrary } from '../../../scripts/engine/prompts.ts';
 import { RunStore } from '../../../scripts/engine/run-store.ts';
+import { SecretGuard } from '../../../scripts/engine/secret-guard.ts';
 import { TaskRunner } from '../../../scripts/engine/task-runner.ts';
 import type { AgentAnswer, EngineServices } from '../../../scripts/engine/types.ts';
 import type { GenerateRequest } from '../../../scripts/providers/types.ts';
@@ -55,6 +56,7 @@ function services(script: Script, extra: Partial<EngineServices> = {}): EngineSe
     store: new RunStore(root),
     prompts: new PromptLibrary(REPO_ROOT),
     progress: { step: () => undefined, done: () => undefined },
+    secrets: new SecretGuard([]),
     now: () => {
       clock += 1000;
       return new Date(clock);
