@@ -37,6 +37,8 @@ function firstWord(info: string): string {
 export function parseProposal(text: string): ProposalResult {
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
   const files: ProposedFile[] = [];
+  // A set, not a scan of `files`: an answer of many thousand blocks must stay linear.
+  const seen = new Set<string>();
   for (let index = 0; index < lines.length; index += 1) {
     const opening = OPENING.exec(lines[index]!);
     if (!opening) continue;
@@ -55,9 +57,10 @@ export function parseProposal(text: string): ProposalResult {
     const path = word.slice(colon + 1);
     if (path === '')
       return { ok: false, reason: `a block on line ${close} has a language but an empty path` };
-    if (files.some((file) => file.path === path)) {
+    if (seen.has(path)) {
       return { ok: false, reason: `"${path}" is written by two blocks; send each file once` };
     }
+    seen.add(path);
     const content = bodyLines.length > 0 ? `${bodyLines.join('\n')}\n` : '';
     files.push({ path, content, lang: lang === '' ? null : lang });
   }

@@ -107,7 +107,9 @@ export function rulesText(task: Task, agent: Agent, protocol: ProtocolConfig): s
     task.files.length > 0
       ? `- Write only these files: ${task.files.map((path) => `\`${path}\``).join(', ')}.`
       : `- Write only inside these top-level folders: ${protocol.allowed_top_dirs.map((dir) => `\`${dir}/\``).join(', ')}.`,
-    '- Paths are clean and relative: no `..`, no leading `/`, no backslashes, never inside `.git/`.',
+    '- Paths are clean and relative: no `..`, no leading `/`, no backslashes, never inside `.git/`, never `.gitmodules`.',
+    '- Every name works on Linux, Windows and macOS: no `< > : " | ? *`, no control or invisible characters, no device names (`CON`, `NUL`, `COM1`, …), no `NAME~1` short names, no trailing dot or space, at most 255 bytes, accents precomposed (NFC); no two paths that differ only in case.',
+    '- Never write through or over a symbolic link or a submodule, over a folder, under a file, or to a path the repository ignores.',
     agent.permissions.github ? '- You may write under `.github/`.' : '- Never write under `.github/`.',
     `- At most ${protocol.max_files} files, ${protocol.max_file_bytes} bytes each, ${protocol.max_total_bytes} bytes in all; text only, no binary content.`,
     '- Never write secrets, API keys, tokens or passwords, not even as examples.',

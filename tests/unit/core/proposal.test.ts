@@ -95,6 +95,13 @@ describe('parseProposal', () => {
     }
   });
 
+  it('reads an answer of many thousand blocks in linear time', () => {
+    const many = Array.from({ length: 50_000 }, (_, index) => ({ path: `src/f${index}.ts`, content: 'x' }));
+    const started = performance.now();
+    expect(files(renderProposal(many))).toHaveLength(50_000);
+    expect(performance.now() - started).toBeLessThan(3000);
+  });
+
   it('renders files that parse back to themselves', () => {
     const input = [
       { path: 'a/b.md', content: 'x\n````\n', lang: 'md' },
