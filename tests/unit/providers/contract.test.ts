@@ -18,6 +18,8 @@ beforeEach(() => {
 });
 
 const RETRY = { maxRetries: 2, baseDelayMs: 1, maxDelayMs: 5 };
+// Every try takes a turn under the limits; this suite makes more tries than a real minute allows.
+const LIMITS = { concurrency: 4, requestsPerMinute: 10_000 };
 const KEYS = {
   OPENAI_API_KEY: 'sk-test-openai-0000',
   XAI_API_KEY: 'xai-test-0000',
@@ -53,7 +55,7 @@ async function failure(provider: Provider, extra: Partial<GenerateRequest> = {})
 
 describe.each(PROVIDERS)('provider $id through its SDK', ({ id, env, keyHeader }) => {
   const make = (timeoutMs = 5000) =>
-    createProvider(id, { env: env(), retry: RETRY, timeoutMs, agent: 'tester' });
+    createProvider(id, { env: env(), retry: RETRY, timeoutMs, agent: 'tester', limits: LIMITS });
 
   it('answers with text, normalised usage, the model and a finish reason', async () => {
     fixture.enqueue({
@@ -176,9 +178,12 @@ describe.each(PROVIDERS)('provider $id through its SDK', ({ id, env, keyHeader }
   });
 
   it('stops when the caller cancels', async () => {
-    fixture.fallback = () => ({ kind: 'hang' });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
+    // Cancelled once the server holds the request, however long it took to get there.
+    fixture.fallback = () => {
+      setTimeout(() => controller.abort(), 20);
+      return { kind: 'hang' };
+    };
     const error = await failure(make(), { signal: controller.signal });
     expect(error.errorClass).toBe('timeout');
     expect(fixture.requests).toHaveLength(1);
