@@ -43,22 +43,17 @@ const sum = (table: Map<string, number>): number => [...table.values()].reduce((
 
 /**
  * Reads one budget file. Anything the factory would not have written — not JSON, a field too many,
- * a negative or non-finite amount, a `day` that is not its file name, a `__proto__` key, tables
- * that do not add up to the total — is a problem, returned as a sentence rather than thrown, so the
- * caller skips the file and the factory goes on.
+ * a negative or non-finite amount, a `day` that is not its file name, tables that do not add up to
+ * the total — is a problem, returned as a sentence rather than thrown, so the caller skips the file
+ * and the factory goes on.
  */
 export function parseDayFile(name: string, text: string): { day: Day } | { problem: string } {
-  let prototypeKey = false;
   let value: unknown;
   try {
-    value = JSON.parse(text, (key, inner: unknown) => {
-      if (key === '__proto__') prototypeKey = true;
-      return inner;
-    });
+    value = JSON.parse(text);
   } catch {
     return { problem: 'it is not valid JSON' };
   }
-  if (prototypeKey) return { problem: 'it holds a "__proto__" key' };
   const parsed = DayFileSchema.safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -66,13 +61,21 @@ export function parseDayFile(name: string, text: string): { day: Day } | { probl
   }
   const file = parsed.data;
   if (`${file.day}.json` !== name) return { problem: `its day "${file.day}" is not its file name` };
+  // zod passes over a "__proto__" key without looking at it; the tables are read from the file
+  // itself, so such a key is an entry like any other and its amount is checked too.
+  const raw = value as Record<'by_agent' | 'by_task' | 'by_model', Record<string, unknown>>;
+  const tables = { by_agent: raw.by_agent, by_task: raw.by_task, by_model: raw.by_model };
+  for (const [table, entries] of Object.entries(tables)) {
+    const bad = Object.entries(entries).find(([, amount]) => !Usd.safeParse(amount).success);
+    if (bad) return { problem: `field "${table}.${bad[0]}": not an amount of at least 0` };
+  }
   const day: Day = {
     day: file.day,
     total: file.total_usd,
     calls: file.calls,
-    byAgent: new Map(Object.entries(file.by_agent)),
-    byTask: new Map(Object.entries(file.by_task)),
-    byModel: new Map(Object.entries(file.by_model)),
+    byAgent: new Map(Object.entries(raw.by_agent) as [string, number][]),
+    byTask: new Map(Object.entries(raw.by_task) as [string, number][]),
+    byModel: new Map(Object.entries(raw.by_model) as [string, number][]),
   };
   // Every recorded call adds its cost, rounded to a millionth, to the total and to each table.
   const tolerance = 1e-6 * (file.calls + 1);
