@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FactoryError } from '../../../scripts/core/errors.ts';
 import { VerdictSchema } from '../../../scripts/core/verdict.ts';
-import { createProvider } from '../../../scripts/providers/index.ts';
-import type { GenerateRequest, Provider } from '../../../scripts/providers/types.ts';
+import { createProvider, createProviderClient } from '../../../scripts/providers/index.ts';
+import type { GenerateRequest } from '../../../scripts/providers/types.ts';
 import { type LlmFixture, startLlmFixture } from '../../fixtures/llm-fixture.ts';
 
 let fixture: LlmFixture;
@@ -44,7 +44,10 @@ const request = (extra: Partial<GenerateRequest> = {}): GenerateRequest => ({
 
 const verdict = JSON.stringify({ verdict: 'approve', summary: 'fine', comments: [] });
 
-async function failure(provider: Provider, extra: Partial<GenerateRequest> = {}): Promise<FactoryError> {
+async function failure(
+  provider: { generate(request: GenerateRequest): Promise<unknown> },
+  extra: Partial<GenerateRequest> = {},
+): Promise<FactoryError> {
   const error = await provider.generate(request(extra)).then(
     () => undefined,
     (thrown: unknown) => thrown,
@@ -175,6 +178,16 @@ describe.each(PROVIDERS)('provider $id through its SDK', ({ id, env, keyHeader }
     const error = await failure(make());
     expect(['bad_output', 'network']).toContain(error.errorClass);
     expect(fixture.requests.length).toBeLessThanOrEqual(3);
+  });
+
+  it('as a bare client makes exactly one request: no retry and no repair, usage as reported', async () => {
+    const { provider } = createProviderClient(id, { env: env(), timeoutMs: 5000 });
+    fixture.enqueue({ kind: 'status', status: 429, headers: { 'retry-after': '0' } });
+    expect((await failure(provider)).errorClass).toBe('rate_limit');
+    fixture.enqueue({ kind: 'answer', text: 'not json', usage: { input: -3, output: null } });
+    const reply = await provider.generate(request({ schema: { name: 'verdict', zod: VerdictSchema } }));
+    expect(reply).toMatchObject({ text: 'not json', usage: { inputTokens: -3, outputTokens: null } });
+    expect(fixture.requests).toHaveLength(2);
   });
 
   it('stops when the caller cancels', async () => {
