@@ -1,109 +1,133 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { z } from 'zod';
-import type { Config, Price, ProviderId } from '../core/config.ts';
+import type { Config, Price } from '../core/config.ts';
 import { FactoryError } from '../core/errors.ts';
 import { writeJsonAtomically } from '../io/atomic-write.ts';
 import { Mutex } from '../io/process.ts';
+import { BUDGET_FILE_NAME, type Day, dayFile, emptyDay, parseDayFile } from './budget-file.ts';
+import { findPrice, UNKNOWN_MODEL_PRICE } from './prices.ts';
 import type { Agent } from './types.ts';
+
+export { DEFAULT_PRICES, UNKNOWN_MODEL_PRICE } from './prices.ts';
 
 /** Spend is kept per UTC day here, relative to the repository root. */
 export const BUDGET_DIR = 'shared/budget';
 
-/**
- * Estimated list prices in USD per million tokens, used when the config's `prices` table has no
- * entry. They are estimates: set `prices` in aifactory.config.ts to your actual rates.
- */
-export const DEFAULT_PRICES: Readonly<Record<string, Price>> = {
-  'gemini-2.5-pro': { input_per_mtok: 1.25, output_per_mtok: 10 },
-  'gemini-2.5-flash': { input_per_mtok: 0.3, output_per_mtok: 2.5 },
-  'gpt-5-mini': { input_per_mtok: 0.25, output_per_mtok: 2 },
-  'gpt-4.1-mini': { input_per_mtok: 0.4, output_per_mtok: 1.6 },
-  'grok-4-fast': { input_per_mtok: 0.2, output_per_mtok: 0.5 },
-  'grok-3-mini': { input_per_mtok: 0.3, output_per_mtok: 0.5 },
-};
+/** Output tokens below which an answer is not worth asking for: the call waits for more budget. */
+export const MIN_OUTPUT_TOKENS = 1024;
 
-const DaySchema = z.strictObject({
-  version: z.literal(1),
-  day: z.string(),
-  total_usd: z.number(),
-  calls: z.int(),
-  by_agent: z.record(z.string(), z.number()),
-  by_task: z.record(z.string(), z.number()),
-  by_model: z.record(z.string(), z.number()),
-});
-type Day = z.infer<typeof DaySchema>;
-
-const emptyDay = (day: string): Day => ({
-  version: 1,
-  day,
-  total_usd: 0,
-  calls: 0,
-  by_agent: {},
-  by_task: {},
-  by_model: {},
-});
 const round = (usd: number): number => Math.round(usd * 1e6) / 1e6;
-const add = (table: Record<string, number>, key: string, usd: number): void => {
-  table[key] = round((table[key] ?? 0) + usd);
+const add = (table: Map<string, number>, key: string, usd: number): void => {
+  table.set(key, round((table.get(key) ?? 0) + usd));
 };
+const usd = (amount: number): string => `$${amount.toFixed(4)}`;
+
+/** Money set aside for a call under way: its output limit and the most it can cost. */
+export interface Reservation {
+  maxOutputTokens: number;
+  estimateUsd: number;
+  /** Gives the money back when the call is not recorded (it failed). Safe to call twice. */
+  release(): void;
+}
+
+interface Held {
+  total: number;
+  byAgent: Map<string, number>;
+  byTask: Map<string, number>;
+}
 
 /**
- * The budget ledger: prices calls, checks caps (per task, per agent per day, per day) before each
- * call, and keeps spend in `shared/budget/<YYYY-MM-DD>.json` so caps hold across runs.
+ * The budget ledger: prices calls by the model that was requested, sets each call's output limit
+ * from the caps (per task, per agent per day, per day), and keeps spend in
+ * `shared/budget/<YYYY-MM-DD>.json` so caps hold across runs. A damaged or forged file is skipped
+ * with a warning, never fatal.
  */
 export class BudgetLedger {
   readonly #dir: string;
   readonly #config: Config;
   readonly #now: () => Date;
+  readonly #warn: (message: string) => void;
   readonly #lock = new Mutex();
-  readonly #taskTotals: Record<string, number>;
+  readonly #taskTotals: Map<string, number>;
+  readonly #held: Held = { total: 0, byAgent: new Map(), byTask: new Map() };
+  readonly #warnings: string[] = [];
+  readonly #unpriced = new Set<string>();
   #today: Day;
 
   private constructor(
     dir: string,
-    config: Config,
-    now: () => Date,
+    options: { config: Config; now: () => Date; warn: (message: string) => void },
     today: Day,
-    taskTotals: Record<string, number>,
+    taskTotals: Map<string, number>,
   ) {
     this.#dir = dir;
-    this.#config = config;
-    this.#now = now;
+    this.#config = options.config;
+    this.#now = options.now;
+    this.#warn = options.warn;
     this.#today = today;
     this.#taskTotals = taskTotals;
   }
 
-  static async open(root: string, options: { config: Config; now?: () => Date }): Promise<BudgetLedger> {
+  /**
+   * Reads the ledger under `root`. Every file that is not a budget file the factory wrote is
+   * skipped; each skip is a warning, passed to `warn` and kept in `warnings`.
+   */
+  static async open(
+    root: string,
+    options: { config: Config; now?: () => Date; warn?: (message: string) => void },
+  ): Promise<BudgetLedger> {
     const dir = join(root, BUDGET_DIR);
     const now = options.now ?? (() => new Date());
     const dayOf = now().toISOString().slice(0, 10);
     const names = (await readdir(dir).catch(() => [] as string[])).filter((name) =>
-      /^\d{4}-\d{2}-\d{2}\.json$/.test(name),
+      BUDGET_FILE_NAME.test(name),
     );
-    const taskTotals: Record<string, number> = {};
+    const taskTotals = new Map<string, number>();
+    const skipped: string[] = [];
     let today = emptyDay(dayOf);
     for (const name of names.sort()) {
-      const parsed = DaySchema.safeParse(
-        JSON.parse(await readFile(join(dir, name), 'utf8').catch(() => 'null')),
-      );
-      if (!parsed.success) {
-        throw new FactoryError('config', `${BUDGET_DIR}/${name}: not a budget file; restore it from git`);
+      const text = await readFile(join(dir, name), 'utf8').catch(() => undefined);
+      const read = text === undefined ? { problem: 'it cannot be read' } : parseDayFile(name, text);
+      if ('problem' in read) {
+        skipped.push(
+          `${BUDGET_DIR}/${name} is skipped: ${read.problem}. Its spend does not count toward the caps; restore it from git history, or delete it`,
+        );
+        continue;
       }
-      for (const [task, usd] of Object.entries(parsed.data.by_task)) add(taskTotals, task, usd);
-      if (parsed.data.day === dayOf) today = parsed.data;
+      for (const [task, amount] of read.day.byTask) add(taskTotals, task, amount);
+      if (read.day.day === dayOf) today = read.day;
     }
-    return new BudgetLedger(dir, options.config, now, today, taskTotals);
+    const ledger = new BudgetLedger(
+      dir,
+      { config: options.config, now, warn: options.warn ?? (() => undefined) },
+      today,
+      taskTotals,
+    );
+    for (const message of skipped) ledger.#warning(message);
+    return ledger;
   }
 
-  /** The price of a model: config `provider:model`, then config `model`, then the built-in estimate, else free. */
-  priceOf(provider: ProviderId | string, model: string): Price {
-    const prices = this.#config.prices;
-    return (
-      prices[`${provider}:${model}`] ??
-      prices[model] ??
-      DEFAULT_PRICES[model] ?? { input_per_mtok: 0, output_per_mtok: 0 }
-    );
+  /** The warnings so far: skipped files, models charged at the unknown-model price. */
+  get warnings(): readonly string[] {
+    return this.#warnings;
+  }
+
+  /**
+   * The price of a model as requested: config `provider:model`, config `model`, the built-in
+   * estimate (a dated snapshot falls back to its base model); else the unknown-model price, with
+   * a warning once per ledger (once per run).
+   */
+  priceOf(provider: string, model: string): Price {
+    const price = findPrice(this.#config.prices, provider, model);
+    if (price) return price;
+    const name = `${provider}:${model}`;
+    if (!this.#unpriced.has(name)) {
+      this.#unpriced.add(name);
+      this.#warning(
+        `no price for ${name}: it is charged at the highest built-in price ($${UNKNOWN_MODEL_PRICE.input_per_mtok} in, $${UNKNOWN_MODEL_PRICE.output_per_mtok} out per million tokens) so caps still hold; set prices: { '${name}': { input_per_mtok: …, output_per_mtok: … } } in aifactory.config.ts`,
+      );
+    }
+    return UNKNOWN_MODEL_PRICE;
   }
 
   costOf(provider: string, model: string, tokens: { input: number; output: number }): number {
@@ -114,58 +138,121 @@ export class BudgetLedger {
   /** Spend so far today (UTC), in USD. */
   spentToday(): number {
     this.#rollDay();
-    return this.#today.total_usd;
+    return this.#today.total;
   }
 
-  /** Throws a `budget` error, naming the cap, the spend and the limit, when a call would pass a cap. */
-  assertAllowed(input: { agent: Agent; taskId: string; estimateUsd: number }): void {
+  /**
+   * Sets aside what a call may cost and returns its output limit: `ceiling` tokens, or fewer when
+   * the tightest cap can pay for fewer after the prompt. Money held by calls under way counts as
+   * spent, so concurrent calls cannot pass a cap together.
+   * @throws FactoryError `budget`, naming the cap, the spend and the limit, when not even a minimal
+   * answer (`MIN_OUTPUT_TOKENS`, or `ceiling` when lower) is affordable: the call is not made.
+   */
+  reserve(input: {
+    agent: Agent;
+    taskId: string;
+    provider: string;
+    model: string;
+    inputTokens: number;
+    ceiling: number;
+  }): Reservation {
     this.#rollDay();
-    const { agent, taskId, estimateUsd } = input;
+    const { agent, taskId } = input;
+    const price = this.priceOf(input.provider, input.model);
+    const inputUsd = (input.inputTokens * price.input_per_mtok) / 1e6;
+    const perToken = price.output_per_mtok / 1e6;
+    const minimum = Math.min(MIN_OUTPUT_TOKENS, input.ceiling);
     const caps = this.#config.caps;
-    const checks: [string, number | undefined, number][] = [
+    const checks: [string, number | undefined, number, number][] = [
       [
         `per-task cap of ${taskId}`,
         minOf(agent.caps.per_task_usd, caps.per_task_usd),
-        this.#taskTotals[taskId] ?? 0,
+        this.#taskTotals.get(taskId) ?? 0,
+        this.#held.byTask.get(taskId) ?? 0,
       ],
       [
         `daily cap of agent ${agent.name}`,
         agent.caps.per_agent_daily_usd ?? caps.per_agent_daily_usd,
-        this.#today.by_agent[agent.name] ?? 0,
+        this.#today.byAgent.get(agent.name) ?? 0,
+        this.#held.byAgent.get(agent.name) ?? 0,
       ],
-      ['daily cap', caps.daily_usd, this.#today.total_usd],
+      ['daily cap', caps.daily_usd, this.#today.total, this.#held.total],
     ];
-    for (const [name, limit, spent] of checks) {
-      if (limit !== undefined && spent + estimateUsd > limit) {
+    let tokens = input.ceiling;
+    for (const [name, limit, spent, held] of checks) {
+      if (limit === undefined) continue;
+      const left = limit - spent - held - inputUsd;
+      const affordable = perToken > 0 ? Math.floor(left / perToken + 1e-6) : left >= 0 ? tokens : -1;
+      if (affordable < minimum) {
+        const during = held > 1e-9 ? ` (+ ${usd(held)} held by calls under way)` : '';
         throw new FactoryError(
           'budget',
-          `the ${name} ($${limit}) would be passed: $${spent.toFixed(4)} spent + about $${estimateUsd.toFixed(4)} for this call; the task waits for a later run or a higher cap`,
+          `the ${name} ($${limit}) would be passed: ${usd(spent)} spent${during} + about ${usd(inputUsd + minimum * perToken)} for this call (the prompt and a minimal answer of ${minimum} tokens from ${input.provider}/${input.model}); the task waits for a later run or a higher cap`,
         );
       }
+      tokens = Math.min(tokens, affordable);
     }
+    const estimateUsd = inputUsd + tokens * perToken;
+    return this.#hold(agent.name, taskId, estimateUsd, tokens);
   }
 
-  /** Records a call's tokens; returns its cost in USD. */
-  record(input: {
+  /**
+   * Records a call's tokens, priced by the model that was requested (never by the name a server
+   * reports), and gives back its reservation; returns its cost in USD.
+   */
+  async record(input: {
     agent: string;
     taskId: string;
     provider: string;
     model: string;
     tokens: { input: number; output: number };
+    reservation?: Reservation;
   }): Promise<number> {
+    input.reservation?.release();
+    const { tokens } = input;
+    for (const count of [tokens.input, tokens.output]) {
+      if (!Number.isSafeInteger(count) || count < 0) {
+        throw new FactoryError('internal', `budget: ${count} is not a token count; nothing was recorded`);
+      }
+    }
     return this.#lock.run(async () => {
       this.#rollDay();
-      const cost = this.costOf(input.provider, input.model, input.tokens);
+      const cost = this.costOf(input.provider, input.model, tokens);
       const day = this.#today;
-      day.total_usd = round(day.total_usd + cost);
+      day.total = round(day.total + cost);
       day.calls += 1;
-      add(day.by_agent, input.agent, cost);
-      add(day.by_task, input.taskId, cost);
-      add(day.by_model, `${input.provider}:${input.model}`, cost);
+      add(day.byAgent, input.agent, cost);
+      add(day.byTask, input.taskId, cost);
+      add(day.byModel, `${input.provider}:${input.model}`, cost);
       add(this.#taskTotals, input.taskId, cost);
-      await writeJsonAtomically(join(this.#dir, `${day.day}.json`), day);
+      await writeJsonAtomically(join(this.#dir, `${day.day}.json`), dayFile(day));
       return cost;
     });
+  }
+
+  #hold(agent: string, taskId: string, amount: number, maxOutputTokens: number): Reservation {
+    const held = this.#held;
+    const change = (sign: 1 | -1): void => {
+      held.total += sign * amount;
+      held.byAgent.set(agent, (held.byAgent.get(agent) ?? 0) + sign * amount);
+      held.byTask.set(taskId, (held.byTask.get(taskId) ?? 0) + sign * amount);
+    };
+    change(1);
+    let released = false;
+    return {
+      maxOutputTokens,
+      estimateUsd: round(amount),
+      release: () => {
+        if (released) return;
+        released = true;
+        change(-1);
+      },
+    };
+  }
+
+  #warning(message: string): void {
+    this.#warnings.push(message);
+    this.#warn(message);
   }
 
   #rollDay(): void {

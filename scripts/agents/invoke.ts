@@ -1,7 +1,10 @@
-import type { ModelRef } from '../core/config.ts';
+import { type MaxOutputTokens, MaxOutputTokensSchema, type ModelRef } from '../core/config.ts';
 import { type ErrorInfo, FactoryError, toErrorInfo } from '../core/errors.ts';
-import { RETRYABLE } from '../providers/errors.ts';
-import type { GenerateRequest, GenerateResult, Provider } from '../providers/types.ts';
+import { failureOf, RETRYABLE, seconds } from '../providers/errors.ts';
+import { DEFAULT_TIMEOUTS } from '../providers/index.ts';
+import { estimateInputTokens } from '../providers/reply.ts';
+import type { GenerateRequest, GenerateResult, ModelClient } from '../providers/types.ts';
+import { untilAborted } from '../providers/watchdog.ts';
 import type { BudgetLedger } from './budget.ts';
 import type { Agent } from './types.ts';
 
@@ -12,61 +15,110 @@ export interface AgentAnswer extends GenerateResult {
   tried: { provider: string; model: string; error?: ErrorInfo }[];
 }
 
-/** Output tokens assumed for the budget check when a request sets no maximum. */
-export const DEFAULT_OUTPUT_ESTIMATE = 4000;
-
-/** Tokens of a request, estimated at four characters per token. */
-export function estimateInputTokens(request: Omit<GenerateRequest, 'model'>): number {
-  const chars =
-    request.system.length + request.messages.reduce((sum, message) => sum + message.content.length, 0);
-  return Math.ceil(chars / 4);
+/** What an agent call needs besides the agent and the request. */
+export interface InvokeDeps {
+  providerFor: (ref: ModelRef) => ModelClient;
+  ledger: BudgetLedger;
+  /** The whole agent call, every retry and fallback included; default 10 minutes. */
+  deadlineMs?: number;
+  /** Output ceilings per role (the config's `max_output_tokens`). */
+  maxOutputTokens?: MaxOutputTokens;
 }
+
+const DEFAULT_CEILINGS = MaxOutputTokensSchema.parse({});
+
+const pathOf = (tried: AgentAnswer['tried']): string =>
+  tried.map((entry) => `${entry.provider}/${entry.model}: ${entry.error?.class ?? 'ok'}`).join('; ');
 
 /**
  * Calls an agent's model, then its fallbacks in order when one is rate-limited or down
- * (`rate_limit`, `server`, `timeout`, `network`, after that provider's own retries). The budget
- * is checked before every call, so a call that would pass a cap is never made.
+ * (`rate_limit`, `server`, `timeout`, `network`, after that provider's own retries). Before each
+ * model the ledger sets the call's output limit from the caps, so a call that would pass a cap is
+ * never made; the call is priced by the model it asked for. One deadline covers the whole call.
+ *
+ * @throws FactoryError `budget` (no model call was made for it), `timeout` (naming the limit that
+ * was hit), or the last model's error, naming every model tried.
  */
 export async function invokeAgent(
   agent: Agent,
   request: Omit<GenerateRequest, 'model'>,
-  deps: { providerFor: (ref: ModelRef) => Provider; ledger: BudgetLedger },
+  deps: InvokeDeps,
 ): Promise<AgentAnswer> {
   const refs: ModelRef[] = [{ provider: agent.provider, model: agent.model }, ...agent.fallbacks];
   const tried: AgentAnswer['tried'] = [];
-  const input = estimateInputTokens(request);
-  for (const [index, ref] of refs.entries()) {
-    const estimateUsd = deps.ledger.costOf(ref.provider, ref.model, {
-      input,
-      output: request.maxOutputTokens ?? DEFAULT_OUTPUT_ESTIMATE,
-    });
-    deps.ledger.assertAllowed({ agent, taskId: request.context.taskId, estimateUsd });
-    const last = index === refs.length - 1;
-    try {
-      const provider = deps.providerFor(ref);
-      const result = await provider.generate({ ...request, model: ref.model });
-      const costUsd = await deps.ledger.record({
-        agent: agent.name,
-        taskId: request.context.taskId,
-        provider: provider.id,
-        model: result.model,
-        tokens: { input: result.usage.inputTokens, output: result.usage.outputTokens },
+  const taskId = request.context.taskId;
+  const inputTokens = estimateInputTokens(request);
+  const ceiling = request.maxOutputTokens ?? (deps.maxOutputTokens ?? DEFAULT_CEILINGS)[request.context.role];
+  const deadlineMs = deps.deadlineMs ?? DEFAULT_TIMEOUTS.deadlineMs;
+  let current = refs[0]!;
+  const deadline = new AbortController();
+  const timer = setTimeout(() => {
+    const path = pathOf([...tried, { ...current, error: { class: 'timeout', message: '' } }]);
+    deadline.abort(
+      new FactoryError(
+        'timeout',
+        `${agent.name}: the call deadline of ${seconds(deadlineMs)} (AIFACTORY_CALL_DEADLINE_MS) passed while ${current.provider}/${current.model} was answering (tried ${path}); the call was abandoned`,
+      ),
+    );
+  }, deadlineMs);
+  const signal = request.signal ? AbortSignal.any([request.signal, deadline.signal]) : deadline.signal;
+  const cancelled = () => new FactoryError('timeout', `${agent.name}: the call was cancelled`);
+  try {
+    for (const [index, ref] of refs.entries()) {
+      current = ref;
+      const reservation = deps.ledger.reserve({
+        agent,
+        taskId,
+        provider: ref.provider,
+        model: ref.model,
+        inputTokens,
+        ceiling,
       });
-      tried.push({ provider: provider.id, model: result.model });
-      return { ...result, provider: provider.id, costUsd, tried };
-    } catch (error) {
-      const info = toErrorInfo(error);
-      tried.push({ provider: ref.provider, model: ref.model, error: info });
-      // A fallback without a key is skipped like an outage; a primary without one fails at once.
-      const moveOn = RETRYABLE.has(info.class) || (index > 0 && info.class === 'auth');
-      if (last || !moveOn) {
-        if (index === 0 || !(error instanceof FactoryError)) throw error;
-        const path = tried
-          .map((entry) => `${entry.provider}/${entry.model}: ${entry.error?.class ?? 'ok'}`)
-          .join('; ');
-        throw new FactoryError(error.errorClass, `${error.message} (tried ${path})`);
+      try {
+        const client = deps.providerFor(ref);
+        const result = await untilAborted(
+          client.generate({
+            ...request,
+            model: ref.model,
+            maxOutputTokens: reservation.maxOutputTokens,
+            signal,
+          }),
+          signal,
+          cancelled,
+        );
+        const costUsd = await deps.ledger.record({
+          agent: agent.name,
+          taskId,
+          provider: ref.provider,
+          model: ref.model,
+          tokens: { input: result.usage.inputTokens, output: result.usage.outputTokens },
+          reservation,
+        });
+        tried.push({ provider: client.id, model: result.model });
+        return { ...result, provider: client.id, costUsd, tried };
+      } catch (error) {
+        reservation.release();
+        if (signal.aborted) throw signal.reason instanceof FactoryError ? signal.reason : cancelled();
+        const info = toErrorInfo(error);
+        tried.push({ provider: ref.provider, model: ref.model, error: info });
+        // A fallback without a key is skipped like an outage; a primary without one fails at once.
+        const moveOn = RETRYABLE.has(info.class) || (index > 0 && info.class === 'auth');
+        const next = refs[index + 1];
+        if (!next || !moveOn) {
+          if (index === 0 || !(error instanceof FactoryError)) throw error;
+          throw new FactoryError(error.errorClass, `${error.message} (tried ${pathOf(tried)})`);
+        }
+        request.onEvent?.({
+          kind: 'fallback',
+          agent: agent.name,
+          from: { provider: ref.provider, model: ref.model },
+          to: { provider: next.provider, model: next.model },
+          failure: failureOf(error),
+        });
       }
     }
+  } finally {
+    clearTimeout(timer);
   }
   /* c8 ignore next */
   throw new FactoryError('internal', `agent ${agent.name} has no model to call`);

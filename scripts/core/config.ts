@@ -83,6 +83,18 @@ export const ProtocolConfigSchema = z.strictObject({
 });
 export type ProtocolConfig = z.infer<typeof ProtocolConfigSchema>;
 
+/**
+ * The most output tokens (reasoning included) one call may ask for, per role of the caller. A call
+ * asks for less when a spending cap can pay for less. Reviewers get room for a thinking model's
+ * reasoning before the verdict: gpt-5 and Gemini 2.5 count it against the same limit.
+ */
+export const MaxOutputTokensSchema = z.strictObject({
+  coder: z.int().positive().default(16_384),
+  reviewer: z.int().positive().default(8_192),
+  planner: z.int().positive().default(8_192),
+});
+export type MaxOutputTokens = z.infer<typeof MaxOutputTokensSchema>;
+
 export const ChecksConfigSchema = z.strictObject({
   /** Shell command run in a worktree of the task's branch; none means "green". */
   command: z.string().min(1).optional(),
@@ -115,6 +127,7 @@ export const ConfigSchema = z.strictObject({
   default_reviewer: AgentNameSchema.optional(),
   prices: z.record(z.string(), PriceSchema).default({}),
   caps: CapsSchema.default({}),
+  max_output_tokens: MaxOutputTokensSchema.default(MaxOutputTokensSchema.parse({})),
   protocol: ProtocolConfigSchema.default(ProtocolConfigSchema.parse({})),
   checks: ChecksConfigSchema.default(ChecksConfigSchema.parse({})),
   concurrency: z.int().min(1).max(64).default(4),

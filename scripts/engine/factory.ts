@@ -9,8 +9,9 @@ import type { Task } from '../core/task.ts';
 import { createLocalForge } from '../forge/local.ts';
 import type { Forge } from '../forge/types.ts';
 import { sweepStaleTemps } from '../io/atomic-write.ts';
-import { createProvider } from '../providers/index.ts';
-import type { Provider } from '../providers/types.ts';
+import { describeCallEvent } from '../providers/events.ts';
+import { type CallTimeouts, callTimeouts, createProvider } from '../providers/index.ts';
+import type { CallEvent, ModelClient } from '../providers/types.ts';
 import { type RunSummary, runOnce } from './orchestrator.ts';
 import { redactedProgress } from './progress.ts';
 import { PromptLibrary } from './prompts.ts';
@@ -51,8 +52,11 @@ export async function loadRunnableTasks(root: string): Promise<{
  * Provider clients per model reference, created on first use. With a replay folder every call is
  * answered from cassettes, so the factory runs with no keys and no network.
  */
-function providerSource(options: RunOptions): (ref: ModelRef, agent: Agent) => Provider {
-  const cache = new Map<string, Provider>();
+function providerSource(
+  options: RunOptions,
+  settings: { timeouts: CallTimeouts; config?: Config },
+): (ref: ModelRef, agent: Agent) => ModelClient {
+  const cache = new Map<string, ModelClient>();
   return (ref, agent) => {
     const id = options.replayDir ? 'replay' : ref.provider;
     const key = `${id}:${agent.name}`;
@@ -61,6 +65,9 @@ function providerSource(options: RunOptions): (ref: ModelRef, agent: Agent) => P
     const provider = createProvider(id, {
       env: options.env ?? process.env,
       agent: agent.name,
+      timeoutMs: settings.timeouts.timeoutMs,
+      idleTimeoutMs: settings.timeouts.idleTimeoutMs,
+      ...(settings.config ? { maxOutputTokens: settings.config.max_output_tokens } : {}),
       ...(options.replayDir ? { replayDir: options.replayDir } : {}),
     });
     cache.set(key, provider);
@@ -75,7 +82,7 @@ function providerSource(options: RunOptions): (ref: ModelRef, agent: Agent) => P
 export function missingKeys(agents: readonly Agent[], options: RunOptions): Map<string, string> {
   const missing = new Map<string, string>();
   if (options.replayDir) return missing;
-  const source = providerSource(options);
+  const source = providerSource(options, { timeouts: callTimeouts(options.env ?? process.env) });
   for (const agent of agents) {
     if (agent.run) continue;
     try {
@@ -97,6 +104,8 @@ export async function runFactory(
   const secrets = SecretGuard.fromEnv(options.env ?? process.env);
   const progress = redactedProgress(terminal, secrets);
   const { config, registry, tasks, invalid } = await loadRunnableTasks(root);
+  // A malformed time limit stops the run before any task starts, naming the variable.
+  const timeouts = callTimeouts(options.env ?? process.env);
   // A run killed mid-write leaves a temporary file beside the one it was replacing; clear those.
   await sweepStaleTemps(join(root, 'shared'));
   const only = options.only && options.only.length > 0 ? new Set(options.only) : undefined;
@@ -136,8 +145,8 @@ export async function runFactory(
       timeoutSeconds: config.checks.timeout_seconds,
     },
   });
-  const ledger = await BudgetLedger.open(root, { config, now });
-  const providerFor = providerSource(options);
+  const ledger = await BudgetLedger.open(root, { config, now, warn: (message) => progress.warn?.(message) });
+  const providerFor = providerSource(options, { timeouts, config });
   const services: EngineServices = {
     root,
     config,
@@ -148,8 +157,23 @@ export async function runFactory(
     progress,
     secrets,
     now,
-    callAgent: (agent, request) =>
-      invokeAgent(agent, request, { providerFor: (ref) => providerFor(ref, agent), ledger }),
+    callAgent: (agent, request) => {
+      // Retries and fallbacks show on the task's progress line as they happen.
+      const onEvent = (event: CallEvent) => {
+        request.onEvent?.(event);
+        progress.step(request.context.taskId, describeCallEvent(event));
+      };
+      return invokeAgent(
+        agent,
+        { ...request, onEvent },
+        {
+          providerFor: (ref) => providerFor(ref, agent),
+          ledger,
+          deadlineMs: timeouts.deadlineMs,
+          maxOutputTokens: config.max_output_tokens,
+        },
+      );
+    },
     ...(options.signal ? { signal: options.signal } : {}),
   };
   const summary = await runOnce(tasks, services, {

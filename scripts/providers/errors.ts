@@ -56,3 +56,16 @@ export function redact(message: string, secrets: readonly (string | undefined)[]
   }
   return clean.replace(KEY_SHAPES, '[redacted]');
 }
+
+/** The class and status of a failure, for a progress line. */
+export function failureOf(error: unknown): { class: ErrorClass; status?: number } {
+  if (!(error instanceof FactoryError)) return { class: 'internal' };
+  const status = error instanceof ProviderError ? error.status : undefined;
+  return { class: error.errorClass, ...(status !== undefined ? { status } : {}) };
+}
+
+/** "60 s", "1.5 s", "250 ms": a limit as a person reads it. */
+export function seconds(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  return `${Number((ms / 1000).toFixed(1))} s`;
+}

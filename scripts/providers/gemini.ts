@@ -1,18 +1,15 @@
-import { ApiError, GoogleGenAI } from '@google/genai';
+import { ApiError, type GenerateContentResponse, GoogleGenAI } from '@google/genai';
 import { z } from 'zod';
 import { FactoryError } from '../core/errors.ts';
-import { classOfStatus, ProviderError, redact } from './errors.ts';
-import { type Limits, limiterFor } from './limiter.ts';
-import { DEFAULT_RETRY, type RetryPolicy, withRetries } from './retry.ts';
-import { generateWithRepair } from './structured.ts';
-import type { ChatMessage, FinishReason, GenerateRequest, GenerateResult, Provider } from './types.ts';
+import { classOfStatus, ProviderError, redact, seconds } from './errors.ts';
+import { appendAnswer, wholeReply } from './reply.ts';
+import type { FinishReason, GenerateRequest, Provider, ProviderReply } from './types.ts';
 
 export interface GeminiOptions {
   apiKey: string;
   baseUrl?: string;
+  /** How long one unstreamed request may take; streams are bounded by the call layer's idle timeout instead. */
   timeoutMs: number;
-  retry?: RetryPolicy;
-  limits: Limits;
 }
 
 function finishReason(reason: string | undefined): FinishReason {
@@ -24,13 +21,18 @@ function finishReason(reason: string | undefined): FinishReason {
 }
 
 /** Maps what @google/genai throws onto the factory's error classes, without the key. */
-export function classifyGeminiError(error: unknown, key: string): FactoryError {
+export function classifyGeminiError(
+  error: unknown,
+  key: string,
+  where = 'gemini',
+  timeoutMs?: number,
+): FactoryError {
   if (error instanceof FactoryError) return error;
   const message = redact(error instanceof Error ? error.message : String(error), [key]);
   if (error instanceof ApiError) {
     const errorClass = classOfStatus(error.status);
     const hint = errorClass === 'auth' ? '; check GEMINI_API_KEY' : '';
-    return new ProviderError(errorClass, `gemini: HTTP ${error.status}: ${message.slice(0, 300)}${hint}`, {
+    return new ProviderError(errorClass, `${where}: HTTP ${error.status}: ${message.slice(0, 300)}${hint}`, {
       status: error.status,
     });
   }
@@ -38,19 +40,29 @@ export function classifyGeminiError(error: unknown, key: string): FactoryError {
     error instanceof Error &&
     (error.name === 'AbortError' || error.name === 'TimeoutError' || /abort|timed? ?out/i.test(message))
   ) {
-    return new ProviderError('timeout', 'gemini: the request timed out or was cancelled');
+    const limit =
+      timeoutMs !== undefined ? ` (the request timeout of ${seconds(timeoutMs)}, AIFACTORY_TIMEOUT_MS)` : '';
+    return new ProviderError('timeout', `${where}: the request timed out or was cancelled${limit}`);
   }
   if (error instanceof SyntaxError)
-    return new ProviderError('bad_output', 'gemini: the response was not valid JSON');
+    return new ProviderError('bad_output', `${where}: the response was not valid JSON`);
   const cause = (error as { cause?: { code?: string } } | undefined)?.cause?.code;
   if (error instanceof TypeError || (cause && /^(ECONN|EPIPE|ETIMEDOUT|ENOTFOUND|UND_ERR)/.test(cause))) {
-    return new ProviderError('network', `gemini: connection failed (${message.slice(0, 200)})`);
+    return new ProviderError('network', `${where}: connection failed (${message.slice(0, 200)})`);
   }
   // Not from the network: the SDK refused the request itself. Retrying would not help.
-  return new ProviderError('internal', `gemini: ${message.slice(0, 300)}`);
+  return new ProviderError('internal', `${where}: ${message.slice(0, 300)}`);
 }
 
-/** Google Gemini through @google/genai (the successor of @google/generative-ai). */
+/** Output tokens as Gemini bills them: the answer plus the model's thinking. */
+function outputTokens(metadata: GenerateContentResponse['usageMetadata']): unknown {
+  const answer = metadata?.candidatesTokenCount;
+  const thoughts = metadata?.thoughtsTokenCount;
+  if (typeof thoughts !== 'number') return answer;
+  return typeof answer === 'number' ? answer + thoughts : thoughts;
+}
+
+/** Google Gemini through @google/genai (the successor of @google/generative-ai): one HTTP request per `generate`. */
 export class GeminiProvider implements Provider {
   readonly id = 'gemini' as const;
   readonly #client: GoogleGenAI;
@@ -63,85 +75,72 @@ export class GeminiProvider implements Provider {
       httpOptions: {
         ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
         timeout: options.timeoutMs,
-        // One retry layer only: ours.
+        // One retry layer only: the call layer's.
         retryOptions: { attempts: 1 },
       },
     });
   }
 
-  async generate(request: GenerateRequest): Promise<GenerateResult> {
-    const limiter = limiterFor(`gemini:${this.#options.baseUrl ?? ''}`, this.#options.limits);
-    return generateWithRepair(
-      request,
-      (messages) => limiter.run(() => this.#call(request, messages)),
-      this.id,
-    );
-  }
-
-  #call(request: GenerateRequest, messages: readonly ChatMessage[]): Promise<GenerateResult> {
-    return withRetries(
-      async () => {
-        const started = performance.now();
-        try {
-          const params = {
-            model: request.model,
-            contents: messages.map((message) => ({
-              role: message.role === 'assistant' ? 'model' : 'user',
-              parts: [{ text: message.content }],
-            })),
-            config: {
-              systemInstruction: request.system,
-              ...(request.maxOutputTokens ? { maxOutputTokens: request.maxOutputTokens } : {}),
-              ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
-              ...(request.schema
-                ? {
-                    responseMimeType: 'application/json',
-                    responseJsonSchema: z.toJSONSchema(request.schema.zod),
-                  }
-                : {}),
-              ...(request.signal ? { abortSignal: request.signal } : {}),
-            },
+  async generate(request: GenerateRequest): Promise<ProviderReply> {
+    const started = performance.now();
+    const where = `gemini ${request.model}`;
+    try {
+      const params = {
+        model: request.model,
+        contents: request.messages.map((message) => ({
+          role: message.role === 'assistant' ? 'model' : 'user',
+          parts: [{ text: message.content }],
+        })),
+        config: {
+          systemInstruction: request.system,
+          ...(request.maxOutputTokens ? { maxOutputTokens: request.maxOutputTokens } : {}),
+          ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+          ...(request.schema
+            ? {
+                responseMimeType: 'application/json',
+                responseJsonSchema: z.toJSONSchema(request.schema.zod),
+              }
+            : {}),
+          ...(request.signal ? { abortSignal: request.signal } : {}),
+          // The SDK keeps its timeout armed while a stream is read, so a long answer that is still
+          // arriving would be cut and paid for again; the call layer's idle timeout and deadline
+          // bound streams instead.
+          ...(request.stream ? { httpOptions: { timeout: 0 } } : {}),
+        },
+      };
+      const responses = request.stream
+        ? await this.#client.models.generateContentStream(params)
+        : [await this.#client.models.generateContent(params)];
+      let text = '';
+      let finish: string | undefined;
+      let model: unknown;
+      let usage: ProviderReply['usage'] = { inputTokens: undefined, outputTokens: undefined };
+      let answered = false;
+      for await (const response of responses) {
+        request.onChunk?.();
+        const candidate = response.candidates?.[0];
+        answered ||= candidate !== undefined;
+        text = appendAnswer(text, response.text, request, where);
+        finish = candidate?.finishReason ?? finish;
+        if (response.modelVersion) model = response.modelVersion;
+        if (response.usageMetadata) {
+          usage = {
+            inputTokens: response.usageMetadata.promptTokenCount,
+            outputTokens: outputTokens(response.usageMetadata),
           };
-          const responses = request.stream
-            ? await this.#client.models.generateContentStream(params)
-            : [await this.#client.models.generateContent(params)];
-          let text = '';
-          let finish: string | undefined;
-          let model = request.model;
-          let usage = { inputTokens: 0, outputTokens: 0 };
-          let answered = false;
-          for await (const response of responses) {
-            const candidate = response.candidates?.[0];
-            answered ||= candidate !== undefined;
-            text += response.text ?? '';
-            finish = candidate?.finishReason ?? finish;
-            if (response.modelVersion) model = response.modelVersion;
-            if (response.usageMetadata) {
-              usage = {
-                inputTokens: response.usageMetadata.promptTokenCount ?? 0,
-                outputTokens: response.usageMetadata.candidatesTokenCount ?? 0,
-              };
-            }
-          }
-          if (request.stream && finish === undefined) {
-            throw new ProviderError('network', `gemini ${request.model}: the stream ended early`);
-          }
-          if (!answered || (text === '' && !request.schema)) {
-            throw new ProviderError('bad_output', `gemini ${request.model}: the answer is empty`);
-          }
-          return {
-            text,
-            usage,
-            model,
-            finishReason: finishReason(finish),
-            latencyMs: Math.round(performance.now() - started),
-          };
-        } catch (error) {
-          throw classifyGeminiError(error, this.#options.apiKey);
         }
-      },
-      this.#options.retry ?? DEFAULT_RETRY,
-      request.signal,
-    );
+      }
+      return wholeReply(where, {
+        text,
+        usage,
+        model,
+        finishReason: finishReason(finish),
+        cutShort: request.stream === true && finish === undefined,
+        empty: !answered || (text === '' && !request.schema),
+        started,
+      });
+    } catch (error) {
+      throw classifyGeminiError(error, this.#options.apiKey, where, this.#options.timeoutMs);
+    }
   }
 }

@@ -1,12 +1,13 @@
 import { resolve } from 'node:path';
-import type { ProviderId } from '../core/config.ts';
+import type { MaxOutputTokens, ProviderId } from '../core/config.ts';
 import { FactoryError } from '../core/errors.ts';
+import { CallLayer } from './call-layer.ts';
 import { GeminiProvider } from './gemini.ts';
-import type { Limits } from './limiter.ts';
+import { Limiter, type Limits, limiterFor } from './limiter.ts';
 import { OpenAiCompatibleProvider } from './openai-compatible.ts';
 import { ReplayProvider } from './replay.ts';
-import type { RetryPolicy } from './retry.ts';
-import type { Provider } from './types.ts';
+import { DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
+import type { ModelClient, Provider } from './types.ts';
 
 /** Where each provider finds its key and endpoint. */
 export const PROVIDER_ENV = {
@@ -16,26 +17,90 @@ export const PROVIDER_ENV = {
   gemini: { key: 'GEMINI_API_KEY', baseUrl: 'GEMINI_BASE_URL', defaultBaseUrl: undefined },
 } as const;
 
-export const DEFAULT_TIMEOUT_MS = 120_000;
 export const DEFAULT_LIMITS: Limits = { concurrency: 4, requestsPerMinute: 60 };
+
+/** The time limits of model calls. */
+export interface CallTimeouts {
+  /** One request, until its response (a stream: until it begins). `AIFACTORY_TIMEOUT_MS`. */
+  timeoutMs: number;
+  /** The longest silence within one request. `AIFACTORY_IDLE_TIMEOUT_MS`. */
+  idleTimeoutMs: number;
+  /** One agent call in all: every retry and fallback. `AIFACTORY_CALL_DEADLINE_MS`. */
+  deadlineMs: number;
+}
+
+export const DEFAULT_TIMEOUTS: CallTimeouts = {
+  timeoutMs: 120_000,
+  idleTimeoutMs: 60_000,
+  deadlineMs: 600_000,
+};
+
+const TIMEOUT_ENV: Record<keyof CallTimeouts, string> = {
+  timeoutMs: 'AIFACTORY_TIMEOUT_MS',
+  idleTimeoutMs: 'AIFACTORY_IDLE_TIMEOUT_MS',
+  deadlineMs: 'AIFACTORY_CALL_DEADLINE_MS',
+};
+
+/**
+ * The time limits from the environment, each defaulting when unset.
+ * @throws FactoryError `config` naming the variable when one is not a whole number of milliseconds.
+ */
+export function callTimeouts(env: NodeJS.ProcessEnv = process.env): CallTimeouts {
+  const read = (field: keyof CallTimeouts): number => {
+    const name = TIMEOUT_ENV[field];
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') return DEFAULT_TIMEOUTS[field];
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || !Number.isSafeInteger(value) || value < 1) {
+      throw new FactoryError(
+        'config',
+        `${name} is "${raw.slice(0, 40)}"; set a whole number of milliseconds of at least 1, or unset it for the default ${DEFAULT_TIMEOUTS[field]}`,
+      );
+    }
+    return value;
+  };
+  return {
+    timeoutMs: read('timeoutMs'),
+    idleTimeoutMs: read('idleTimeoutMs'),
+    deadlineMs: read('deadlineMs'),
+  };
+}
 
 export interface ProviderOptions {
   env?: NodeJS.ProcessEnv;
   /** The agent that needs the provider, named in a missing-key error. */
   agent?: string;
   replayDir?: string;
+  /** Per request; default from `AIFACTORY_TIMEOUT_MS`. */
   timeoutMs?: number;
+  /** Per request; default from `AIFACTORY_IDLE_TIMEOUT_MS`. */
+  idleTimeoutMs?: number;
   retry?: RetryPolicy;
   limits?: Limits;
+  /** Output ceilings per role, for requests that name no maximum. */
+  maxOutputTokens?: MaxOutputTokens;
 }
 
+/** Replay answers from disk: the provider limits would only slow the demo down. */
+const UNLIMITED = new Limiter({
+  concurrency: Number.POSITIVE_INFINITY,
+  requestsPerMinute: Number.POSITIVE_INFINITY,
+});
+
 /**
- * A provider client. Keys come from the environment only and stay in memory; a missing key is
- * an `auth` error at once, naming the variable and the agent that needs it.
+ * A provider's bare client: one HTTP request per `generate`, no retries, no limits. Keys come from
+ * the environment only and stay in memory; a missing key is an `auth` error at once, naming the
+ * variable and the agent that needs it.
  */
-export function createProvider(id: ProviderId, options: ProviderOptions = {}): Provider {
+export function createProviderClient(
+  id: ProviderId,
+  options: ProviderOptions = {},
+): { provider: Provider; limiterKey: string } {
   const env = options.env ?? process.env;
-  if (id === 'replay') return new ReplayProvider(resolve(options.replayDir ?? 'examples/replay'));
+  if (id === 'replay') {
+    const dir = resolve(options.replayDir ?? 'examples/replay');
+    return { provider: new ReplayProvider(dir), limiterKey: `replay:${dir}` };
+  }
   const settings = PROVIDER_ENV[id];
   const key = env[settings.key];
   // A local server usually needs no key; the SDK still wants a string.
@@ -48,11 +113,37 @@ export function createProvider(id: ProviderId, options: ProviderOptions = {}): P
     );
   }
   const baseUrl = env[settings.baseUrl] || settings.defaultBaseUrl;
-  const common = {
-    timeoutMs: options.timeoutMs ?? (Number(env.AIFACTORY_TIMEOUT_MS) || DEFAULT_TIMEOUT_MS),
-    limits: options.limits ?? DEFAULT_LIMITS,
-    ...(options.retry ? { retry: options.retry } : {}),
+  const timeoutMs = options.timeoutMs ?? callTimeouts(env).timeoutMs;
+  const limiterKey = `${id}:${baseUrl ?? ''}`;
+  if (id === 'gemini') {
+    return {
+      provider: new GeminiProvider({ apiKey, ...(baseUrl ? { baseUrl } : {}), timeoutMs }),
+      limiterKey,
+    };
+  }
+  return {
+    provider: new OpenAiCompatibleProvider({
+      id,
+      apiKey,
+      ...(baseUrl ? { baseURL: baseUrl } : {}),
+      timeoutMs,
+    }),
+    limiterKey,
   };
-  if (id === 'gemini') return new GeminiProvider({ apiKey, ...(baseUrl ? { baseUrl } : {}), ...common });
-  return new OpenAiCompatibleProvider({ id, apiKey, ...(baseUrl ? { baseURL: baseUrl } : {}), ...common });
+}
+
+/**
+ * A provider behind the call layer (retries, limits, idle timeout, maximum output, structured
+ * output repair, checked usage): what agents call.
+ * @throws FactoryError `auth` when the key is missing; `config` when a timeout variable is malformed.
+ */
+export function createProvider(id: ProviderId, options: ProviderOptions = {}): ModelClient {
+  const { provider, limiterKey } = createProviderClient(id, options);
+  const env = options.env ?? process.env;
+  return new CallLayer(provider, {
+    retry: options.retry ?? DEFAULT_RETRY,
+    limiter: id === 'replay' ? UNLIMITED : limiterFor(limiterKey, options.limits ?? DEFAULT_LIMITS),
+    idleTimeoutMs: options.idleTimeoutMs ?? callTimeouts(env).idleTimeoutMs,
+    ...(options.maxOutputTokens ? { maxOutputTokens: options.maxOutputTokens } : {}),
+  });
 }

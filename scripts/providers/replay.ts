@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { FactoryError } from '../core/errors.ts';
 import { ProviderError } from './errors.ts';
-import { parseStructured } from './structured.ts';
-import type { GenerateRequest, GenerateResult, Provider } from './types.ts';
+import type { GenerateRequest, Provider, ProviderReply } from './types.ts';
 
 /**
  * A cassette: recorded answers for one task (`examples/replay/<task_id>.json` by convention).
@@ -54,7 +53,10 @@ export function loadCassettes(dir: string): Entry[] {
   });
 }
 
-/** Answers from recorded cassettes: no network, no key, the same answer every time. */
+/**
+ * Answers from recorded cassettes: no network, no key, the same answer every time. Like any
+ * provider it sits below the call layer, which checks structured answers against their schema.
+ */
 export class ReplayProvider implements Provider {
   readonly id = 'replay' as const;
   readonly #dir: string;
@@ -64,7 +66,7 @@ export class ReplayProvider implements Provider {
     this.#dir = dir;
   }
 
-  async generate(request: GenerateRequest): Promise<GenerateResult> {
+  async generate(request: GenerateRequest): Promise<ProviderReply> {
     this.#entries ??= loadCassettes(this.#dir);
     const { taskId, role, iteration } = request.context;
     const candidates = this.#entries
@@ -77,20 +79,12 @@ export class ReplayProvider implements Provider {
         `replay: no recorded ${role} answer for task ${taskId} (iteration ${iteration}) in ${this.#dir}`,
       );
     }
-    const result: GenerateResult = {
+    return {
       text: entry.text,
       usage: { inputTokens: entry.usage.input, outputTokens: entry.usage.output },
       model: entry.model ?? request.model,
       finishReason: 'stop',
       latencyMs: 0,
     };
-    if (!request.schema) return result;
-    const parsed = parseStructured(entry.text, request.schema.zod);
-    if (!parsed.ok)
-      throw new ProviderError(
-        'bad_output',
-        `replay: the ${role} answer for ${taskId} is invalid: ${parsed.reason}`,
-      );
-    return { ...result, json: parsed.value };
   }
 }

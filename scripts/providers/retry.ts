@@ -2,7 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { FactoryError } from '../core/errors.ts';
 import { ProviderError, RETRYABLE } from './errors.ts';
 
-/** How a provider retries. The SDKs' own retries are switched off, so there is one layer only. */
+/** How the call layer retries. The SDKs' own retries are switched off, so there is one layer only. */
 export interface RetryPolicy {
   /** Retries after the first try. */
   maxRetries: number;
@@ -16,13 +16,15 @@ export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 3, baseDelayMs: 1000, ma
 /**
  * Calls `attempt` until it succeeds or fails for good: `rate_limit`, `server`, `timeout` and
  * `network` errors are retried with exponential backoff and full jitter, honouring the server's
- * retry-after; anything else (auth, bad request, bad output) fails at once.
+ * retry-after; anything else (auth, bad request, bad output) fails at once. `onRetry` hears of
+ * each retry before its wait; an abort of `signal` ends the wait with the last error.
  */
 export async function withRetries<T>(
   attempt: (n: number) => Promise<T>,
   policy: RetryPolicy,
-  signal?: AbortSignal,
+  options: { signal?: AbortSignal; onRetry?: (error: unknown, retry: number, delayMs: number) => void } = {},
 ): Promise<T> {
+  const { signal } = options;
   const random = policy.random ?? Math.random;
   for (let n = 0; ; n += 1) {
     try {
@@ -33,6 +35,7 @@ export async function withRetries<T>(
       const asked = error instanceof ProviderError ? error.retryAfterMs : undefined;
       const backoff = random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** n);
       const wait = asked !== undefined ? Math.min(asked, policy.maxDelayMs * 4) : backoff;
+      options.onRetry?.(error, n + 1, wait);
       await delay(wait, undefined, signal ? { signal } : undefined).catch(() => {
         throw error;
       });

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { ProviderId } from '../core/config.ts';
+import type { ErrorClass } from '../core/errors.ts';
 
 /** One message of a conversation. The system prompt travels separately. */
 export interface ChatMessage {
@@ -15,13 +16,48 @@ export interface CallContext {
   iteration: number;
 }
 
+/** What went wrong with one try, in the words a progress line needs. */
+export interface CallFailure {
+  class: ErrorClass;
+  /** The HTTP status, when the server answered with one. */
+  status?: number;
+}
+
+/**
+ * Something worth a progress line while a call is under way: a retry after a failed try, or the
+ * switch to an agent's next fallback model. `describeCallEvent` words it.
+ */
+export type CallEvent =
+  | {
+      kind: 'retry';
+      agent: string;
+      provider: string;
+      model: string;
+      failure: CallFailure;
+      /** 1 for the first retry. */
+      retry: number;
+      of: number;
+      delayMs: number;
+    }
+  | {
+      kind: 'fallback';
+      agent: string;
+      from: { provider: string; model: string };
+      to: { provider: string; model: string };
+      failure: CallFailure;
+    };
+
 /** One request to a model. */
 export interface GenerateRequest {
   model: string;
   system: string;
   messages: readonly ChatMessage[];
-  /** When given, the provider asks for structured output and returns the parsed value in `json`. */
+  /** When given, the answer must be JSON of this schema; the result carries the parsed value in `json`. */
   schema?: { name: string; zod: z.ZodType };
+  /**
+   * The most output tokens the answer may use (reasoning included). The call layer always sends
+   * one: this value, else the configured ceiling of the caller's role.
+   */
   maxOutputTokens?: number;
   /**
    * Read the answer as a stream (server-sent events), so long answers keep the connection busy
@@ -29,29 +65,70 @@ export interface GenerateRequest {
    */
   stream?: boolean;
   temperature?: number;
+  /** Aborts the call: the run is stopping, or the agent call's deadline passed. */
   signal?: AbortSignal;
+  /** Told about retries and fallbacks while the call is under way. */
+  onEvent?: (event: CallEvent) => void;
+  /**
+   * Called by a provider each time part of the answer arrives (each streamed chunk), so the call
+   * layer can tell a slow answer from a dead connection.
+   */
+  onChunk?: () => void;
   context: CallContext;
 }
 
 export type FinishReason = 'stop' | 'length' | 'content_filter' | 'other';
 
-/** A normalised answer: the same shape whichever SDK produced it. */
+/**
+ * What one HTTP call returned, as the server said it. The server is untrusted: token counts may be
+ * missing, negative or absurd and the model name may be anything, so the call layer checks both
+ * before anyone prices or records them.
+ */
+export interface ProviderReply {
+  text: string;
+  /** Token counts as reported; `undefined` when the server reported none. */
+  usage: { inputTokens: unknown; outputTokens: unknown };
+  /** The model id the server reports as having answered, if any. */
+  model: unknown;
+  finishReason: FinishReason;
+  latencyMs: number;
+}
+
+/** A normalised answer: the same shape whichever SDK produced it, with usage that can be priced. */
 export interface GenerateResult {
   text: string;
   /** The parsed structured output, when `schema` was given. */
   json?: unknown;
+  /** Non-negative whole numbers, bounded by the request's size and its maximum output. */
   usage: { inputTokens: number; outputTokens: number };
-  /** The model id the provider reports as having answered. */
+  /** The model the server reports as having answered (the requested one when it said nothing usable). */
   model: string;
   finishReason: FinishReason;
   latencyMs: number;
 }
 
 /**
- * The seam every LLM client implements. Failures throw a FactoryError whose class is one of
- * `auth`, `rate_limit`, `server`, `timeout`, `network`, `bad_output`; messages never hold a key.
+ * The seam every LLM client implements: exactly one HTTP call per `generate`, no retries, no
+ * limits, no repair (the call layer in `call-layer.ts` adds those once, for every provider).
+ * A provider sends `maxOutputTokens` on the wire, honours `signal` and calls `onChunk` for each
+ * streamed chunk.
+ *
+ * @throws FactoryError of class `auth`, `rate_limit`, `server`, `timeout`, `network`, `config` or
+ * `bad_output` (a `ProviderError` carries the HTTP status and retry-after); messages never hold a key.
  */
 export interface Provider {
+  readonly id: ProviderId;
+  generate(request: GenerateRequest): Promise<ProviderReply>;
+}
+
+/**
+ * A provider behind the call layer: what the agents call. `generate` retries what is worth
+ * retrying, waits its turn under the provider's limits, gives up on a silent connection after the
+ * idle timeout, repairs invalid structured output once, and returns checked usage.
+ *
+ * @throws FactoryError as `Provider.generate`, after the retries; `timeout` names the limit that was hit.
+ */
+export interface ModelClient {
   readonly id: ProviderId;
   generate(request: GenerateRequest): Promise<GenerateResult>;
 }

@@ -21,7 +21,7 @@ afterAll(async () => {
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), 'aifactory-budget-'));
   fixture.requests.length = 0;
-  fixture.fallback = () => ({ kind: 'answer', text: 'ok', usage: { input: 1_000_000, output: 100_000 } });
+  fixture.fallback = () => ({ kind: 'answer', text: 'ok', usage: { input: 1000, output: 100 } });
 });
 afterEach(async () => {
   await rm(root, { recursive: true, force: true });
@@ -35,9 +35,10 @@ const agent = defineAgent({
   fallbacks: [{ provider: 'gemini', model: 'backup-model' }],
 });
 const env = { OPENAI_API_KEY: 'sk-test-000', GEMINI_API_KEY: 'gm-test-000' };
+// Dear models, so that a call of 1,000 input and 100 output tokens costs $2.
 const prices = {
-  'primary-model': { input_per_mtok: 1, output_per_mtok: 10 },
-  'backup-model': { input_per_mtok: 0.5, output_per_mtok: 5 },
+  'primary-model': { input_per_mtok: 1000, output_per_mtok: 10_000 },
+  'backup-model': { input_per_mtok: 500, output_per_mtok: 5000 },
 };
 let day = new Date('2026-11-25T12:00:00Z');
 
@@ -52,7 +53,7 @@ async function setup(config: ConfigInput = {}) {
       {
         system: 'sys',
         messages: [{ role: 'user', content: 'go' }],
-        maxOutputTokens: 1000,
+        maxOutputTokens: 100,
         context: { taskId, agent: who.name, role: 'coder', iteration: 1 },
       },
       {
@@ -101,7 +102,7 @@ describe('budget ledger', () => {
   it('prices calls from the table and keeps spend per day, agent, task and model on disk', async () => {
     const { call } = await setup();
     const answer = await call();
-    expect(answer.costUsd).toBe(2); // 1M input × $1 + 100k output × $10
+    expect(answer.costUsd).toBe(2); // 1,000 input × $1,000/M + 100 output × $10,000/M
     const saved = JSON.parse(await readFile(join(root, 'shared/budget/2026-11-25.json'), 'utf8'));
     expect(saved).toMatchObject({
       total_usd: 2,
@@ -143,9 +144,10 @@ describe('budget ledger', () => {
     expect(fixture.requests).toHaveLength(0);
   });
 
-  it('uses the built-in estimate for known models and nothing for unknown ones', async () => {
+  it('uses the built-in estimate for known models and the highest built-in price for unknown ones', async () => {
     const { ledger } = await setup();
     expect(ledger.costOf('xai', 'grok-4-fast', { input: 1_000_000, output: 0 })).toBe(0.2);
-    expect(ledger.costOf('local', 'qwen', { input: 1_000_000, output: 1_000_000 })).toBe(0);
+    expect(ledger.costOf('local', 'qwen', { input: 1_000_000, output: 1_000_000 })).toBe(11.25);
+    expect(ledger.warnings).toEqual([expect.stringContaining('no price for local:qwen')]);
   });
 });

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FactoryError } from '../../../scripts/core/errors.ts';
 import { VerdictSchema } from '../../../scripts/core/verdict.ts';
-import { createProvider } from '../../../scripts/providers/index.ts';
-import type { GenerateRequest, Provider } from '../../../scripts/providers/types.ts';
+import { createProvider, createProviderClient } from '../../../scripts/providers/index.ts';
+import type { GenerateRequest } from '../../../scripts/providers/types.ts';
 import { type LlmFixture, startLlmFixture } from '../../fixtures/llm-fixture.ts';
 
 let fixture: LlmFixture;
@@ -18,6 +18,8 @@ beforeEach(() => {
 });
 
 const RETRY = { maxRetries: 2, baseDelayMs: 1, maxDelayMs: 5 };
+// Every try takes a turn under the limits; this suite makes more tries than a real minute allows.
+const LIMITS = { concurrency: 4, requestsPerMinute: 10_000 };
 const KEYS = {
   OPENAI_API_KEY: 'sk-test-openai-0000',
   XAI_API_KEY: 'xai-test-0000',
@@ -42,7 +44,10 @@ const request = (extra: Partial<GenerateRequest> = {}): GenerateRequest => ({
 
 const verdict = JSON.stringify({ verdict: 'approve', summary: 'fine', comments: [] });
 
-async function failure(provider: Provider, extra: Partial<GenerateRequest> = {}): Promise<FactoryError> {
+async function failure(
+  provider: { generate(request: GenerateRequest): Promise<unknown> },
+  extra: Partial<GenerateRequest> = {},
+): Promise<FactoryError> {
   const error = await provider.generate(request(extra)).then(
     () => undefined,
     (thrown: unknown) => thrown,
@@ -53,7 +58,7 @@ async function failure(provider: Provider, extra: Partial<GenerateRequest> = {})
 
 describe.each(PROVIDERS)('provider $id through its SDK', ({ id, env, keyHeader }) => {
   const make = (timeoutMs = 5000) =>
-    createProvider(id, { env: env(), retry: RETRY, timeoutMs, agent: 'tester' });
+    createProvider(id, { env: env(), retry: RETRY, timeoutMs, agent: 'tester', limits: LIMITS });
 
   it('answers with text, normalised usage, the model and a finish reason', async () => {
     fixture.enqueue({
@@ -175,10 +180,23 @@ describe.each(PROVIDERS)('provider $id through its SDK', ({ id, env, keyHeader }
     expect(fixture.requests.length).toBeLessThanOrEqual(3);
   });
 
+  it('as a bare client makes exactly one request: no retry and no repair, usage as reported', async () => {
+    const { provider } = createProviderClient(id, { env: env(), timeoutMs: 5000 });
+    fixture.enqueue({ kind: 'status', status: 429, headers: { 'retry-after': '0' } });
+    expect((await failure(provider)).errorClass).toBe('rate_limit');
+    fixture.enqueue({ kind: 'answer', text: 'not json', usage: { input: -3, output: null } });
+    const reply = await provider.generate(request({ schema: { name: 'verdict', zod: VerdictSchema } }));
+    expect(reply).toMatchObject({ text: 'not json', usage: { inputTokens: -3, outputTokens: null } });
+    expect(fixture.requests).toHaveLength(2);
+  });
+
   it('stops when the caller cancels', async () => {
-    fixture.fallback = () => ({ kind: 'hang' });
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
+    // Cancelled once the server holds the request, however long it took to get there.
+    fixture.fallback = () => {
+      setTimeout(() => controller.abort(), 20);
+      return { kind: 'hang' };
+    };
     const error = await failure(make(), { signal: controller.signal });
     expect(error.errorClass).toBe('timeout');
     expect(fixture.requests).toHaveLength(1);

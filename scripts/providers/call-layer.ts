@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { type MaxOutputTokens, MaxOutputTokensSchema } from '../core/config.ts';
+import { failureOf, ProviderError, seconds } from './errors.ts';
+import type { Limiter } from './limiter.ts';
+import { checkReply } from './reply.ts';
+import { type RetryPolicy, withRetries } from './retry.ts';
+import { generateWithRepair } from './structured.ts';
+import type { GenerateRequest, GenerateResult, ModelClient, Provider } from './types.ts';
+import { untilAborted, withIdleTimeout } from './watchdog.ts';
+
+/** What the call layer applies around a provider. */
+export interface CallLayerOptions {
+  retry: RetryPolicy;
+  /** The provider's process-wide limits; a slot is held for one HTTP request, never during a back-off. */
+  limiter: Limiter;
+  /** The longest silence (no response yet, or no new chunk) before one request is abandoned as `timeout`. */
+  idleTimeoutMs: number;
+  /** Output ceilings per role, for a request that names no maximum. */
+  maxOutputTokens?: MaxOutputTokens;
+}
+
+const DEFAULT_CEILINGS = MaxOutputTokensSchema.parse({});
+
+/**
+ * The one layer above the `Provider` seam, in the manner of the AI SDK's `generateText`: a
+ * provider does one HTTP request; this adds, for every provider alike, the maximum output size on
+ * every request, the idle timeout, the provider's limits (per request), retries with back-off
+ * (outside the limits), one structured-output repair turn, and checks of what the server reported.
+ */
+export class CallLayer implements ModelClient {
+  readonly #provider: Provider;
+  readonly #options: CallLayerOptions;
+
+  constructor(provider: Provider, options: CallLayerOptions) {
+    this.#provider = provider;
+    this.#options = options;
+  }
+
+  get id(): Provider['id'] {
+    return this.#provider.id;
+  }
+
+  generate(request: GenerateRequest): Promise<GenerateResult> {
+    const ceilings = this.#options.maxOutputTokens ?? DEFAULT_CEILINGS;
+    const bounded = {
+      ...request,
+      maxOutputTokens: request.maxOutputTokens ?? ceilings[request.context.role],
+    };
+    // Structured output sends the schema too; it counts toward the input a server may bill.
+    const schemaText = request.schema ? JSON.stringify(z.toJSONSchema(request.schema.zod)) : '';
+    return generateWithRepair(
+      bounded,
+      (messages) => this.#withRetries({ ...bounded, messages }, schemaText),
+      this.id,
+    );
+  }
+
+  #withRetries(
+    request: GenerateRequest & { maxOutputTokens: number },
+    schemaText: string,
+  ): Promise<GenerateResult> {
+    const policy = this.#options.retry;
+    return withRetries(() => this.#once(request, schemaText), policy, {
+      ...(request.signal ? { signal: request.signal } : {}),
+      onRetry: (error, retry, delayMs) =>
+        request.onEvent?.({
+          kind: 'retry',
+          agent: request.context.agent,
+          provider: this.id,
+          model: request.model,
+          failure: failureOf(error),
+          retry,
+          of: policy.maxRetries,
+          delayMs,
+        }),
+    });
+  }
+
+  /** One HTTP request, in a slot of the provider's limits, abandoned when it goes silent. */
+  #once(request: GenerateRequest & { maxOutputTokens: number }, schemaText: string): Promise<GenerateResult> {
+    const where = `${this.id} ${request.model}`;
+    const idleMs = this.#options.idleTimeoutMs;
+    const cancelled = () => new ProviderError('timeout', `${where}: the call was cancelled`);
+    const work = this.#options.limiter.run(async () => {
+      const reply = await withIdleTimeout(
+        (signal, touch) => this.#provider.generate({ ...request, signal, onChunk: touch }),
+        {
+          idleMs,
+          ...(request.signal ? { signal: request.signal } : {}),
+          idle: () =>
+            new ProviderError(
+              'timeout',
+              `${where}: nothing arrived for ${seconds(idleMs)} (the idle timeout, AIFACTORY_IDLE_TIMEOUT_MS); the server stalled or never answered`,
+            ),
+          cancelled,
+        },
+      );
+      return checkReply(reply, request, schemaText);
+    }, request.signal);
+    return untilAborted(work, request.signal, cancelled);
+  }
+}

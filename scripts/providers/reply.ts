@@ -1,0 +1,97 @@
+import { ProviderError } from './errors.ts';
+import type { GenerateRequest, GenerateResult, ProviderReply } from './types.ts';
+
+/** Tokens of a request, estimated at four characters per token. */
+export function estimateInputTokens(request: Pick<GenerateRequest, 'system' | 'messages'>): number {
+  const chars =
+    request.system.length + request.messages.reduce((sum, message) => sum + message.content.length, 0);
+  return Math.ceil(chars / 4);
+}
+
+/**
+ * The most input tokens a request can honestly be billed for: a tokenizer never makes more tokens
+ * than bytes, so twice the bytes of everything sent (the schema too) plus room for message framing
+ * is a bound no real server reaches.
+ */
+export function inputTokenBound(request: Pick<GenerateRequest, 'system' | 'messages'>, extra = ''): number {
+  const bytes =
+    Buffer.byteLength(request.system) +
+    Buffer.byteLength(extra) +
+    request.messages.reduce((sum, message) => sum + Buffer.byteLength(message.content), 0);
+  return 2 * bytes + 1024;
+}
+
+/** A reported count as a whole number within `max`; `fallback` when it is missing, negative or not finite. */
+function count(value: unknown, max: number, fallback: number): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) return fallback;
+  return Math.min(Math.ceil(value), max);
+}
+
+const MODEL_NAME = /^[A-Za-z0-9][\w.:/@+-]{0,99}$/;
+
+/**
+ * What a server reported, made safe to price and record. Token counts become whole non-negative
+ * numbers no larger than the request allows (output: the maximum it asked for); a missing or
+ * nonsensical count is charged at the estimate the budget check reserved. A model name that is not
+ * a plain identifier (newlines, markup, kilobytes of text) becomes the requested model.
+ */
+export function checkReply(
+  reply: ProviderReply,
+  request: GenerateRequest & { maxOutputTokens: number },
+  schemaText = '',
+): Omit<GenerateResult, 'json'> {
+  const inputTokens = count(
+    reply.usage.inputTokens,
+    inputTokenBound(request, schemaText),
+    estimateInputTokens(request),
+  );
+  const outputTokens = count(reply.usage.outputTokens, request.maxOutputTokens, request.maxOutputTokens);
+  const model = typeof reply.model === 'string' && MODEL_NAME.test(reply.model) ? reply.model : request.model;
+  return {
+    text: reply.text,
+    usage: { inputTokens, outputTokens },
+    model,
+    finishReason: reply.finishReason,
+    latencyMs: reply.latencyMs,
+  };
+}
+
+/**
+ * The longest text an answer of `maxOutputTokens` tokens can be (no token is 32 characters long
+ * on average); a server that streams more is flooding, and the provider stops reading.
+ */
+export function answerCharLimit(maxOutputTokens: number | undefined): number {
+  return (maxOutputTokens ?? 65_536) * 32 + 4096;
+}
+
+/** `text` with `piece` added; a flood past `answerCharLimit` is `bad_output` and ends the reading. */
+export function appendAnswer(text: string, piece: unknown, request: GenerateRequest, where: string): string {
+  const longer = typeof piece === 'string' ? text + piece : text;
+  const limit = answerCharLimit(request.maxOutputTokens);
+  if (longer.length > limit) {
+    throw new ProviderError(
+      'bad_output',
+      `${where}: the answer passed ${limit} characters, more than ${request.maxOutputTokens ?? 'the'} output tokens can hold; the server is flooding`,
+    );
+  }
+  return longer;
+}
+
+/**
+ * A provider's reply once the answer is read: a stream that ended without a finish reason was a
+ * dropped connection (`network`, retried); an empty answer is `bad_output`.
+ */
+export function wholeReply(
+  where: string,
+  answer: Omit<ProviderReply, 'latencyMs'> & { cutShort: boolean; empty: boolean; started: number },
+): ProviderReply {
+  if (answer.cutShort) throw new ProviderError('network', `${where}: the stream ended early`);
+  if (answer.empty) throw new ProviderError('bad_output', `${where}: the answer is empty`);
+  return {
+    text: answer.text,
+    usage: answer.usage,
+    model: answer.model,
+    finishReason: answer.finishReason,
+    latencyMs: Math.round(performance.now() - answer.started),
+  };
+}
