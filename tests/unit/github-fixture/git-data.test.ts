@@ -1,0 +1,128 @@
+import { describe, expect, it } from 'vitest';
+import { commitFiles, failure, owner, repo, useGitHub } from './harness.ts';
+
+describe('GitHub fixture: the Git Data API on a real repository', () => {
+  const h = useGitHub({ seed: { 'README.md': '# demo\n', 'src/app.ts': 'export const a = 1;\n' } });
+
+  it('makes a commit in five calls and creates the branch, with real git objects', async () => {
+    const sha = await commitFiles(h.author, 'feature', {
+      'src/app.ts': 'export const a = 2;\n',
+      'docs/new.md': 'hi\n',
+    });
+    expect(await h.github.branch('feature')).toBe(sha);
+    expect(await h.github.readFile('feature', 'src/app.ts')).toBe('export const a = 2;\n');
+    expect(await h.github.readFile('feature', 'docs/new.md')).toBe('hi\n');
+    const info = await h.github.git.readCommit(sha);
+    expect(info?.parents).toEqual([await h.github.branch('main')]);
+    expect(info?.author.name).toBe('aifactory-app[bot]');
+  });
+
+  it('fast-forwards an existing branch and deletes a file with sha: null', async () => {
+    await commitFiles(h.author, 'feature', { 'a.txt': 'one\n' });
+    const second = await commitFiles(h.author, 'feature', { 'a.txt': null, 'b.txt': 'two\n' });
+    expect(await h.github.branch('feature')).toBe(second);
+    expect(await h.github.readFile('feature', 'a.txt')).toBeNull();
+    expect(await h.github.readFile('feature', 'b.txt')).toBe('two\n');
+  });
+
+  it('refuses an update that is not a fast forward unless forced', async () => {
+    const first = await commitFiles(h.author, 'feature', { 'a.txt': 'one\n' });
+    const main = (await h.author.git.getRef({ owner, repo, ref: 'heads/main' })).data.object.sha;
+    const refused = await failure(
+      h.author.git.updateRef({ owner, repo, ref: 'heads/feature', sha: main, force: false }),
+    );
+    expect(refused.status).toBe(422);
+    expect(refused.data.message).toBe('Update is not a fast forward');
+    expect(await h.github.branch('feature')).toBe(first);
+    await h.author.git.updateRef({ owner, repo, ref: 'heads/feature', sha: main, force: true });
+    expect(await h.github.branch('feature')).toBe(main);
+  });
+
+  it('answers "Reference already exists" for a second create', async () => {
+    const main = (await h.author.git.getRef({ owner, repo, ref: 'heads/main' })).data.object.sha;
+    await h.author.git.createRef({ owner, repo, ref: 'refs/heads/twice', sha: main });
+    const refused = await failure(
+      h.author.git.createRef({ owner, repo, ref: 'refs/heads/twice', sha: main }),
+    );
+    expect(refused).toMatchObject({ status: 422, data: { message: 'Reference already exists' } });
+  });
+
+  it('answers 404 for a missing ref, commit or blob and 422 for an update of a missing ref', async () => {
+    expect((await failure(h.author.git.getRef({ owner, repo, ref: 'heads/nope' }))).status).toBe(404);
+    expect((await failure(h.author.git.getCommit({ owner, repo, commit_sha: 'f'.repeat(40) }))).status).toBe(
+      404,
+    );
+    expect((await failure(h.author.git.getBlob({ owner, repo, file_sha: 'f'.repeat(40) }))).status).toBe(404);
+    const missing = await failure(
+      h.author.git.updateRef({ owner, repo, ref: 'heads/nope', sha: 'f'.repeat(40) }),
+    );
+    expect(missing).toMatchObject({ status: 422, data: { message: 'Reference does not exist' } });
+  });
+
+  it('stores base64 blobs and reads them back, and lists trees recursively', async () => {
+    const blob = await h.author.git.createBlob({
+      owner,
+      repo,
+      content: Buffer.from([0, 1, 2, 255]).toString('base64'),
+      encoding: 'base64',
+    });
+    const read = await h.author.git.getBlob({ owner, repo, file_sha: blob.data.sha });
+    expect(Buffer.from(read.data.content, 'base64')).toEqual(Buffer.from([0, 1, 2, 255]));
+    const tree = await h.author.git.getTree({ owner, repo, tree_sha: 'main', recursive: 'true' });
+    expect(tree.data.tree.map((entry) => entry.path)).toEqual(['README.md', 'src', 'src/app.ts']);
+  });
+
+  it('writes objects git itself accepts (git fsck)', async () => {
+    await commitFiles(h.author, 'feature', { 'a/b/c.txt': 'deep\n', 'a/z.txt': 'z\n', 'a.txt': 'a\n', 'src/app.ts': null });
+    const fsck = await h.github.git.run(['fsck', '--strict', '--no-dangling'], { allow: [1, 2] });
+    expect(fsck.stderr + fsck.stdout.toString()).toBe('');
+    expect(fsck.code).toBe(0);
+    expect(await h.github.readFile('feature', 'a/b/c.txt')).toBe('deep\n');
+    expect(await h.github.readFile('feature', 'src/app.ts')).toBeNull();
+  });
+
+  it('deletes a branch', async () => {
+    await commitFiles(h.author, 'gone', { 'x.txt': 'x\n' });
+    await h.author.git.deleteRef({ owner, repo, ref: 'heads/gone' });
+    expect(await h.github.branch('gone')).toBeNull();
+  });
+
+  it('serves file contents and directory listings at a ref', async () => {
+    await commitFiles(h.author, 'feature', { 'src/app.ts': 'changed\n' });
+    const file = await h.author.repos.getContent({ owner, repo, path: 'src/app.ts', ref: 'feature' });
+    expect(Array.isArray(file.data)).toBe(false);
+    expect(Buffer.from((file.data as { content: string }).content, 'base64').toString()).toBe('changed\n');
+    const dir = await h.author.repos.getContent({ owner, repo, path: 'src' });
+    expect((dir.data as Array<{ name: string; type: string }>).map((e) => [e.name, e.type])).toEqual([
+      ['app.ts', 'file'],
+    ]);
+    expect((await failure(h.author.repos.getContent({ owner, repo, path: 'nope.md' }))).status).toBe(404);
+  });
+
+  it('compares two branches with ahead/behind counts and file patches', async () => {
+    await commitFiles(h.author, 'feature', { 'src/app.ts': 'export const a = 3;\n' });
+    const compare = await h.author.repos.compareCommitsWithBasehead({
+      owner,
+      repo,
+      basehead: 'main...feature',
+    });
+    expect(compare.data).toMatchObject({ status: 'ahead', ahead_by: 1, behind_by: 0, total_commits: 1 });
+    expect(compare.data.files?.[0]).toMatchObject({
+      filename: 'src/app.ts',
+      status: 'modified',
+      additions: 1,
+      deletions: 1,
+    });
+    expect(compare.data.files?.[0]?.patch).toContain('+export const a = 3;');
+  });
+
+  it('returns the previous value of a ref once after a write when stale reads are on', async () => {
+    const main = await h.github.branch('main');
+    h.github.staleRefReads = true;
+    const moved = await commitFiles(h.author, 'main', { 'z.txt': 'z\n' });
+    const first = await h.author.git.getRef({ owner, repo, ref: 'heads/main' });
+    const second = await h.author.git.getRef({ owner, repo, ref: 'heads/main' });
+    expect(first.data.object.sha).toBe(main);
+    expect(second.data.object.sha).toBe(moved);
+  });
+});
