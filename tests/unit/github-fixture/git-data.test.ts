@@ -73,7 +73,12 @@ describe('GitHub fixture: the Git Data API on a real repository', () => {
   });
 
   it('writes objects git itself accepts (git fsck)', async () => {
-    await commitFiles(h.author, 'feature', { 'a/b/c.txt': 'deep\n', 'a/z.txt': 'z\n', 'a.txt': 'a\n', 'src/app.ts': null });
+    await commitFiles(h.author, 'feature', {
+      'a/b/c.txt': 'deep\n',
+      'a/z.txt': 'z\n',
+      'a.txt': 'a\n',
+      'src/app.ts': null,
+    });
     const fsck = await h.github.git.run(['fsck', '--strict', '--no-dangling'], { allow: [1, 2] });
     expect(fsck.stderr + fsck.stdout.toString()).toBe('');
     expect(fsck.code).toBe(0);
