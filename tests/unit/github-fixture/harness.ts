@@ -113,3 +113,11 @@ export async function openPull(
   });
   return pr.data.number;
 }
+
+/** A request without octokit's compile-time checks: what a buggy client could still send. */
+export function untyped(octokit: Octokit, route: string, params: Record<string, unknown>): Promise<unknown> {
+  return (octokit.request as (route: string, params: Record<string, unknown>) => Promise<unknown>)(
+    route,
+    params,
+  );
+}
