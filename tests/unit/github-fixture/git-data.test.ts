@@ -1,5 +1,9 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { commitFiles, failure, owner, repo, useGitHub } from './harness.ts';
+import { GitHubFixture } from '../../fixtures/github/fixture.ts';
+import { client, commitFiles, failure, owner, repo, useGitHub } from './harness.ts';
 
 describe('GitHub fixture: the Git Data API on a real repository', () => {
   const h = useGitHub({ seed: { 'README.md': '# demo\n', 'src/app.ts': 'export const a = 1;\n' } });
@@ -129,5 +133,32 @@ describe('GitHub fixture: the Git Data API on a real repository', () => {
     const second = await h.author.git.getRef({ owner, repo, ref: 'heads/main' });
     expect(first.data.object.sha).toBe(main);
     expect(second.data.object.sha).toBe(moved);
+  });
+});
+
+describe('GitHub fixture: seeding', () => {
+  it('seeds the default branch from a directory, leaving out .git and node_modules', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'seed-'));
+    await mkdir(join(dir, 'src/deep'), { recursive: true });
+    await mkdir(join(dir, '.git'), { recursive: true });
+    await mkdir(join(dir, 'node_modules/x'), { recursive: true });
+    await writeFile(join(dir, 'README.md'), '# seeded\n');
+    await writeFile(join(dir, 'src/deep/a.ts'), 'export {};\n');
+    await writeFile(join(dir, '.git/HEAD'), 'ref: refs/heads/main\n');
+    await writeFile(join(dir, 'node_modules/x/index.js'), '');
+    const github = await GitHubFixture.start({ seed: dir, owner: 'octo-org', repo: 'site' });
+    try {
+      const tree = await github.git.readTree((await github.branch('main')) ?? '', true);
+      expect(tree.filter((entry) => entry.type === 'blob').map((entry) => entry.path)).toEqual([
+        'README.md',
+        'src/deep/a.ts',
+      ]);
+      const repository = await client(github).repos.get({ owner: 'octo-org', repo: 'site' });
+      expect(repository.data).toMatchObject({ full_name: 'octo-org/site', default_branch: 'main' });
+      expect(github.takeInvalid()).toEqual([]);
+    } finally {
+      await github.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

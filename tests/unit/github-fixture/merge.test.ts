@@ -129,6 +129,13 @@ describe('GitHub fixture: merging', () => {
     });
   });
 
+  it('calls a pull request with a failing check that is not required unstable, and merges it', async () => {
+    h.github.ci = () => 'failure';
+    const number = await openPull(h, 'feature', { 'a.txt': 'a\n' });
+    expect(await settle(number)).toMatchObject({ mergeable: true, mergeable_state: 'unstable' });
+    expect((await h.author.pulls.merge({ owner, repo, pull_number: number })).status).toBe(200);
+  });
+
   it('answers 405 for an already merged pull request', async () => {
     const number = await openPull(h, 'feature', { 'a.txt': 'a\n' });
     await settle(number);
