@@ -19,6 +19,29 @@ describe('GitHub fixture: the Git Data API on a real repository', () => {
     const info = await h.github.git.readCommit(sha);
     expect(info?.parents).toEqual([await h.github.branch('main')]);
     expect(info?.author.name).toBe('aifactory-app[bot]');
+    const shown = await h.author.git.getCommit({ owner, repo, commit_sha: sha });
+    expect(shown.data.verification.verified).toBe(true);
+  });
+
+  it('leaves a commit with a custom author unsigned, as GitHub does', async () => {
+    const main = (await h.github.branch('main')) ?? '';
+    const parent = await h.author.git.getCommit({ owner, repo, commit_sha: main });
+    const author = {
+      name: 'gemini-pro (agent)',
+      email: 'agent@aifactory.invalid',
+      date: '2025-01-02T03:04:05Z',
+    };
+    const commit = await h.author.git.createCommit({
+      owner,
+      repo,
+      message: 'agent work',
+      tree: parent.data.tree.sha,
+      parents: [main],
+      author,
+    });
+    expect(commit.data.author).toEqual(author);
+    expect(commit.data.message).toBe('agent work');
+    expect(commit.data.verification).toMatchObject({ verified: false, reason: 'unsigned' });
   });
 
   it('fast-forwards an existing branch and deletes a file with sha: null', async () => {
