@@ -74,6 +74,18 @@ describe('GitHub fixture: the Git Data API on a real repository', () => {
     expect(refused).toMatchObject({ status: 422, data: { message: 'Reference already exists' } });
   });
 
+  it('names refs as GitHub does: `heads/x` in the path, `refs/heads/x` in a body', async () => {
+    const main = (await h.github.branch('main')) ?? '';
+    const short = await failure(h.author.git.createRef({ owner, repo, ref: 'heads/x', sha: main }));
+    expect(short.data.message).toBe('Reference name must contain at least three slash-separated components.');
+    const bad = await failure(h.author.git.createRef({ owner, repo, ref: 'refs/heads/a..b', sha: main }));
+    expect(bad.data.message).toBe('refs/heads/a..b is not a valid ref name.');
+    const prefixed = await failure(
+      h.author.git.updateRef({ owner, repo, ref: 'refs/heads/main', sha: main }),
+    );
+    expect(prefixed).toMatchObject({ status: 422, data: { message: 'Reference does not exist' } });
+  });
+
   it('answers 404 for a missing ref, commit or blob and 422 for an update of a missing ref', async () => {
     expect((await failure(h.author.git.getRef({ owner, repo, ref: 'heads/nope' }))).status).toBe(404);
     expect((await failure(h.author.git.getCommit({ owner, repo, commit_sha: 'f'.repeat(40) }))).status).toBe(
