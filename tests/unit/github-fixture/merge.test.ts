@@ -149,7 +149,7 @@ describe('GitHub fixture: branch protection and auto-merge', () => {
     seed: SEED,
     settings: { required_status_checks: ['ci'], allow_auto_merge: true },
     ci: () => 'success',
-    ciReads: 1,
+    ciReads: 5,
   });
 
   const settle = async (number: number) => {
@@ -176,9 +176,7 @@ describe('GitHub fixture: branch protection and auto-merge', () => {
       status: 405,
       data: { message: 'Required status check "ci" is expected.' },
     });
-    const sha = (await h.github.branch('feature')) ?? '';
-    await h.author.checks.listForRef({ owner, repo, ref: sha });
-    await h.author.checks.listForRef({ owner, repo, ref: sha });
+    await h.github.completeChecks((await h.github.branch('feature')) ?? '');
     expect((await settle(number)).mergeable_state).toBe('clean');
     expect((await h.author.pulls.merge({ owner, repo, pull_number: number })).status).toBe(200);
   });
@@ -218,9 +216,11 @@ describe('GitHub fixture: branch protection and auto-merge', () => {
     expect(
       (await h.author.pulls.get({ owner, repo, pull_number: number })).data.auto_merge?.merge_method,
     ).toBe('squash');
-    await h.author.checks.listForRef({ owner, repo, ref: pr.head.sha });
-    await h.author.checks.listForRef({ owner, repo, ref: pr.head.sha });
-    const after = await h.author.pulls.get({ owner, repo, pull_number: number });
+    // The forge polls the pull request; each read lets the simulated CI move on, and GitHub merges.
+    let after = await h.author.pulls.get({ owner, repo, pull_number: number });
+    for (let poll = 0; poll < 10 && !after.data.merged; poll += 1) {
+      after = await h.author.pulls.get({ owner, repo, pull_number: number });
+    }
     expect(after.data).toMatchObject({ state: 'closed', merged: true, auto_merge: null });
     expect(await h.github.readFile('main', 'a.txt')).toBe('a\n');
     expect(h.github.calls('pulls/merge')).toEqual([]);
