@@ -58,18 +58,14 @@ describe('GitHub fixture: a token without a permission', () => {
 
   it('answers 403 "Resource not accessible by integration" naming the permission needed', async () => {
     const sha = (await h.github.branch('main')) ?? '';
-    try {
-      await h.actions.repos.createCommitStatus({ owner, repo, sha, state: 'success', context: 'ci' });
-      expect.unreachable();
-    } catch (error) {
-      const { status, response } = error as {
-        status: number;
-        response: { headers: Record<string, string>; data: { message: string } };
-      };
-      expect(status).toBe(403);
-      expect(response.data.message).toBe('Resource not accessible by integration');
-      expect(response.headers['x-accepted-github-permissions']).toBe('statuses=write');
-    }
+    const refused = await failure(
+      h.actions.repos.createCommitStatus({ owner, repo, sha, state: 'success', context: 'ci' }),
+    );
+    expect(refused).toMatchObject({
+      status: 403,
+      data: { message: 'Resource not accessible by integration' },
+    });
+    expect(refused.headers['x-accepted-github-permissions']).toBe('statuses=write');
     const read = await h.actions.repos.getCombinedStatusForRef({ owner, repo, ref: sha });
     expect(read.status).toBe(200);
   });

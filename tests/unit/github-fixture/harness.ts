@@ -10,7 +10,7 @@ import { GitHubFixture, type GitHubFixtureOptions } from '../../fixtures/github/
 export const owner = 'aifactory-test';
 export const repo = 'demo';
 
-const silent = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
+export const silent = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} };
 
 export function client(github: GitHubFixture, token = github.authorToken): Octokit {
   return new Octokit({ auth: token, baseUrl: github.url, log: silent });
@@ -39,15 +39,16 @@ export function useGitHub(options: GitHubFixtureOptions = {}): Harness {
   return harness;
 }
 
-/** The status of a rejected octokit call (RequestError), to assert GitHub's refusals. */
+/** What a rejected octokit call (RequestError) carried, to assert GitHub's refusals. */
 export async function failure(
   call: Promise<unknown>,
-): Promise<{ status: number; data: Record<string, unknown> }> {
+): Promise<{ status: number; data: Record<string, unknown>; headers: Record<string, string> }> {
   try {
     await call;
   } catch (error) {
-    const { status, response } = error as { status: number; response?: { data: unknown } };
-    return { status, data: (response?.data ?? {}) as Record<string, unknown> };
+    const { status, response } = error as { status: number; response?: { data: unknown; headers: unknown } };
+    const data = (response?.data ?? {}) as Record<string, unknown>;
+    return { status, data, headers: (response?.headers ?? {}) as Record<string, string> };
   }
   throw new Error('expected the call to fail');
 }
