@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { registerAgents } from './commands/agents.ts';
 import { registerNew } from './commands/new.ts';
+import { registerRetry } from './commands/retry.ts';
 import { registerRun } from './commands/run.ts';
 import { registerSecurityScan } from './commands/security-scan.ts';
 import { registerSnapshot } from './commands/snapshot.ts';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerAgents(program);
   registerNew(program);
+  registerRetry(program);
   registerSecurityScan(program);
   return program;
 }

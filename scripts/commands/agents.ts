@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../agents/config-loader.ts';
 import { loadRegistry } from '../agents/registry.ts';
-import type { Agent } from '../agents/types.ts';
+import { type Agent, grantedAreas } from '../agents/types.ts';
 import type { Caps } from '../core/config.ts';
 import { renderTable } from '../ui/table.ts';
 
@@ -20,7 +20,7 @@ function row(agent: Agent, reviewer: string, globalCaps: Caps): string[] {
     agent.provider,
     agent.model,
     agent.fallbacks.map((ref) => `${ref.provider}:${ref.model}`).join(', ') || '—',
-    agent.permissions.github ? '.github/ allowed' : '—',
+    grantedAreas(agent.permissions).join(', ') || '—',
     formatCaps({ ...globalCaps, ...agent.caps }),
     reviewer,
   ];

@@ -115,6 +115,14 @@ Examples:
       console.log(
         `\nRun finished: ${summary.records.size} tasks touched${parts.length > 0 ? ` (${parts.join(', ')})` : ''}.`,
       );
+      for (const id of flags.only ?? []) {
+        const record = summary.finished.get(id);
+        if (record) {
+          console.log(
+            `${id}: nothing to do, it is ${record}${record === 'merged' ? '' : ` (\`npm run aifactory -- retry ${id}\` puts it back to pending)`}.`,
+          );
+        }
+      }
       const forPerson = [...summary.records.values()].filter((record) => record.state === 'needs_human');
       for (const record of forPerson) {
         console.log(

@@ -131,3 +131,25 @@ export function lastAttempt(
 ): Attempt | undefined {
   return record.attempts.findLast((attempt) => attempt.kind === kind && attempt.iteration === iteration);
 }
+
+/** The states a person may reopen with `aifactory retry`. */
+export const RETRYABLE_STATES: ReadonlySet<RunRecord['state']> = new Set(['failed', 'rejected', 'blocked']);
+
+/**
+ * A failed, rejected or blocked task put back to pending by a person: its history stays, and its
+ * iteration budget starts again from the iteration it had reached.
+ */
+export function reopen(record: RunRecord, now: string): RunRecord {
+  return {
+    ...transition(record, 'retry', now),
+    retry_base: record.iteration,
+    last_error: null,
+    rejection: null,
+    checks_pending_since: null,
+  };
+}
+
+/** Iterations used since the task was last reopened (or ever). */
+export function iterationsUsed(record: RunRecord): number {
+  return record.iteration - (record.retry_base ?? 0);
+}

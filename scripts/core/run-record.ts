@@ -86,6 +86,8 @@ export const RunRecordSchema = z.strictObject({
   merge_commit: z.string().nullable(),
   last_error: ErrorInfoSchema.nullable(),
   rejection: RejectionSchema.nullable(),
+  /** The iteration a person's `retry` reopened the task at: its iteration budget counts from here. */
+  retry_base: z.int().nonnegative().optional(),
   /** When the checks of the current head were first seen pending; they time out from here. */
   checks_pending_since: IsoTime.nullable().optional(),
   attempts: z.array(AttemptSchema),

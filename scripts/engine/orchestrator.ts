@@ -2,7 +2,7 @@ import type { ErrorInfo } from '../core/errors.ts';
 import type { RunRecord } from '../core/run-record.ts';
 import { planRun } from '../core/schedule.ts';
 import type { Task } from '../core/task.ts';
-import type { TaskState } from '../core/task-state.ts';
+import { isFinal, type TaskState } from '../core/task-state.ts';
 import { Leases } from './leases.ts';
 import { TaskRunner } from './task-runner.ts';
 import type { EngineServices } from './types.ts';
@@ -15,6 +15,8 @@ export interface RunSummary {
   skipped: string[];
   /** Tasks still waiting (on dependencies, budget or pending checks). */
   waiting: string[];
+  /** Selected tasks that were already final when the run began, with their state: nothing to do. */
+  finished: Map<string, TaskState>;
   stopped: boolean;
 }
 
@@ -38,6 +40,11 @@ export async function runOnce(
   // and the warning says which file to restore.
   for (const problem of damaged.values()) services.progress.warn?.(`${problem}; its task is skipped`);
   const states = new Map<string, TaskState>([...records].map(([id, record]) => [id, record.state]));
+  const finished = new Map(
+    tasks
+      .filter((task) => options.only?.has(task.task_id) && isFinal(states.get(task.task_id) ?? 'pending'))
+      .map((task) => [task.task_id, states.get(task.task_id)!] as const),
+  );
   const leases = new Leases(services.root);
   const touched = new Map<string, RunRecord>();
   const tried = new Set<string>();
@@ -118,5 +125,5 @@ export async function runOnce(
         !['merged', 'failed', 'rejected', 'blocked'].includes(states.get(task.task_id) ?? 'pending'),
     )
     .map((task) => task.task_id);
-  return { records: touched, skipped, waiting, stopped: services.signal?.aborted === true };
+  return { records: touched, skipped, waiting, finished, stopped: services.signal?.aborted === true };
 }

@@ -1,7 +1,7 @@
 import type { Agent } from '../../agents/types.ts';
 import { isTransient, toErrorInfo } from '../../core/errors.ts';
 import { parseProposal } from '../../core/proposal.ts';
-import { branchFor, lastAttempt, transition } from '../../core/record-ops.ts';
+import { branchFor, iterationsUsed, lastAttempt, transition } from '../../core/record-ops.ts';
 import { singleLine } from '../../core/sanitize.ts';
 import type { FileChange, PullRequest } from '../../forge/types.ts';
 import { coderPrompt, feedbackFor } from '../prompts.ts';
@@ -17,7 +17,7 @@ export function agentEmail(agent: string): string {
 /** Opens the next iteration, or fails the task when it has had all of them. */
 export async function startIteration(ctx: TaskContext): Promise<void> {
   const record = ctx.record;
-  if (record.state === 'changes_requested' && record.iteration >= record.max_iterations) {
+  if (record.state === 'changes_requested' && iterationsUsed(record) >= record.max_iterations) {
     await ctx.fail({
       class: 'checks',
       message: `not approved with green checks after ${record.max_iterations} iterations; raise max_iterations or refine the task`,

@@ -174,3 +174,23 @@ describe('run record operations', () => {
     expect(branchFor('task_1005')).toBe('aifactory/task_1005');
   });
 });
+
+describe('reopen', () => {
+  it('puts a failed task back to pending with its history and a fresh iteration budget', async () => {
+    const { newRunRecord, reopen, iterationsUsed, RETRYABLE_STATES } = await import(
+      '../../../scripts/core/record-ops.ts'
+    );
+    const task = { task_id: 'a', description: 'd', assignee: 'gpt', files: [] };
+    const failed = {
+      ...newRunRecord(task, 'gemini-pro', '2026-11-25T10:00:00.000Z'),
+      state: 'failed' as const,
+      iteration: 3,
+      last_error: { class: 'checks' as const, message: 'no luck' },
+    };
+    expect(iterationsUsed(failed)).toBe(3);
+    const reopened = reopen(failed, '2026-11-25T11:00:00.000Z');
+    expect(reopened).toMatchObject({ state: 'pending', retry_base: 3, last_error: null, iteration: 3 });
+    expect(iterationsUsed({ ...reopened, iteration: 4 })).toBe(1);
+    expect([...RETRYABLE_STATES].sort()).toEqual(['blocked', 'failed', 'rejected']);
+  });
+});
