@@ -53,7 +53,16 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) {
+/** The oldest Node.js the CLI runs on; the project pins 24 through the `node` devDependency. */
+const MIN_NODE_MAJOR = 22;
+
+if (Number(process.versions.node.split('.')[0]) < MIN_NODE_MAJOR) {
+  // Older Nodes lack import.meta.main, so without this the CLI would end silently with exit 0.
+  console.error(
+    `aifactory needs Node.js ${MIN_NODE_MAJOR} or newer (the project pins 24), and this is ${process.version}. Run it through npm (\`npm run aifactory -- <command>\`), which uses the project's Node 24 from node_modules, or install Node 24.`,
+  );
+  process.exitCode = 2;
+} else if (import.meta.main) {
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;

@@ -2,10 +2,11 @@ import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { planRun } from '../core/schedule.ts';
 import type { TaskState } from '../core/task-state.ts';
-import { loadRunnableTasks, type RunOptions, runFactory } from '../engine/factory.ts';
+import { loadRunnableTasks, type RunOptions, runFactory, selectedIds } from '../engine/factory.ts';
 import { createProgress } from '../engine/progress.ts';
 import { RunStore } from '../engine/run-store.ts';
 import { writeSnapshots } from '../engine/snapshot-writer.ts';
+import { plural } from '../ui/words.ts';
 
 /** The recorded answers the embedded demo replays. */
 export const DEFAULT_REPLAY_DIR = 'examples/replay';
@@ -62,6 +63,7 @@ export function addRunFlags(command: Command): Command {
 
 async function dryRun(root: string, flags: RunFlags): Promise<void> {
   const { registry, tasks, invalid } = await loadRunnableTasks(root);
+  selectedIds(tasks, flags.only);
   const { records, damaged } = await new RunStore(root).readAll();
   const states = new Map<string, TaskState>([...records].map(([id, record]) => [id, record.state]));
   for (const line of invalid) console.log(`skipped (invalid): ${line}`);
@@ -113,7 +115,7 @@ Examples:
         counts.set(record.state, (counts.get(record.state) ?? 0) + 1);
       const parts = [...counts].sort().map(([state, count]) => `${count} ${state}`);
       console.log(
-        `\nRun finished: ${summary.records.size} tasks touched${parts.length > 0 ? ` (${parts.join(', ')})` : ''}.`,
+        `\nRun finished: ${plural(summary.records.size, 'task')} touched${parts.length > 0 ? ` (${parts.join(', ')})` : ''}.`,
       );
       for (const id of flags.only ?? []) {
         const record = summary.finished.get(id);

@@ -4,6 +4,7 @@ import type { RunRecord } from '../core/run-record.ts';
 import { loadRunnableTasks } from '../engine/factory.ts';
 import { RunStore } from '../engine/run-store.ts';
 import { renderTable } from '../ui/table.ts';
+import { clip } from '../ui/words.ts';
 
 interface StatusRow {
   task_id: string;
@@ -76,7 +77,7 @@ export function registerStatus(program: Command): void {
         String(row.iteration),
         row.pull_request ? `#${row.pull_request}` : '—',
         row.cost_usd.toFixed(4),
-        row.note.slice(0, Math.max(20, width - 100)),
+        clip(row.note, Math.max(20, width - 100)),
       ]);
       console.log(renderTable(header, cells));
       const counts = new Map<string, number>();

@@ -4,6 +4,7 @@ import { loadConfig } from '../agents/config-loader.ts';
 import { runFactory } from '../engine/factory.ts';
 import { createProgress } from '../engine/progress.ts';
 import { writeSnapshots } from '../engine/snapshot-writer.ts';
+import { plural } from '../ui/words.ts';
 import { addRunFlags, positiveInt, runOptionsFrom } from './run.ts';
 
 /**
@@ -48,7 +49,7 @@ export function registerWatch(program: Command): void {
             progress,
           ).finally(() => progress.finish());
           console.log(
-            `  ${summary.records.size} tasks touched; open: ${summary.waiting.join(', ') || 'none'}`,
+            `  ${plural(summary.records.size, 'task')} touched; open: ${summary.waiting.join(', ') || 'none'}`,
           );
           if (flags.snapshot) await writeSnapshots(root);
           if (flags.maxRuns !== undefined && run >= flags.maxRuns) break;

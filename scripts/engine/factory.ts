@@ -94,6 +94,25 @@ export function missingKeys(agents: readonly Agent[], options: RunOptions): Map<
   return missing;
 }
 
+/**
+ * The ids of `--only`, or undefined for every task.
+ * @throws FactoryError (`config`) naming each id that is no valid task, as `run` and `run --dry-run` both do.
+ */
+export function selectedIds(
+  tasks: readonly Task[],
+  only: readonly string[] | undefined,
+): Set<string> | undefined {
+  if (!only || only.length === 0) return undefined;
+  const unknown = only.filter((id) => !tasks.some((task) => task.task_id === id));
+  if (unknown.length > 0) {
+    throw new FactoryError(
+      'config',
+      `--only: no valid task ${unknown.map((id) => `"${id}"`).join(', ')} in tasks/`,
+    );
+  }
+  return new Set(only);
+}
+
 /** Runs the factory once over the repository at `root`. */
 export async function runFactory(
   root: string,
@@ -108,14 +127,7 @@ export async function runFactory(
   const timeouts = callTimeouts(options.env ?? process.env);
   // A run killed mid-write leaves a temporary file beside the one it was replacing; clear those.
   await sweepStaleTemps(join(root, 'shared'));
-  const only = options.only && options.only.length > 0 ? new Set(options.only) : undefined;
-  const unknown = [...(only ?? [])].filter((id) => !tasks.some((task) => task.task_id === id));
-  if (unknown.length > 0) {
-    throw new FactoryError(
-      'config',
-      `--only: no valid task ${unknown.map((id) => `"${id}"`).join(', ')} in tasks/`,
-    );
-  }
+  const only = selectedIds(tasks, options.only);
   const chosen = tasks.filter((task) => !only || only.has(task.task_id));
   const agents = new Set<Agent>();
   for (const task of chosen) {

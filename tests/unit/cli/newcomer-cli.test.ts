@@ -1,0 +1,111 @@
+/** Rough edges a newcomer meets in the first hour: each one has a clear answer now. */
+import { execFile, execFileSync } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { taskFileText } from '../../../scripts/commands/new.ts';
+import { clip, plural } from '../../../scripts/ui/words.ts';
+import { REPO_ROOT, runCli } from '../../fixtures/cli.ts';
+import { createSandboxRepo, simpleStory } from '../../fixtures/sandbox-repo.ts';
+
+const TSX = join(REPO_ROOT, 'node_modules/tsx/dist/cli.mjs');
+/** Makes the process report an old Node, as Node 20 would. */
+const OLD_NODE = join(REPO_ROOT, 'tests/fixtures/old-node.mjs');
+
+let root: string;
+beforeAll(async () => {
+  ({ root } = await createSandboxRepo([simpleStory('alpha')]));
+});
+afterAll(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+function run(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number; stderr: string; stdout: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      args,
+      { cwd: REPO_ROOT, env: { ...process.env, FORCE_COLOR: '0', ...env } },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('a newcomer', () => {
+  it('gets a clear error, not a silent exit 0, from the CLI on an old Node', async () => {
+    // tsx runs the CLI in a child process, which inherits NODE_OPTIONS.
+    const result = await run([TSX, 'scripts/cli.ts', '--version'], { NODE_OPTIONS: `--import=${OLD_NODE}` });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('aifactory needs Node.js 22 or newer');
+    expect(result.stderr).toContain('npm run aifactory');
+  });
+
+  it('gets the pinned Node 24 from bin/aifactory.mjs when the system Node is old', async () => {
+    const result = await run(['--import', OLD_NODE, 'bin/aifactory.mjs', '--version']);
+    expect(result.code).toBe(0);
+    expect(result.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('writes with `new` a task file the formatter of `npm test` accepts as it is', async () => {
+    const result = await runCli(
+      [
+        'new',
+        'fresh',
+        '--assignee',
+        'gpt',
+        '--description',
+        'Write docs',
+        '--files',
+        'docs/a.md',
+        'docs/b.md',
+      ],
+      { cwd: root },
+    );
+    expect(result.code).toBe(0);
+    const text = await readFile(join(root, 'tasks/fresh.json'), 'utf8');
+    const biome = join(REPO_ROOT, 'node_modules/.bin/biome');
+    // Formatted with this repository's biome.json, as `npm test` checks tasks/.
+    const formatted = execFileSync(biome, ['format', '--stdin-file-path=tasks/fresh.json'], {
+      cwd: REPO_ROOT,
+      input: text,
+      encoding: 'utf8',
+    });
+    expect(formatted).toBe(text);
+    expect(text).toContain('"files": ["docs/a.md", "docs/b.md"]');
+  });
+
+  it('gets a long list from `new` one entry a line, as the formatter would', () => {
+    const files = Array.from({ length: 8 }, (_, index) => `docs/a-rather-long-folder/file-${index}.md`);
+    const text = taskFileText({ task_id: 'long', description: 'd', assignee: 'gpt', files });
+    const formatted = execFileSync(
+      join(REPO_ROOT, 'node_modules/.bin/biome'),
+      ['format', '--stdin-file-path=tasks/long.json'],
+      {
+        cwd: REPO_ROOT,
+        input: text,
+        encoding: 'utf8',
+      },
+    );
+    expect(formatted).toBe(text);
+  });
+
+  it('gets the same error from `run --dry-run --only nosuch` as from the real run', async () => {
+    const dry = await runCli(['run', '--dry-run', '--only', 'nosuch'], { cwd: root });
+    const real = await runCli(['run', '--once', '--only', 'nosuch', '--replay'], { cwd: root });
+    expect(dry.code).toBe(2);
+    expect(real.code).toBe(2);
+    expect(dry.stderr).toContain('--only: no valid task "nosuch" in tasks/');
+    expect(real.stderr).toContain('--only: no valid task "nosuch" in tasks/');
+  });
+
+  it('reads "1 task", not "1 tasks", and a cut note that ends in an ellipsis', () => {
+    expect(plural(1, 'task')).toBe('1 task');
+    expect(plural(0, 'task')).toBe('0 tasks');
+    expect(plural(3, 'entry', 'entries')).toBe('3 entries');
+    expect(clip('a long note about the task', 10)).toBe('a long no…');
+    expect(clip('short', 10)).toBe('short');
+  });
+});
