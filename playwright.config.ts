@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { defineConfig } from '@playwright/test';
 
@@ -5,7 +6,17 @@ import { defineConfig } from '@playwright/test';
 // download here), else Playwright's own (`npx playwright install chromium`, as on GitHub runners).
 const systemChromium = process.env.PLAYWRIGHT_CHROMIUM_PATH || '/usr/bin/chromium';
 const useSystemChromium = existsSync(systemChromium) && !process.env.PLAYWRIGHT_USE_BUNDLED;
-const port = Number(process.env.E2E_PORT ?? 4321);
+// A free port, chosen once: workers and the web server inherit E2E_PORT, so a dev server already
+// on 4321 (`npm run site:dev`) is neither hit nor in the way.
+process.env.E2E_PORT ??= execFileSync(
+  process.execPath,
+  [
+    '-e',
+    "const s=require('node:net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})",
+  ],
+  { encoding: 'utf8' },
+).trim();
+const port = Number(process.env.E2E_PORT);
 
 export default defineConfig({
   testDir: 'tests/e2e',

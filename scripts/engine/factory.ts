@@ -6,6 +6,7 @@ import type { Agent } from '../agents/types.ts';
 import type { Config, ModelRef } from '../core/config.ts';
 import { type ErrorInfo, FactoryError } from '../core/errors.ts';
 import type { Task } from '../core/task.ts';
+import { isFinal } from '../core/task-state.ts';
 import { createLocalForge } from '../forge/local.ts';
 import type { Forge } from '../forge/types.ts';
 import { sweepStaleTemps } from '../io/atomic-write.ts';
@@ -128,7 +129,12 @@ export async function runFactory(
   // A run killed mid-write leaves a temporary file beside the one it was replacing; clear those.
   await sweepStaleTemps(join(root, 'shared'));
   const only = selectedIds(tasks, options.only);
-  const chosen = tasks.filter((task) => !only || only.has(task.task_id));
+  const store = new RunStore(root, { redactor: secrets });
+  // Keys matter only for tasks that still have work: a finished task waits for nothing.
+  const { records } = await store.readAll();
+  const chosen = tasks.filter(
+    (task) => (!only || only.has(task.task_id)) && !isFinal(records.get(task.task_id)?.state ?? 'pending'),
+  );
   const agents = new Set<Agent>();
   for (const task of chosen) {
     agents.add(registry.require(task.assignee));
@@ -164,7 +170,7 @@ export async function runFactory(
     config,
     registry,
     forge: redactingForge(localForge, secrets),
-    store: new RunStore(root, { redactor: secrets }),
+    store,
     prompts: new PromptLibrary(root, { redact: (text) => secrets.redact(text) }),
     progress,
     secrets,

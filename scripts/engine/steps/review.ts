@@ -20,8 +20,9 @@ export async function review(ctx: TaskContext): Promise<boolean> {
     return true;
   }
   const started = ctx.services.now();
-  ctx.say(`iteration ${record.iteration}: checks`);
   const checks = await forge.readChecks(pr);
+  // With no checks configured there is no step to show.
+  if (checks.state !== 'none') ctx.say(`iteration ${record.iteration}: checks ${checks.state}`);
   if (checks.state === 'pending') return waitForChecks(ctx, pr);
   // A finished check run is recorded with the verdict, in the same write, so a resumed review
   // never records the checks twice.

@@ -101,6 +101,20 @@ describe('a newcomer', () => {
     expect(real.stderr).toContain('--only: no valid task "nosuch" in tasks/');
   });
 
+  it('hears about a missing key only for tasks that still wait for it', async () => {
+    const { root: repo, replayDir } = await createSandboxRepo([simpleStory('finished'), simpleStory('open')]);
+    const noKeys = { OPENAI_API_KEY: undefined, GEMINI_API_KEY: undefined, XAI_API_KEY: undefined };
+    await runCli(['run', '--once', '--replay', replayDir, '--no-snapshot', '--only', 'finished'], {
+      cwd: repo,
+    });
+    const result = await runCli(['run', '--once', '--no-snapshot'], { cwd: repo, env: noKeys });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('its tasks wait: open');
+    expect(result.stderr).not.toContain('finished');
+    expect(result.stdout).toContain('Run finished: 1 task touched');
+    await rm(repo, { recursive: true, force: true });
+  });
+
   it('reads "1 task", not "1 tasks", and a cut note that ends in an ellipsis', () => {
     expect(plural(1, 'task')).toBe('1 task');
     expect(plural(0, 'task')).toBe('0 tasks');
