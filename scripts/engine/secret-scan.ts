@@ -1,5 +1,4 @@
-import { lintSource } from '@secretlint/core';
-import { creator as recommended } from '@secretlint/secretlint-rule-preset-recommend';
+import type { lintSource as LintSource } from '@secretlint/core';
 import { type CredentialMatch, findCredentials } from '../core/credential-patterns.ts';
 
 /** secretlint's rule that lets `secretlint-disable…` comments in the scanned text silence it. */
@@ -9,11 +8,29 @@ export const FILTER_COMMENTS_RULE = '@secretlint/secretlint-rule-filter-comments
  * The recommended preset without the comment filter: the text we scan is a model's answer, and a
  * model must not be able to switch the scan off by writing a directive.
  */
-const CONFIG: Parameters<typeof lintSource>[0]['options']['config'] = {
-  rules: [
-    { id: recommended.meta.id, rule: recommended, rules: [{ id: FILTER_COMMENTS_RULE, disabled: true }] },
-  ],
-};
+type LintConfig = Parameters<typeof LintSource>[0]['options']['config'];
+
+/** secretlint and its preset, loaded on the first scan: commands that never scan start faster. */
+let secretlint: Promise<{ lintSource: typeof LintSource; config: LintConfig }> | undefined;
+
+function loadSecretlint(): Promise<{ lintSource: typeof LintSource; config: LintConfig }> {
+  secretlint ??= Promise.all([
+    import('@secretlint/core'),
+    import('@secretlint/secretlint-rule-preset-recommend'),
+  ]).then(([core, preset]) => ({
+    lintSource: core.lintSource,
+    config: {
+      rules: [
+        {
+          id: preset.creator.meta.id,
+          rule: preset.creator,
+          rules: [{ id: FILTER_COMMENTS_RULE, disabled: true }],
+        },
+      ],
+    },
+  }));
+  return secretlint;
+}
 
 /**
  * secretlint keeps each finding against every other one (duplicates, ignored ranges), which is
@@ -54,12 +71,13 @@ export function neutraliseDirectives(text: string): string {
 
 async function secretlintFindings(text: string): Promise<CredentialMatch[]> {
   const found: CredentialMatch[] = [];
+  const { lintSource, config } = await loadSecretlint();
   const inert = neutraliseDirectives(text);
   for (const [start, end] of chunksOf(inert)) {
     const chunk = inert.slice(start, end);
     const result = await lintSource({
       source: { content: chunk, filePath: 'proposal', contentType: 'text' },
-      options: { maskSecrets: true, noPhysicFilePath: true, config: CONFIG },
+      options: { maskSecrets: true, noPhysicFilePath: true, config },
     });
     // secretlint drops a leading byte order mark, so its offsets start one later.
     const shift = start + (chunk.charCodeAt(0) === 0xfeff ? 1 : 0);

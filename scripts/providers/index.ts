@@ -2,9 +2,9 @@ import { resolve } from 'node:path';
 import type { MaxOutputTokens, ProviderId } from '../core/config.ts';
 import { FactoryError } from '../core/errors.ts';
 import { CallLayer } from './call-layer.ts';
-import { GeminiProvider } from './gemini.ts';
+import type { GeminiOptions } from './gemini.ts';
 import { Limiter, type Limits, limiterFor } from './limiter.ts';
-import { OpenAiCompatibleProvider } from './openai-compatible.ts';
+import type { OpenAiCompatibleOptions } from './openai-compatible.ts';
 import { ReplayProvider } from './replay.ts';
 import { DEFAULT_RETRY, type RetryPolicy } from './retry.ts';
 import type { ModelClient, Provider } from './types.ts';
@@ -116,19 +116,39 @@ export function createProviderClient(
   const timeoutMs = options.timeoutMs ?? callTimeouts(env).timeoutMs;
   const limiterKey = `${id}:${baseUrl ?? ''}`;
   if (id === 'gemini') {
+    const gemini: GeminiOptions = { apiKey, ...(baseUrl ? { baseUrl } : {}), timeoutMs };
     return {
-      provider: new GeminiProvider({ apiKey, ...(baseUrl ? { baseUrl } : {}), timeoutMs }),
+      provider: lazyProvider(id, async () => new (await import('./gemini.ts')).GeminiProvider(gemini)),
       limiterKey,
     };
   }
+  const compatible: OpenAiCompatibleOptions = {
+    id,
+    apiKey,
+    ...(baseUrl ? { baseURL: baseUrl } : {}),
+    timeoutMs,
+  };
   return {
-    provider: new OpenAiCompatibleProvider({
+    provider: lazyProvider(
       id,
-      apiKey,
-      ...(baseUrl ? { baseURL: baseUrl } : {}),
-      timeoutMs,
-    }),
+      async () => new (await import('./openai-compatible.ts')).OpenAiCompatibleProvider(compatible),
+    ),
     limiterKey,
+  };
+}
+
+/**
+ * A provider whose SDK is loaded on its first call: the SDKs take a good part of a second to
+ * load, and most commands (and most runs' agents) never call them.
+ */
+function lazyProvider(id: ProviderId, load: () => Promise<Provider>): Provider {
+  let loaded: Promise<Provider> | undefined;
+  return {
+    id,
+    generate: async (request) => {
+      loaded ??= load();
+      return (await loaded).generate(request);
+    },
   };
 }
 

@@ -238,7 +238,7 @@ describe('the task loop', () => {
       signal: controller.signal,
       progress: {
         step: (_id, message) => {
-          if (message.includes('checks')) controller.abort();
+          if (message.includes('is reviewing')) controller.abort();
         },
         done: () => undefined,
       },
