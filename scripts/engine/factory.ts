@@ -6,7 +6,7 @@ import type { Agent } from '../agents/types.ts';
 import type { Config, ModelRef } from '../core/config.ts';
 import { type ErrorInfo, FactoryError } from '../core/errors.ts';
 import type { Task } from '../core/task.ts';
-import { createLocalForge } from '../forge/local.ts';
+import { createForge, type ForgeKind } from '../forge/index.ts';
 import type { Forge } from '../forge/types.ts';
 import { sweepStaleTemps } from '../io/atomic-write.ts';
 import { describeCallEvent } from '../providers/events.ts';
@@ -23,7 +23,8 @@ import type { EngineServices, ProgressSink } from './types.ts';
 
 /** Options of `aifactory run` (and of each pass of `watch`). */
 export interface RunOptions {
-  forge: 'local';
+  /** Where pull requests live: `local` (git in this repository) or `github` (the REST API, configured from env). */
+  forge: ForgeKind;
   concurrency?: number;
   only?: readonly string[];
   /** Answer every model call from recorded cassettes in this folder. */
@@ -137,8 +138,9 @@ export async function runFactory(
     );
   }
   const now = options.now ?? (() => new Date());
-  const localForge: Forge = await createLocalForge({
+  const forge: Forge = await createForge(options.forge, {
     root,
+    env: options.env ?? process.env,
     defaultBranch: config.default_branch,
     checks: {
       ...(config.checks.command ? { command: config.checks.command } : {}),
@@ -151,7 +153,7 @@ export async function runFactory(
     root,
     config,
     registry,
-    forge: redactingForge(localForge, secrets),
+    forge: redactingForge(forge, secrets),
     store: new RunStore(root, { redactor: secrets }),
     prompts: new PromptLibrary(root, { redact: (text) => secrets.redact(text) }),
     progress,

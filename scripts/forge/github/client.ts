@@ -1,0 +1,183 @@
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import { Octokit } from '@octokit/rest';
+import { FactoryError } from '../../core/errors.ts';
+
+/** Octokit with GitHub's own retry and throttling plugins (GITHUB-NOTES.md, "Rate limits"). */
+const FactoryOctokit = Octokit.plugin(retry, throttling);
+export type GitHubClient = InstanceType<typeof FactoryOctokit>;
+
+/** How many times a rate-limited request is retried before the error reaches the engine. */
+const RATE_LIMIT_RETRIES = 3;
+/** A primary limit that resets later than this is not waited out: the task pauses for a later run. */
+const LONGEST_WAIT_SECONDS = 120;
+
+/** Options of the client; the `throttle` ones exist so tests need not wait real seconds. */
+export interface ClientOptions {
+  baseUrl: string;
+  token: string;
+  /** Shared between the author's and the reviewer's clients: writes per run. */
+  writes: WriteBudget;
+  /** Multiplier of retry-after seconds in milliseconds (default 1000). */
+  retryAfterBaseValue?: number;
+  /** false turns the plugin's write spacing (1 s, 3 s for notifications) off; tests only. */
+  throttle?: boolean;
+  /** Per-request timeout in milliseconds (default 30 s). */
+  timeoutMs?: number;
+}
+
+/**
+ * Counts the run's writes (POST/PATCH/PUT/DELETE). GitHub's secondary limits allow about 80
+ * content-generating requests a minute and 500 an hour; a run that stops at its budget leaves
+ * the task for the next run instead of meeting them.
+ */
+export class WriteBudget {
+  #used = 0;
+  constructor(readonly limit: number) {}
+
+  get used(): number {
+    return this.#used;
+  }
+
+  /** @throws FactoryError (`rate_limit`) past the budget. */
+  spend(): void {
+    if (this.#used >= this.limit) {
+      throw new FactoryError(
+        'rate_limit',
+        `the GitHub write budget of ${this.limit} per run is reached; the task continues next run`,
+      );
+    }
+    this.#used += 1;
+  }
+}
+
+const WRITES = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
+
+/** Builds one identity's client. */
+export function createClient(options: ClientOptions): GitHubClient {
+  const base = options.retryAfterBaseValue ?? 1000;
+  const octokit = new FactoryOctokit({
+    auth: options.token,
+    baseUrl: options.baseUrl,
+    userAgent: 'aifactory-os',
+    headers: { 'X-GitHub-Api-Version': '2022-11-28' },
+    request: { timeout: options.timeoutMs ?? 30_000 },
+    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+    // 405 (not mergeable), 409 (head moved) and 422 (refused) are answers, not outages.
+    retry: { doNotRetry: [400, 401, 403, 404, 405, 409, 410, 422, 451], retryAfterBaseValue: base },
+    throttle: {
+      enabled: options.throttle ?? true,
+      retryAfterBaseValue: base,
+      fallbackSecondaryRateRetryAfter: 60,
+      onRateLimit: (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) =>
+        retryCount < RATE_LIMIT_RETRIES && retryAfter <= LONGEST_WAIT_SECONDS,
+      onSecondaryRateLimit: (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) =>
+        retryCount < RATE_LIMIT_RETRIES && retryAfter <= LONGEST_WAIT_SECONDS,
+    },
+  });
+  octokit.hook.before('request', (request) => {
+    // Counted before it is sent: a retry of the same write is not a second write.
+    if (WRITES.has(request.method) && request.request?.retryCount === undefined) options.writes.spend();
+  });
+  return octokit;
+}
+
+interface HttpError {
+  status?: number;
+  message?: string;
+  code?: string;
+  name?: string;
+  response?: { headers?: Record<string, string | undefined>; data?: unknown };
+}
+
+/** GitHub's message of a refusal, with the `errors` details it sometimes adds. */
+export function gitHubMessage(error: unknown): string {
+  const e = error as HttpError;
+  const data = e.response?.data as { message?: string; errors?: unknown[] } | undefined;
+  const details = (data?.errors ?? [])
+    .map((item) => (typeof item === 'string' ? item : ((item as { message?: string }).message ?? '')))
+    .filter(Boolean);
+  const message = data?.message ?? e.message ?? String(error);
+  return details.length > 0 ? `${message} (${details.join('; ')})` : message;
+}
+
+/** The HTTP status of an octokit error, if it has one. */
+export function statusOf(error: unknown): number | undefined {
+  const status = (error as HttpError)?.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/**
+ * Turns what octokit threw into a FactoryError of the right class: outages and limits are
+ * transient (the task pauses), permissions are `auth` naming the permission, refusals are `forge`.
+ */
+export function toFactoryError(error: unknown, what: string): FactoryError {
+  if (error instanceof FactoryError) return error;
+  const e = error as HttpError;
+  const status = statusOf(error);
+  const headers = e.response?.headers ?? {};
+  const message = gitHubMessage(error);
+  const options = { cause: error };
+  if (status === undefined || status === 500) {
+    const text = `${e.name ?? ''} ${e.code ?? ''} ${message}`;
+    if (/timeout|timed out|aborted/i.test(text))
+      return new FactoryError(
+        'timeout',
+        `${what}: GitHub did not answer in time; the task continues next run`,
+        options,
+      );
+    if (status === 500)
+      return new FactoryError(
+        'server',
+        `${what}: GitHub answered 500 (${message}); the task continues next run`,
+        options,
+      );
+    return new FactoryError(
+      'network',
+      `${what}: could not reach GitHub (${message}); check the network and GITHUB_API_URL; the task continues next run`,
+      options,
+    );
+  }
+  if (status >= 500)
+    return new FactoryError(
+      'server',
+      `${what}: GitHub answered ${status} (${message}); the task continues next run`,
+      options,
+    );
+  if (
+    status === 429 ||
+    (status === 403 && (headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(message)))
+  ) {
+    return new FactoryError(
+      'rate_limit',
+      `${what}: GitHub's rate limit was reached (${message}); the task continues next run`,
+      options,
+    );
+  }
+  if (status === 401) {
+    return new FactoryError(
+      'auth',
+      `${what}: GitHub refused the token (401 ${message}); check AIFACTORY_GITHUB_TOKEN / GITHUB_TOKEN`,
+      options,
+    );
+  }
+  if (status === 403) {
+    const accepted = headers['x-accepted-github-permissions'];
+    const needed = accepted ? ` it needs the "${accepted.replace(/,/g, ' or ')}" permission;` : '';
+    return new FactoryError(
+      'auth',
+      `${what}: GitHub refused (403 ${message});${needed} grant it to the factory's token (workflow "permissions:" or the App's settings)`,
+      options,
+    );
+  }
+  return new FactoryError('forge', `${what}: GitHub answered ${status}: ${message}`, options);
+}
+
+/** Runs `call`, turning its failure into a FactoryError that says what was being done. */
+export async function attempt<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw toFactoryError(error, what);
+  }
+}
