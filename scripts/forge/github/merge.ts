@@ -37,12 +37,19 @@ export async function autoMerge(
   input: { nodeId: string; method: MergeMethod; head: string; refusal: string },
 ): Promise<MergeOutcome> {
   try {
-    await octokit.graphql(ENABLE_AUTO_MERGE, {
+    // A plain POST, since octokit.graphql reserves `url` and GITHUB_GRAPHQL_URL need not be `${api}/graphql` (GHES).
+    const { data } = await octokit.request({
+      method: 'POST',
       url: graphqlUrl,
-      pullRequestId: input.nodeId,
-      mergeMethod: input.method.toUpperCase(),
-      expectedHeadOid: input.head,
+      query: ENABLE_AUTO_MERGE,
+      variables: {
+        pullRequestId: input.nodeId,
+        mergeMethod: input.method.toUpperCase(),
+        expectedHeadOid: input.head,
+      },
     });
+    const errors = (data as { errors?: { message?: string }[] }).errors ?? [];
+    if (errors.length > 0) throw new Error(errors.map((error) => error.message).join('; '));
     return { kind: 'queued', reason: `auto-merge armed; GitHub merges when it can (${input.refusal})` };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
