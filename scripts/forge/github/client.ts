@@ -75,9 +75,10 @@ export function createClient(options: ClientOptions): GitHubClient {
         retryCount < RATE_LIMIT_RETRIES && retryAfter <= LONGEST_WAIT_SECONDS,
     },
   });
+  // Registered after the plugins, so it wraps them: it runs once per call, and the retries
+  // inside (plugin-retry, throttling) are not counted as more writes.
   octokit.hook.before('request', (request) => {
-    // Counted before it is sent: a retry of the same write is not a second write.
-    if (WRITES.has(request.method) && request.request?.retryCount === undefined) options.writes.spend();
+    if (WRITES.has(request.method)) options.writes.spend();
   });
   return octokit;
 }
