@@ -6,7 +6,7 @@ import type { Agent } from '../agents/types.ts';
 import type { Config, ModelRef } from '../core/config.ts';
 import { type ErrorInfo, FactoryError } from '../core/errors.ts';
 import type { Task } from '../core/task.ts';
-import { createForge, type ForgeKind } from '../forge/index.ts';
+import { createForge, type ForgeKind, type GitHubTuning } from '../forge/index.ts';
 import type { Forge } from '../forge/types.ts';
 import { sweepStaleTemps } from '../io/atomic-write.ts';
 import { describeCallEvent } from '../providers/events.ts';
@@ -25,6 +25,8 @@ import type { EngineServices, ProgressSink } from './types.ts';
 export interface RunOptions {
   /** Where pull requests live: `local` (git in this repository) or `github` (the REST API, configured from env). */
   forge: ForgeKind;
+  /** Knobs of the github forge beyond its environment variables (tests make throttling fast). */
+  github?: GitHubTuning;
   concurrency?: number;
   only?: readonly string[];
   /** Answer every model call from recorded cassettes in this folder. */
@@ -65,6 +67,7 @@ function providerSource(
     if (cached) return cached;
     const provider = createProvider(id, {
       env: options.env ?? process.env,
+      ...(options.github ? { github: options.github } : {}),
       agent: agent.name,
       timeoutMs: settings.timeouts.timeoutMs,
       idleTimeoutMs: settings.timeouts.idleTimeoutMs,
@@ -141,6 +144,7 @@ export async function runFactory(
   const forge: Forge = await createForge(options.forge, {
     root,
     env: options.env ?? process.env,
+    ...(options.github ? { github: options.github } : {}),
     defaultBranch: config.default_branch,
     checks: {
       ...(config.checks.command ? { command: config.checks.command } : {}),

@@ -1,6 +1,6 @@
 import { FactoryError } from '../core/errors.ts';
 import { githubConfigFromEnv } from './github/config.ts';
-import { createGitHubForge } from './github.ts';
+import { createGitHubForge, type GitHubForgeOptions } from './github.ts';
 import { createLocalForge, type LocalForgeOptions } from './local.ts';
 import type { Forge } from './types.ts';
 
@@ -12,7 +12,12 @@ export const FORGE_KINDS: readonly ForgeKind[] = ['local', 'github'];
 export interface CreateForgeOptions extends LocalForgeOptions {
   /** Where the github forge reads its API roots, repository and tokens (default: process.env). */
   env?: NodeJS.ProcessEnv;
+  /** Knobs of the github forge beyond the environment (its write budget; fast throttling in tests). */
+  github?: GitHubTuning;
 }
+
+/** What a caller may tune in the github forge. */
+export type GitHubTuning = Partial<Pick<GitHubForgeOptions, 'client' | 'writeBudget' | 'committer'>>;
 
 /**
  * Builds the forge a run asked for, so the engine never imports one directly (STYLE.md 1).
@@ -24,6 +29,7 @@ export async function createForge(kind: ForgeKind, options: CreateForgeOptions):
     return createGitHubForge({
       ...githubConfigFromEnv(options.env ?? process.env),
       defaultBranch: options.defaultBranch,
+      ...options.github,
     });
   }
   throw new FactoryError('config', `unknown forge "${String(kind)}"; use --forge local or --forge github`);
