@@ -51,6 +51,15 @@ export class WriteBudget {
   }
 }
 
+/** `fetch` that gives up on an attempt after `ms`, keeping any signal the caller passed. */
+function fetchWithTimeout(ms: number): typeof fetch {
+  return (input, init) => {
+    const timeout = AbortSignal.timeout(ms);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    return fetch(input, { ...init, signal });
+  };
+}
+
 const WRITES = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
 /** Builds one identity's client. */
@@ -61,7 +70,8 @@ export function createClient(options: ClientOptions): GitHubClient {
     baseUrl: options.baseUrl,
     userAgent: 'aifactory-os',
     headers: { 'X-GitHub-Api-Version': '2022-11-28' },
-    request: { timeout: options.timeoutMs ?? 30_000 },
+    // Octokit's fetch has no timeout of its own: each attempt gets one, so a hung connection is retried.
+    request: { fetch: fetchWithTimeout(options.timeoutMs ?? 30_000) },
     log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
     // 405 (not mergeable), 409 (head moved) and 422 (refused) are answers, not outages.
     retry: { doNotRetry: [400, 401, 403, 404, 405, 409, 410, 422, 451], retryAfterBaseValue: base },
@@ -119,18 +129,17 @@ export function toFactoryError(error: unknown, what: string): FactoryError {
   const headers = e.response?.headers ?? {};
   const message = gitHubMessage(error);
   const options = { cause: error };
-  if (status === undefined || status === 500) {
-    const text = `${e.name ?? ''} ${e.code ?? ''} ${message}`;
-    if (/timeout|timed out|aborted/i.test(text))
+  // Not from the HTTP layer at all: a bug of ours, not an outage to wait out.
+  if (status === undefined && !/AbortError|TimeoutError/.test(e.name ?? '')) {
+    return new FactoryError('internal', `${what}: ${message}`, options);
+  }
+  // Octokit reports a connection that failed or timed out as a 500 without a response.
+  if (status === undefined || e.response === undefined) {
+    const text = `${e.name ?? ''} ${e.code ?? ''} ${message} ${String((e as { cause?: unknown }).cause ?? '')}`;
+    if (/timeout|timed out/i.test(text))
       return new FactoryError(
         'timeout',
         `${what}: GitHub did not answer in time; the task continues next run`,
-        options,
-      );
-    if (status === 500)
-      return new FactoryError(
-        'server',
-        `${what}: GitHub answered 500 (${message}); the task continues next run`,
         options,
       );
     return new FactoryError(

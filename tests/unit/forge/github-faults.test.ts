@@ -58,6 +58,26 @@ describe('github forge: faults and limits', () => {
     expect(github.invalid).toEqual([]);
   });
 
+  it('gives up on a request that never answers with a transient timeout', async () => {
+    const { github, forge } = await start(
+      {},
+      { client: { throttle: false, retryAfterBaseValue: 1, timeoutMs: 150 } },
+    );
+    github.inject({ kind: 'hang' }, { operationId: 'repos/get-content', times: 10 });
+    const error = await classOf(forge.readFile('README.md'));
+    expect(error.errorClass).toBe('timeout');
+    expect(isTransient(error)).toBe(true);
+    expect(github.invalid).toEqual([]);
+  });
+
+  it('turns connections that keep dropping into a transient network error', async () => {
+    const { github, forge } = await start();
+    github.inject({ kind: 'drop' }, { operationId: 'repos/get-content', times: 10 });
+    const error = await classOf(forge.readFile('README.md'));
+    expect(error.errorClass).toBe('network');
+    expect(github.invalid).toEqual([]);
+  });
+
   it('names the missing permission when GitHub refuses one', async () => {
     const { github, forge } = await start(
       { permissions: { author: { statuses: 'read' } } },
