@@ -59,6 +59,25 @@ describe('github forge: commits', () => {
     expect(github.invalid).toEqual([]);
   });
 
+  it('retries a commit to the default branch that another writer raced', async () => {
+    const { github, forge } = await start({ staleRefReads: true });
+    // Another run's commit: the next read of main still shows the old head, so the first update is refused.
+    const theirs = await forge.commitToDefaultBranch({
+      changes: [{ path: 'theirs.txt', content: 't\n' }],
+      message: 'Theirs',
+      author: gpt,
+    });
+    const commit = await forge.commitToDefaultBranch({
+      changes: [{ path: 'shared/runs/t.json', content: '{}\n' }],
+      message: 'Run records',
+      author: gpt,
+    });
+    expect(github.calls('git/update-ref').map((call) => call.status)).toEqual([200, 422, 200]);
+    expect(await github.branch('main')).toBe(commit);
+    expect((await github.git.readCommit(commit!))?.parents).toEqual([theirs]);
+    expect(github.invalid).toEqual([]);
+  });
+
   it('reports tree entry modes for each path and its folders', async () => {
     const { github, forge } = await start({ seed: { 'README.md': 'r\n', 'src/x/y.ts': 'y\n' } });
     const modes = await forge.inspectPaths(['src/x/y.ts', 'src/new.ts', 'README.md/z', 'docs/a.md']);
@@ -119,6 +138,28 @@ describe('github forge: pull requests', () => {
     await forge.labelPullRequest(pr, ['aifactory:needs-human']);
     await forge.labelPullRequest(pr, ['aifactory:needs-human']);
     expect(github.pull(pr.number)?.labels).toEqual(['aifactory:needs-human']);
+    expect(github.invalid).toEqual([]);
+  });
+});
+
+describe('github forge: racing runs', () => {
+  it('opens one pull request when two runs race to open it (422 "already exists")', async () => {
+    const { github, forge } = await start();
+    await push(forge, 'one\n');
+    const { GitHubForge } = await import('../../../scripts/forge/github.ts');
+    const other = new GitHubForge({
+      apiUrl: github.url,
+      graphqlUrl: github.graphqlUrl,
+      owner: 'aifactory-test',
+      repo: 'demo',
+      authorToken: github.authorToken,
+      client: { throttle: false },
+    });
+    const input = { branch: 'aifactory/t', title: 'T', body: 'b' };
+    const [a, b] = await Promise.all([forge.openPullRequest(input), other.openPullRequest(input)]);
+    expect(a.number).toBe(b.number);
+    expect(github.pulls).toHaveLength(1);
+    expect(github.calls('pulls/create').map((call) => call.status)).toEqual([201, 422]);
     expect(github.invalid).toEqual([]);
   });
 });
