@@ -17,6 +17,7 @@ import { GitData } from './github/git-data.ts';
 import { autoMerge, mergeMethodOf, type RepoInfo } from './github/merge.ts';
 import { Reviews } from './github/review-poster.ts';
 import { FACTORY_COMMITTER } from './local.ts';
+import { ignoredInCheckout } from './path-inspection.ts';
 import type {
   Author,
   ChangedFile,
@@ -37,6 +38,8 @@ const DEFAULT_BRANCH_RETRIES = 3;
 export interface GitHubForgeOptions extends GitHubConfig {
   /** The configured default branch; GitHub's own answer (repos/get) wins when they differ. */
   defaultBranch?: string;
+  /** The clone the run works from, whose ignore rules `ignoredPaths` applies. */
+  checkout?: string;
   committer?: Author;
   writeBudget?: number;
   /** See ClientOptions: `throttle: false` and a small `retryAfterBaseValue` make tests fast. */
@@ -349,12 +352,13 @@ export class GitHubForge implements Forge {
   }
 
   /**
-   * Always empty: ignore rules keep a person's untracked files out of git, and the GitHub
-   * repository holds no untracked files, so nothing a proposal writes there can clobber one.
-   * (Evaluating `.gitignore` files remotely would only forbid paths git itself allows with `add -f`.)
+   * The ignore rules of the clone the run works from (`checkout`), as the local forge reads them:
+   * the clone holds the repository's `.gitignore` files and the person's own excludes, and a file
+   * they keep out of git should not reach GitHub either. Without a clone, nothing is ignored:
+   * GitHub holds no untracked files to protect.
    */
-  async ignoredPaths(_paths: readonly string[]): Promise<string[]> {
-    return [];
+  async ignoredPaths(paths: readonly string[]): Promise<string[]> {
+    return this.#config.checkout === undefined ? [] : ignoredInCheckout(this.#config.checkout, paths);
   }
 
   async commitToDefaultBranch(input: {

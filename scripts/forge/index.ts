@@ -29,6 +29,7 @@ export async function createForge(kind: ForgeKind, options: CreateForgeOptions):
     return createGitHubForge({
       ...githubConfigFromEnv(options.env ?? process.env),
       defaultBranch: options.defaultBranch,
+      checkout: options.root,
       ...options.github,
     });
   }

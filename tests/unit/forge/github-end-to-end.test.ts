@@ -48,6 +48,10 @@ describe('the factory on the github forge, end to end', () => {
       ['pulls/create', 'pulls/create-review', 'git/create-commit', 'pulls/merge'].map(
         (operation) => github!.calls(operation).filter((call) => call.status < 300).length,
       );
+    // The clone's ignore rules hold: the sandbox ignores .replay/, so a write there is refused.
+    const { createForge } = await import('../../../scripts/forge/index.ts');
+    const forge = await createForge('github', { root, defaultBranch: 'main', env });
+    expect(await forge.ignoredPaths(['.replay/x.json', 'src/x.ts'])).toEqual(['.replay/x.json']);
     const before = counts();
     // Two pull requests, three reviews (one asks for changes), three iterations, two merges.
     expect(before).toEqual([2, 3, 3, 2]);
