@@ -25,6 +25,26 @@ describe('github forge: commits', () => {
     expect(github.invalid).toEqual([]);
   });
 
+  it('writes a large iteration in tree chunks of 100 entries, as one commit', async () => {
+    const { github, forge } = await start();
+    const changes = Array.from({ length: 150 }, (_, index) => ({
+      path: `src/f${index}.txt`,
+      content: `${index}\n`,
+    }));
+    const commit = await forge.pushIteration({
+      branch: 'aifactory/t',
+      changes,
+      message: 'Many',
+      author: gpt,
+      trailers: {},
+    });
+    expect(github.calls('git/create-tree')).toHaveLength(2);
+    expect(github.calls('git/create-commit')).toHaveLength(1);
+    expect(await github.readFile(commit, 'src/f149.txt')).toBe('149\n');
+    expect(await github.readFile(commit, 'src/f0.txt')).toBe('0\n');
+    expect(github.invalid).toEqual([]);
+  });
+
   it('restarts a branch from the default branch with a forced update', async () => {
     const { github, forge } = await start();
     await push(forge, 'one\n');
