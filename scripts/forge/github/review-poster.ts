@@ -90,10 +90,8 @@ export class Reviews {
    */
   async #postAsComment(pr: PullRequest, review: PostedReview): Promise<void> {
     const client = this.reviewer ?? this.author;
-    await attempt(`posting the review of pull request #${pr.number}`, () =>
-      this.#create(client, pr, review, [], review.comments, 'COMMENT'),
-    );
     const summary = review.summary.trim() || review.verdict;
+    // The status first: the review is what a rerun looks for, so it must be the last thing written.
     await attempt(`setting the ${REVIEW_STATUS_CONTEXT} status on ${review.commit}`, () =>
       this.author.rest.repos.createCommitStatus({
         ...this.repo,
@@ -102,6 +100,9 @@ export class Reviews {
         context: REVIEW_STATUS_CONTEXT,
         description: `${review.agent}: ${summary}`.slice(0, 140),
       }),
+    );
+    await attempt(`posting the review of pull request #${pr.number}`, () =>
+      this.#create(client, pr, review, [], review.comments, 'COMMENT'),
     );
   }
 }

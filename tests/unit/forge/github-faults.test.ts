@@ -96,6 +96,8 @@ describe('github forge: faults and limits', () => {
     const error = await classOf(forge.addReview(pr, review));
     expect(error.errorClass).toBe('auth');
     expect(error.message).toContain('statuses=write');
+    // Nothing a rerun would take for a finished review.
+    expect(github.pull(pr.number)?.reviews).toEqual([]);
     expect(github.invalid).toEqual([]);
   });
 
