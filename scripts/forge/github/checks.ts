@@ -33,7 +33,9 @@ const GREEN_RUNS = new Set(['success', 'neutral', 'skipped']);
  * The verdict of a head's checks, from both of GitHub's sources (GITHUB-NOTES.md, "Checks"):
  * red when any check run or status failed, green when every one succeeded, pending otherwise.
  * `none` when there are none at all — as in the local forge, "no checks configured", which the
- * engine treats as green. The factory's own `aifactory/review` status is not a check.
+ * engine treats as green. Right after a push GitHub may not list a workflow's runs yet, so `none`
+ * can also mean "not started": a required status check in branch protection makes the merge wait
+ * for CI (README, "The GitHub forge"). The factory's own `aifactory/review` status is not a check.
  */
 export function judgeChecks(runs: readonly CheckRunView[], statuses: readonly StatusView[]): CheckReport {
   const ours = statuses.filter((status) => status.context !== REVIEW_STATUS_CONTEXT);
