@@ -61,4 +61,43 @@ describe('the factory on the github forge, end to end', () => {
     expect(counts()).toEqual(before);
     expect(github.invalid).toEqual([]);
   });
+
+  it('waits for CI and mergeability across runs, then merges, with one pull request and one review per iteration', async () => {
+    const sandbox = await createSandboxRepo([simpleStory('gh-wait')]);
+    root = sandbox.root;
+    github = await GitHubFixture.start({
+      seed: root,
+      settings: { required_status_checks: ['ci'] },
+      ci: () => 'success',
+      ciReads: 3,
+    });
+    const env = {
+      GITHUB_API_URL: github.url,
+      GITHUB_REPOSITORY: 'aifactory-test/demo',
+      GITHUB_TOKEN: github.authorToken,
+    };
+    const options = {
+      forge: 'github' as const,
+      replayDir: sandbox.replayDir,
+      env,
+      github: { client: { throttle: false, retryAfterBaseValue: 10 } },
+    };
+    let state: string | undefined;
+    let runs = 0;
+    for (; runs < 6 && state !== 'merged'; runs += 1) {
+      const summary = await runFactory(root, options, quiet);
+      state = summary.records.get('gh-wait')?.state;
+    }
+    expect(state).toBe('merged');
+    // Pending checks and a mergeability still being computed pause the task; a later run finishes it.
+    expect(runs).toBeGreaterThan(1);
+    expect(github.pulls).toHaveLength(1);
+    expect(github.calls('pulls/create-review').filter((call) => call.status < 300)).toHaveLength(1);
+    // One token: the approval is a COMMENT review plus the aifactory/review status.
+    expect(github.statuses().map((status) => [status.context, status.state])).toEqual([
+      ['aifactory/review', 'success'],
+    ]);
+    expect(await github.readFile('main', 'src/gh-wait.txt')).toBe('gh-wait v1\n');
+    expect(github.invalid).toEqual([]);
+  });
 });
