@@ -6,6 +6,7 @@ import { loadRunnableTasks, type RunOptions, runFactory, selectedIds } from '../
 import { createProgress } from '../engine/progress.ts';
 import { RunStore } from '../engine/run-store.ts';
 import { writeSnapshots } from '../engine/snapshot-writer.ts';
+import { FORGE_KINDS } from '../forge/index.ts';
 import { plural } from '../ui/words.ts';
 
 /** The recorded answers the embedded demo replays. */
@@ -36,7 +37,7 @@ export function runOptionsFrom(flags: RunFlags, root: string, signal?: AbortSign
         ? DEFAULT_REPLAY_DIR
         : flags.replay;
   return {
-    forge: 'local',
+    forge: flags.forge === 'github' ? 'github' : 'local',
     ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
     ...(flags.only ? { only: flags.only } : {}),
     ...(replayDir ? { replayDir: resolve(root, replayDir) } : {}),
@@ -48,8 +49,11 @@ export function runOptionsFrom(flags: RunFlags, root: string, signal?: AbortSign
 export function addRunFlags(command: Command): Command {
   return command
     .addOption(
-      new Option('--forge <forge>', 'where pull requests live: local (real git in this repository)')
-        .choices(['local'])
+      new Option(
+        '--forge <forge>',
+        'where pull requests live: local (real git in this repository) or github (the REST API; needs GITHUB_REPOSITORY and AIFACTORY_GITHUB_TOKEN or GITHUB_TOKEN)',
+      )
+        .choices([...FORGE_KINDS])
         .default('local'),
     )
     .option('--concurrency <n>', 'tasks worked on at once (default: config, else 4)', positiveInt)
@@ -96,7 +100,9 @@ before tasks start; that agent's tasks wait for it.
 
 Examples:
   npm run aifactory -- run --once --replay          the demo: recorded answers, no keys, no network
-  npm run aifactory -- run --once --only task_1005  one task with the configured providers`,
+  npm run aifactory -- run --once --only task_1005  one task with the configured providers
+  GITHUB_REPOSITORY=owner/name GITHUB_TOKEN=… npm run aifactory -- run --once --forge github
+                                                    pull requests, reviews and merges on GitHub`,
     )
     .action(async (flags: RunFlags) => {
       const root = process.cwd();

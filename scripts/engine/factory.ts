@@ -7,7 +7,7 @@ import type { Config, ModelRef } from '../core/config.ts';
 import { type ErrorInfo, FactoryError } from '../core/errors.ts';
 import type { Task } from '../core/task.ts';
 import { isFinal } from '../core/task-state.ts';
-import { createLocalForge } from '../forge/local.ts';
+import { createForge, type ForgeKind, type GitHubTuning } from '../forge/index.ts';
 import type { Forge } from '../forge/types.ts';
 import { sweepStaleTemps } from '../io/atomic-write.ts';
 import { describeCallEvent } from '../providers/events.ts';
@@ -24,7 +24,10 @@ import type { EngineServices, ProgressSink } from './types.ts';
 
 /** Options of `aifactory run` (and of each pass of `watch`). */
 export interface RunOptions {
-  forge: 'local';
+  /** Where pull requests live: `local` (git in this repository) or `github` (the REST API, configured from env). */
+  forge: ForgeKind;
+  /** Knobs of the github forge beyond its environment variables (tests make throttling fast). */
+  github?: GitHubTuning;
   concurrency?: number;
   only?: readonly string[];
   /** Answer every model call from recorded cassettes in this folder. */
@@ -65,6 +68,7 @@ function providerSource(
     if (cached) return cached;
     const provider = createProvider(id, {
       env: options.env ?? process.env,
+      ...(options.github ? { github: options.github } : {}),
       agent: agent.name,
       timeoutMs: settings.timeouts.timeoutMs,
       idleTimeoutMs: settings.timeouts.idleTimeoutMs,
@@ -155,8 +159,10 @@ export async function runFactory(
     );
   }
   const now = options.now ?? (() => new Date());
-  const localForge: Forge = await createLocalForge({
+  const forge: Forge = await createForge(options.forge, {
     root,
+    env: options.env ?? process.env,
+    ...(options.github ? { github: options.github } : {}),
     defaultBranch: config.default_branch,
     checks: {
       ...(config.checks.command ? { command: config.checks.command } : {}),
@@ -169,7 +175,7 @@ export async function runFactory(
     root,
     config,
     registry,
-    forge: redactingForge(localForge, secrets),
+    forge: redactingForge(forge, secrets),
     store,
     prompts: new PromptLibrary(root, { redact: (text) => secrets.redact(text) }),
     progress,

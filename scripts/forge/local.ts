@@ -6,6 +6,7 @@ import type { TreeMode } from '../core/path-tree.ts';
 import { writeJsonAtomically } from '../io/atomic-write.ts';
 import { Mutex } from '../io/process.ts';
 import { runCommand } from './command.ts';
+import { withTrailers } from './commit-message.ts';
 import { git, runGit } from './git.ts';
 import { HOLD_LABEL } from './labels.ts';
 import { lockedGit } from './locks.ts';
@@ -44,11 +45,6 @@ function sameReview(
   at: { commit: string; iteration: number },
 ): PullRecord['reviews'][number] | undefined {
   return reviews.find((review) => review.commit === at.commit && review.iteration === at.iteration);
-}
-
-function withTrailers(message: string, trailers: Record<string, string>): string {
-  const lines = Object.entries(trailers).map(([key, value]) => `${key}: ${value.replace(/\s+/g, ' ')}`);
-  return lines.length > 0 ? `${message.trim()}\n\n${lines.join('\n')}\n` : `${message.trim()}\n`;
 }
 
 /**

@@ -1,0 +1,396 @@
+import { FactoryError } from '../core/errors.ts';
+import type { TreeMode } from '../core/path-tree.ts';
+import { withTrailers } from './commit-message.ts';
+import { judgeChecks } from './github/checks.ts';
+import {
+  attempt,
+  type ClientOptions,
+  createClient,
+  type GitHubClient,
+  gitHubMessage,
+  statusOf,
+  toFactoryError,
+  WriteBudget,
+} from './github/client.ts';
+import type { GitHubConfig } from './github/config.ts';
+import { GitData } from './github/git-data.ts';
+import { autoMerge, mergeMethodOf, type RepoInfo } from './github/merge.ts';
+import { Reviews } from './github/review-poster.ts';
+import { FACTORY_COMMITTER } from './local.ts';
+import { ignoredInCheckout } from './path-inspection.ts';
+import type {
+  Author,
+  ChangedFile,
+  CheckReport,
+  FileChange,
+  Forge,
+  MergeOutcome,
+  PostedReview,
+  PullRequest,
+} from './types.ts';
+
+/** Writes one run may make before it stops for the next run (about 5–8 per task iteration). */
+export const DEFAULT_WRITE_BUDGET = 400;
+/** Retries of a commit to the default branch that lost a race with another writer. */
+const DEFAULT_BRANCH_RETRIES = 3;
+
+/** Options of the github forge: the environment's settings plus knobs for tests. */
+export interface GitHubForgeOptions extends GitHubConfig {
+  /** The configured default branch; GitHub's own answer (repos/get) wins when they differ. */
+  defaultBranch?: string;
+  /** The clone the run works from, whose ignore rules `ignoredPaths` applies. */
+  checkout?: string;
+  committer?: Author;
+  writeBudget?: number;
+  /** See ClientOptions: `throttle: false` and a small `retryAfterBaseValue` make tests fast. */
+  client?: Pick<ClientOptions, 'retryAfterBaseValue' | 'throttle' | 'timeoutMs'>;
+}
+
+type PullData = {
+  number: number;
+  html_url: string;
+  state: string;
+  merged_at: string | null;
+  head: { ref: string; sha: string };
+};
+
+function toPullRequest(pull: PullData): PullRequest {
+  return {
+    number: pull.number,
+    branch: pull.head.ref,
+    url: pull.html_url,
+    state: pull.merged_at ? 'merged' : pull.state === 'open' ? 'open' : 'closed',
+    head: pull.head.sha,
+  };
+}
+
+function jitter(attempt: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 50 * attempt + Math.random() * 100));
+}
+
+/**
+ * The github forge: everything through GitHub's REST API (and GraphQL for auto-merge), with no
+ * clone. Commits are made with the Git Data API, one per iteration; pull requests, reviews,
+ * checks and merges are GitHub's own. The author token writes; reviews use the reviewer token
+ * when there is one (GitHub refuses an approval from a pull request's author), else they are
+ * COMMENT reviews with the verdict as the `aifactory/review` commit status.
+ */
+export class GitHubForge implements Forge {
+  readonly id = 'github' as const;
+  readonly #config: GitHubForgeOptions;
+  readonly #repo: { owner: string; repo: string };
+  readonly #octokit: GitHubClient;
+  readonly #git: GitData;
+  readonly #reviews: Reviews;
+  readonly #committer: Author;
+  /** The write budget both identities share, for this run. */
+  readonly writes: WriteBudget;
+  #info: Promise<RepoInfo> | undefined;
+
+  constructor(config: GitHubForgeOptions) {
+    this.#config = config;
+    this.#repo = { owner: config.owner, repo: config.repo };
+    this.writes = new WriteBudget(config.writeBudget ?? DEFAULT_WRITE_BUDGET);
+    const client = (token: string) =>
+      createClient({ ...config.client, baseUrl: config.apiUrl, token, writes: this.writes });
+    this.#octokit = client(config.authorToken);
+    this.#git = new GitData(this.#octokit, this.#repo);
+    this.#committer = config.committer ?? FACTORY_COMMITTER;
+    this.#reviews = new Reviews(
+      this.#octokit,
+      config.reviewerToken ? client(config.reviewerToken) : undefined,
+      this.#repo,
+    );
+  }
+
+  /** The repository's default branch and merge settings, read once per run. */
+  #repoInfo(): Promise<RepoInfo> {
+    this.#info ??= attempt(`reading repository ${this.#repo.owner}/${this.#repo.repo}`, async () => {
+      const { data } = await this.#octokit.rest.repos.get(this.#repo);
+      return {
+        defaultBranch: data.default_branch,
+        allowMergeCommit: data.allow_merge_commit !== false,
+        allowSquashMerge: data.allow_squash_merge !== false,
+        allowRebaseMerge: data.allow_rebase_merge !== false,
+        allowAutoMerge: data.allow_auto_merge === true,
+      };
+    }).catch((error: unknown) => {
+      this.#info = undefined;
+      throw error;
+    });
+    return this.#info;
+  }
+
+  async #defaultHead(): Promise<{ branch: string; head: string }> {
+    const { defaultBranch } = await this.#repoInfo();
+    const head = await this.#git.head(defaultBranch);
+    if (head === undefined) {
+      throw new FactoryError(
+        'forge',
+        `the default branch ${defaultBranch} has no commit on GitHub; push one first`,
+      );
+    }
+    return { branch: defaultBranch, head };
+  }
+
+  async findPullRequest(branch: string): Promise<PullRequest | undefined> {
+    const pulls = await attempt(`looking for the pull request of ${branch}`, () =>
+      this.#octokit.paginate(this.#octokit.rest.pulls.list, {
+        ...this.#repo,
+        head: `${this.#repo.owner}:${branch}`,
+        state: 'all',
+        per_page: 100,
+      }),
+    );
+    // GitHub ignores a `head` it cannot parse and lists every pull request (argoproj-labs/gitops-promoter#1417).
+    const mine = pulls.filter((pull) => pull.head.ref === branch).map((pull) => toPullRequest(pull));
+    const rank = (pr: PullRequest) => (pr.state === 'open' ? 0 : pr.state === 'merged' ? 1 : 2);
+    return mine.sort((a, b) => rank(a) - rank(b) || b.number - a.number)[0];
+  }
+
+  async pushIteration(input: {
+    branch: string;
+    changes: readonly FileChange[];
+    message: string;
+    author: Author;
+    trailers: Record<string, string>;
+    restart?: boolean;
+  }): Promise<string> {
+    const message = withTrailers(input.message, input.trailers);
+    // One rebuild when another writer moved the branch between our read and our write.
+    for (let round = 0; ; round += 1) {
+      const head = await this.#git.head(input.branch);
+      const base = head === undefined || input.restart ? (await this.#defaultHead()).head : head;
+      const tree = await this.#git.treeWith(await this.#git.treeOf(base), input.changes);
+      if (head !== undefined && tree === (await this.#git.treeOf(head))) return head;
+      const commit = await this.#git.commit({
+        tree,
+        parents: [base],
+        message,
+        author: input.author,
+        committer: this.#committer,
+      });
+      const moved = await this.#git.setBranch(input.branch, commit, head, input.restart === true);
+      if (moved === 'moved') return commit;
+      if (round >= 1) {
+        throw new FactoryError(
+          'forge',
+          `branch ${input.branch} kept moving while the factory pushed to it; another writer is using it — the task continues next run`,
+        );
+      }
+    }
+  }
+
+  async openPullRequest(input: { branch: string; title: string; body: string }): Promise<PullRequest> {
+    const existing = await this.findPullRequest(input.branch);
+    if (existing) return existing;
+    const { defaultBranch } = await this.#repoInfo();
+    try {
+      const { data } = await this.#octokit.rest.pulls.create({
+        ...this.#repo,
+        head: input.branch,
+        base: defaultBranch,
+        title: input.title,
+        body: input.body,
+      });
+      return toPullRequest(data);
+    } catch (error) {
+      // A run that crashed after GitHub opened it (saadmk11/github-actions-version-updater#40).
+      if (statusOf(error) === 422 && /already exists/i.test(gitHubMessage(error))) {
+        const found = await this.findPullRequest(input.branch);
+        if (found) return found;
+      }
+      throw toFactoryError(error, `opening a pull request for ${input.branch}`);
+    }
+  }
+
+  async addReview(pr: PullRequest, review: PostedReview): Promise<void> {
+    if (await this.findReview(pr, review)) return;
+    const diffPaths = new Set(
+      (await this.changedFiles(pr)).filter((file) => file.status !== 'deleted').map((file) => file.path),
+    );
+    await this.#reviews.post(pr, review, diffPaths);
+  }
+
+  findReview(pr: PullRequest, at: { commit: string; iteration: number }): Promise<PostedReview | undefined> {
+    return this.#reviews.find(pr, at);
+  }
+
+  async changedFiles(pr: PullRequest): Promise<ChangedFile[]> {
+    const files = await attempt(`listing the files of pull request #${pr.number}`, () =>
+      this.#octokit.paginate(this.#octokit.rest.pulls.listFiles, {
+        ...this.#repo,
+        pull_number: pr.number,
+        per_page: 100,
+      }),
+    );
+    const changed: ChangedFile[] = [];
+    for (const file of files) {
+      if (file.status === 'renamed') {
+        // As `git diff --no-renames` does in the local forge: the old path goes, the new one comes.
+        if (file.previous_filename) changed.push({ path: file.previous_filename, status: 'deleted' });
+        changed.push({ path: file.filename, status: 'added' });
+      } else if (file.status === 'added' || file.status === 'copied') {
+        changed.push({ path: file.filename, status: 'added' });
+      } else if (file.status === 'removed') {
+        changed.push({ path: file.filename, status: 'deleted' });
+      } else {
+        changed.push({ path: file.filename, status: 'modified' });
+      }
+    }
+    return changed;
+  }
+
+  async labelPullRequest(pr: PullRequest, labels: readonly string[]): Promise<void> {
+    if (labels.length === 0) return;
+    await attempt(`labelling pull request #${pr.number}`, () =>
+      this.#octokit.rest.issues.addLabels({ ...this.#repo, issue_number: pr.number, labels: [...labels] }),
+    );
+  }
+
+  async readChecks(pr: PullRequest): Promise<CheckReport> {
+    const ref = pr.head;
+    const [combined, runs] = await attempt(`reading the checks of ${ref}`, () =>
+      Promise.all([
+        this.#octokit.rest.repos.getCombinedStatusForRef({ ...this.#repo, ref, per_page: 100 }),
+        this.#octokit.paginate(this.#octokit.rest.checks.listForRef, { ...this.#repo, ref, per_page: 100 }),
+      ]),
+    );
+    // The combined state is `pending` when there are no statuses at all: total_count tells.
+    const statuses = combined.data.total_count === 0 ? [] : combined.data.statuses;
+    return judgeChecks(runs, statuses);
+  }
+
+  async merge(pr: PullRequest, input: { message: string; head: string }): Promise<MergeOutcome> {
+    const { data: pull } = await attempt(`reading pull request #${pr.number}`, () =>
+      this.#octokit.rest.pulls.get({ ...this.#repo, pull_number: pr.number }),
+    );
+    if (pull.merged) return { kind: 'merged', commit: pull.merge_commit_sha ?? pull.head.sha };
+    if (pull.state !== 'open') {
+      throw new FactoryError(
+        'forge',
+        `pull request #${pr.number} was closed without merging; reopen it or reset the task`,
+      );
+    }
+    if (pull.head.sha !== input.head) return { kind: 'head_moved', head: pull.head.sha };
+    if (pull.auto_merge)
+      return { kind: 'queued', reason: 'auto-merge is armed; GitHub merges when its requirements are met' };
+    if (pull.mergeable === null) return { kind: 'waiting', reason: 'GitHub is computing mergeability' };
+    if (pull.mergeable === false && pull.mergeable_state === 'dirty') return { kind: 'conflict', paths: [] };
+    const info = await this.#repoInfo();
+    const method = mergeMethodOf(info);
+    const [title, ...rest] = input.message.trim().split('\n');
+    try {
+      const { data } = await this.#octokit.rest.pulls.merge({
+        ...this.#repo,
+        pull_number: pr.number,
+        sha: input.head,
+        merge_method: method,
+        commit_title: title ?? `Merge pull request #${pr.number}`,
+        commit_message: rest.join('\n').trim(),
+      });
+      return { kind: 'merged', commit: data.sha };
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 409) {
+        const { data } = await attempt(`reading pull request #${pr.number}`, () =>
+          this.#octokit.rest.pulls.get({ ...this.#repo, pull_number: pr.number }),
+        );
+        return { kind: 'head_moved', head: data.head.sha };
+      }
+      if (status !== 405) throw toFactoryError(error, `merging pull request #${pr.number}`);
+      const refusal = gitHubMessage(error);
+      if (!info.allowAutoMerge) return { kind: 'waiting', reason: refusal };
+      return autoMerge(this.#octokit, this.#config.graphqlUrl, {
+        nodeId: pull.node_id,
+        method,
+        head: input.head,
+        refusal,
+      });
+    }
+  }
+
+  async readFile(path: string, ref?: string): Promise<string | undefined> {
+    const at = ref ?? (await this.#repoInfo()).defaultBranch;
+    try {
+      const { data } = await this.#octokit.rest.repos.getContent({ ...this.#repo, path, ref: at });
+      if (Array.isArray(data) || data.type !== 'file' || !('content' in data)) return undefined;
+      return Buffer.from(data.content, 'base64').toString('utf8');
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw toFactoryError(error, `reading ${path} at ${at}`);
+    }
+  }
+
+  async inspectPaths(paths: readonly string[], ref?: string): Promise<ReadonlyMap<string, TreeMode>> {
+    const branch = ref ?? (await this.#repoInfo()).defaultBranch;
+    const head = /^[0-9a-f]{40}$/.test(branch) ? branch : await this.#git.head(branch);
+    const found = new Map<string, TreeMode>();
+    if (head === undefined) return found;
+    // One tree read per folder on the way, each read once: a recursive read is capped (100,000 entries).
+    const folders = new Map<string, Promise<Map<string, { mode: TreeMode; sha: string }>>>();
+    const read = (sha: string) => {
+      let entries = folders.get(sha);
+      if (!entries) {
+        entries = this.#git.entries(sha);
+        folders.set(sha, entries);
+      }
+      return entries;
+    };
+    const root = await this.#git.treeOf(head);
+    for (const path of paths) {
+      let tree: string | undefined = root;
+      const parts = path.split('/');
+      for (let depth = 0; depth < parts.length && tree !== undefined; depth += 1) {
+        const entry = (await read(tree)).get(parts[depth]!);
+        if (!entry) break;
+        found.set(parts.slice(0, depth + 1).join('/'), entry.mode);
+        tree = entry.mode === '040000' ? entry.sha : undefined;
+      }
+    }
+    return found;
+  }
+
+  /**
+   * The ignore rules of the clone the run works from (`checkout`), as the local forge reads them:
+   * the clone holds the repository's `.gitignore` files and the person's own excludes, and a file
+   * they keep out of git should not reach GitHub either. Without a clone, nothing is ignored:
+   * GitHub holds no untracked files to protect.
+   */
+  async ignoredPaths(paths: readonly string[]): Promise<string[]> {
+    return this.#config.checkout === undefined ? [] : ignoredInCheckout(this.#config.checkout, paths);
+  }
+
+  async commitToDefaultBranch(input: {
+    changes: readonly FileChange[];
+    message: string;
+    author: Author;
+  }): Promise<string | undefined> {
+    for (let round = 0; ; round += 1) {
+      const { branch, head } = await this.#defaultHead();
+      const base = await this.#git.treeOf(head);
+      const tree = await this.#git.treeWith(base, input.changes);
+      if (tree === base) return undefined;
+      const commit = await this.#git.commit({
+        tree,
+        parents: [head],
+        message: `${input.message.trim()}\n`,
+        author: input.author,
+        committer: this.#committer,
+      });
+      if ((await this.#git.setBranch(branch, commit, head, false)) === 'moved') return commit;
+      if (round >= DEFAULT_BRANCH_RETRIES) {
+        throw new FactoryError(
+          'forge',
+          `${branch} kept moving while the factory committed to it (${DEFAULT_BRANCH_RETRIES + 1} tries); it is retried next run`,
+        );
+      }
+      await jitter(round + 1);
+    }
+  }
+}
+
+/** The github forge for `config`; reads nothing until its first call. */
+export async function createGitHubForge(config: GitHubForgeOptions): Promise<GitHubForge> {
+  return new GitHubForge(config);
+}

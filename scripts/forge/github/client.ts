@@ -1,0 +1,193 @@
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import { Octokit } from '@octokit/rest';
+import { FactoryError } from '../../core/errors.ts';
+
+/** Octokit with GitHub's own retry and throttling plugins (GITHUB-NOTES.md, "Rate limits"). */
+const FactoryOctokit = Octokit.plugin(retry, throttling);
+export type GitHubClient = InstanceType<typeof FactoryOctokit>;
+
+/** How many times a rate-limited request is retried before the error reaches the engine. */
+const RATE_LIMIT_RETRIES = 3;
+/** A primary limit that resets later than this is not waited out: the task pauses for a later run. */
+const LONGEST_WAIT_SECONDS = 120;
+
+/** Options of the client; the `throttle` ones exist so tests need not wait real seconds. */
+export interface ClientOptions {
+  baseUrl: string;
+  token: string;
+  /** Shared between the author's and the reviewer's clients: writes per run. */
+  writes: WriteBudget;
+  /** Multiplier of retry-after seconds in milliseconds (default 1000). */
+  retryAfterBaseValue?: number;
+  /** false turns the plugin's write spacing (1 s, 3 s for notifications) off; tests only. */
+  throttle?: boolean;
+  /** Per-request timeout in milliseconds (default 30 s). */
+  timeoutMs?: number;
+}
+
+/**
+ * Counts the run's writes (POST/PATCH/PUT/DELETE). GitHub's secondary limits allow about 80
+ * content-generating requests a minute and 500 an hour; a run that stops at its budget leaves
+ * the task for the next run instead of meeting them.
+ */
+export class WriteBudget {
+  #used = 0;
+  constructor(readonly limit: number) {}
+
+  get used(): number {
+    return this.#used;
+  }
+
+  /** @throws FactoryError (`rate_limit`) past the budget. */
+  spend(): void {
+    if (this.#used >= this.limit) {
+      throw new FactoryError(
+        'rate_limit',
+        `the GitHub write budget of ${this.limit} per run is reached; the task continues next run`,
+      );
+    }
+    this.#used += 1;
+  }
+}
+
+/** `fetch` that gives up on an attempt after `ms`, keeping any signal the caller passed. */
+function fetchWithTimeout(ms: number): typeof fetch {
+  return (input, init) => {
+    const timeout = AbortSignal.timeout(ms);
+    const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
+    return fetch(input, { ...init, signal });
+  };
+}
+
+const WRITES = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
+
+/** Builds one identity's client. */
+export function createClient(options: ClientOptions): GitHubClient {
+  const base = options.retryAfterBaseValue ?? 1000;
+  const octokit = new FactoryOctokit({
+    auth: options.token,
+    baseUrl: options.baseUrl,
+    userAgent: 'aifactory-os',
+    headers: { 'X-GitHub-Api-Version': '2022-11-28' },
+    // Octokit's fetch has no timeout of its own: each attempt gets one, so a hung connection is retried.
+    request: { fetch: fetchWithTimeout(options.timeoutMs ?? 30_000) },
+    log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
+    // 405 (not mergeable), 409 (head moved) and 422 (refused) are answers, not outages.
+    retry: { doNotRetry: [400, 401, 403, 404, 405, 409, 410, 422, 451], retryAfterBaseValue: base },
+    throttle: {
+      enabled: options.throttle ?? true,
+      retryAfterBaseValue: base,
+      fallbackSecondaryRateRetryAfter: 60,
+      onRateLimit: (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) =>
+        retryCount < RATE_LIMIT_RETRIES && retryAfter <= LONGEST_WAIT_SECONDS,
+      onSecondaryRateLimit: (retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) =>
+        retryCount < RATE_LIMIT_RETRIES && retryAfter <= LONGEST_WAIT_SECONDS,
+    },
+  });
+  // Registered after the plugins, so it wraps them: it runs once per call, and the retries
+  // inside (plugin-retry, throttling) are not counted as more writes.
+  octokit.hook.before('request', (request) => {
+    if (WRITES.has(request.method)) options.writes.spend();
+  });
+  return octokit;
+}
+
+interface HttpError {
+  status?: number;
+  message?: string;
+  code?: string;
+  name?: string;
+  response?: { headers?: Record<string, string | undefined>; data?: unknown };
+}
+
+/** GitHub's message of a refusal, with the `errors` details it sometimes adds. */
+export function gitHubMessage(error: unknown): string {
+  const e = error as HttpError;
+  const data = e.response?.data as { message?: string; errors?: unknown[] } | undefined;
+  const details = (data?.errors ?? [])
+    .map((item) => (typeof item === 'string' ? item : ((item as { message?: string }).message ?? '')))
+    .filter(Boolean);
+  const message = data?.message ?? e.message ?? String(error);
+  return details.length > 0 ? `${message} (${details.join('; ')})` : message;
+}
+
+/** The HTTP status of an octokit error, if it has one. */
+export function statusOf(error: unknown): number | undefined {
+  const status = (error as HttpError)?.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/**
+ * Turns what octokit threw into a FactoryError of the right class: outages and limits are
+ * transient (the task pauses), permissions are `auth` naming the permission, refusals are `forge`.
+ */
+export function toFactoryError(error: unknown, what: string): FactoryError {
+  if (error instanceof FactoryError) return error;
+  const e = error as HttpError;
+  const status = statusOf(error);
+  const headers = e.response?.headers ?? {};
+  const message = gitHubMessage(error);
+  const options = { cause: error };
+  // Not from the HTTP layer at all: a bug of ours, not an outage to wait out.
+  if (status === undefined && !/AbortError|TimeoutError/.test(e.name ?? '')) {
+    return new FactoryError('internal', `${what}: ${message}`, options);
+  }
+  // Octokit reports a connection that failed or timed out as a 500 without a response.
+  if (status === undefined || e.response === undefined) {
+    const text = `${e.name ?? ''} ${e.code ?? ''} ${message} ${String((e as { cause?: unknown }).cause ?? '')}`;
+    if (/timeout|timed out/i.test(text))
+      return new FactoryError(
+        'timeout',
+        `${what}: GitHub did not answer in time; the task continues next run`,
+        options,
+      );
+    return new FactoryError(
+      'network',
+      `${what}: could not reach GitHub (${message}); check the network and GITHUB_API_URL; the task continues next run`,
+      options,
+    );
+  }
+  if (status >= 500)
+    return new FactoryError(
+      'server',
+      `${what}: GitHub answered ${status} (${message}); the task continues next run`,
+      options,
+    );
+  if (
+    status === 429 ||
+    (status === 403 && (headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(message)))
+  ) {
+    return new FactoryError(
+      'rate_limit',
+      `${what}: GitHub's rate limit was reached (${message}); the task continues next run`,
+      options,
+    );
+  }
+  if (status === 401) {
+    return new FactoryError(
+      'auth',
+      `${what}: GitHub refused the token (401 ${message}); check AIFACTORY_GITHUB_TOKEN / GITHUB_TOKEN`,
+      options,
+    );
+  }
+  if (status === 403) {
+    const accepted = headers['x-accepted-github-permissions'];
+    const needed = accepted ? ` it needs the "${accepted.replace(/,/g, ' or ')}" permission;` : '';
+    return new FactoryError(
+      'auth',
+      `${what}: GitHub refused (403 ${message});${needed} grant it to the factory's token (workflow "permissions:" or the App's settings)`,
+      options,
+    );
+  }
+  return new FactoryError('forge', `${what}: GitHub answered ${status}: ${message}`, options);
+}
+
+/** Runs `call`, turning its failure into a FactoryError that says what was being done. */
+export async function attempt<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw toFactoryError(error, what);
+  }
+}

@@ -1,0 +1,50 @@
+import { FactoryError } from '../../core/errors.ts';
+
+/** Where and as whom the github forge talks to GitHub (DESIGN.md, "GitHub"). */
+export interface GitHubConfig {
+  apiUrl: string;
+  graphqlUrl: string;
+  owner: string;
+  repo: string;
+  /** Writes branches, commits, pull requests and merges. */
+  authorToken: string;
+  /** Posts reviews; undefined when it is the author's token (GitHub refuses self-approval). */
+  reviewerToken?: string;
+}
+
+/**
+ * Reads the github forge's settings as GitHub Actions sets them: GITHUB_API_URL, GITHUB_GRAPHQL_URL,
+ * GITHUB_REPOSITORY, and the author token AIFACTORY_GITHUB_TOKEN, else GITHUB_TOKEN.
+ * @throws FactoryError (`config`) naming the variable that is missing or malformed.
+ */
+export function githubConfigFromEnv(env: NodeJS.ProcessEnv): GitHubConfig {
+  const apiUrl = (env.GITHUB_API_URL || 'https://api.github.com').replace(/\/+$/, '');
+  const graphqlUrl = env.GITHUB_GRAPHQL_URL || `${apiUrl}/graphql`;
+  const repository = env.GITHUB_REPOSITORY;
+  if (!repository) {
+    throw new FactoryError(
+      'config',
+      'GITHUB_REPOSITORY is not set; set it to owner/name of the repository (GitHub Actions sets it)',
+    );
+  }
+  const [owner, repo, ...rest] = repository.split('/');
+  if (!owner || !repo || rest.length > 0) {
+    throw new FactoryError('config', `GITHUB_REPOSITORY is "${repository}"; it must be owner/name`);
+  }
+  const authorToken = env.AIFACTORY_GITHUB_TOKEN || env.GITHUB_TOKEN;
+  if (!authorToken) {
+    throw new FactoryError(
+      'config',
+      'neither AIFACTORY_GITHUB_TOKEN nor GITHUB_TOKEN is set; the github forge needs a token with contents, pull-requests, statuses, checks and issues permissions',
+    );
+  }
+  const reviewer = env.GITHUB_TOKEN;
+  return {
+    apiUrl,
+    graphqlUrl,
+    owner,
+    repo,
+    authorToken,
+    ...(reviewer && reviewer !== authorToken ? { reviewerToken: reviewer } : {}),
+  };
+}

@@ -1,0 +1,120 @@
+import { FactoryError } from '../../core/errors.ts';
+import { type TreeMode, treeModeOf } from '../../core/path-tree.ts';
+import type { Author, FileChange } from '../types.ts';
+import { attempt, type GitHubClient, gitHubMessage, statusOf, toFactoryError } from './client.ts';
+
+/** Trees are built in chunks of this many entries, chaining base_tree, as release-please does: big trees time out. */
+const TREE_CHUNK = 100;
+
+/** One repository, one identity: the Git Data API calls a commit needs (GITHUB-NOTES.md, "Commits without a clone"). */
+export class GitData {
+  constructor(
+    private readonly octokit: GitHubClient,
+    private readonly repo: { owner: string; repo: string },
+  ) {}
+
+  /** The branch's head, or undefined when the branch does not exist. */
+  async head(branch: string): Promise<string | undefined> {
+    try {
+      const { data } = await this.octokit.rest.git.getRef({ ...this.repo, ref: `heads/${branch}` });
+      return data.object.sha;
+    } catch (error) {
+      if (statusOf(error) === 404) return undefined;
+      throw toFactoryError(error, `reading branch ${branch}`);
+    }
+  }
+
+  /** The tree of `commit`. */
+  async treeOf(commit: string): Promise<string> {
+    const { data } = await attempt(`reading commit ${commit}`, () =>
+      this.octokit.rest.git.getCommit({ ...this.repo, commit_sha: commit }),
+    );
+    return data.tree.sha;
+  }
+
+  /** The entries of one tree (not recursive), by name. */
+  async entries(tree: string): Promise<Map<string, { mode: TreeMode; sha: string }>> {
+    const { data } = await attempt(`reading tree ${tree}`, () =>
+      this.octokit.rest.git.getTree({ ...this.repo, tree_sha: tree }),
+    );
+    const entries = new Map<string, { mode: TreeMode; sha: string }>();
+    for (const entry of data.tree) {
+      if (entry.path && entry.mode && entry.sha)
+        entries.set(entry.path, { mode: treeModeOf(entry.mode), sha: entry.sha });
+    }
+    return entries;
+  }
+
+  /** The tree of `baseTree` with `changes` written as whole files. */
+  async treeWith(baseTree: string, changes: readonly FileChange[]): Promise<string> {
+    let tree = baseTree;
+    for (let start = 0; start < changes.length; start += TREE_CHUNK) {
+      const chunk = changes.slice(start, start + TREE_CHUNK);
+      const { data } = await attempt('writing a tree', () =>
+        this.octokit.rest.git.createTree({
+          ...this.repo,
+          base_tree: tree,
+          tree: chunk.map((change) => ({
+            path: change.path,
+            mode: '100644' as const,
+            type: 'blob' as const,
+            content: change.content,
+          })),
+        }),
+      );
+      tree = data.sha;
+    }
+    return tree;
+  }
+
+  /** A commit of `tree` on `parents`; the agent is the author, the factory the committer. */
+  async commit(input: {
+    tree: string;
+    parents: string[];
+    message: string;
+    author: Author;
+    committer: Author;
+  }): Promise<string> {
+    const { data } = await attempt('writing a commit', () =>
+      this.octokit.rest.git.createCommit({
+        ...this.repo,
+        message: input.message,
+        tree: input.tree,
+        parents: input.parents,
+        author: { name: input.author.name, email: input.author.email },
+        committer: { name: input.committer.name, email: input.committer.email },
+      }),
+    );
+    return data.sha;
+  }
+
+  /**
+   * Points `branch` at `sha`. Creates it when `from` is undefined; otherwise moves it, forced or
+   * fast-forward only. Returns 'moved', or 'raced' when another writer got there first (the ref
+   * exists already, or the move is not a fast forward): the caller re-reads and rebuilds.
+   */
+  async setBranch(
+    branch: string,
+    sha: string,
+    from: string | undefined,
+    force: boolean,
+  ): Promise<'moved' | 'raced'> {
+    try {
+      if (from === undefined)
+        await this.octokit.rest.git.createRef({ ...this.repo, ref: `refs/heads/${branch}`, sha });
+      else await this.octokit.rest.git.updateRef({ ...this.repo, ref: `heads/${branch}`, sha, force });
+      return 'moved';
+    } catch (error) {
+      const message = gitHubMessage(error);
+      if (statusOf(error) === 422 && /already exists|not a fast.forward/i.test(message)) return 'raced';
+      if ((statusOf(error) === 422 || statusOf(error) === 403) && /protected branch/i.test(message)) {
+        throw new FactoryError(
+          'forge',
+          `GitHub refused to move ${branch}: it is a protected branch (${message}); allow the factory's identity to push to it, or let the factory merge through pull requests only`,
+          { cause: error },
+        );
+      }
+      throw toFactoryError(error, `moving branch ${branch}`);
+    }
+  }
+}

@@ -1,0 +1,103 @@
+import { rm } from 'node:fs/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { runFactory } from '../../../scripts/engine/factory.ts';
+import { GitHubFixture } from '../../fixtures/github/fixture.ts';
+import { createSandboxRepo, simpleStory } from '../../fixtures/sandbox-repo.ts';
+
+let github: GitHubFixture | undefined;
+let root: string | undefined;
+
+afterEach(async () => {
+  await github?.stop();
+  if (root) await rm(root, { recursive: true, force: true });
+  github = undefined;
+  root = undefined;
+});
+
+const quiet = { step: () => undefined, done: () => undefined };
+
+describe('the factory on the github forge, end to end', () => {
+  it('takes tasks to merged through GitHub, and a rerun makes no second pull request, review or commit', async () => {
+    const stories = [simpleStory('gh-one'), simpleStory('gh-two', {}, 2)];
+    const sandbox = await createSandboxRepo(stories);
+    root = sandbox.root;
+    github = await GitHubFixture.start({ seed: root, ci: () => 'success', mergeableAfterReads: 0 });
+    const env = {
+      GITHUB_API_URL: github.url,
+      GITHUB_GRAPHQL_URL: github.graphqlUrl,
+      GITHUB_REPOSITORY: 'aifactory-test/demo',
+      AIFACTORY_GITHUB_TOKEN: github.authorToken,
+      GITHUB_TOKEN: github.actionsToken,
+    };
+    const options = {
+      forge: 'github' as const,
+      replayDir: sandbox.replayDir,
+      env,
+      github: { client: { throttle: false, retryAfterBaseValue: 10 } },
+    };
+    const summary = await runFactory(root, options, quiet);
+    const states = Object.fromEntries([...summary.records].map(([id, record]) => [id, record.state]));
+    expect(states).toEqual({ 'gh-one': 'merged', 'gh-two': 'merged' });
+    expect(await github.readFile('main', 'src/gh-one.txt')).toBe('gh-one v1\n');
+    expect(await github.readFile('main', 'src/gh-two.txt')).toBe('gh-two v2\n');
+    expect(github.pulls.map((pr) => [pr.head, pr.merged]).sort()).toEqual([
+      ['aifactory/gh-one', true],
+      ['aifactory/gh-two', true],
+    ]);
+    const counts = () =>
+      ['pulls/create', 'pulls/create-review', 'git/create-commit', 'pulls/merge'].map(
+        (operation) => github!.calls(operation).filter((call) => call.status < 300).length,
+      );
+    // The clone's ignore rules hold: the sandbox ignores .replay/, so a write there is refused.
+    const { createForge } = await import('../../../scripts/forge/index.ts');
+    const forge = await createForge('github', { root, defaultBranch: 'main', env });
+    expect(await forge.ignoredPaths(['.replay/x.json', 'src/x.ts'])).toEqual(['.replay/x.json']);
+    const before = counts();
+    // Two pull requests, three reviews (one asks for changes), three iterations, two merges.
+    expect(before).toEqual([2, 3, 3, 2]);
+    // GITHUB_TOKEN may not approve here, so approvals are COMMENT reviews plus the aifactory/review status.
+    expect(github.statuses().filter((status) => status.context === 'aifactory/review')).toHaveLength(2);
+    await runFactory(root, options, quiet);
+    expect(counts()).toEqual(before);
+    expect(github.invalid).toEqual([]);
+  });
+
+  it('waits for CI and mergeability across runs, then merges, with one pull request and one review per iteration', async () => {
+    const sandbox = await createSandboxRepo([simpleStory('gh-wait')]);
+    root = sandbox.root;
+    github = await GitHubFixture.start({
+      seed: root,
+      settings: { required_status_checks: ['ci'] },
+      ci: () => 'success',
+      ciReads: 3,
+    });
+    const env = {
+      GITHUB_API_URL: github.url,
+      GITHUB_REPOSITORY: 'aifactory-test/demo',
+      GITHUB_TOKEN: github.authorToken,
+    };
+    const options = {
+      forge: 'github' as const,
+      replayDir: sandbox.replayDir,
+      env,
+      github: { client: { throttle: false, retryAfterBaseValue: 10 } },
+    };
+    let state: string | undefined;
+    let runs = 0;
+    for (; runs < 6 && state !== 'merged'; runs += 1) {
+      const summary = await runFactory(root, options, quiet);
+      state = summary.records.get('gh-wait')?.state;
+    }
+    expect(state).toBe('merged');
+    // Pending checks and a mergeability still being computed pause the task; a later run finishes it.
+    expect(runs).toBeGreaterThan(1);
+    expect(github.pulls).toHaveLength(1);
+    expect(github.calls('pulls/create-review').filter((call) => call.status < 300)).toHaveLength(1);
+    // One token: the approval is a COMMENT review plus the aifactory/review status.
+    expect(github.statuses().map((status) => [status.context, status.state])).toEqual([
+      ['aifactory/review', 'success'],
+    ]);
+    expect(await github.readFile('main', 'src/gh-wait.txt')).toBe('gh-wait v1\n');
+    expect(github.invalid).toEqual([]);
+  });
+});

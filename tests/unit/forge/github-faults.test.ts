@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { FactoryError, isTransient } from '../../../scripts/core/errors.ts';
+import { githubConfigFromEnv } from '../../../scripts/forge/github/config.ts';
+import { createForge } from '../../../scripts/forge/index.ts';
+import { push, useGitHubForge } from './github-harness.ts';
+
+const start = useGitHubForge();
+
+async function classOf(promise: Promise<unknown>): Promise<FactoryError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(FactoryError);
+  return error as FactoryError;
+}
+
+describe('github forge: faults and limits', () => {
+  it('waits out a secondary rate limit as long as retry-after says, then retries', async () => {
+    // Throttling on, as in production; one retry-after second is 200 ms here.
+    const { github, forge } = await start({}, { client: { retryAfterBaseValue: 200 } });
+    github.inject({ kind: 'secondary-rate-limit', retryAfter: 1 }, { operationId: 'repos/get-content' });
+    const began = Date.now();
+    expect(await forge.readFile('README.md')).toBe('# demo\n');
+    expect(Date.now() - began).toBeGreaterThanOrEqual(190);
+    expect(github.calls('repos/get-content').map((call) => call.status)).toEqual([403, 200]);
+    expect(github.invalid).toEqual([]);
+  });
+
+  it('turns a 429 that does not clear into a rate_limit error that pauses the task', async () => {
+    const { github, forge } = await start({}, { client: { retryAfterBaseValue: 1 } });
+    github.inject(
+      { kind: 'too-many-requests', retryAfter: 1 },
+      { operationId: 'repos/get-content', times: 100 },
+    );
+    const error = await classOf(forge.readFile('README.md'));
+    expect(error.errorClass).toBe('rate_limit');
+    expect(isTransient(error)).toBe(true);
+    expect(github.invalid).toEqual([]);
+  });
+
+  it('turns a 502 that does not clear into a transient server error', async () => {
+    const { github, forge } = await start();
+    github.inject({ kind: 'server-error', status: 502 }, { operationId: 'repos/get-content', times: 10 });
+    const error = await classOf(forge.readFile('README.md'));
+    expect(error.errorClass).toBe('server');
+    expect(isTransient(error)).toBe(true);
+    expect(error.message).toContain('502');
+    expect(github.invalid).toEqual([]);
+  });
+
+  it('retries a dropped connection and a 503 once each', async () => {
+    const { github, forge } = await start();
+    github.inject({ kind: 'drop' }, { operationId: 'repos/get-content' });
+    expect(await forge.readFile('README.md')).toBe('# demo\n');
+    github.inject({ kind: 'server-error', status: 503 }, { operationId: 'repos/get-content' });
+    expect(await forge.readFile('README.md')).toBe('# demo\n');
+    expect(github.invalid).toEqual([]);
+  });
+
+  it('gives up on a request that never answers with a transient timeout', async () => {
+    const { github, forge } = await start(
+      {},
+      { client: { throttle: false, retryAfterBaseValue: 1, timeoutMs: 150 } },
+    );
+    github.inject({ kind: 'hang' }, { operationId: 'repos/get-content', times: 10 });
+    const error = await classOf(forge.readFile('README.md'));
+    expect(error.errorClass).toBe('timeout');
+    expect(isTransient(error)).toBe(true);
+    expect(github.invalid).toEqual([]);
+  });
+
+  it('turns connections that keep dropping into a transient network error', async () => {
+    const { github, forge } = await start();
+    github.inject({ kind: 'drop' }, { operationId: 'repos/get-content', times: 10 });
+    const error = await classOf(forge.readFile('README.md'));
+    expect(error.errorClass).toBe('network');
+    expect(github.invalid).toEqual([]);
+  });
+
+  it('names the missing permission when GitHub refuses one', async () => {
+    const { github, forge } = await start(
+      { permissions: { author: { statuses: 'read' } } },
+      { oneToken: true },
+    );
+    await push(forge, 'one\n');
+    const pr = await forge.openPullRequest({ branch: 'aifactory/t', title: 'T', body: 'b' });
+    const review = {
+      agent: 'g',
+      verdict: 'approve' as const,
+      summary: 's',
+      comments: [],
+      commit: pr.head,
+      iteration: 1,
+    };
+    const error = await classOf(forge.addReview(pr, review));
+    expect(error.errorClass).toBe('auth');
+    expect(error.message).toContain('statuses=write');
+    // Nothing a rerun would take for a finished review.
+    expect(github.pull(pr.number)?.reviews).toEqual([]);
+    expect(github.invalid).toEqual([]);
+  });
+
+  it('stops at the write budget with a rate_limit error', async () => {
+    const { github, forge } = await start({}, { writeBudget: 2 });
+    const error = await classOf(push(forge, 'one\n'));
+    expect(error.errorClass).toBe('rate_limit');
+    expect(error.message).toContain('write budget of 2 per run');
+    expect(forge.writes.used).toBe(2);
+    expect(github.calls('git/create-ref')).toHaveLength(0);
+    expect(github.invalid).toEqual([]);
+  });
+
+  it('counts a retried write once', async () => {
+    const { github, forge } = await start({}, { writeBudget: 3 });
+    github.inject({ kind: 'server-error', status: 502 }, { operationId: 'git/create-tree' });
+    await push(forge, 'one\n');
+    expect(github.calls('git/create-tree').map((call) => call.status)).toEqual([502, 201]);
+    expect(forge.writes.used).toBe(3);
+    expect(github.invalid).toEqual([]);
+  });
+
+  it('refuses a bad token as auth', async () => {
+    const { github, forge } = await start({}, { authorToken: 'ghs_wrong' });
+    const error = await classOf(forge.readFile('README.md'));
+    expect(error.errorClass).toBe('auth');
+    expect(github.invalid).toEqual([]);
+  });
+});
+
+describe('github forge: configuration from the environment', () => {
+  it('names each missing variable', async () => {
+    expect(() => githubConfigFromEnv({ GITHUB_TOKEN: 't' })).toThrow('GITHUB_REPOSITORY');
+    expect(() => githubConfigFromEnv({ GITHUB_REPOSITORY: 'o/r' })).toThrow('AIFACTORY_GITHUB_TOKEN');
+    expect(() => githubConfigFromEnv({ GITHUB_REPOSITORY: 'o', GITHUB_TOKEN: 't' })).toThrow('owner/name');
+    const error = await createForge('github', { root: '.', defaultBranch: 'main', env: {} }).catch((e) => e);
+    expect(error).toMatchObject({ errorClass: 'config' });
+  });
+
+  it('reviews with GITHUB_TOKEN only when it differs from the author token', () => {
+    expect(githubConfigFromEnv({ GITHUB_REPOSITORY: 'o/r', GITHUB_TOKEN: 't' })).toEqual({
+      apiUrl: 'https://api.github.com',
+      graphqlUrl: 'https://api.github.com/graphql',
+      owner: 'o',
+      repo: 'r',
+      authorToken: 't',
+    });
+    expect(
+      githubConfigFromEnv({
+        GITHUB_REPOSITORY: 'o/r',
+        GITHUB_TOKEN: 't',
+        AIFACTORY_GITHUB_TOKEN: 'a',
+        GITHUB_API_URL: 'http://ghe/api/v3/',
+        GITHUB_GRAPHQL_URL: 'http://ghe/api/graphql',
+      }),
+    ).toMatchObject({
+      apiUrl: 'http://ghe/api/v3',
+      graphqlUrl: 'http://ghe/api/graphql',
+      authorToken: 'a',
+      reviewerToken: 't',
+    });
+  });
+});

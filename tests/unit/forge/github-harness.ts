@@ -1,0 +1,51 @@
+import { afterEach } from 'vitest';
+import { GitHubForge, type GitHubForgeOptions } from '../../../scripts/forge/github.ts';
+import { GitHubFixture, type GitHubFixtureOptions } from '../../fixtures/github/fixture.ts';
+
+export const gpt = { name: 'gpt', email: 'gpt@agents.aifactory.invalid' };
+export const trailers = { 'Task-Id': 't', Agent: 'gpt', Iteration: '1' };
+
+/** Starts a fixture per test, stopped after it; every test must leave `invalid` empty. */
+export function useGitHubForge() {
+  const started: GitHubFixture[] = [];
+  afterEach(async () => {
+    for (const fixture of started.splice(0)) await fixture.stop();
+  });
+  return async (
+    options: GitHubFixtureOptions = {},
+    forgeOptions: Partial<GitHubForgeOptions> & { oneToken?: boolean } = {},
+  ): Promise<{ github: GitHubFixture; forge: GitHubForge }> => {
+    const github = await GitHubFixture.start(options);
+    started.push(github);
+    const { oneToken, ...rest } = forgeOptions;
+    const forge = new GitHubForge({
+      apiUrl: github.url,
+      graphqlUrl: github.graphqlUrl,
+      owner: 'aifactory-test',
+      repo: 'demo',
+      authorToken: github.authorToken,
+      ...(oneToken ? {} : { reviewerToken: github.actionsToken }),
+      // Throttling's write spacing (1–3 s) is GitHub's advice, not behaviour under test here.
+      client: { throttle: false, retryAfterBaseValue: 10, timeoutMs: 5000 },
+      ...rest,
+    });
+    return { github, forge };
+  };
+}
+
+/** Pushes `content` to src/a.txt on `branch`. */
+export function push(
+  forge: GitHubForge,
+  content: string,
+  branch = 'aifactory/t',
+  extra: { restart?: boolean } = {},
+) {
+  return forge.pushIteration({
+    branch,
+    changes: [{ path: 'src/a.txt', content }],
+    message: 'Write a',
+    author: gpt,
+    trailers,
+    ...extra,
+  });
+}
