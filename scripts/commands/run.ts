@@ -6,6 +6,7 @@ import { loadRunnableTasks, type RunOptions, runFactory, selectedIds } from '../
 import { createProgress } from '../engine/progress.ts';
 import { RunStore } from '../engine/run-store.ts';
 import { writeSnapshots } from '../engine/snapshot-writer.ts';
+import { describePublish, publishState } from '../engine/state-publisher.ts';
 import { FORGE_KINDS } from '../forge/index.ts';
 import { plural } from '../ui/words.ts';
 
@@ -111,9 +112,8 @@ Examples:
         ci: process.env.CI === 'true',
         githubActions: process.env.GITHUB_ACTIONS === 'true',
       });
-      const summary = await runFactory(root, runOptionsFrom(flags, root), progress).finally(() =>
-        progress.finish(),
-      );
+      const options = runOptionsFrom(flags, root);
+      const summary = await runFactory(root, options, progress).finally(() => progress.finish());
       for (const line of summary.invalid) console.log(`skipped (invalid task file): ${line}`);
       for (const id of summary.skipped) console.log(`${id}: skipped, another run holds its lease`);
       const counts = new Map<string, number>();
@@ -145,6 +145,9 @@ Examples:
           `Snapshots: ${result.written.length} written, ${result.unchanged.length} unchanged in shared/status/.`,
         );
       }
+      // With --forge github, the run's records and snapshots reach the default branch as one commit.
+      const published = describePublish(await publishState(root, options, { touched: summary.records.size }));
+      if (published) console.log(published);
       console.log(
         'Next: `npm run aifactory -- status` for the task table; `npm run site:dev` for the dashboard.',
       );

@@ -4,6 +4,7 @@ import { loadConfig } from '../agents/config-loader.ts';
 import { runFactory } from '../engine/factory.ts';
 import { createProgress } from '../engine/progress.ts';
 import { writeSnapshots } from '../engine/snapshot-writer.ts';
+import { describePublish, publishState } from '../engine/state-publisher.ts';
 import { plural } from '../ui/words.ts';
 import { addRunFlags, positiveInt, runOptionsFrom } from './run.ts';
 
@@ -43,15 +44,16 @@ export function registerWatch(program: Command): void {
             ci: process.env.CI === 'true',
             githubActions: process.env.GITHUB_ACTIONS === 'true',
           });
-          const summary = await runFactory(
-            root,
-            runOptionsFrom(flags, root, controller.signal),
-            progress,
-          ).finally(() => progress.finish());
+          const options = runOptionsFrom(flags, root, controller.signal);
+          const summary = await runFactory(root, options, progress).finally(() => progress.finish());
           console.log(
             `  ${plural(summary.records.size, 'task')} touched; open: ${summary.waiting.join(', ') || 'none'}`,
           );
           if (flags.snapshot) await writeSnapshots(root);
+          const published = describePublish(
+            await publishState(root, options, { touched: summary.records.size }),
+          );
+          if (published) console.log(`  ${published}`);
           if (flags.maxRuns !== undefined && run >= flags.maxRuns) break;
           await sleep(interval * 1000, undefined, { signal: controller.signal }).catch(() => undefined);
         }

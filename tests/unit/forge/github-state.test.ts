@@ -1,0 +1,163 @@
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FactoryError } from '../../../scripts/core/errors.ts';
+import { runFactory } from '../../../scripts/engine/factory.ts';
+import { writeSnapshots } from '../../../scripts/engine/snapshot-writer.ts';
+import { commitState, describePublish, publishState } from '../../../scripts/engine/state-publisher.ts';
+import { createForge } from '../../../scripts/forge/index.ts';
+import type { Forge } from '../../../scripts/forge/types.ts';
+import { GitHubFixture } from '../../fixtures/github/fixture.ts';
+import { createSandboxRepo, simpleStory } from '../../fixtures/sandbox-repo.ts';
+
+let github: GitHubFixture | undefined;
+let root: string | undefined;
+
+afterEach(async () => {
+  await github?.stop();
+  if (root) await rm(root, { recursive: true, force: true });
+  github = undefined;
+  root = undefined;
+});
+
+const quiet = { step: () => undefined, done: () => undefined };
+
+/** A github run as `aifactory run --forge github` does it: run, snapshots, then the state commit. */
+async function setUp(settings?: Record<string, unknown>) {
+  const sandbox = await createSandboxRepo([simpleStory('gh-one'), simpleStory('gh-two')]);
+  root = sandbox.root;
+  github = await GitHubFixture.start({
+    seed: root,
+    ci: () => 'success',
+    mergeableAfterReads: 0,
+    ...(settings ? { settings } : {}),
+  });
+  const env = {
+    GITHUB_API_URL: github.url,
+    GITHUB_GRAPHQL_URL: github.graphqlUrl,
+    GITHUB_REPOSITORY: 'aifactory-test/demo',
+    AIFACTORY_GITHUB_TOKEN: github.authorToken,
+    GITHUB_TOKEN: github.actionsToken,
+  };
+  const options = {
+    forge: 'github' as const,
+    replayDir: sandbox.replayDir,
+    env,
+    github: { client: { throttle: false, retryAfterBaseValue: 10 } },
+  };
+  const run = async () => {
+    const summary = await runFactory(root!, options, quiet);
+    await writeSnapshots(root!);
+    return { summary, published: await publishState(root!, options, { touched: summary.records.size }) };
+  };
+  return { github, root, options, run };
+}
+
+async function commitsOnMain(fixture: GitHubFixture): Promise<string[]> {
+  const out = (await fixture.git.run(['rev-list', 'refs/heads/main'])).stdout.toString();
+  return out.split('\n').filter(Boolean);
+}
+
+describe('a github run publishes its state to the default branch', () => {
+  it('as one factory commit holding the clone’s records and snapshots; a rerun with nothing pending commits nothing', async () => {
+    const { github, root, run } = await setUp();
+    const before = await commitsOnMain(github);
+    const { summary, published } = await run();
+    expect([...summary.records.values()].map((record) => record.state)).toEqual(['merged', 'merged']);
+    expect(published.status).toBe('committed');
+    const after = await commitsOnMain(github);
+    // Two merges, then exactly one state commit on top: the only commit of the factory's own.
+    const tip = await github.git.readCommit(after[0]!);
+    const added = after.slice(0, after.length - before.length);
+    const messages = await Promise.all(added.map(async (sha) => (await github.git.readCommit(sha))!.message));
+    expect(messages.filter((message) => message.startsWith('aifactory: state'))).toHaveLength(1);
+    const firstParent = (
+      await github.git.run(['rev-list', '--first-parent', `${before[0]}..refs/heads/main`])
+    ).stdout
+      .toString()
+      .split('\n')
+      .filter(Boolean);
+    expect(firstParent).toHaveLength(3);
+    expect(tip?.message).toBe('aifactory: state after run (2 tasks touched)\n');
+    expect(tip?.author.name).toBe('AI Factory OS');
+    expect(tip?.committer.name).toBe('AI Factory OS');
+    expect(tip?.author.email).toBe(tip?.committer.email);
+    const changed = (await github.git.diff(tip!.parents[0]!, tip!.sha)).map((file) => file.path);
+    expect(changed).toEqual(expect.arrayContaining(['shared/runs/gh-one.json', 'shared/runs/gh-two.json']));
+    expect(changed.every((path) => /^shared\/(runs|status|budget)\//.test(path))).toBe(true);
+    for (const path of ['shared/runs/gh-one.json', 'shared/runs/gh-two.json', 'shared/status/summary.json']) {
+      expect(await github.readFile('main', path)).toBe(await readFile(join(root, path), 'utf8'));
+    }
+    // One tree, one commit, one ref update for the state.
+    const stateWrites = (operation: string) =>
+      github.calls(operation).filter((call) => call.status < 300).length;
+    const writes = ['git/create-tree', 'git/create-commit', 'git/update-ref'].map(stateWrites);
+
+    const rerun = await run();
+    expect(rerun.published.status).toBe('unchanged');
+    expect(await commitsOnMain(github)).toEqual(after);
+    expect(['git/create-tree', 'git/create-commit', 'git/update-ref'].map(stateWrites)).toEqual(writes);
+    expect(github.invalid).toEqual([]);
+  });
+
+  it('sends only the files that differ, and sends nothing when none do', async () => {
+    const { github, root, options, run } = await setUp();
+    await run();
+    const forge = await createForge('github', {
+      root,
+      defaultBranch: 'main',
+      env: options.env,
+      github: options.github,
+    });
+    const commits = github.calls('git/create-commit').length;
+    expect(await commitState(root, forge, { touched: 0 })).toEqual({ status: 'unchanged' });
+    expect(github.calls('git/create-commit').length).toBe(commits);
+    expect(github.invalid).toEqual([]);
+  });
+
+  it('does nothing with the local forge', async () => {
+    expect(await publishState('/nonexistent', { forge: 'local' }, { touched: 1 })).toMatchObject({
+      status: 'skipped',
+    });
+    expect(describePublish({ status: 'skipped', reason: 'x' })).toBeUndefined();
+  });
+
+  it('warns, without throwing, when the default branch refuses the commit', async () => {
+    const { github, root, options } = await setUp();
+    await runFactory(root, options, quiet);
+    await writeSnapshots(root);
+    const real = await createForge('github', {
+      root,
+      defaultBranch: 'main',
+      env: options.env,
+      github: options.github,
+    });
+    // What git-data.ts throws when GitHub answers a ref update on a protected branch.
+    const refused = new FactoryError(
+      'forge',
+      "GitHub refused to move main: it is a protected branch (Protected branch update failed for refs/heads/main.); allow the factory's identity to push to it, or let the factory merge through pull requests only",
+    );
+    const forge: Forge = { ...bind(real), commitToDefaultBranch: () => Promise.reject(refused) };
+    const outcome = await commitState(root, forge, { touched: 2 });
+    expect(outcome).toEqual({ status: 'refused', message: refused.message });
+    expect(describePublish(outcome)).toMatch(
+      /^Warning: .*not committed to the default branch: GitHub refused to move main: it is a protected branch.*commit those folders yourself/,
+    );
+    expect(github.invalid).toEqual([]);
+  });
+});
+
+/** The forge's methods bound to it, so a test can replace one. */
+function bind(forge: Forge): Forge {
+  const bound: Record<string, unknown> = {};
+  let proto: object | null = forge;
+  while (proto && proto !== Object.prototype) {
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const value = (forge as unknown as Record<string, unknown>)[name];
+      if (name !== 'constructor' && typeof value === 'function' && !(name in bound))
+        bound[name] = (value as (...args: unknown[]) => unknown).bind(forge);
+    }
+    proto = Object.getPrototypeOf(proto);
+  }
+  return bound as unknown as Forge;
+}
