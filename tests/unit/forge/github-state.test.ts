@@ -60,9 +60,17 @@ async function commitsOnMain(fixture: GitHubFixture): Promise<string[]> {
 
 describe('a github run publishes its state to the default branch', () => {
   it('as one factory commit holding the clone’s records and snapshots; a rerun with nothing pending commits nothing', async () => {
-    const { github, root, run } = await setUp();
+    const { github, root, options, run } = await setUp();
     const before = await commitsOnMain(github);
-    const { summary, published } = await run();
+    const summary = await runFactory(root, options, quiet);
+    await writeSnapshots(root);
+    const writeOperations = ['git/create-tree', 'git/create-commit', 'git/update-ref', 'git/create-blob'];
+    const writesSoFar = () =>
+      writeOperations.map((operation) => github.calls(operation).filter((call) => call.status < 300).length);
+    const beforeState = writesSoFar();
+    const published = await publishState(root, options, { touched: summary.records.size });
+    // The state commit is one tree, one commit and one ref update (blobs travel inside the tree).
+    expect(writesSoFar().map((count, index) => count - beforeState[index]!)).toEqual([1, 1, 1, 0]);
     expect([...summary.records.values()].map((record) => record.state)).toEqual(['merged', 'merged']);
     expect(published.status).toBe('committed');
     const after = await commitsOnMain(github);
@@ -88,15 +96,12 @@ describe('a github run publishes its state to the default branch', () => {
     for (const path of ['shared/runs/gh-one.json', 'shared/runs/gh-two.json', 'shared/status/summary.json']) {
       expect(await github.readFile('main', path)).toBe(await readFile(join(root, path), 'utf8'));
     }
-    // One tree, one commit, one ref update for the state.
-    const stateWrites = (operation: string) =>
-      github.calls(operation).filter((call) => call.status < 300).length;
-    const writes = ['git/create-tree', 'git/create-commit', 'git/update-ref'].map(stateWrites);
+    const writes = writesSoFar();
 
     const rerun = await run();
     expect(rerun.published.status).toBe('unchanged');
     expect(await commitsOnMain(github)).toEqual(after);
-    expect(['git/create-tree', 'git/create-commit', 'git/update-ref'].map(stateWrites)).toEqual(writes);
+    expect(writesSoFar()).toEqual(writes);
     expect(github.invalid).toEqual([]);
   });
 
