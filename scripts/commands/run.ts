@@ -103,7 +103,11 @@ Examples:
   npm run aifactory -- run --once --replay          the demo: recorded answers, no keys, no network
   npm run aifactory -- run --once --only task_1005  one task with the configured providers
   GITHUB_REPOSITORY=owner/name GITHUB_TOKEN=… npm run aifactory -- run --once --forge github
-                                                    pull requests, reviews and merges on GitHub`,
+                                                    pull requests, reviews and merges on GitHub
+
+With --forge github, the run's changed files under shared/runs/ and shared/status/ (and
+shared/budget/) are then committed to the default branch as one commit by the factory; a run
+that changed nothing commits nothing. With the local forge they stay in the working tree.`,
     )
     .action(async (flags: RunFlags) => {
       const root = process.cwd();
