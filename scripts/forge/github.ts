@@ -273,10 +273,11 @@ export class GitHubForge implements Forge {
       );
     }
     if (pull.head.sha !== input.head) return { kind: 'head_moved', head: pull.head.sha };
+    // A conflict first: GitHub never merges a conflicting pull request, even with auto-merge armed.
+    if (pull.mergeable === false && pull.mergeable_state === 'dirty') return { kind: 'conflict', paths: [] };
     if (pull.auto_merge)
       return { kind: 'queued', reason: 'auto-merge is armed; GitHub merges when its requirements are met' };
     if (pull.mergeable === null) return { kind: 'waiting', reason: 'GitHub is computing mergeability' };
-    if (pull.mergeable === false && pull.mergeable_state === 'dirty') return { kind: 'conflict', paths: [] };
     const info = await this.#repoInfo();
     const method = mergeMethodOf(info);
     const [title, ...rest] = input.message.trim().split('\n');

@@ -199,6 +199,23 @@ describe('github forge: merge', () => {
     expect(github.invalid).toEqual([]);
   });
 
+  it('says conflict when the branch conflicts after auto-merge was armed, instead of waiting forever', async () => {
+    const { github, forge } = await start({
+      settings: { required_status_checks: ['ci'], allow_auto_merge: true },
+      ci: () => 'success',
+      ciReads: 100,
+      mergeableAfterReads: 0,
+    });
+    const pr = await opened(forge);
+    expect(await forge.merge(pr, { message: 'Merge t', head: pr.head })).toMatchObject({ kind: 'queued' });
+    await github.push('main', { 'src/a.txt': 'theirs\n' });
+    expect(await forge.merge(pr, { message: 'Merge t', head: pr.head })).toEqual({
+      kind: 'conflict',
+      paths: [],
+    });
+    expect(github.invalid).toEqual([]);
+  });
+
   it('waits with GitHub reason when a required check is pending and auto-merge is off', async () => {
     const { github, forge } = await start({
       settings: { required_status_checks: ['ci'] },
