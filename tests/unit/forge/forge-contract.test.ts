@@ -1,12 +1,15 @@
 /**
  * One contract for every forge (STYLE.md 1): the same cases and the same expectations, run
- * against the local forge on a real git sandbox and the in-memory forge the engine tests use.
+ * against the local forge on a real git sandbox, the GitHub forge against the spec-checked fake
+ * GitHub, and the in-memory forge the engine tests use.
  * A forge joins by adding a `make` below.
  */
 import { rm } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { GitHubForge } from '../../../scripts/forge/github.ts';
 import { createLocalForge } from '../../../scripts/forge/local.ts';
 import type { Forge } from '../../../scripts/forge/types.ts';
+import { GitHubFixture } from '../../fixtures/github/fixture.ts';
 import { MemoryForge } from '../../fixtures/memory-forge.ts';
 import { createSandboxRepo } from '../../fixtures/sandbox-repo.ts';
 
@@ -33,6 +36,37 @@ const FORGES: { name: string; make: () => Promise<Made> }[] = [
           });
         },
         dispose: () => rm(root, { recursive: true, force: true }),
+      };
+    },
+  },
+  {
+    name: 'github',
+    make: async () => {
+      // Mergeability is computed at once here; waiting for it is the GitHub suite's business.
+      const github = await GitHubFixture.start({
+        seed: { 'README.md': '# sandbox\n' },
+        mergeableAfterReads: 0,
+      });
+      const forge = new GitHubForge({
+        apiUrl: github.url,
+        graphqlUrl: github.graphqlUrl,
+        owner: 'aifactory-test',
+        repo: 'demo',
+        authorToken: github.authorToken,
+        reviewerToken: github.actionsToken,
+        client: { throttle: false, retryAfterBaseValue: 10, timeoutMs: 5000 },
+      });
+      return {
+        forge,
+        commitOnMain: async (path, content) => {
+          await github.push('main', { [path]: content });
+        },
+        dispose: async () => {
+          const invalid = github.invalid.length;
+          await github.stop();
+          // Every request the forge made is one GitHub's own description allows.
+          expect(invalid).toBe(0);
+        },
       };
     },
   },
