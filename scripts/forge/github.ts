@@ -92,7 +92,13 @@ export class GitHubForge implements Forge {
     this.#repo = { owner: config.owner, repo: config.repo };
     this.writes = new WriteBudget(config.writeBudget ?? DEFAULT_WRITE_BUDGET);
     const client = (token: string) =>
-      createClient({ ...config.client, baseUrl: config.apiUrl, token, writes: this.writes });
+      createClient({
+        ...(config.throttle === false ? { throttle: false } : {}),
+        ...config.client,
+        baseUrl: config.apiUrl,
+        token,
+        writes: this.writes,
+      });
     this.#octokit = client(config.authorToken);
     this.#git = new GitData(this.#octokit, this.#repo);
     this.#committer = config.committer ?? FACTORY_COMMITTER;

@@ -94,11 +94,36 @@ export function createClient(options: ClientOptions): GitHubClient {
 }
 
 interface HttpError {
+  request?: { method?: string; url?: string };
   status?: number;
   message?: string;
   code?: string;
   name?: string;
   response?: { headers?: Record<string, string | undefined>; data?: unknown };
+}
+
+/**
+ * The token permission a REST call needs, from its path, for a 403 that does not say
+ * (`x-accepted-github-permissions` is sent only to Apps and fine-grained tokens). Undefined for a
+ * path this table does not know.
+ */
+export function permissionFor(request: { method?: string; url?: string } | undefined): string | undefined {
+  const path = new URL(request?.url ?? '/', 'http://x').pathname.replace(
+    /^\/(?:api\/v3\/)?repos\/[^/]+\/[^/]+/,
+    '',
+  );
+  if (request?.method === 'PUT' && /^\/pulls\/\d+\/merge$/.test(path)) return 'contents=write';
+  const access = request?.method === 'GET' ? 'read' : 'write';
+  const table: readonly [RegExp, string][] = [
+    [/^\/(?:git|contents|compare|tarball|zipball)\//, 'contents'],
+    [/^\/pulls(?:\/|$)/, 'pull_requests'],
+    [/^\/issues\//, 'issues'],
+    [/^\/(?:statuses\/|commits\/[^/]+\/status$)/, 'statuses'],
+    [/^\/(?:check-runs|commits\/[^/]+\/check-runs$)/, 'checks'],
+    [/^\/actions\//, 'actions'],
+  ];
+  const found = table.find(([pattern]) => pattern.test(path));
+  return found ? `${found[1]}=${access}` : undefined;
 }
 
 /** GitHub's message of a refusal, with the `errors` details it sometimes adds. */
@@ -171,8 +196,15 @@ export function toFactoryError(error: unknown, what: string): FactoryError {
       options,
     );
   }
+  if (status === 403 && /not permitted to create or approve pull requests/i.test(message)) {
+    return new FactoryError(
+      'auth',
+      `${what}: GitHub refused (403 ${message}); turn on "Allow GitHub Actions to create and approve pull requests" in the repository's Settings → Actions → General, or give the factory an App token (AIFACTORY_GITHUB_TOKEN)`,
+      options,
+    );
+  }
   if (status === 403) {
-    const accepted = headers['x-accepted-github-permissions'];
+    const accepted = headers['x-accepted-github-permissions'] ?? permissionFor(e.request);
     const needed = accepted ? ` it needs the "${accepted.replace(/,/g, ' or ')}" permission;` : '';
     return new FactoryError(
       'auth',

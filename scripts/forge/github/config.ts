@@ -10,6 +10,11 @@ export interface GitHubConfig {
   authorToken: string;
   /** Posts reviews; undefined when it is the author's token (GitHub refuses self-approval). */
   reviewerToken?: string;
+  /**
+   * false when AIFACTORY_GITHUB_THROTTLE is `off`: writes are not spaced a second apart (GitHub's
+   * advice for api.github.com). For a server without secondary limits, or a test double of one.
+   */
+  throttle?: false;
 }
 
 /**
@@ -39,6 +44,10 @@ export function githubConfigFromEnv(env: NodeJS.ProcessEnv): GitHubConfig {
     );
   }
   const reviewer = env.GITHUB_TOKEN;
+  const throttle = env.AIFACTORY_GITHUB_THROTTLE;
+  if (throttle !== undefined && throttle !== '' && throttle !== 'on' && throttle !== 'off') {
+    throw new FactoryError('config', `AIFACTORY_GITHUB_THROTTLE is "${throttle}"; it must be on or off`);
+  }
   return {
     apiUrl,
     graphqlUrl,
@@ -46,5 +55,6 @@ export function githubConfigFromEnv(env: NodeJS.ProcessEnv): GitHubConfig {
     repo,
     authorToken,
     ...(reviewer && reviewer !== authorToken ? { reviewerToken: reviewer } : {}),
+    ...(throttle === 'off' ? { throttle: false as const } : {}),
   };
 }

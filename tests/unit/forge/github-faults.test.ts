@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FactoryError, isTransient } from '../../../scripts/core/errors.ts';
+import { permissionFor, toFactoryError } from '../../../scripts/forge/github/client.ts';
 import { githubConfigFromEnv } from '../../../scripts/forge/github/config.ts';
 import { createForge } from '../../../scripts/forge/index.ts';
 import { push, useGitHubForge } from './github-harness.ts';
@@ -128,6 +129,45 @@ describe('github forge: faults and limits', () => {
   });
 });
 
+describe('github forge: permission errors', () => {
+  const refusal = (
+    method: string,
+    url: string,
+    message = 'Resource not accessible by personal access token',
+  ) =>
+    toFactoryError(
+      { status: 403, request: { method, url }, response: { headers: {}, data: { message } } },
+      'doing it',
+    );
+
+  it('names the permission from the path when GitHub does not send x-accepted-github-permissions', () => {
+    const base = 'https://api.github.com/repos/o/r';
+    expect(refusal('POST', `${base}/git/trees`).message).toContain('"contents=write" permission');
+    expect(refusal('PUT', `${base}/pulls/7/merge`).message).toContain('"contents=write" permission');
+    expect(refusal('GET', `${base}/pulls?head=o:b`).message).toContain('"pull_requests=read" permission');
+    expect(refusal('POST', `${base}/issues/7/comments`).message).toContain('"issues=write" permission');
+    expect(refusal('POST', `${base}/statuses/abc`).message).toContain('"statuses=write" permission');
+    expect(refusal('GET', `${base}/commits/abc/status`).message).toContain('"statuses=read" permission');
+    expect(refusal('GET', `${base}/commits/abc/check-runs`).message).toContain('"checks=read" permission');
+    expect(refusal('GET', `${base}/actions/runs`).message).toContain('"actions=read" permission');
+    expect(refusal('GET', 'https://ghe.example/api/v3/repos/o/r/tarball/abc').message).toContain(
+      '"contents=read" permission',
+    );
+    expect(refusal('GET', `${base}/unknown`).message).not.toContain('permission;');
+    expect(permissionFor(undefined)).toBeUndefined();
+  });
+
+  it('names the repository setting when Actions may not open pull requests', () => {
+    const error = refusal(
+      'POST',
+      'https://api.github.com/repos/o/r/pulls',
+      'GitHub Actions is not permitted to create or approve pull requests.',
+    );
+    expect(error.errorClass).toBe('auth');
+    expect(error.message).toContain('Allow GitHub Actions to create and approve pull requests');
+  });
+});
+
 describe('github forge: configuration from the environment', () => {
   it('names each missing variable', async () => {
     expect(() => githubConfigFromEnv({ GITHUB_TOKEN: 't' })).toThrow('GITHUB_REPOSITORY');
@@ -135,6 +175,15 @@ describe('github forge: configuration from the environment', () => {
     expect(() => githubConfigFromEnv({ GITHUB_REPOSITORY: 'o', GITHUB_TOKEN: 't' })).toThrow('owner/name');
     const error = await createForge('github', { root: '.', defaultBranch: 'main', env: {} }).catch((e) => e);
     expect(error).toMatchObject({ errorClass: 'config' });
+  });
+
+  it('turns write spacing off only for AIFACTORY_GITHUB_THROTTLE=off, and refuses other values', () => {
+    const env = { GITHUB_REPOSITORY: 'o/r', GITHUB_TOKEN: 't' };
+    expect(githubConfigFromEnv({ ...env, AIFACTORY_GITHUB_THROTTLE: 'off' }).throttle).toBe(false);
+    expect(githubConfigFromEnv({ ...env, AIFACTORY_GITHUB_THROTTLE: 'on' })).not.toHaveProperty('throttle');
+    expect(() => githubConfigFromEnv({ ...env, AIFACTORY_GITHUB_THROTTLE: 'fast' })).toThrow(
+      'AIFACTORY_GITHUB_THROTTLE is "fast"; it must be on or off',
+    );
   });
 
   it('reviews with GITHUB_TOKEN only when it differs from the author token', () => {
