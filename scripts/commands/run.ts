@@ -8,6 +8,7 @@ import { RunStore } from '../engine/run-store.ts';
 import { writeSnapshots } from '../engine/snapshot-writer.ts';
 import { describePublish, publishState } from '../engine/state-publisher.ts';
 import { FORGE_KINDS } from '../forge/index.ts';
+import { stopOnSignals } from '../io/stop-signal.ts';
 import { plural } from '../ui/words.ts';
 
 /** The recorded answers the embedded demo replays. */
@@ -116,7 +117,8 @@ that changed nothing commits nothing. With the local forge they stay in the work
         ci: process.env.CI === 'true',
         githubActions: process.env.GITHUB_ACTIONS === 'true',
       });
-      const options = runOptionsFrom(flags, root);
+      const stopping = stopOnSignals();
+      const options = runOptionsFrom(flags, root, stopping.signal);
       const summary = await runFactory(root, options, progress).finally(() => progress.finish());
       for (const line of summary.invalid) console.log(`skipped (invalid task file): ${line}`);
       for (const id of summary.skipped) console.log(`${id}: skipped, another run holds its lease`);
@@ -152,6 +154,7 @@ that changed nothing commits nothing. With the local forge they stay in the work
       // With --forge github, the run's records and snapshots reach the default branch as one commit.
       const published = describePublish(await publishState(root, options, { touched: summary.records.size }));
       if (published) console.log(published);
+      stopping.dispose();
       console.log(
         'Next: `npm run aifactory -- status` for the task table; `npm run site:dev` for the dashboard.',
       );

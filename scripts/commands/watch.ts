@@ -5,6 +5,7 @@ import { runFactory } from '../engine/factory.ts';
 import { createProgress } from '../engine/progress.ts';
 import { writeSnapshots } from '../engine/snapshot-writer.ts';
 import { describePublish, publishState } from '../engine/state-publisher.ts';
+import { stopOnSignals } from '../io/stop-signal.ts';
 import { plural } from '../ui/words.ts';
 import { addRunFlags, positiveInt, runOptionsFrom } from './run.ts';
 
@@ -29,22 +30,15 @@ export function registerWatch(program: Command): void {
       const root = process.cwd();
       const config = await loadConfig(root);
       const interval = flags.interval ?? config.watch_interval_seconds;
-      const controller = new AbortController();
-      const stop = (signal: NodeJS.Signals): void => {
-        if (controller.signal.aborted) return;
-        console.log(`\n${signal}: stopping after the current step…`);
-        controller.abort();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
+      const { signal, dispose } = stopOnSignals();
       try {
-        for (let run = 1; !controller.signal.aborted; run += 1) {
+        for (let run = 1; !signal.aborted; run += 1) {
           console.log(`— run ${run} at ${new Date().toISOString()}`);
           const progress = createProgress({
             ci: process.env.CI === 'true',
             githubActions: process.env.GITHUB_ACTIONS === 'true',
           });
-          const options = runOptionsFrom(flags, root, controller.signal);
+          const options = runOptionsFrom(flags, root, signal);
           const summary = await runFactory(root, options, progress).finally(() => progress.finish());
           console.log(
             `  ${plural(summary.records.size, 'task')} touched; open: ${summary.waiting.join(', ') || 'none'}`,
@@ -55,11 +49,10 @@ export function registerWatch(program: Command): void {
           );
           if (published) console.log(`  ${published}`);
           if (flags.maxRuns !== undefined && run >= flags.maxRuns) break;
-          await sleep(interval * 1000, undefined, { signal: controller.signal }).catch(() => undefined);
+          await sleep(interval * 1000, undefined, { signal }).catch(() => undefined);
         }
       } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
+        dispose();
       }
       console.log('watch stopped.');
     },
