@@ -153,3 +153,40 @@ export function reopen(record: RunRecord, now: string): RunRecord {
 export function iterationsUsed(record: RunRecord): number {
   return record.iteration - (record.retry_base ?? 0);
 }
+
+/** What the factory says on the pull request of a task that ended without merging, once. */
+export interface EndNotice {
+  /** Keys the comment, so a rerun never posts it twice: one per ending (a retried task may end again). */
+  key: string;
+  body: string;
+}
+
+/**
+ * The comment for the pull request of a failed or rejected task that has one and has not been
+ * told yet; undefined otherwise. The reason is quoted in a code block, so text from a model or a
+ * check cannot mention people, link or format anything.
+ */
+export function endNotice(record: RunRecord): EndNotice | undefined {
+  if (record.state !== 'failed' && record.state !== 'rejected') return undefined;
+  if (!record.pull_request || record.pull_request.closed) return undefined;
+  const reason = record.rejection
+    ? `${record.rejection.rule}${record.rejection.path ? ` (${record.rejection.path})` : ''}: ${record.rejection.message}`
+    : record.last_error
+      ? `${record.last_error.class}: ${record.last_error.message}`
+      : 'no reason was recorded';
+  // A fence longer than any run of backticks in the text, so the text cannot close it (CommonMark).
+  const longest = Math.max(0, ...(reason.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return {
+    key: `${record.state}-${record.iteration}`,
+    body: [
+      `The factory stopped working on task \`${record.task_id}\` in iteration ${record.iteration}: it is **${record.state}**.`,
+      '',
+      `${fence}text`,
+      reason,
+      fence,
+      '',
+      `This pull request is closed. \`npm run aifactory -- retry ${record.task_id}\` puts the task back to pending, and the next run reopens it.`,
+    ].join('\n'),
+  };
+}

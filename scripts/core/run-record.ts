@@ -63,6 +63,8 @@ export const AttemptSchema = z.strictObject({
 export const PullRequestRefSchema = z.strictObject({
   number: z.int().positive(),
   url: z.string().nullable(),
+  /** Set once the factory said on the pull request why the task ended there, and closed it. */
+  closed: z.literal(true).optional(),
 });
 
 /** `shared/runs/<task_id>.json`: everything that happened to one task, written atomically. */

@@ -1,4 +1,5 @@
 import type { ErrorInfo } from '../core/errors.ts';
+import { endNotice } from '../core/record-ops.ts';
 import type { RunRecord } from '../core/run-record.ts';
 import { planRun } from '../core/schedule.ts';
 import type { Task } from '../core/task.ts';
@@ -79,6 +80,20 @@ export async function runOnce(
   };
 
   try {
+    // Pull requests of tasks that ended without merging, still open because a forge error got in
+    // the way when they ended: said and closed now, once.
+    for (const task of tasks) {
+      const record = records.get(task.task_id);
+      if (!record || !selected(task) || !endNotice(record) || services.signal?.aborted) continue;
+      if (!(await leases.acquire(task.task_id))) continue;
+      try {
+        const runner = await TaskRunner.open(task, services);
+        await runner.closeOut();
+        if (runner.record.pull_request?.closed) touched.set(task.task_id, runner.record);
+      } finally {
+        await leases.release(task.task_id);
+      }
+    }
     for (;;) {
       if (services.signal?.aborted || failures.length > 0) break;
       for (const plan of planRun(tasks, states)) {

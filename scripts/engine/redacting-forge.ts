@@ -24,6 +24,8 @@ export function redactingForge(forge: Forge, guard: SecretGuard): Forge {
       }),
     openPullRequest: (input) =>
       forge.openPullRequest({ ...input, title: redact(input.title), body: redact(input.body) }),
+    commentOnce: (pr, key, body) => forge.commentOnce(pr, key, redact(body)),
+    closePullRequest: (pr) => forge.closePullRequest(pr),
     addReview: (pr, review) => forge.addReview(pr, guard.redactDeep(review, REVIEW_DATA)),
     findReview: (pr, at) => forge.findReview(pr, at),
     changedFiles: (pr) => forge.changedFiles(pr),

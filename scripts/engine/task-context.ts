@@ -1,9 +1,11 @@
 import type { Agent } from '../agents/types.ts';
-import type { ErrorInfo } from '../core/errors.ts';
+import { type ErrorInfo, toErrorInfo } from '../core/errors.ts';
 import {
   type AttemptInput,
   type AttemptSource,
   attemptBase,
+  branchFor,
+  endNotice,
   transition,
   withAttempt,
 } from '../core/record-ops.ts';
@@ -53,7 +55,36 @@ export class TaskContext {
   async save(record: RunRecord): Promise<void> {
     this.#record = record;
     await this.services.store.write(record);
-    if (isFinal(record.state)) this.services.progress.done(record);
+    if (isFinal(record.state)) {
+      this.services.progress.done(record);
+      await this.closeOut();
+    }
+  }
+
+  /**
+   * On the pull request of a task that ended failed or rejected: comments why, once, and closes it,
+   * then records that it did. A forge error leaves it for the next run (the orchestrator asks
+   * again), since the task itself has ended either way.
+   */
+  async closeOut(): Promise<void> {
+    const notice = endNotice(this.#record);
+    if (!notice) return;
+    const { forge } = this.services;
+    try {
+      const pr = await forge.findPullRequest(branchFor(this.#record.task_id));
+      if (pr && pr.state === 'open') {
+        await forge.commentOnce(pr, notice.key, notice.body);
+        await forge.closePullRequest(pr);
+      }
+    } catch (error) {
+      this.services.progress.warn?.(
+        `${this.#record.task_id}: could not close its pull request yet (${toErrorInfo(error).message}); the next run tries again`,
+      );
+      return;
+    }
+    const pullRequest = { ...this.#record.pull_request!, closed: true as const };
+    this.#record = { ...this.#record, pull_request: pullRequest };
+    await this.services.store.write(this.#record);
   }
 
   async fail(error: ErrorInfo, record: RunRecord = this.#record): Promise<void> {

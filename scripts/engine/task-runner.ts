@@ -65,6 +65,11 @@ export class TaskRunner {
     await this.#ctx.pause(reason);
   }
 
+  /** Says on the pull request of a failed or rejected task why it ended, and closes it, if not done yet. */
+  closeOut(): Promise<void> {
+    return this.#ctx.closeOut();
+  }
+
   /** Marks a pending task blocked by a dependency, or reopens a blocked one. */
   async move(event: Extract<TaskEvent, 'block' | 'retry'>, reason?: string): Promise<void> {
     const next = transition(this.#ctx.record, event, this.#ctx.now());

@@ -64,6 +64,11 @@ function toPullRequest(pull: PullData): PullRequest {
   };
 }
 
+/** The hidden line that keys a comment of `commentOnce`; keys are the factory's own, never model text. */
+function commentMarker(key: string): string {
+  return `<!-- aifactory:comment ${key.replace(/[^A-Za-z0-9._:-]/g, '_')} -->`;
+}
+
 function jitter(attempt: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 50 * attempt + Math.random() * 100));
 }
@@ -189,7 +194,10 @@ export class GitHubForge implements Forge {
 
   async openPullRequest(input: { branch: string; title: string; body: string }): Promise<PullRequest> {
     const existing = await this.findPullRequest(input.branch);
-    if (existing) return existing;
+    if (existing?.state === 'closed') {
+      const reopened = await this.#reopen(existing, input);
+      if (reopened) return reopened;
+    } else if (existing) return existing;
     const { defaultBranch } = await this.#repoInfo();
     try {
       const { data } = await this.#octokit.rest.pulls.create({
@@ -208,6 +216,52 @@ export class GitHubForge implements Forge {
       }
       throw toFactoryError(error, `opening a pull request for ${input.branch}`);
     }
+  }
+
+  /** Reopens a pull request closed without merging; undefined when GitHub will not (its branch was recreated). */
+  async #reopen(pr: PullRequest, input: { title: string; body: string }): Promise<PullRequest | undefined> {
+    try {
+      const { data } = await this.#octokit.rest.pulls.update({
+        ...this.#repo,
+        pull_number: pr.number,
+        state: 'open',
+        title: input.title,
+        body: input.body,
+      });
+      return toPullRequest(data);
+    } catch (error) {
+      if (statusOf(error) === 422) return undefined;
+      throw toFactoryError(error, `reopening pull request #${pr.number}`);
+    }
+  }
+
+  async commentOnce(pr: PullRequest, key: string, body: string): Promise<void> {
+    const marker = commentMarker(key);
+    const comments = await attempt(`reading the comments of pull request #${pr.number}`, () =>
+      this.#octokit.paginate(this.#octokit.rest.issues.listComments, {
+        ...this.#repo,
+        issue_number: pr.number,
+        per_page: 100,
+      }),
+    );
+    if (comments.some((comment) => comment.body?.includes(marker))) return;
+    await attempt(`commenting on pull request #${pr.number}`, () =>
+      this.#octokit.rest.issues.createComment({
+        ...this.#repo,
+        issue_number: pr.number,
+        body: `${body.trim()}\n\n${marker}\n`,
+      }),
+    );
+  }
+
+  async closePullRequest(pr: PullRequest): Promise<void> {
+    const { data } = await attempt(`reading pull request #${pr.number}`, () =>
+      this.#octokit.rest.pulls.get({ ...this.#repo, pull_number: pr.number }),
+    );
+    if (data.state !== 'open') return;
+    await attempt(`closing pull request #${pr.number}`, () =>
+      this.#octokit.rest.pulls.update({ ...this.#repo, pull_number: pr.number, state: 'closed' }),
+    );
   }
 
   async addReview(pr: PullRequest, review: PostedReview): Promise<void> {

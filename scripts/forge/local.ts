@@ -125,6 +125,11 @@ export class LocalForge implements Forge {
   async openPullRequest(input: { branch: string; title: string; body: string }): Promise<PullRequest> {
     return this.#lock.run(async () => {
       const existing = (await this.#store.list()).find((pull) => pull.branch === input.branch);
+      if (existing?.state === 'closed') {
+        const reopened: PullRecord = { ...existing, state: 'open' };
+        await this.#store.write(reopened);
+        return this.#toPullRequest(reopened);
+      }
       if (existing) return this.#toPullRequest(existing);
       const head = await this.#resolve(`refs/heads/${input.branch}`);
       if (head === undefined)
@@ -136,6 +141,7 @@ export class LocalForge implements Forge {
         head,
         merge_commit: null,
         labels: [],
+        comments: [],
         reviews: [],
       };
       record.number = await this.#store.create(record);
@@ -195,6 +201,21 @@ export class LocalForge implements Forge {
       const record = await this.#store.read(pr.number);
       const merged = [...new Set([...record.labels, ...labels])].sort();
       if (merged.length !== record.labels.length) await this.#store.write({ ...record, labels: merged });
+    });
+  }
+
+  async commentOnce(pr: PullRequest, key: string, body: string): Promise<void> {
+    await this.#lock.run(async () => {
+      const record = await this.#store.read(pr.number);
+      if (record.comments.some((comment) => comment.key === key)) return;
+      await this.#store.write({ ...record, comments: [...record.comments, { key, body }] });
+    });
+  }
+
+  async closePullRequest(pr: PullRequest): Promise<void> {
+    await this.#lock.run(async () => {
+      const record = await this.#store.read(pr.number);
+      if (record.state === 'open') await this.#store.write({ ...record, state: 'closed' });
     });
   }
 

@@ -16,6 +16,8 @@ export const PullRecordSchema = z.object({
   head: z.string(),
   merge_commit: z.string().nullable(),
   labels: z.array(z.string()).default([]),
+  /** Comments by key (`Forge.commentOnce`). */
+  comments: z.array(z.object({ key: z.string(), body: z.string() })).default([]),
   reviews: z.array(
     z.object({
       agent: z.string(),

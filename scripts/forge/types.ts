@@ -79,8 +79,19 @@ export interface Forge {
     trailers: Record<string, string>;
     restart?: boolean;
   }): Promise<string>;
-  /** Opens the pull request for `branch`, or returns the existing one. */
+  /**
+   * Opens the pull request for `branch`, or returns the existing one; one closed without merging
+   * (a failed task's, which a person put back with `retry`) is reopened, so a branch keeps one
+   * pull request.
+   */
   openPullRequest(input: { branch: string; title: string; body: string }): Promise<PullRequest>;
+  /**
+   * Comments `body` on the pull request once: a comment already posted under the same `key` is
+   * not posted again, so a rerun after a crash repeats nothing.
+   */
+  commentOnce(pr: PullRequest, key: string, body: string): Promise<void>;
+  /** Closes the pull request and keeps its branch; one already closed or merged is left alone. */
+  closePullRequest(pr: PullRequest): Promise<void>;
   /**
    * Posts a review of `review.commit`. Idempotent: a review of the same commit and iteration that
    * is already there is not posted again.

@@ -225,8 +225,17 @@ describe('hostile paths through the factory and the local forge', () => {
     expect(record).toMatchObject({ state: 'rejected', iteration: 2 });
     expect(record.rejection).toMatchObject({ rule: 'path_under_file', path: 'src/grow.txt/more.txt' });
     expect(record.rejection?.message).toContain('branch aifactory/grow');
+    // The pull request of iteration 1 is told why the task ended, and closed; its branch stays.
     const pr = await forge.findPullRequest('aifactory/grow');
-    expect(pr?.state).toBe('open');
+    expect(pr?.state).toBe('closed');
+    expect(record.pull_request).toMatchObject({ number: pr?.number, closed: true });
+    const pull = JSON.parse(await readFile(join(root, '.git/aifactory/pulls', `${pr?.number}.json`), 'utf8'));
+    expect(pull.comments).toEqual([
+      expect.objectContaining({
+        key: 'rejected-2',
+        body: expect.stringContaining('path_under_file (src/grow.txt/more.txt)'),
+      }),
+    ]);
     expect(git(root, 'rev-list', '--count', 'main..aifactory/grow')).toBe('1');
     expect(git(root, 'ls-tree', '-r', '--name-only', 'aifactory/grow', 'src/grow.txt')).toBe('src/grow.txt');
   });

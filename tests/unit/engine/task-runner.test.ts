@@ -165,6 +165,55 @@ describe('the task loop', () => {
     expect(forge.main.size).toBe(0);
   });
 
+  it('tells the pull request of a failed task why, closes it once, and a retry reopens the same one', async () => {
+    let round = 'first';
+    const s = services(({ request }) =>
+      request.context.role === 'coder'
+        ? proposal('src/a.ts', `${round} v${request.context.iteration}`)
+        : verdict(round === 'first' ? 'request_changes' : 'approve'),
+    );
+    const failed = await runTask(task('a', { max_iterations: 1 }), s);
+    expect(failed).toMatchObject({ state: 'failed', pull_request: { number: 1, closed: true } });
+    expect(forge.pulls[0]).toMatchObject({ state: 'closed' });
+    expect(forge.pulls[0]?.comments).toEqual([
+      { key: 'failed-1', body: expect.stringContaining('after 1 iteration') },
+    ]);
+    expect(forge.pulls[0]?.comments[0]?.body).toContain('npm run aifactory -- retry a');
+    // A person's retry: the next iteration reopens pull request #1 rather than opening another.
+    const { reopen } = await import('../../../scripts/core/record-ops.ts');
+    await new RunStore(root).write(reopen(failed, new Date().toISOString()));
+    round = 'second';
+    const merged = await runTask(task('a', { max_iterations: 1 }), s);
+    expect(merged).toMatchObject({ state: 'merged', pull_request: { number: 1 } });
+    expect(merged.pull_request).not.toHaveProperty('closed');
+    expect(forge.pulls).toHaveLength(1);
+    expect(forge.pulls[0]?.state).toBe('merged');
+  });
+
+  it('closes the pull request in a later run when the forge failed as the task ended', async () => {
+    const warnings: string[] = [];
+    const s = services(
+      ({ request }) =>
+        request.context.role === 'coder' ? proposal('src/a.ts', 'v') : verdict('request_changes'),
+      { progress: { step: () => undefined, done: () => undefined, warn: (m) => warnings.push(m) } },
+    );
+    const close = forge.closePullRequest.bind(forge);
+    forge.closePullRequest = async () => {
+      throw new FactoryError('server', 'GitHub answered 502');
+    };
+    const failed = await runTask(task('a', { max_iterations: 1 }), s);
+    expect(failed.state).toBe('failed');
+    expect(failed.pull_request).not.toHaveProperty('closed');
+    expect(warnings.join('\n')).toContain('a: could not close its pull request yet (GitHub answered 502)');
+    forge.closePullRequest = close;
+    const summary = await runOnce([task('a', { max_iterations: 1 })], s, { concurrency: 1 });
+    expect(summary.records.get('a')?.pull_request).toMatchObject({ number: 1, closed: true });
+    expect(forge.pulls[0]?.state).toBe('closed');
+    // The comment made before the failure is not made twice; a further run touches nothing.
+    expect(forge.pulls[0]?.comments).toHaveLength(1);
+    expect((await runOnce([task('a', { max_iterations: 1 })], s, { concurrency: 1 })).records.size).toBe(0);
+  });
+
   it('rejects a proposal that writes an undeclared file, and writes nothing', async () => {
     const s = services(() => proposal('src/other.ts', 'x'));
     const record = await runTask(task('a'), s);

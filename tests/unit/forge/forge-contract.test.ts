@@ -4,7 +4,8 @@
  * GitHub, and the in-memory forge the engine tests use.
  * A forge joins by adding a `make` below.
  */
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GitHubForge } from '../../../scripts/forge/github.ts';
 import { createLocalForge } from '../../../scripts/forge/local.ts';
@@ -17,6 +18,8 @@ interface Made {
   forge: Forge;
   /** Changes the default branch behind the factory's back (a person's push). */
   commitOnMain(path: string, content: string): Promise<void>;
+  /** The comments on pull request `number`, as the forge holds them. */
+  comments(number: number): Promise<string[]>;
   dispose(): Promise<void>;
 }
 
@@ -34,6 +37,10 @@ const FORGES: { name: string; make: () => Promise<Made> }[] = [
             message: 'a person',
             author: { name: 'person', email: 'person@example.invalid' },
           });
+        },
+        comments: async (number) => {
+          const text = await readFile(join(root, '.git/aifactory/pulls', `${number}.json`), 'utf8');
+          return (JSON.parse(text) as { comments: { body: string }[] }).comments.map((c) => c.body);
         },
         dispose: () => rm(root, { recursive: true, force: true }),
       };
@@ -61,6 +68,7 @@ const FORGES: { name: string; make: () => Promise<Made> }[] = [
         commitOnMain: async (path, content) => {
           await github.push('main', { [path]: content });
         },
+        comments: async (number) => github.pull(number)!.comments.map((comment) => comment.body),
         dispose: async () => {
           const invalid = github.invalid.length;
           await github.stop();
@@ -80,6 +88,8 @@ const FORGES: { name: string; make: () => Promise<Made> }[] = [
         commitOnMain: async (path, content) => {
           forge.main.set(path, content);
         },
+        comments: async (number) =>
+          forge.pulls.find((pr) => pr.number === number)!.comments.map((comment) => comment.body),
         dispose: async () => undefined,
       };
     },
@@ -131,6 +141,25 @@ describe.each(FORGES)('the $name forge keeps the Forge contract', ({ make }) => 
     expect(again.number).toBe(pr.number);
     expect(await forge.findPullRequest('aifactory/t')).toMatchObject({ number: pr.number, state: 'open' });
     expect(await forge.findPullRequest('aifactory/other')).toBeUndefined();
+  });
+
+  it('comments once per key, closes a pull request, and reopens the same one when its branch is proposed again', async () => {
+    await push('one\n');
+    const pr = await forge.openPullRequest({ branch: 'aifactory/t', title: 'T', body: 'b' });
+    await forge.commentOnce(pr, 'failed-1', 'The task failed.');
+    await forge.commentOnce(pr, 'failed-1', 'The task failed again.');
+    await forge.commentOnce(pr, 'failed-2', 'Another reason.');
+    const comments = await made.comments(pr.number);
+    expect(comments).toHaveLength(2);
+    expect(comments[0]).toContain('The task failed.');
+    expect(comments[1]).toContain('Another reason.');
+    await forge.closePullRequest(pr);
+    await forge.closePullRequest(pr);
+    expect(await forge.findPullRequest('aifactory/t')).toMatchObject({ number: pr.number, state: 'closed' });
+    await push('two\n');
+    const reopened = await forge.openPullRequest({ branch: 'aifactory/t', title: 'T', body: 'b' });
+    expect(reopened).toMatchObject({ number: pr.number, state: 'open' });
+    expect(await forge.findPullRequest('aifactory/t')).toMatchObject({ number: pr.number, state: 'open' });
   });
 
   it('lists the whole change of the branch over its iterations', async () => {
