@@ -143,6 +143,11 @@ that changed nothing commits nothing. With the local forge they stay in the work
           `${record.task_id}: waits for a person to merge pull request #${record.pull_request?.number ?? '?'} (it touches the control plane).`,
         );
       }
+      if (summary.refused) {
+        console.log(
+          `\nStopped early: GitHub refused the factory (${summary.refused}). The tasks wait; the next run goes on once the token has what it needs.`,
+        );
+      }
       const open = summary.waiting.filter((id) => !forPerson.some((record) => record.task_id === id));
       if (open.length > 0) console.log(`Still open: ${open.join(', ')}.`);
       if (flags.snapshot) {

@@ -103,6 +103,16 @@ export const ChecksConfigSchema = z.strictObject({
   pending_timeout_minutes: z.int().positive().default(120),
 });
 
+/** How the github forge writes to GitHub. */
+export const GitHubSettingsSchema = z.strictObject({
+  /**
+   * Commits made through the API without an author or committer, so GitHub signs them and shows
+   * them as verified. They are then authored by the token's identity (the App or
+   * github-actions[bot]), not by the agent; the agent is still named in the commit's trailers.
+   */
+  signed_commits: z.boolean().default(false),
+});
+
 /**
  * An agent as written in the config file. The built-ins use the same shape, so a config entry
  * with a built-in's name overrides it field by field.
@@ -130,6 +140,7 @@ export const ConfigSchema = z.strictObject({
   max_output_tokens: MaxOutputTokensSchema.default(MaxOutputTokensSchema.parse({})),
   protocol: ProtocolConfigSchema.default(ProtocolConfigSchema.parse({})),
   checks: ChecksConfigSchema.default(ChecksConfigSchema.parse({})),
+  github: GitHubSettingsSchema.default(GitHubSettingsSchema.parse({})),
   concurrency: z.int().min(1).max(64).default(4),
   default_branch: z.string().min(1).default('main'),
   watch_interval_seconds: z.int().min(5).default(60),

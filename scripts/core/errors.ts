@@ -68,3 +68,12 @@ export const TRANSIENT_CLASSES: ReadonlySet<ErrorClass> = new Set([
 export function isTransient(error: unknown): boolean {
   return error instanceof FactoryError && TRANSIENT_CLASSES.has(error.errorClass);
 }
+
+/**
+ * True when `error` should pause a task rather than fail it: an outage (transient), or a refused
+ * token or missing permission (`auth`) — the set-up is wrong, not the task, and the task goes on
+ * once a person fixes it.
+ */
+export function pausesTask(error: unknown): boolean {
+  return isTransient(error) || (error instanceof FactoryError && error.errorClass === 'auth');
+}

@@ -164,6 +164,7 @@ export async function runFactory(
     env: options.env ?? process.env,
     ...(options.github ? { github: options.github } : {}),
     defaultBranch: config.default_branch,
+    signedCommits: config.github.signed_commits,
     checks: {
       ...(config.checks.command ? { command: config.checks.command } : {}),
       timeoutSeconds: config.checks.timeout_seconds,

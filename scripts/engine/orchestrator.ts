@@ -19,6 +19,11 @@ export interface RunSummary {
   /** Selected tasks that were already final when the run began, with their state: nothing to do. */
   finished: Map<string, TaskState>;
   stopped: boolean;
+  /**
+   * Why the run stopped starting tasks early: the forge refused the factory's token or one of
+   * its permissions (the message names it). Every other task would meet the same refusal.
+   */
+  refused?: string;
 }
 
 /**
@@ -52,6 +57,7 @@ export async function runOnce(
   const skipped: string[] = [];
   const inFlight = new Map<string, Promise<void>>();
   const failures: unknown[] = [];
+  let refused: string | undefined;
   const selected = (task: Task): boolean =>
     (!options.only || options.only.has(task.task_id)) && !damaged.has(task.task_id);
 
@@ -64,7 +70,7 @@ export async function runOnce(
       }
       try {
         const runner = await TaskRunner.open(task, services);
-        await runner.run();
+        if ((await runner.run()) === 'refused') refused ??= runner.record.last_error?.message;
         touched.set(task.task_id, runner.record);
         states.set(task.task_id, runner.record.state);
       } finally {
@@ -95,7 +101,7 @@ export async function runOnce(
       }
     }
     for (;;) {
-      if (services.signal?.aborted || failures.length > 0) break;
+      if (services.signal?.aborted || failures.length > 0 || refused !== undefined) break;
       for (const plan of planRun(tasks, states)) {
         if (!selected(plan.task) || tried.has(plan.task.task_id) || inFlight.has(plan.task.task_id)) continue;
         if (plan.action === 'block' || plan.action === 'unblock') {
@@ -140,5 +146,12 @@ export async function runOnce(
         !['merged', 'failed', 'rejected', 'blocked'].includes(states.get(task.task_id) ?? 'pending'),
     )
     .map((task) => task.task_id);
-  return { records: touched, skipped, waiting, finished, stopped: services.signal?.aborted === true };
+  return {
+    records: touched,
+    skipped,
+    waiting,
+    finished,
+    stopped: services.signal?.aborted === true || refused !== undefined,
+    ...(refused !== undefined ? { refused } : {}),
+  };
 }

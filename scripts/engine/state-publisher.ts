@@ -106,6 +106,7 @@ export async function publishState(
     env: options.env ?? process.env,
     ...(options.github ? { github: options.github } : {}),
     defaultBranch: config.default_branch,
+    signedCommits: config.github.signed_commits,
   });
   return commitState(root, forge, input);
 }

@@ -1,4 +1,4 @@
-import { type ErrorInfo, isTransient, toErrorInfo } from '../core/errors.ts';
+import { type ErrorInfo, pausesTask, toErrorInfo } from '../core/errors.ts';
 import { newRunRecord, syncWithTask, transition } from '../core/record-ops.ts';
 import type { RunRecord } from '../core/run-record.ts';
 import type { Task } from '../core/task.ts';
@@ -11,8 +11,11 @@ import type { EngineServices } from './types.ts';
 
 export { agentEmail } from './steps/code.ts';
 
-/** How a task's turn in this run ended. */
-export type TaskOutcome = 'final' | 'paused' | 'stopped';
+/**
+ * How a task's turn in this run ended. `refused`: the forge refused the factory's token or a
+ * permission — the set-up, not the task, is wrong, so the task pauses and the run stops.
+ */
+export type TaskOutcome = 'final' | 'paused' | 'stopped' | 'refused';
 
 /**
  * Drives one task through the loop of DESIGN.md — code → protocol → pull request → checks and
@@ -48,9 +51,10 @@ export class TaskRunner {
       try {
         progressed = await this.#step();
       } catch (error) {
-        if (!isTransient(error)) throw error;
-        await this.#ctx.pause(toErrorInfo(error));
-        return 'paused';
+        if (!pausesTask(error)) throw error;
+        const info = toErrorInfo(error);
+        await this.#ctx.pause(info);
+        return info.class === 'auth' ? 'refused' : 'paused';
       }
       if (!progressed) return signal?.aborted ? 'stopped' : 'paused';
     }

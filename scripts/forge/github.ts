@@ -1,7 +1,13 @@
-import { FactoryError } from '../core/errors.ts';
+import { FactoryError, isTransient } from '../core/errors.ts';
 import type { TreeMode } from '../core/path-tree.ts';
 import { withTrailers } from './commit-message.ts';
-import { judgeChecks } from './github/checks.ts';
+import {
+  CHECKS_STATUS_CONTEXT,
+  type CheckRunView,
+  judgeChecks,
+  logTail,
+  type StatusView,
+} from './github/checks.ts';
 import {
   attempt,
   type ClientOptions,
@@ -16,6 +22,7 @@ import type { GitHubConfig } from './github/config.ts';
 import { GitData } from './github/git-data.ts';
 import { autoMerge, mergeMethodOf, type RepoInfo } from './github/merge.ts';
 import { Reviews } from './github/review-poster.ts';
+import { runChecksOnCommit, type SelfChecks } from './github/self-checks.ts';
 import { FACTORY_COMMITTER } from './local.ts';
 import { ignoredInCheckout } from './path-inspection.ts';
 import type {
@@ -31,6 +38,8 @@ import type {
 
 /** Writes one run may make before it stops for the next run (about 5–8 per task iteration). */
 export const DEFAULT_WRITE_BUDGET = 400;
+/** Failed jobs whose logs are read per check (each is a download). */
+const MAX_JOB_LOGS = 3;
 /** Retries of a commit to the default branch that lost a race with another writer. */
 const DEFAULT_BRANCH_RETRIES = 3;
 
@@ -42,6 +51,13 @@ export interface GitHubForgeOptions extends GitHubConfig {
   checkout?: string;
   committer?: Author;
   writeBudget?: number;
+  /**
+   * When set, the factory runs `checks.command` on each head itself and posts `aifactory/checks`:
+   * for a set-up where its pushes start no workflow (it writes with GITHUB_TOKEN).
+   */
+  selfChecks?: SelfChecks;
+  /** Commits without author and committer, so GitHub signs them (config `github.signed_commits`). */
+  signedCommits?: boolean;
   /** See ClientOptions: `throttle: false` and a small `retryAfterBaseValue` make tests fast. */
   client?: Pick<ClientOptions, 'retryAfterBaseValue' | 'throttle' | 'timeoutMs'>;
 }
@@ -91,6 +107,7 @@ export class GitHubForge implements Forge {
   /** The write budget both identities share, for this run. */
   readonly writes: WriteBudget;
   #info: Promise<RepoInfo> | undefined;
+  #required: Promise<string[]> | undefined;
 
   constructor(config: GitHubForgeOptions) {
     this.#config = config;
@@ -112,6 +129,11 @@ export class GitHubForge implements Forge {
       config.reviewerToken ? client(config.reviewerToken) : undefined,
       this.#repo,
     );
+  }
+
+  /** Whether this forge runs `checks.command` itself and posts `aifactory/checks` (see `selfChecks`). */
+  get runsChecksItself(): boolean {
+    return this.#config.selfChecks !== undefined;
   }
 
   /** The repository's default branch and merge settings, read once per run. */
@@ -180,6 +202,7 @@ export class GitHubForge implements Forge {
         message,
         author: input.author,
         committer: this.#committer,
+        signed: this.#config.signedCommits === true,
       });
       const moved = await this.#git.setBranch(input.branch, commit, head, input.restart === true);
       if (moved === 'moved') return commit;
@@ -317,8 +340,66 @@ export class GitHubForge implements Forge {
       ]),
     );
     // The combined state is `pending` when there are no statuses at all: total_count tells.
-    const statuses = combined.data.total_count === 0 ? [] : combined.data.statuses;
-    return judgeChecks(runs, statuses);
+    const statuses: StatusView[] = combined.data.total_count === 0 ? [] : [...combined.data.statuses];
+    const outputs = new Map<string, string>();
+    const self = this.#config.selfChecks;
+    if (self && !statuses.some((status) => status.context === CHECKS_STATUS_CONTEXT)) {
+      const result = await runChecksOnCommit(this.#octokit, this.#repo, ref, self);
+      statuses.push({ context: CHECKS_STATUS_CONTEXT, state: result.state, description: null });
+      outputs.set(CHECKS_STATUS_CONTEXT, result.output);
+    }
+    const logs = await this.#failedJobLogs(runs);
+    return judgeChecks(runs, statuses, { logs, outputs, required: await this.#requiredChecks() });
+  }
+
+  /**
+   * The checks branch protection requires on the default branch, read once per run. A token that
+   * may not read the branch's protection sees none: GitHub's merge still enforces them.
+   */
+  #requiredChecks(): Promise<string[]> {
+    this.#required ??= (async () => {
+      const { defaultBranch } = await this.#repoInfo();
+      try {
+        const { data } = await this.#octokit.rest.repos.getBranch({ ...this.#repo, branch: defaultBranch });
+        return data.protection?.required_status_checks?.contexts ?? [];
+      } catch (error) {
+        const status = statusOf(error);
+        if (status === 403 || status === 404) return [];
+        this.#required = undefined;
+        throw toFactoryError(error, `reading the protection of ${defaultBranch}`);
+      }
+    })();
+    return this.#required;
+  }
+
+  /**
+   * The end of each failed GitHub Actions job's log, by check run name, where the token may read
+   * it (`actions: read`); a log it may not read, or that is gone, is left out.
+   */
+  async #failedJobLogs(runs: readonly CheckRunView[]): Promise<Map<string, string>> {
+    const logs = new Map<string, string>();
+    const failed = runs.filter(
+      (run) =>
+        run.app?.slug === 'github-actions' &&
+        run.id !== undefined &&
+        run.status === 'completed' &&
+        !['success', 'neutral', 'skipped'].includes(run.conclusion ?? ''),
+    );
+    for (const run of failed.slice(0, MAX_JOB_LOGS)) {
+      try {
+        const { data } = await this.#octokit.rest.actions.downloadJobLogsForWorkflowRun({
+          ...this.#repo,
+          job_id: run.id!,
+        });
+        const text = typeof data === 'string' ? data : Buffer.from(data as ArrayBuffer).toString('utf8');
+        logs.set(run.name, logTail(text));
+      } catch (error) {
+        // Only an outage is worth a retry later; a log the token may not read is simply left out.
+        const failure = toFactoryError(error, `reading the log of ${run.name}`);
+        if (isTransient(failure)) throw failure;
+      }
+    }
+    return logs;
   }
 
   async merge(pr: PullRequest, input: { message: string; head: string }): Promise<MergeOutcome> {
@@ -438,6 +519,7 @@ export class GitHubForge implements Forge {
         message: `${input.message.trim()}\n`,
         author: input.author,
         committer: this.#committer,
+        signed: this.#config.signedCommits === true,
       });
       if ((await this.#git.setBranch(branch, commit, head, false)) === 'moved') return commit;
       if (round >= DEFAULT_BRANCH_RETRIES) {

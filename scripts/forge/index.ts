@@ -1,5 +1,6 @@
 import { FactoryError } from '../core/errors.ts';
 import { githubConfigFromEnv } from './github/config.ts';
+import type { SelfChecks } from './github/self-checks.ts';
 import { createGitHubForge, type GitHubForgeOptions } from './github.ts';
 import { createLocalForge, type LocalForgeOptions } from './local.ts';
 import type { Forge } from './types.ts';
@@ -14,10 +15,24 @@ export interface CreateForgeOptions extends LocalForgeOptions {
   env?: NodeJS.ProcessEnv;
   /** Knobs of the github forge beyond the environment (its write budget; fast throttling in tests). */
   github?: GitHubTuning;
+  /** The github forge's commits are left for GitHub to sign (config `github.signed_commits`). */
+  signedCommits?: boolean;
 }
 
 /** What a caller may tune in the github forge. */
 export type GitHubTuning = Partial<Pick<GitHubForgeOptions, 'client' | 'writeBudget' | 'committer'>>;
+
+/**
+ * The factory runs `checks.command` itself on GitHub when its pushes start no workflow: inside
+ * GitHub Actions, writing with GITHUB_TOKEN (no AIFACTORY_GITHUB_TOKEN), by GitHub's rule that
+ * events caused by GITHUB_TOKEN start no workflow run.
+ */
+function selfChecks(options: CreateForgeOptions): { selfChecks?: SelfChecks } {
+  const env = options.env ?? process.env;
+  const command = options.checks?.command;
+  if (!command || env.GITHUB_ACTIONS !== 'true' || env.AIFACTORY_GITHUB_TOKEN) return {};
+  return { selfChecks: { command, timeoutSeconds: options.checks?.timeoutSeconds ?? 600 } };
+}
 
 /**
  * Builds the forge a run asked for, so the engine never imports one directly (STYLE.md 1).
@@ -30,6 +45,8 @@ export async function createForge(kind: ForgeKind, options: CreateForgeOptions):
       ...githubConfigFromEnv(options.env ?? process.env),
       defaultBranch: options.defaultBranch,
       checkout: options.root,
+      ...selfChecks(options),
+      ...(options.signedCommits ? { signedCommits: true } : {}),
       ...options.github,
     });
   }

@@ -1,5 +1,5 @@
 import type { Agent } from '../../agents/types.ts';
-import { isTransient, toErrorInfo } from '../../core/errors.ts';
+import { pausesTask, toErrorInfo } from '../../core/errors.ts';
 import { parseProposal } from '../../core/proposal.ts';
 import { branchFor, iterationsUsed, lastAttempt, transition } from '../../core/record-ops.ts';
 import { singleLine } from '../../core/sanitize.ts';
@@ -95,8 +95,8 @@ export async function code(ctx: TaskContext): Promise<boolean> {
       pull_request: { number: pr.number, url: pr.url },
     });
   } catch (error) {
-    // An outage is no verdict on the proposal: the next run asks the coder again from here.
-    if (isTransient(error)) throw error;
+    // An outage or a missing permission is no verdict on the proposal: the task pauses here.
+    if (pausesTask(error)) throw error;
     const info = toErrorInfo(error);
     await ctx.fail(info, ctx.withAttempt({ ...base, result: 'error', files: paths, error: info }));
   }

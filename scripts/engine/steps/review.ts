@@ -23,7 +23,7 @@ export async function review(ctx: TaskContext): Promise<boolean> {
   const checks = await forge.readChecks(pr);
   // With no checks configured there is no step to show.
   if (checks.state !== 'none') ctx.say(`iteration ${record.iteration}: checks ${checks.state}`);
-  if (checks.state === 'pending') return waitForChecks(ctx, pr);
+  if (checks.state === 'pending') return waitForChecks(ctx, pr, checks.output);
   // A finished check run is recorded with the verdict, in the same write, so a resumed review
   // never records the checks twice.
   let withChecks: RunRecord = { ...ctx.record, checks_pending_since: null };
@@ -52,21 +52,22 @@ export async function review(ctx: TaskContext): Promise<boolean> {
 }
 
 /** Pending checks: the task waits for a later run, until the configured time is up. */
-async function waitForChecks(ctx: TaskContext, pr: PullRequest): Promise<boolean> {
+async function waitForChecks(ctx: TaskContext, pr: PullRequest, detail: string): Promise<boolean> {
+  const why = detail ? `: ${detail}` : '';
   const since = ctx.record.checks_pending_since ?? ctx.now();
   const minutes = ctx.services.config.checks.pending_timeout_minutes;
   const waited = (ctx.services.now().getTime() - Date.parse(since)) / 60_000;
   if (waited > minutes) {
     await ctx.fail({
       class: 'checks',
-      message: `the checks of ${pr.head.slice(0, 12)} were still pending after ${minutes} minutes; see pull request #${pr.number}, or raise checks.pending_timeout_minutes`,
+      message: `the checks of ${pr.head.slice(0, 12)} were still pending after ${minutes} minutes${why}; see pull request #${pr.number}, or raise checks.pending_timeout_minutes`,
     });
     return true;
   }
   return ctx.pause(
     {
       class: 'checks',
-      message: `waiting for the checks of ${pr.head.slice(0, 12)} (pending since ${since})`,
+      message: `waiting for the checks of ${pr.head.slice(0, 12)} (pending since ${since})${why}`,
     },
     { checks_pending_since: since },
   );

@@ -3,13 +3,20 @@ import { REVIEW_STATUS_CONTEXT } from './reviews.ts';
 
 /** How much of a failing check's output is kept (as the local forge does). */
 const CHECK_OUTPUT_CHARS = 4000;
+/** How much of a failed job's log is kept: its end, where the error is. */
+const LOG_TAIL_CHARS = 2000;
+
+/** The commit status the factory posts when it runs `checks.command` itself (no CI starts for its pushes). */
+export const CHECKS_STATUS_CONTEXT = 'aifactory/checks';
 
 /** A check run as GET commits/{sha}/check-runs lists it, reduced to what the verdict needs. */
 export interface CheckRunView {
+  id?: number;
   name: string;
   status: string;
   conclusion: string | null;
   output: { title: string | null; summary: string | null; text?: string | null };
+  app?: { slug?: string } | null;
 }
 
 /** A commit status as GET commits/{sha}/status lists it. */
@@ -17,6 +24,16 @@ export interface StatusView {
   context: string;
   state: string;
   description: string | null;
+}
+
+/** What the verdict may add to the two lists: logs, the factory's own output, the required names. */
+export interface CheckExtras {
+  /** The tail of a failed check run's job log, by check run name. */
+  logs?: ReadonlyMap<string, string>;
+  /** Output the factory kept for a status it posted, by context. */
+  outputs?: ReadonlyMap<string, string>;
+  /** The checks branch protection requires on the default branch (run names or status contexts). */
+  required?: readonly string[];
 }
 
 const RED_RUNS = new Set([
@@ -29,28 +46,59 @@ const RED_RUNS = new Set([
 ]);
 const GREEN_RUNS = new Set(['success', 'neutral', 'skipped']);
 
+/** The end of a job log without its timestamps, at most LOG_TAIL_CHARS. */
+export function logTail(log: string): string {
+  const text = log
+    .split('\n')
+    .map((line) => line.replace(/^\d{4}-\d\d-\d\dT[\d:.]+Z ?/, ''))
+    .join('\n')
+    .trimEnd();
+  return text.length > LOG_TAIL_CHARS ? `…${text.slice(-LOG_TAIL_CHARS)}` : text;
+}
+
 /**
  * The verdict of a head's checks, from both of GitHub's sources (GITHUB-NOTES.md, "Checks"):
  * red when any check run or status failed, green when every one succeeded, pending otherwise.
- * `none` when there are none at all — as in the local forge, "no checks configured", which the
- * engine treats as green. Right after a push GitHub may not list a workflow's runs yet, so `none`
- * can also mean "not started": a required status check in branch protection makes the merge wait
- * for CI (README, "The GitHub forge"). The factory's own `aifactory/review` status is not a check.
+ * With none at all: `none` when branch protection requires none — as in the local forge, "no
+ * checks configured", which the engine treats as green — and pending when it requires some, saying
+ * that none has appeared (a required check that is only missing among others is left to GitHub's
+ * merge, which waits for it, or to auto-merge). The factory's own `aifactory/review` status is not
+ * a check.
  */
-export function judgeChecks(runs: readonly CheckRunView[], statuses: readonly StatusView[]): CheckReport {
+export function judgeChecks(
+  runs: readonly CheckRunView[],
+  statuses: readonly StatusView[],
+  extras: CheckExtras = {},
+): CheckReport {
   const ours = statuses.filter((status) => status.context !== REVIEW_STATUS_CONTEXT);
-  if (runs.length === 0 && ours.length === 0) return { state: 'none', output: '' };
+  if (runs.length === 0 && ours.length === 0) {
+    const required = extras.required ?? [];
+    if (required.length === 0) return { state: 'none', output: '' };
+    const names = required.map((name) => `"${name}"`).join(', ');
+    return {
+      state: 'pending',
+      output: `no check has appeared on this commit, and branch protection requires ${names}; does a workflow run for the factory's pushes? (pushes made with GITHUB_TOKEN start none)`,
+    };
+  }
   const failedRuns = runs.filter((run) => run.status === 'completed' && RED_RUNS.has(run.conclusion ?? ''));
   const failedStatuses = ours.filter((status) => status.state === 'failure' || status.state === 'error');
   if (failedRuns.length > 0 || failedStatuses.length > 0) {
     const parts = [
       ...failedRuns.map((run) =>
-        [`${run.name}: ${run.conclusion}`, run.output.title, run.output.summary, run.output.text]
+        [
+          `${run.name}: ${run.conclusion}`,
+          run.output.title,
+          run.output.summary,
+          run.output.text,
+          extras.logs?.get(run.name),
+        ]
           .filter(Boolean)
           .join('\n'),
       ),
-      ...failedStatuses.map((status) =>
-        `${status.context}: ${status.state} ${status.description ?? ''}`.trim(),
+      ...failedStatuses.map(
+        (status) =>
+          extras.outputs?.get(status.context) ??
+          `${status.context}: ${status.state} ${status.description ?? ''}`.trim(),
       ),
     ];
     const output = parts.join('\n\n');

@@ -67,22 +67,31 @@ export class GitData {
     return tree;
   }
 
-  /** A commit of `tree` on `parents`; the agent is the author, the factory the committer. */
+  /**
+   * A commit of `tree` on `parents`; the agent is the author, the factory the committer. With
+   * `signed`, neither is sent: GitHub signs only commits it authors itself, as the token's identity.
+   */
   async commit(input: {
     tree: string;
     parents: string[];
     message: string;
     author: Author;
     committer: Author;
+    signed?: boolean;
   }): Promise<string> {
+    const people = input.signed
+      ? {}
+      : {
+          author: { name: input.author.name, email: input.author.email },
+          committer: { name: input.committer.name, email: input.committer.email },
+        };
     const { data } = await attempt('writing a commit', () =>
       this.octokit.rest.git.createCommit({
         ...this.repo,
         message: input.message,
         tree: input.tree,
         parents: input.parents,
-        author: { name: input.author.name, email: input.author.email },
-        committer: { name: input.committer.name, email: input.committer.email },
+        ...people,
       }),
     );
     return data.sha;

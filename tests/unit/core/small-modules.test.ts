@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigSchema, defineConfig } from '../../../scripts/core/config.ts';
-import { FactoryError, toErrorInfo } from '../../../scripts/core/errors.ts';
+import { FactoryError, pausesTask, toErrorInfo } from '../../../scripts/core/errors.ts';
 import { positionAt } from '../../../scripts/core/json-source.ts';
 import { stableStringify } from '../../../scripts/core/stable-json.ts';
 import { closestMatch, editDistance } from '../../../scripts/core/suggest.ts';
@@ -34,6 +34,15 @@ describe('toErrorInfo', () => {
   it('classes any other Error and any thrown value as internal', () => {
     expect(toErrorInfo(new Error('boom'))).toEqual({ class: 'internal', message: 'boom' });
     expect(toErrorInfo('text')).toEqual({ class: 'internal', message: 'text' });
+  });
+});
+
+describe('pausesTask', () => {
+  it('pauses on an outage or a refused token, and fails on anything else', () => {
+    expect(pausesTask(new FactoryError('server', '502'))).toBe(true);
+    expect(pausesTask(new FactoryError('auth', 'needs pull-requests: write'))).toBe(true);
+    expect(pausesTask(new FactoryError('forge', 'not found'))).toBe(false);
+    expect(pausesTask(new Error('boom'))).toBe(false);
   });
 });
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FactoryError } from '../../../scripts/core/errors.ts';
 import type { Task } from '../../../scripts/core/task.ts';
+import { runOnce } from '../../../scripts/engine/orchestrator.ts';
 import { MemoryForge } from '../../fixtures/memory-forge.ts';
 import {
   proposalOf,
@@ -174,6 +175,32 @@ describe('outages and crashes', () => {
     const record = await runTask(task('denied'), scriptedServices({ root, forge, script: approveAll }));
     expect(record.state).toBe('failed');
     expect(record.last_error?.message).toContain('pull-requests: write');
+  });
+
+  it('pauses the task and stops the run when the forge refuses the token, and goes on once it is fixed', async () => {
+    const original = forge.openPullRequest.bind(forge);
+    let refused = true;
+    forge.openPullRequest = async (input) => {
+      if (refused)
+        throw new FactoryError('auth', 'github: 403 Resource not accessible (needs pull-requests: write)');
+      return original(input);
+    };
+    const tasks = [task('first'), task('second', { files: ['src/b.ts'] })];
+    const script: Script = ({ request }) =>
+      request.context.role === 'coder'
+        ? proposalOf({ [request.context.taskId === 'first' ? 'src/a.ts' : 'src/b.ts']: 'v' })
+        : { verdict: 'approve', summary: 'ok', comments: [] };
+    const first = await runOnce(tasks, scriptedServices({ root, forge, script, calls }), { concurrency: 1 });
+    expect(first.refused).toContain('pull-requests: write');
+    expect(first.stopped).toBe(true);
+    // Only the first task met the refusal; the second was never started.
+    expect([...first.records.keys()]).toEqual(['first']);
+    expect(first.records.get('first')?.state).toBe('running');
+    expect(calls.filter((call) => call.role === 'coder')).toHaveLength(1);
+    refused = false;
+    const second = await runOnce(tasks, scriptedServices({ root, forge, script, calls }), { concurrency: 1 });
+    expect(second.refused).toBeUndefined();
+    expect([...second.records.values()].map((record) => record.state)).toEqual(['merged', 'merged']);
   });
 
   it('never posts a review twice, nor asks the reviewer again, when a crash cut between posting and recording', async () => {

@@ -100,4 +100,65 @@ describe('the factory on the github forge, end to end', () => {
     expect(await github.readFile('main', 'src/gh-wait.txt')).toBe('gh-wait v1\n');
     expect(github.invalid).toEqual([]);
   });
+
+  it('with GITHUB_TOKEN alone inside Actions, runs the checks itself, repairs a red iteration and merges', async () => {
+    const story = {
+      task: {
+        task_id: 'gh-self',
+        description: 'Write src/gh-self.txt',
+        assignee: 'gpt',
+        files: ['src/gh-self.txt'],
+      },
+      iterations: [
+        { files: [{ path: 'src/gh-self.txt', content: 'BROKEN\n' }], verdict: 'approve' as const },
+        { files: [{ path: 'src/gh-self.txt', content: 'repaired\n' }], verdict: 'approve' as const },
+      ],
+    };
+    const command = `if grep -q BROKEN src/gh-self.txt; then echo "src/gh-self.txt:1: BROKEN is not allowed"; exit 1; fi`;
+    const sandbox = await createSandboxRepo([story], {
+      config: `export default { checks: { command: ${JSON.stringify(command)} } };\n`,
+    });
+    root = sandbox.root;
+    // The repository's CI would pass anything, but GITHUB_TOKEN's pushes start no workflow.
+    // "Allow GitHub Actions to create and approve pull requests" is on, as the README asks.
+    github = await GitHubFixture.start({
+      seed: root,
+      ci: () => 'success',
+      mergeableAfterReads: 0,
+      settings: { can_approve_pull_request_reviews: true, required_status_checks: ['aifactory/checks'] },
+    });
+    const options = {
+      forge: 'github' as const,
+      replayDir: sandbox.replayDir,
+      env: {
+        GITHUB_API_URL: github.url,
+        GITHUB_REPOSITORY: 'aifactory-test/demo',
+        GITHUB_TOKEN: github.actionsToken,
+        GITHUB_ACTIONS: 'true',
+      },
+      github: { client: { throttle: false, retryAfterBaseValue: 10 } },
+    };
+    const summary = await runFactory(root, options, quiet);
+    const record = summary.records.get('gh-self')!;
+    expect(record.state, JSON.stringify([record.last_error, github.invalid])).toBe('merged');
+    expect(record.attempts.map((a) => `${a.iteration}:${a.kind}:${a.result}`)).toEqual([
+      '1:code:proposed',
+      '1:checks:failed',
+      '2:code:proposed',
+      '2:checks:passed',
+      '2:review:approved',
+      '2:merge:merged',
+    ]);
+    expect(record.attempts[1]?.output).toContain('src/gh-self.txt:1: BROKEN is not allowed');
+    expect(github.workflowRuns).toHaveLength(0);
+    expect(
+      github
+        .statuses()
+        .filter((status) => status.context === 'aifactory/checks')
+        .map((status) => status.state)
+        .sort(),
+    ).toEqual(['failure', 'success']);
+    expect(await github.readFile('main', 'src/gh-self.txt')).toBe('repaired\n');
+    expect(github.invalid).toEqual([]);
+  });
 });
