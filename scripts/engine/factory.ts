@@ -5,6 +5,7 @@ import type { AgentRegistry } from '../agents/registry.ts';
 import type { Agent } from '../agents/types.ts';
 import type { Config, ModelRef } from '../core/config.ts';
 import { type ErrorInfo, FactoryError } from '../core/errors.ts';
+import type { CiRun } from '../core/snapshot-schema.ts';
 import type { Task } from '../core/task.ts';
 import { isFinal } from '../core/task-state.ts';
 import { createForge, type ForgeKind, type GitHubTuning } from '../forge/index.ts';
@@ -19,6 +20,7 @@ import { PromptLibrary } from './prompts.ts';
 import { redactingForge } from './redacting-forge.ts';
 import { RunStore } from './run-store.ts';
 import { SecretGuard } from './secret-guard.ts';
+import { commitsThroughForge } from './snapshot-writer.ts';
 import { loadTasks, loadValidationContext } from './task-files.ts';
 import type { EngineServices, ProgressSink } from './types.ts';
 
@@ -123,7 +125,7 @@ export async function runFactory(
   root: string,
   options: RunOptions,
   terminal: ProgressSink,
-): Promise<RunSummary & { invalid: string[] }> {
+): Promise<RunSummary & { invalid: string[]; ci?: CiRun[]; commitsPerDay?: Record<string, number> }> {
   // Built first, so that every line, record, prompt and pull request of the run goes through it.
   const secrets = SecretGuard.fromEnv(options.env ?? process.env);
   const progress = redactedProgress(terminal, secrets);
@@ -206,5 +208,9 @@ export async function runFactory(
     ...(only ? { only } : {}),
     held,
   });
-  return { ...summary, invalid };
+  // The forge's CI state (GitHub: check links and workflow runs) goes into the snapshots.
+  const ci = await forge.ciRuns?.();
+  if (ci?.warning) progress.warn?.(ci.warning);
+  const commitsPerDay = await commitsThroughForge(root, forge, now(), (message) => progress.warn?.(message));
+  return { ...summary, invalid, ...(ci ? { ci: ci.runs } : {}), ...(commitsPerDay ? { commitsPerDay } : {}) };
 }

@@ -1,11 +1,15 @@
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { loadConfig } from '../agents/config-loader.ts';
+import { mergeCiRuns, recordChecksBeside } from '../core/ci-runs.ts';
+import { addCommitCounts, commitsBefore } from '../core/commit-days.ts';
 import type { RunRecord } from '../core/run-record.ts';
-import { buildSnapshots, checkRunsFrom } from '../core/snapshot.ts';
-import type { CiRun } from '../core/snapshot-schema.ts';
+import { buildSnapshots, checkRunsFrom, HISTORY_WINDOW_DAYS } from '../core/snapshot.ts';
+import { type CiRun, CiSchema, HistorySchema } from '../core/snapshot-schema.ts';
 import { stableStringify } from '../core/stable-json.ts';
 import { runGit } from '../forge/git.ts';
+import type { Forge } from '../forge/types.ts';
 import { sweepStaleTemps, writeFileAtomically } from '../io/atomic-write.ts';
 import { RunStore } from './run-store.ts';
 import { SecretGuard } from './secret-guard.ts';
@@ -19,6 +23,54 @@ async function readRecords(root: string, problems: string[]): Promise<RunRecord[
   const { records, damaged } = await new RunStore(root).readAll();
   for (const problem of damaged.values()) problems.push(`${problem}; skipped`);
   return [...records.values()];
+}
+
+/** How many commits a run reads from the forge at most, when no earlier history says where to start. */
+const COMMITS_READ = 5_000;
+
+async function readStatusFile<T>(
+  root: string,
+  name: string,
+  schema: { parse(value: unknown): T },
+): Promise<T | undefined> {
+  try {
+    return schema.parse(JSON.parse(await readFile(join(root, STATUS_DIR, name), 'utf8')));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The CI runs the last snapshot showed; none when it is missing or damaged (it is rebuilt). */
+async function previousCiRuns(root: string): Promise<CiRun[]> {
+  return (await readStatusFile(root, 'ci.json', CiSchema))?.runs ?? [];
+}
+
+/**
+ * Commits per day on the default branch as the forge sees them, for a forge whose history the
+ * local checkout lacks (GitHub): the days the last snapshot counted, and the forge's count from
+ * the day it was made (recounted in full) until now. Undefined for a forge without one. When the
+ * forge cannot answer, the last snapshot's counts stand, and `warn` says so.
+ */
+export async function commitsThroughForge(
+  root: string,
+  forge: Forge,
+  now: Date,
+  warn: (message: string) => void = () => undefined,
+): Promise<Record<string, number> | undefined> {
+  if (!forge.commitDays) return undefined;
+  const history = await readStatusFile(root, 'history.json', HistorySchema);
+  // Only its time is needed, so a summary of an older or newer shape still tells it.
+  const summary = await readStatusFile(root, 'summary.json', z.object({ generated_at: z.iso.datetime().nullable() }));
+  const since =
+    summary?.generated_at?.slice(0, 10) ??
+    new Date(now.getTime() - HISTORY_WINDOW_DAYS * 86_400_000).toISOString().slice(0, 10);
+  try {
+    const recent = await forge.commitDays(`${since}T00:00:00Z`, COMMITS_READ);
+    return addCommitCounts(commitsBefore(history, since), recent);
+  } catch (error) {
+    warn(`the commit counts keep their last values: ${(error as Error).message}`);
+    return commitsBefore(history, '9999-12-31');
+  }
 }
 
 /** Commits per day on the default branch, the seed's "commit graph". */
@@ -38,18 +90,20 @@ async function commitsPerDay(root: string, branch: string): Promise<Record<strin
  */
 export async function writeSnapshots(
   root: string,
-  options: { ci?: CiRun[]; secrets?: SecretGuard } = {},
+  options: { ci?: CiRun[]; commitsPerDay?: Record<string, number>; secrets?: SecretGuard } = {},
 ): Promise<{ written: string[]; unchanged: string[]; removed: string[]; problems: string[] }> {
   const config = await loadConfig(root);
   const { context } = await loadValidationContext(root);
   const report = await loadTasks(root, context).catch(() => ({ tasks: [], problems: [] }));
   const problems: string[] = [];
   const records = await readRecords(root, problems);
+  const previous = await previousCiRuns(root);
   const files = buildSnapshots({
     tasks: report.tasks.map(({ task }) => task),
     records,
-    ci: options.ci ?? checkRunsFrom(records),
-    commitsPerDay: await commitsPerDay(root, config.default_branch),
+    // The forge's CI state updates what earlier runs saw; without one, the records' checks do.
+    ci: mergeCiRuns(previous, options.ci ?? recordChecksBeside(previous, checkRunsFrom(records))),
+    commitsPerDay: options.commitsPerDay ?? (await commitsPerDay(root, config.default_branch)),
     scheduleIntervalSeconds: config.watch_interval_seconds,
   });
   const dir = join(root, STATUS_DIR);
