@@ -111,9 +111,11 @@ async function askCoder(
   const { task, record, services } = ctx;
   if (agent.run) {
     const started = services.now().getTime();
-    const previous = feedbackFor(record);
+    // Redacted like a prompt: check output and review comments may hold one of the run's secrets.
+    const previous = feedbackFor(record, services.prompts.redact);
     const output = await agent.run({
       task,
+      root: services.root,
       files: Object.fromEntries(files),
       iteration: record.iteration,
       ...(record.iteration > 1 ? { feedback: previous } : {}),
