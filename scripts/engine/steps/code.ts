@@ -6,6 +6,7 @@ import { singleLine } from '../../core/sanitize.ts';
 import type { FileChange, PullRequest } from '../../forge/types.ts';
 import { coderPrompt, feedbackFor } from '../prompts.ts';
 import type { TaskContext } from '../task-context.ts';
+import { taskIdsOnDisk, validationContextOf } from '../task-files.ts';
 import type { AgentAnswer } from '../types.ts';
 import { vetProposal } from '../vet.ts';
 
@@ -73,6 +74,10 @@ export async function code(ctx: TaskContext): Promise<boolean> {
     plugins: config.plugins,
     forge,
     secrets,
+    tasks: {
+      context: validationContextOf(config, registry),
+      existingIds: await taskIdsOnDisk(ctx.services.root),
+    },
   });
   if (rejection) {
     ctx.say(`proposal rejected: ${rejection.message}`);
