@@ -1,14 +1,12 @@
-import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import geminiCoder from '../../../examples/agents/gemini-coder.ts';
 import grokCoder from '../../../examples/agents/grok-coder.ts';
 import localCoder from '../../../examples/agents/local-coder.ts';
 import openaiCoder from '../../../examples/agents/openai-coder.ts';
 import type { Agent } from '../../../scripts/agents/types.ts';
 import { renderProposal } from '../../../scripts/core/proposal.ts';
-import type { RunRecord } from '../../../scripts/core/run-record.ts';
-import { type LlmFixture, type SeenRequest, startLlmFixture } from '../../fixtures/llm-fixture.ts';
-import { exampleRepo, fileAt, fixtureEnv, modelOf, promptOf, runOnceLocal, scriptModels } from './harness.ts';
+import type { SeenRequest } from '../../fixtures/llm-fixture.ts';
+import { exampleRun, fileAt, modelOf, promptOf } from './harness.ts';
 
 /** The four model-family coders, each through its own SDK over real HTTP to the loopback fixture. */
 const CODERS: { agent: Agent; plugin: string }[] = [
@@ -21,19 +19,14 @@ const CODERS: { agent: Agent; plugin: string }[] = [
 const pathOf = (agent: Agent) => `src/${agent.name}.ts`;
 const contentOf = (agent: Agent) => `export const author = '${agent.name}';\n`;
 
-let fixture: LlmFixture;
-let root: string;
-let records: Map<string, RunRecord>;
-
-beforeAll(async () => {
-  fixture = await startLlmFixture();
-  scriptModels(fixture, {
+const run = exampleRun(
+  {
     coder: ({ taskId }) => {
       const agent = CODERS.find(({ agent }) => `use-${agent.name}` === taskId)!.agent;
       return `Done.\n\n${renderProposal([{ path: pathOf(agent), content: contentOf(agent), lang: 'ts' }])}\n`;
     },
-  });
-  root = await exampleRepo({
+  },
+  {
     plugins: CODERS.map(({ plugin }) => plugin),
     tasks: CODERS.map(({ agent }) => ({
       task_id: `use-${agent.name}`,
@@ -41,18 +34,12 @@ beforeAll(async () => {
       assignee: agent.name,
       files: [pathOf(agent)],
     })),
-  });
-  ({ records } = await runOnceLocal(root, fixtureEnv(fixture)));
-}, 120_000);
-
-afterAll(async () => {
-  await fixture.close();
-  await rm(root, { recursive: true, force: true });
-});
+  },
+);
 
 /** The coding call of `agent`: its prompt names its task. */
 function codingCall(agent: Agent): SeenRequest {
-  const call = fixture.requests.find((request) =>
+  const call = run.fixture.requests.find((request) =>
     promptOf(request).includes(`working on task use-${agent.name},`),
   );
   if (!call) throw new Error(`${agent.name} was never asked to write`);
@@ -74,15 +61,15 @@ describe.each(CODERS)('the example coder $plugin', ({ agent }) => {
   });
 
   it('gets its proposal reviewed by another vendor and merged', () => {
-    const record = records.get(`use-${agent.name}`)!;
+    const record = run.records.get(`use-${agent.name}`)!;
     expect(record.state).toBe('merged');
     expect(record.attempts[0]).toMatchObject({ kind: 'code', agent: agent.name, files: [pathOf(agent)] });
     expect(record.reviewer).not.toBe(agent.name);
-    expect(`${fileAt(root, 'main', pathOf(agent))}\n`).toBe(contentOf(agent));
+    expect(`${fileAt(run.root, 'main', pathOf(agent))}\n`).toBe(contentOf(agent));
   });
 });
 
 it('keeps each coder in its lane: no other agent was asked to write these tasks', () => {
-  const writers = fixture.requests.filter((request) => /working on task use-/.test(promptOf(request)));
+  const writers = run.fixture.requests.filter((request) => /working on task use-/.test(promptOf(request)));
   expect(writers).toHaveLength(CODERS.length);
 });

@@ -1,14 +1,11 @@
-import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { bumpManifest, parseOutdated } from '../../../examples/agents/dependency-bumper.ts';
 import planner from '../../../examples/agents/planner.ts';
 import { taskFor, todosIn } from '../../../examples/agents/todo-harvester.ts';
 import { renderProposal } from '../../../scripts/core/proposal.ts';
-import type { RunRecord } from '../../../scripts/core/run-record.ts';
 import { TaskSchema } from '../../../scripts/core/task.ts';
-import { type LlmFixture, startLlmFixture } from '../../fixtures/llm-fixture.ts';
 import { git } from '../../fixtures/sandbox-repo.ts';
-import { exampleRepo, fileAt, fixtureEnv, modelOf, promptOf, runOnceLocal, scriptModels } from './harness.ts';
+import { exampleRun, fileAt, modelOf, promptOf } from './harness.ts';
 
 /**
  * The agents that propose changes to the control plane — the planner and the TODO harvester
@@ -56,20 +53,15 @@ const PACKAGE = json({
   devDependencies: { vitest: '~3.0.1' },
 });
 
-let fixture: LlmFixture;
-let root: string;
-let records: Map<string, RunRecord>;
-
-beforeAll(async () => {
-  fixture = await startLlmFixture();
-  scriptModels(fixture, {
+const run = exampleRun(
+  {
     coder: ({ taskId }) => {
       const files = taskId === 'split-search' ? SEARCH_STEPS : { 'tasks/split-bad-step.json': BAD_STEP };
       const blocks = Object.entries(files).map(([path, content]) => ({ path, content, lang: 'json' }));
       return `Two steps.\n\n${renderProposal(blocks)}\n`;
     },
-  });
-  root = await exampleRepo({
+  },
+  {
     plugins: [
       'examples/agents/planner.ts',
       'examples/agents/todo-harvester.ts',
@@ -102,29 +94,23 @@ beforeAll(async () => {
         files: ['package.json'],
       },
     ],
-  });
-  ({ records } = await runOnceLocal(root, fixtureEnv(fixture)));
-}, 120_000);
-
-afterAll(async () => {
-  await fixture.close();
-  await rm(root, { recursive: true, force: true });
-});
+  },
+);
 
 /** A task's pull request waits for a person, with its files only on its branch. */
 function expectHeldForPerson(taskId: string, paths: readonly string[]): void {
-  const record = records.get(taskId)!;
+  const record = run.records.get(taskId)!;
   expect(record.state, JSON.stringify(record.last_error)).toBe('needs_human');
   expect(record.last_error?.class).toBe('control_plane');
   expect(record.last_error?.message).toContain('a person reviews and merges');
   expect(record.attempts.map((a) => `${a.kind}:${a.result}`)).toEqual(['code:proposed', 'review:approved']);
-  const onMain = git(root, 'ls-tree', '-r', '--name-only', 'main').split('\n');
+  const onMain = git(run.root, 'ls-tree', '-r', '--name-only', 'main').split('\n');
   for (const path of paths) expect(onMain).not.toContain(path);
 }
 
 describe('the example planner', () => {
   it('asks its model with the task-file format in its instructions', () => {
-    const call = fixture.requests.find((request) =>
+    const call = run.fixture.requests.find((request) =>
       promptOf(request).includes('working on task split-search,'),
     )!;
     expect(modelOf(call)).toBe(planner.model);
@@ -133,19 +119,19 @@ describe('the example planner', () => {
 
   it('proposes valid task files, reviewed by a coder, and its pull request waits for a person', () => {
     expectHeldForPerson('split-search', Object.keys(SEARCH_STEPS));
-    expect(records.get('split-search')?.reviewer).toBe('gpt');
+    expect(run.records.get('split-search')?.reviewer).toBe('gpt');
     for (const [path, content] of Object.entries(SEARCH_STEPS)) {
-      expect(`${fileAt(root, 'aifactory/split-search', path)}\n`).toBe(content);
+      expect(`${fileAt(run.root, 'aifactory/split-search', path)}\n`).toBe(content);
     }
   });
 
   it('is rejected when a proposed task file fails validation, naming the file and the field', () => {
-    const record = records.get('split-bad')!;
+    const record = run.records.get('split-bad')!;
     expect(record.state).toBe('rejected');
     expect(record.rejection).toMatchObject({ rule: 'task_file', path: 'tasks/split-bad-step.json' });
     expect(record.rejection?.message).toContain('field "depends_on[0]"');
     expect(record.rejection?.message).toContain('nowhere');
-    expect(git(root, 'branch', '--list', 'aifactory/split-bad')).toBe('');
+    expect(git(run.root, 'branch', '--list', 'aifactory/split-bad')).toBe('');
   });
 });
 
@@ -158,9 +144,11 @@ describe('the example todo-harvester', () => {
     ];
     const paths = expected.map((task) => `tasks/${task.task_id}.json`);
     expectHeldForPerson('harvest-todos', paths);
-    expect(records.get('harvest-todos')?.attempts[0]?.files).toEqual(paths);
+    expect(run.records.get('harvest-todos')?.attempts[0]?.files).toEqual(paths);
     for (const task of expected) {
-      expect(JSON.parse(fileAt(root, 'aifactory/harvest-todos', `tasks/${task.task_id}.json`))).toEqual(task);
+      expect(JSON.parse(fileAt(run.root, 'aifactory/harvest-todos', `tasks/${task.task_id}.json`))).toEqual(
+        task,
+      );
     }
     expect(expected[1]).toMatchObject({ assignee: 'gemini-pro', files: ['src/app.ts'], labels: ['todo'] });
     expect(expected[0]?.assignee).toBe('gpt');
@@ -182,13 +170,13 @@ describe('the example todo-harvester', () => {
 describe('the example dependency-bumper', () => {
   it('moves each outdated dependency to its latest version, keeps its prefix, and waits for a person', () => {
     expectHeldForPerson('bump-deps', []);
-    expect(JSON.parse(fileAt(root, 'aifactory/bump-deps', 'package.json'))).toEqual({
+    expect(JSON.parse(fileAt(run.root, 'aifactory/bump-deps', 'package.json'))).toEqual({
       name: 'scratch',
       private: true,
       dependencies: { 'left-pad': '^1.3.0', zod: '4.1.12', 'from-git': 'github:someone/from-git' },
       devDependencies: { vitest: '~5.1.1' },
     });
-    expect(fileAt(root, 'main', 'package.json')).toBe(PACKAGE.trimEnd());
+    expect(fileAt(run.root, 'main', 'package.json')).toBe(PACKAGE.trimEnd());
   });
 
   it("refuses npm's answer when it is not what npm prints, naming the field", () => {

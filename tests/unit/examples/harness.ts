@@ -1,11 +1,12 @@
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { type RunRecord, RunRecordSchema } from '../../../scripts/core/run-record.ts';
 import type { Task } from '../../../scripts/core/task.ts';
 import { runFactory } from '../../../scripts/engine/factory.ts';
 import { REPO_ROOT } from '../../fixtures/cli.ts';
-import type { LlmFixture, SeenRequest } from '../../fixtures/llm-fixture.ts';
+import { type LlmFixture, type SeenRequest, startLlmFixture } from '../../fixtures/llm-fixture.ts';
 import { git } from '../../fixtures/sandbox-repo.ts';
 
 /**
@@ -127,4 +128,30 @@ export async function storedRecord(root: string, taskId: string): Promise<RunRec
 /** A file as it is on `ref` of the scratch repository. */
 export function fileAt(root: string, ref: string, path: string): string {
   return git(root, 'show', `${ref}:${path}`);
+}
+
+/** One run of the factory over a scratch repository, filled in before the tests of a file. */
+export interface ExampleRun {
+  fixture: LlmFixture;
+  root: string;
+  records: Map<string, RunRecord>;
+}
+
+/**
+ * Registers hooks that start the loopback fixture, answer with `script`, build the scratch
+ * repository, run the factory once over it with the local forge, and clean up afterwards.
+ */
+export function exampleRun(script: ModelScript, repo: Parameters<typeof exampleRepo>[0]): ExampleRun {
+  const run = {} as ExampleRun;
+  beforeAll(async () => {
+    run.fixture = await startLlmFixture();
+    scriptModels(run.fixture, script);
+    run.root = await exampleRepo(repo);
+    ({ records: run.records } = await runOnceLocal(run.root, fixtureEnv(run.fixture)));
+  }, 120_000);
+  afterAll(async () => {
+    await run.fixture?.close();
+    if (run.root) await rm(run.root, { recursive: true, force: true });
+  });
+  return run;
 }

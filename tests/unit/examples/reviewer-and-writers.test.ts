@@ -1,12 +1,9 @@
-import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import docsWriter from '../../../examples/agents/docs-writer.ts';
 import houseReviewer from '../../../examples/agents/house-reviewer.ts';
 import testWriter from '../../../examples/agents/test-writer.ts';
 import { renderProposal } from '../../../scripts/core/proposal.ts';
-import type { RunRecord } from '../../../scripts/core/run-record.ts';
-import { type LlmFixture, startLlmFixture } from '../../fixtures/llm-fixture.ts';
-import { exampleRepo, fileAt, fixtureEnv, modelOf, promptOf, runOnceLocal, scriptModels } from './harness.ts';
+import { exampleRun, fileAt, modelOf, promptOf } from './harness.ts';
 
 /**
  * The house reviewer, the docs writer and the test writer in one scratch repository, over real
@@ -23,13 +20,8 @@ const SETUP = '# Setup\n\nRun `npm ci`, then `npm start`.\n';
 
 const ts = (path: string, content: string) => ({ path, content, lang: 'ts' });
 
-let fixture: LlmFixture;
-let root: string;
-let records: Map<string, RunRecord>;
-
-beforeAll(async () => {
-  fixture = await startLlmFixture();
-  scriptModels(fixture, {
+const run = exampleRun(
+  {
     coder: ({ taskId, iteration }) => {
       if (taskId === 'explain-setup')
         return renderProposal([{ path: 'docs/setup.md', content: SETUP, lang: 'md' }]);
@@ -52,8 +44,8 @@ beforeAll(async () => {
           }
         : { verdict: 'approve', summary: 'The checklist passes.', comments: [] };
     },
-  });
-  root = await exampleRepo({
+  },
+  {
     plugins: [
       'examples/agents/house-reviewer.ts',
       'examples/agents/docs-writer.ts',
@@ -80,20 +72,14 @@ beforeAll(async () => {
         files: ['tests/clamp.test.ts'],
       },
     ],
-  });
-  ({ records } = await runOnceLocal(root, fixtureEnv(fixture)));
-}, 120_000);
+  },
+);
 
-afterAll(async () => {
-  await fixture.close();
-  await rm(root, { recursive: true, force: true });
-});
-
-const calls = (text: string) => fixture.requests.filter((request) => promptOf(request).includes(text));
+const calls = (text: string) => run.fixture.requests.filter((request) => promptOf(request).includes(text));
 
 describe('the example house-reviewer', () => {
   it('is the default reviewer of a coder of another vendor, and reviews with its checklist in the prompt', () => {
-    const record = records.get('add-slugify')!;
+    const record = run.records.get('add-slugify')!;
     expect(record.reviewer).toBe('house-reviewer');
     const reviews = calls('pull request for task add-slugify (iteration');
     expect(reviews).toHaveLength(2);
@@ -104,7 +90,7 @@ describe('the example house-reviewer', () => {
   });
 
   it('sends a change without a test back, and the coder sees the checklist comment', () => {
-    const record = records.get('add-slugify')!;
+    const record = run.records.get('add-slugify')!;
     expect(record.attempts.map((a) => `${a.iteration}:${a.kind}:${a.result}`)).toEqual([
       '1:code:proposed',
       '1:review:changes_requested',
@@ -117,7 +103,7 @@ describe('the example house-reviewer', () => {
     ]);
     const [second] = calls('working on task add-slugify, iteration 2');
     expect(promptOf(second!)).toContain('H2: slugify has no test');
-    expect(`${fileAt(root, 'main', 'tests/slug.test.ts')}\n`).toBe(SLUG_TEST);
+    expect(`${fileAt(run.root, 'main', 'tests/slug.test.ts')}\n`).toBe(SLUG_TEST);
   });
 });
 
@@ -126,8 +112,8 @@ describe('the example docs-writer', () => {
     const [call] = calls('working on task explain-setup,');
     expect(modelOf(call!)).toBe(docsWriter.model);
     expect(promptOf(call!)).toContain(docsWriter.instructions!);
-    expect(records.get('explain-setup')?.state).toBe('merged');
-    expect(`${fileAt(root, 'main', 'docs/setup.md')}\n`).toBe(SETUP);
+    expect(run.records.get('explain-setup')?.state).toBe('merged');
+    expect(`${fileAt(run.root, 'main', 'docs/setup.md')}\n`).toBe(SETUP);
   });
 });
 
@@ -137,10 +123,10 @@ describe('the example test-writer', () => {
     expect(modelOf(call!)).toBe(testWriter.model);
     expect(call!.path).toContain(':streamGenerateContent');
     expect(promptOf(call!)).toContain(testWriter.instructions!);
-    const record = records.get('test-clamp')!;
+    const record = run.records.get('test-clamp')!;
     expect(record.state).toBe('merged');
     expect(record.attempts[0]?.files).toEqual(['tests/clamp.test.ts']);
-    expect(`${fileAt(root, 'main', 'tests/clamp.test.ts')}\n`).toBe(CLAMP_TEST);
-    expect(`${fileAt(root, 'main', 'src/clamp.ts')}\n`).toBe(CLAMP);
+    expect(`${fileAt(run.root, 'main', 'tests/clamp.test.ts')}\n`).toBe(CLAMP_TEST);
+    expect(`${fileAt(run.root, 'main', 'src/clamp.ts')}\n`).toBe(CLAMP);
   });
 });

@@ -1,19 +1,9 @@
-import { rm } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { renderChangelog } from '../../../examples/agents/changelog.ts';
 import { withLicenseHeader } from '../../../examples/agents/license-header.ts';
 import type { RunRecord } from '../../../scripts/core/run-record.ts';
-import { type LlmFixture, startLlmFixture } from '../../fixtures/llm-fixture.ts';
 import { git } from '../../fixtures/sandbox-repo.ts';
-import {
-  exampleRepo,
-  fileAt,
-  fixtureEnv,
-  promptOf,
-  runOnceLocal,
-  scriptModels,
-  storedRecord,
-} from './harness.ts';
+import { exampleRun, fileAt, promptOf, storedRecord } from './harness.ts';
 
 /**
  * The formatter, the license-header fixer and the changelog writer: tool agents that do their
@@ -25,14 +15,9 @@ const MESSY =
 const NOTES = '#   Notes\n\nleft   as it is\n';
 const DONE = '// SPDX-License-Identifier: Apache-2.0\nexport const done = true;\n';
 
-let fixture: LlmFixture;
-let root: string;
-let records: Map<string, RunRecord>;
-
-beforeAll(async () => {
-  fixture = await startLlmFixture();
-  scriptModels(fixture, {});
-  root = await exampleRepo({
+const run = exampleRun(
+  {},
+  {
     plugins: [
       'examples/agents/formatter.ts',
       'examples/agents/license-header.ts',
@@ -70,18 +55,12 @@ beforeAll(async () => {
         depends_on: ['format-messy', 'add-licenses'],
       },
     ],
-  });
-  ({ records } = await runOnceLocal(root, fixtureEnv(fixture)));
-}, 120_000);
-
-afterAll(async () => {
-  await fixture.close();
-  await rm(root, { recursive: true, force: true });
-});
+  },
+);
 
 describe('tool agents', () => {
   it('call no model to write: the only model calls are the reviews', () => {
-    const prompts = fixture.requests.map(promptOf);
+    const prompts = run.fixture.requests.map(promptOf);
     expect(prompts.length).toBe(3);
     expect(prompts.every((prompt) => prompt.includes('Review the pull request for task'))).toBe(true);
   });
@@ -89,10 +68,10 @@ describe('tool agents', () => {
 
 describe('the example formatter', () => {
   it("formats the task's files with Biome and the repository's settings, and proposes only what changed", () => {
-    const record = records.get('format-messy')!;
+    const record = run.records.get('format-messy')!;
     expect(record.state).toBe('merged');
     expect(record.attempts[0]).toMatchObject({ agent: 'formatter', model: 'tool', files: ['src/messy.ts'] });
-    expect(`${fileAt(root, 'main', 'src/messy.ts')}\n`).toBe(
+    expect(`${fileAt(run.root, 'main', 'src/messy.ts')}\n`).toBe(
       [
         'export const settings = {',
         '  name: "demo",',
@@ -106,20 +85,20 @@ describe('the example formatter', () => {
         '',
       ].join('\n'),
     );
-    expect(`${fileAt(root, 'main', 'docs/notes.txt')}\n`).toBe(NOTES);
+    expect(`${fileAt(run.root, 'main', 'docs/notes.txt')}\n`).toBe(NOTES);
   });
 });
 
 describe('the example license-header fixer', () => {
   it('adds the header in the comment style of each file, after a #! line, and leaves a file that has one', () => {
-    const record = records.get('add-licenses')!;
+    const record = run.records.get('add-licenses')!;
     expect(record.state).toBe('merged');
     expect(record.attempts[0]?.files).toEqual(['src/plain.ts', 'src/run.sh']);
-    expect(fileAt(root, 'main', 'src/plain.ts')).toBe(
+    expect(fileAt(run.root, 'main', 'src/plain.ts')).toBe(
       '// SPDX-License-Identifier: MIT\nexport const plain = 1;',
     );
-    expect(fileAt(root, 'main', 'src/run.sh')).toBe('#!/bin/sh\n# SPDX-License-Identifier: MIT\necho hi');
-    expect(`${fileAt(root, 'main', 'src/done.ts')}\n`).toBe(DONE);
+    expect(fileAt(run.root, 'main', 'src/run.sh')).toBe('#!/bin/sh\n# SPDX-License-Identifier: MIT\necho hi');
+    expect(`${fileAt(run.root, 'main', 'src/done.ts')}\n`).toBe(DONE);
   });
 
   it('knows the comment style of each kind of file, and leaves kinds it does not know', () => {
@@ -131,18 +110,18 @@ describe('the example license-header fixer', () => {
 
 describe('the example changelog writer', () => {
   it('runs after the tasks it depends on and lists each merged task from its run record', async () => {
-    const record = records.get('write-changelog')!;
+    const record = run.records.get('write-changelog')!;
     expect(record.state).toBe('merged');
-    const formatted = await storedRecord(root, 'format-messy');
-    const licensed = await storedRecord(root, 'add-licenses');
+    const formatted = await storedRecord(run.root, 'format-messy');
+    const licensed = await storedRecord(run.root, 'add-licenses');
     const day = formatted.merged_at!.slice(0, 10);
     const [first, second] = [formatted, licensed].sort((a, b) => a.merged_at!.localeCompare(b.merged_at!));
     const line = (r: RunRecord) =>
       `- ${r.title} (\`${r.task_id}\`, by ${r.assignee}, #${r.pull_request!.number})`;
-    expect(`${fileAt(root, 'main', 'docs/changelog.md')}\n`).toBe(
+    expect(`${fileAt(run.root, 'main', 'docs/changelog.md')}\n`).toBe(
       `# Changelog\n\nWhat the factory merged, from its run records.\n\n## ${day}\n\n${line(first!)}\n${line(second!)}\n`,
     );
-    expect(git(root, 'log', '-1', '--format=%an', 'aifactory/write-changelog')).toBe('changelog');
+    expect(git(run.root, 'log', '-1', '--format=%an', 'aifactory/write-changelog')).toBe('changelog');
   });
 
   it('puts the newest day first and says so when nothing has merged', () => {
