@@ -1,12 +1,16 @@
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadConfig } from '../agents/config-loader.ts';
+import { BUDGET_DIR } from '../agents/budget.ts';
+import { parseDayFile } from '../agents/budget-file.ts';
+import type { AgentStatusInput } from '../core/agent-status.ts';
+import type { Config } from '../core/config.ts';
 import type { RunRecord } from '../core/run-record.ts';
 import { buildSnapshots, checkRunsFrom } from '../core/snapshot.ts';
 import type { CiRun } from '../core/snapshot-schema.ts';
 import { stableStringify } from '../core/stable-json.ts';
 import { runGit } from '../forge/git.ts';
 import { sweepStaleTemps, writeFileAtomically } from '../io/atomic-write.ts';
+import { keyEnvOf, readRunFile } from './run-observer.ts';
 import { RunStore } from './run-store.ts';
 import { SecretGuard } from './secret-guard.ts';
 import { loadTasks, loadValidationContext } from './task-files.ts';
@@ -31,6 +35,43 @@ async function commitsPerDay(root: string, branch: string): Promise<Record<strin
 }
 
 /**
+ * What agent status is built from: the registry, the caps, the last run's own file and the
+ * budget ledger's day of that run. A damaged run or budget file is a problem, read as none.
+ */
+export async function agentStatusInput(
+  root: string,
+  loaded: { config: Config; registry: Awaited<ReturnType<typeof loadValidationContext>>['registry'] },
+  problems: string[],
+): Promise<AgentStatusInput> {
+  const run = await readRunFile(root, (message) => problems.push(message));
+  const day = (run?.finished_at ?? run?.started_at)?.slice(0, 10);
+  let spend: AgentStatusInput['spend'] = null;
+  if (day) {
+    const name = `${day}.json`;
+    const text = await readFile(join(root, BUDGET_DIR, name), 'utf8').catch(() => undefined);
+    const read = text === undefined ? undefined : parseDayFile(name, text);
+    if (read && 'problem' in read) problems.push(`${BUDGET_DIR}/${name}: ${read.problem}; skipped`);
+    spend =
+      read && 'day' in read
+        ? { day, total_usd: read.day.total, by_agent: Object.fromEntries(read.day.byAgent) }
+        : { day, total_usd: 0, by_agent: {} };
+  }
+  return {
+    agents: loaded.registry.list().map((agent) => ({
+      name: agent.name,
+      role: agent.role,
+      provider: agent.provider,
+      model: agent.model,
+      key_env: keyEnvOf(agent, run?.replay === true),
+      caps: agent.caps,
+    })),
+    caps: loaded.config.caps,
+    run,
+    spend,
+  };
+}
+
+/**
  * Writes `shared/status/` from the task files and run records. Only files whose bytes changed
  * are written (atomically), and detail files of tasks that are gone are removed, so a run with
  * nothing new changes nothing. The run's secrets (by default those of this process's environment)
@@ -40,17 +81,18 @@ export async function writeSnapshots(
   root: string,
   options: { ci?: CiRun[]; secrets?: SecretGuard } = {},
 ): Promise<{ written: string[]; unchanged: string[]; removed: string[]; problems: string[] }> {
-  const config = await loadConfig(root);
-  const { context } = await loadValidationContext(root);
+  const { config, registry, context } = await loadValidationContext(root);
   const report = await loadTasks(root, context).catch(() => ({ tasks: [], problems: [] }));
   const problems: string[] = [];
   const records = await readRecords(root, problems);
+  const agentStatus = await agentStatusInput(root, { config, registry }, problems);
   const files = buildSnapshots({
     tasks: report.tasks.map(({ task }) => task),
     records,
     ci: options.ci ?? checkRunsFrom(records),
     commitsPerDay: await commitsPerDay(root, config.default_branch),
     scheduleIntervalSeconds: config.watch_interval_seconds,
+    agentStatus,
   });
   const dir = join(root, STATUS_DIR);
   await sweepStaleTemps(dir);

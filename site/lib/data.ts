@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
+import { AgentStatusFileSchema } from '../../scripts/core/agent-status.ts';
 import {
   AgentsSchema,
   CiSchema,
@@ -51,9 +52,21 @@ export const summary = () =>
     success_rate: null,
     tokens: { input: 0, output: 0 },
     cost_usd: 0,
+    last_run: null,
+    last_scheduled_at: null,
+    replayed: false,
   });
 export const tasks = () => read('tasks.json', TasksSchema, { version: 1, tasks: [] }).tasks;
 export const agents = () => read('agents.json', AgentsSchema, { version: 1, agents: [], models: [] });
+export const agentStatus = () =>
+  read('agent-status.json', AgentStatusFileSchema, {
+    version: 1,
+    day: null,
+    spent_today_usd: 0,
+    daily_cap_usd: null,
+    run: null,
+    agents: [],
+  });
 export const ci = () => read('ci.json', CiSchema, { version: 1, runs: [] }).runs;
 export const history = () =>
   read('history.json', HistorySchema, { version: 1, window_days: 90, days: [], weeks: [] });
