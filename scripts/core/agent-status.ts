@@ -209,3 +209,25 @@ export function buildAgentStatus(input: AgentStatusInput): AgentStatusFile {
       .map((profile) => statusOf(profile, input)),
   };
 }
+
+const clock = (iso: string): string => `${iso.slice(0, 16).replace('T', ' ')} UTC`;
+
+/** The state in words, the same in the terminal and on the dashboard: "working on task-7", … */
+export function describeAgentState(status: AgentStatus): string {
+  switch (status.state) {
+    case 'working':
+      return `working on ${status.task}`;
+    case 'idle':
+      return 'idle';
+    case 'rate_limited':
+      return status.until ? `rate-limited until ${clock(status.until)}` : 'rate-limited';
+    case 'budget_paused':
+      return status.until ? `paused by budget until ${clock(status.until)}` : 'paused by budget';
+    case 'key_missing':
+      return `no key: set ${status.key_env}`;
+    case 'key_refused':
+      return `key refused (${status.key_env})`;
+    case 'erroring':
+      return `erroring: ${status.last_error}`;
+  }
+}

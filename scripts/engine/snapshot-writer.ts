@@ -2,7 +2,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BUDGET_DIR } from '../agents/budget.ts';
 import { parseDayFile } from '../agents/budget-file.ts';
-import type { AgentStatusInput } from '../core/agent-status.ts';
+import { type AgentStatusFile, type AgentStatusInput, buildAgentStatus } from '../core/agent-status.ts';
 import type { Config } from '../core/config.ts';
 import type { RunRecord } from '../core/run-record.ts';
 import { buildSnapshots, checkRunsFrom } from '../core/snapshot.ts';
@@ -69,6 +69,19 @@ export async function agentStatusInput(
     run,
     spend,
   };
+}
+
+/**
+ * The agent status `agent-status.json` holds, built now from the same inputs as the snapshot
+ * (during a run, the run's file is rewritten as it goes, so this is live).
+ */
+export async function currentAgentStatus(
+  root: string,
+): Promise<{ status: AgentStatusFile; problems: string[] }> {
+  const { config, registry } = await loadValidationContext(root);
+  const problems: string[] = [];
+  const status = buildAgentStatus(await agentStatusInput(root, { config, registry }, problems));
+  return { status, problems };
 }
 
 /**

@@ -5,10 +5,12 @@ import {
   AgentStatusFileSchema,
   type AgentStatusInput,
   buildAgentStatus,
+  describeAgentState,
   type RunFile,
   RunFileSchema,
   runTrigger,
 } from '../../../scripts/core/agent-status.ts';
+import { formatUsd } from '../../../scripts/core/money.ts';
 
 const profile = (name: string, extra: Partial<AgentProfile> = {}): AgentProfile => ({
   name,
@@ -177,5 +179,36 @@ describe('buildAgentStatus', () => {
 
   it('has a run file schema that refuses a field it does not know', () => {
     expect(RunFileSchema.safeParse({ ...run([]), extra: 1 }).success).toBe(false);
+  });
+});
+
+describe('describeAgentState', () => {
+  const base = statusOf({ agents: [profile('gpt')] }).agents[0]!;
+  it('words each state the same way for the terminal and the dashboard', () => {
+    const until = '2026-12-02T10:06:00.000Z';
+    const cases: [Partial<typeof base>, string][] = [
+      [{ state: 'working', task: 'task-7' }, 'working on task-7'],
+      [{ state: 'idle' }, 'idle'],
+      [{ state: 'rate_limited', until }, 'rate-limited until 2026-12-02 10:06 UTC'],
+      [{ state: 'rate_limited' }, 'rate-limited'],
+      [{ state: 'budget_paused', until }, 'paused by budget until 2026-12-02 10:06 UTC'],
+      [{ state: 'budget_paused' }, 'paused by budget'],
+      [{ state: 'key_missing' }, 'no key: set OPENAI_API_KEY'],
+      [{ state: 'key_refused' }, 'key refused (OPENAI_API_KEY)'],
+      [{ state: 'erroring', last_error: 'timed out' }, 'erroring: timed out'],
+    ];
+    for (const [change, words] of cases) expect(describeAgentState({ ...base, ...change })).toBe(words);
+  });
+});
+
+describe('formatUsd', () => {
+  it('shows $0 for nothing, four decimals under a cent and two from a cent up', () => {
+    expect([0, 0.00042, 0.01, 1.5, 12.345].map(formatUsd)).toEqual([
+      '$0',
+      '$0.0004',
+      '$0.01',
+      '$1.50',
+      '$12.35',
+    ]);
   });
 });
