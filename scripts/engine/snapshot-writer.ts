@@ -1,10 +1,12 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { BUDGET_DIR } from '../agents/budget.ts';
 import { parseDayFile } from '../agents/budget-file.ts';
 import { type AgentStatusFile, type AgentStatusInput, buildAgentStatus } from '../core/agent-status.ts';
 import type { Config } from '../core/config.ts';
 import type { RunRecord } from '../core/run-record.ts';
+import { cronIntervalSeconds } from '../core/schedule-health.ts';
 import { buildSnapshots, checkRunsFrom } from '../core/snapshot.ts';
 import type { CiRun } from '../core/snapshot-schema.ts';
 import { stableStringify } from '../core/stable-json.ts';
@@ -23,6 +25,25 @@ async function readRecords(root: string, problems: string[]): Promise<RunRecord[
   const { records, damaged } = await new RunStore(root).readAll();
   for (const problem of damaged.values()) problems.push(`${problem}; skipped`);
   return [...records.values()];
+}
+
+/** The factory's GitHub workflow, whose `schedule:` starts scheduled runs. */
+export const FACTORY_WORKFLOW = '.github/workflows/factory.yml';
+
+/**
+ * Seconds between scheduled runs: the factory workflow's first cron when it has one (GitHub's
+ * schedule), else the config's `watch_interval_seconds` (the local `watch` loop).
+ */
+async function scheduleInterval(root: string, config: Config): Promise<number> {
+  const text = await readFile(join(root, FACTORY_WORKFLOW), 'utf8').catch(() => undefined);
+  let cron: unknown;
+  try {
+    const workflow = text === undefined ? undefined : parseYaml(text);
+    cron = workflow?.on?.schedule?.[0]?.cron;
+  } catch {
+    cron = undefined;
+  }
+  return (typeof cron === 'string' ? cronIntervalSeconds(cron) : null) ?? config.watch_interval_seconds;
 }
 
 /** Commits per day on the default branch, the seed's "commit graph". */
@@ -104,7 +125,7 @@ export async function writeSnapshots(
     records,
     ci: options.ci ?? checkRunsFrom(records),
     commitsPerDay: await commitsPerDay(root, config.default_branch),
-    scheduleIntervalSeconds: config.watch_interval_seconds,
+    scheduleIntervalSeconds: await scheduleInterval(root, config),
     agentStatus,
   });
   const dir = join(root, STATUS_DIR);
