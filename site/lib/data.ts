@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { AgentStatusFileSchema } from '../../scripts/core/agent-status.ts';
+import { formatUsd } from '../../scripts/core/money.ts';
 import {
   AgentsSchema,
   CiSchema,
@@ -10,6 +11,7 @@ import {
   TaskDetailSchema,
   TasksSchema,
 } from '../../scripts/core/snapshot-schema.ts';
+import { TASK_STATES } from '../../scripts/core/task-state.ts';
 
 /** The snapshot folder the site is built from: `AIFACTORY_STATUS_DIR`, else `shared/status`. */
 export const STATUS_DIR = resolve(process.env.AIFACTORY_STATUS_DIR ?? 'shared/status');
@@ -27,19 +29,10 @@ function read<T extends z.ZodType>(file: string, schema: T, empty: z.infer<T>): 
   return parsed.data;
 }
 
-const emptyStates = {
-  pending: 0,
-  running: 0,
-  proposed: 0,
-  reviewing: 0,
-  changes_requested: 0,
-  approved: 0,
-  needs_human: 0,
-  merged: 0,
-  failed: 0,
-  rejected: 0,
-  blocked: 0,
-};
+const emptyStates = Object.fromEntries(TASK_STATES.map((state) => [state, 0])) as Record<
+  (typeof TASK_STATES)[number],
+  number
+>;
 
 export const summary = () =>
   read('summary.json', SummarySchema, {
@@ -90,21 +83,10 @@ export function href(path = ''): string {
   return `${base}${path.replace(/^\//, '')}`;
 }
 
-export const usd = (value: number): string =>
-  value === 0 ? '$0' : value < 0.01 ? `$${value.toFixed(4)}` : `$${value.toFixed(2)}`;
+/** Money, by the one precision rule of the factory. */
+export const usd = formatUsd;
 export const percent = (value: number | null): string =>
   value === null ? '—' : `${Math.round(value * 100)} %`;
-export const STATE_ORDER = [
-  'pending',
-  'running',
-  'proposed',
-  'reviewing',
-  'changes_requested',
-  'approved',
-  'needs_human',
-  'merged',
-  'failed',
-  'rejected',
-  'blocked',
-] as const;
-export const stateLabel = (state: string): string => state.replace('_', ' ');
+/** The task states in their order, from the state machine itself. */
+export const STATE_ORDER = TASK_STATES;
+export const stateLabel = (state: string): string => state.replaceAll('_', ' ');
