@@ -88,15 +88,28 @@ function emptyStats(name: string): Stats & { minutes: number[]; green: number[];
 
 type Tally = ReturnType<typeof emptyStats>;
 
-/** Adds one task's outcome to the stats of the agent or model that coded it. */
-function countOutcome(stats: Tally, record: RunRecord, taskCost: number): void {
+/** Adds one task's outcome and timings to the stats of the agent or model that coded it. */
+function countOutcome(stats: Tally, record: RunRecord, task: { cost: number; green: number | null }): void {
   stats.tasks += 1;
   if (record.state === 'merged') {
     stats.merged += 1;
-    stats.mergedCost += taskCost;
+    stats.mergedCost += task.cost;
+    if (record.merged_at) {
+      stats.minutes.push((Date.parse(record.merged_at) - Date.parse(record.created_at)) / 60_000);
+    }
   }
   if (record.state === 'failed') stats.failed += 1;
   if (record.state === 'rejected') stats.rejected += 1;
+  if (task.green !== null) stats.green.push(task.green);
+}
+
+/** Minutes from a task's first attempt to its first passed checks; null when none passed. */
+function minutesToGreen(record: RunRecord): number | null {
+  const firstGreen = record.attempts.find(
+    (attempt) => attempt.kind === 'checks' && attempt.result === 'passed',
+  );
+  if (!firstGreen) return null;
+  return (Date.parse(firstGreen.finished_at) - Date.parse(record.attempts[0]!.started_at)) / 60_000;
 }
 
 /**
@@ -115,20 +128,8 @@ export function agentStats(records: readonly RunRecord[]): { agents: Stats[]; mo
     return stats;
   };
   for (const record of records) {
-    const taskCost = totals(record).cost_usd;
-    const owner = get(agents, record.assignee);
-    countOutcome(owner, record, taskCost);
-    if (record.state === 'merged' && record.merged_at) {
-      owner.minutes.push((Date.parse(record.merged_at) - Date.parse(record.created_at)) / 60_000);
-    }
-    const firstGreen = record.attempts.find(
-      (attempt) => attempt.kind === 'checks' && attempt.result === 'passed',
-    );
-    if (firstGreen) {
-      owner.green.push(
-        (Date.parse(firstGreen.finished_at) - Date.parse(record.attempts[0]!.started_at)) / 60_000,
-      );
-    }
+    const task = { cost: totals(record).cost_usd, green: minutesToGreen(record) };
+    countOutcome(get(agents, record.assignee), record, task);
     const modelsOfTask = new Set<string>();
     for (const attempt of record.attempts) {
       if (!attempt.agent) continue;
@@ -150,7 +151,7 @@ export function agentStats(records: readonly RunRecord[]): { agents: Stats[]; mo
       }
       if (attempt.kind === 'code' && attempt.agent === record.assignee) modelsOfTask.add(modelName);
     }
-    for (const modelName of modelsOfTask) countOutcome(get(models, modelName), record, taskCost);
+    for (const modelName of modelsOfTask) countOutcome(get(models, modelName), record, task);
   }
   const finish = (table: typeof agents): Stats[] =>
     [...table.values()]

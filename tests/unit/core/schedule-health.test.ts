@@ -11,6 +11,8 @@ describe('cronIntervalSeconds', () => {
 
   it('has no interval for what is no cron', () => {
     expect(cronIntervalSeconds('every now and then')).toBeNull();
+    // February 30th never comes.
+    expect(cronIntervalSeconds('0 0 30 2 *')).toBeNull();
   });
 });
 

@@ -169,7 +169,14 @@ describe('buildSnapshots', () => {
       reviewer_cost_usd: 1,
     });
     expect(agents.models.map((stats) => stats.name)).toEqual(['gemini:gemini-2.5-pro', 'openai:gpt-5-mini']);
-    expect(agents.models[1]).toMatchObject({ tasks: 3, merged: 1, failed: 1, rejected: 1 });
+    expect(agents.models[1]).toMatchObject({
+      tasks: 3,
+      merged: 1,
+      failed: 1,
+      rejected: 1,
+      median_minutes_to_merge: 60,
+      median_minutes_to_green: 0,
+    });
   });
 
   it('charges a merged task whole, its review included, to the agent that coded it', () => {
