@@ -3,6 +3,7 @@ import { BudgetLedger } from '../agents/budget.ts';
 import { invokeAgent } from '../agents/invoke.ts';
 import type { AgentRegistry } from '../agents/registry.ts';
 import type { Agent } from '../agents/types.ts';
+import { runTrigger } from '../core/agent-status.ts';
 import type { Config, ModelRef } from '../core/config.ts';
 import { type ErrorInfo, FactoryError } from '../core/errors.ts';
 import type { CiRun } from '../core/snapshot-schema.ts';
@@ -18,6 +19,7 @@ import { type RunSummary, runOnce } from './orchestrator.ts';
 import { redactedProgress } from './progress.ts';
 import { PromptLibrary } from './prompts.ts';
 import { redactingForge } from './redacting-forge.ts';
+import { RunObserver, readRunFile } from './run-observer.ts';
 import { RunStore } from './run-store.ts';
 import { SecretGuard } from './secret-guard.ts';
 import { commitsThroughForge } from './snapshot-writer.ts';
@@ -37,6 +39,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   now?: () => Date;
   signal?: AbortSignal;
+  /** Started by `watch`: the run is one of a local schedule, not a one-off. */
+  loop?: boolean;
 }
 
 /** The tasks that are valid, plus a line for each file that is not (those are skipped, not fatal). */
@@ -172,8 +176,26 @@ export async function runFactory(
       timeoutSeconds: config.checks.timeout_seconds,
     },
   });
-  const ledger = await BudgetLedger.open(root, { config, now, warn: (message) => progress.warn?.(message) });
+  const ledger = await BudgetLedger.open(root, {
+    config,
+    now,
+    warn: (message) => progress.warn?.(message),
+    // Replayed answers cost nothing: the dashboard of the demo shows $0, not a model's price.
+    free: options.replayDir !== undefined,
+  });
   const providerFor = providerSource(options, { timeouts, config });
+  const env = options.env ?? process.env;
+  // The run's own observations (`shared/status/run.json`) feed the agent status of the dashboard.
+  const observer = new RunObserver({
+    root,
+    trigger: runTrigger(env, options.loop === true),
+    replay: options.replayDir !== undefined,
+    now,
+    secrets,
+    previous: await readRunFile(root, (message) => progress.warn?.(message)),
+    agents: registry.list(),
+    env,
+  });
   const services: EngineServices = {
     root,
     config,
@@ -184,7 +206,7 @@ export async function runFactory(
     progress,
     secrets,
     now,
-    callAgent: (agent, request) => {
+    callAgent: observer.wrap((agent, request) => {
       // Retries and fallbacks show on the task's progress line as they happen.
       const onEvent = (event: CallEvent) => {
         request.onEvent?.(event);
@@ -200,14 +222,20 @@ export async function runFactory(
           maxOutputTokens: config.max_output_tokens,
         },
       );
-    },
+    }),
     ...(options.signal ? { signal: options.signal } : {}),
   };
+  let touched = 0;
   const summary = await runOnce(tasks, services, {
     concurrency: options.concurrency ?? config.concurrency,
     ...(only ? { only } : {}),
     held,
-  });
+  })
+    .then((done) => {
+      touched = done.records.size;
+      return done;
+    })
+    .finally(() => observer.finish(touched));
   // The forge's CI state (GitHub: check links and workflow runs) goes into the snapshots.
   const ci = await forge.ciRuns?.();
   if (ci?.warning) progress.warn?.(ci.warning);
