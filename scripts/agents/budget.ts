@@ -265,7 +265,8 @@ export class BudgetLedger {
   #slice(limit: number | undefined, spentAtOpening: number | undefined): number | undefined {
     if (limit === undefined || this.#shards === 1) return limit;
     const spent = this.#today.day === this.#opening.day ? (spentAtOpening ?? 0) : 0;
-    return sliceCap(limit, spent, this.#shards);
+    // Cut to a millionth of a dollar, downwards: the slices never add up to more than the cap.
+    return Math.floor(sliceCap(limit, spent, this.#shards) * 1e6) / 1e6;
   }
 
   #warning(message: string): void {

@@ -56,7 +56,9 @@ export function chainRoots(tasks: readonly ShardTask[]): Map<string, string> {
     for (const dep of task.depends_on ?? []) {
       if (!parent.has(dep)) continue;
       const [a, b] = [find(task.task_id), find(dep)];
-      if (a !== b) parent.set(a < b ? b : a, a < b ? a : b);
+      // The smaller id leads the joined group, so the result is the same in any order.
+      const [low, high] = a < b ? [a, b] : [b, a];
+      if (low !== high) parent.set(high, low);
     }
   }
   const best = new Map<string, { id: string; free: boolean }>();

@@ -21,9 +21,22 @@ async function readRecords(root: string, problems: string[]): Promise<RunRecord[
   return [...records.values()];
 }
 
-/** Commits per day on the default branch, the seed's "commit graph". */
+/** The subject every state commit of the factory starts with (see state-publisher.ts). */
+export const STATE_COMMIT_SUBJECT = 'aifactory: state after run';
+
+/**
+ * Commits per day on the default branch, the seed's "commit graph". The factory's own state
+ * commits are left out: counting them would change the snapshot after every run, so a run with
+ * nothing to do would still commit.
+ */
 async function commitsPerDay(root: string, branch: string): Promise<Record<string, number>> {
-  const log = await runGit(root, ['log', '--format=%cs', `refs/heads/${branch}`]);
+  const log = await runGit(root, [
+    'log',
+    '--format=%cs',
+    '--invert-grep',
+    `--grep=^${STATE_COMMIT_SUBJECT}`,
+    `refs/heads/${branch}`,
+  ]);
   if (log.code !== 0) return {};
   const counts: Record<string, number> = {};
   for (const day of log.stdout.split('\n').filter(Boolean)) counts[day] = (counts[day] ?? 0) + 1;
