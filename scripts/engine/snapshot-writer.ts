@@ -25,13 +25,21 @@ async function readRecords(root: string, problems: string[]): Promise<RunRecord[
 export const STATE_COMMIT_SUBJECT = 'aifactory: state after run';
 
 /**
- * Commits per day on the default branch, the seed's "commit graph". The factory's own state
+ * Commits per day on the default branch, the seed's "commit graph": the commits that landed on
+ * it (first parents), so a merged pull request counts once. The factory's own state
  * commits are left out: counting them would change the snapshot after every run, so a run with
- * nothing to do would still commit.
+ * nothing to do would still commit. Merges a run made through the API that this clone does not
+ * hold yet (a github run's checkout predates them) are counted on the day they were recorded, so
+ * the next run, whose checkout holds them, counts the same.
  */
-async function commitsPerDay(root: string, branch: string): Promise<Record<string, number>> {
+async function commitsPerDay(
+  root: string,
+  branch: string,
+  records: readonly RunRecord[],
+): Promise<Record<string, number>> {
   const log = await runGit(root, [
     'log',
+    '--first-parent',
     '--format=%cs',
     '--invert-grep',
     `--grep=^${STATE_COMMIT_SUBJECT}`,
@@ -40,6 +48,17 @@ async function commitsPerDay(root: string, branch: string): Promise<Record<strin
   if (log.code !== 0) return {};
   const counts: Record<string, number> = {};
   for (const day of log.stdout.split('\n').filter(Boolean)) counts[day] = (counts[day] ?? 0) + 1;
+  const merged = records.filter((record) => record.merge_commit && record.merged_at);
+  if (merged.length > 0) {
+    const input = `${merged.map((record) => `${record.merge_commit}^{commit}`).join('\n')}\n`;
+    const known = await runGit(root, ['cat-file', '--batch-check=%(objectname)'], { input });
+    const lines = known.stdout.split('\n');
+    merged.forEach((record, index) => {
+      if (!lines[index]?.endsWith('missing')) return;
+      const day = record.merged_at!.slice(0, 10);
+      counts[day] = (counts[day] ?? 0) + 1;
+    });
+  }
   return counts;
 }
 
@@ -62,7 +81,7 @@ export async function writeSnapshots(
     tasks: report.tasks.map(({ task }) => task),
     records,
     ci: options.ci ?? checkRunsFrom(records),
-    commitsPerDay: await commitsPerDay(root, config.default_branch),
+    commitsPerDay: await commitsPerDay(root, config.default_branch, records),
     scheduleIntervalSeconds: config.watch_interval_seconds,
   });
   const dir = join(root, STATUS_DIR);
