@@ -114,6 +114,15 @@ export const GitHubSettingsSchema = z.strictObject({
 });
 
 /**
+ * When `aifactory plan-shards` splits a run over a GitHub Actions matrix: above `threshold`
+ * pending tasks, one shard per `threshold` tasks, at most `max` shards.
+ */
+export const ShardsConfigSchema = z.strictObject({
+  threshold: z.int().positive().default(40),
+  max: z.int().min(1).max(256).default(8),
+});
+
+/**
  * An agent as written in the config file. The built-ins use the same shape, so a config entry
  * with a built-in's name overrides it field by field.
  */
@@ -141,6 +150,7 @@ export const ConfigSchema = z.strictObject({
   protocol: ProtocolConfigSchema.default(ProtocolConfigSchema.parse({})),
   checks: ChecksConfigSchema.default(ChecksConfigSchema.parse({})),
   github: GitHubSettingsSchema.default(GitHubSettingsSchema.parse({})),
+  shards: ShardsConfigSchema.default(ShardsConfigSchema.parse({})),
   concurrency: z.int().min(1).max(64).default(4),
   default_branch: z.string().min(1).default('main'),
   watch_interval_seconds: z.int().min(5).default(60),

@@ -149,9 +149,10 @@ export interface Forge {
    */
   ciRuns?(): Promise<{ runs: CiRun[]; warning?: string }>;
   /**
-   * Commits per day (UTC, by committer date) on the default branch from `since` on, where the
-   * forge has a history beyond the local checkout (an Actions checkout is shallow, and misses
+   * The commits that landed on the default branch from `since` on (its first-parent line, newest
+   * first: a merged pull request is one), with their UTC day (committer date) and subject, where
+   * the forge has a history beyond the local checkout (an Actions checkout is shallow, and misses
    * the commits the factory made through the API). At most `limit` commits are read.
    */
-  commitDays?(since: string, limit: number): Promise<Record<string, number>>;
+  landedCommits?(since: string, limit: number): Promise<Array<{ day: string; subject: string }>>;
 }
