@@ -55,10 +55,9 @@ describe('git processes per task iteration in the local forge', () => {
           return counts;
         }, {}),
       ).sort();
-    console.log(
-      `git spawns: run of 1 task ${one.length}, of 5 tasks ${five.length}, per further task ${perTask}`,
-    );
-    console.log(JSON.stringify(byCommand(one)));
-    expect(perTask).toBeLessThanOrEqual(8);
+    expect(
+      perTask,
+      `run of 1 task: ${one.length} (${JSON.stringify(byCommand(one))}), of 5 tasks: ${five.length}`,
+    ).toBeLessThanOrEqual(8);
   });
 });
