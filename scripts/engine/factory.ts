@@ -85,7 +85,9 @@ function providerSource(
       agent: agent.name,
       timeoutMs: settings.timeouts.timeoutMs,
       idleTimeoutMs: settings.timeouts.idleTimeoutMs,
-      ...(settings.config ? { maxOutputTokens: settings.config.max_output_tokens } : {}),
+      ...(settings.config
+        ? { maxOutputTokens: settings.config.max_output_tokens, providers: settings.config.providers }
+        : {}),
       ...(options.replayDir ? { replayDir: options.replayDir } : {}),
     });
     cache.set(key, provider);
@@ -97,10 +99,18 @@ function providerSource(
  * The agents that cannot be called because their key is missing, each with a message naming the
  * variable and the agent. Found before any task starts; their tasks wait instead of failing.
  */
-export function missingKeys(agents: readonly Agent[], options: RunOptions): Map<string, string> {
+export function missingKeys(
+  agents: readonly Agent[],
+  options: RunOptions,
+  config?: Config,
+): Map<string, string> {
   const missing = new Map<string, string>();
   if (options.replayDir) return missing;
-  const source = providerSource(options, { timeouts: callTimeouts(options.env ?? process.env) });
+  // With the config, so the provider limiters this makes first carry the configured limits.
+  const source = providerSource(options, {
+    timeouts: callTimeouts(options.env ?? process.env),
+    ...(config ? { config } : {}),
+  });
   for (const agent of agents) {
     if (agent.run) continue;
     try {
@@ -176,7 +186,7 @@ export async function runFactory(
     agents.add(registry.require(task.assignee));
     agents.add(registry.reviewerFor(task));
   }
-  const missing = missingKeys([...agents], options);
+  const missing = missingKeys([...agents], options, config);
   const held = new Map<string, ErrorInfo>();
   for (const task of chosen) {
     const blocked = [task.assignee, registry.reviewerFor(task).name].find((name) => missing.has(name));

@@ -105,9 +105,11 @@ export async function runOnce(
         await leases.release(task.task_id);
       }
     }
+    // One plan per turn of the loop: planning 10,000 tasks is not free.
+    let plans = planRun(tasks, states);
     for (;;) {
       if (services.signal?.aborted || failures.length > 0 || refused !== undefined) break;
-      for (const plan of planRun(tasks, states)) {
+      for (const plan of plans) {
         if (!selected(plan.task) || tried.has(plan.task.task_id) || inFlight.has(plan.task.task_id)) continue;
         if (plan.action === 'block' || plan.action === 'unblock') {
           const runner = await TaskRunner.open(plan.task, services);
@@ -126,19 +128,17 @@ export async function runOnce(
           start(plan.task);
         }
       }
-      if (inFlight.size === 0) {
-        const again = planRun(tasks, states).some(
-          (plan) =>
-            selected(plan.task) &&
-            !tried.has(plan.task.task_id) &&
-            plan.action !== 'done' &&
-            plan.action !== 'wait' &&
-            (plan.action !== 'run' || canStart()),
-        );
-        if (!again) break;
-        continue;
-      }
-      await Promise.race(inFlight.values());
+      if (inFlight.size > 0) await Promise.race(inFlight.values());
+      plans = planRun(tasks, states);
+      const again = plans.some(
+        (plan) =>
+          selected(plan.task) &&
+          !tried.has(plan.task.task_id) &&
+          plan.action !== 'done' &&
+          plan.action !== 'wait' &&
+          (plan.action !== 'run' || canStart()),
+      );
+      if (inFlight.size === 0 && !again) break;
     }
     await Promise.all(inFlight.values());
   } finally {

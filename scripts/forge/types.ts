@@ -122,8 +122,8 @@ export interface Forge {
    * `checkTreeEntries` (core/path-tree.ts): no write through or onto a symbolic link or a
    * submodule, none over a folder, none under a file.
    *
-   * One round trip for the whole set: the local forge runs one `git ls-tree` per call, the
-   * GitHub forge reads the trees it needs. The local forge also reports, as `120000`, a symbolic
+   * One round trip for the whole set: the local forge reads the trees it needs through its
+   * long-lived `git cat-file`, the GitHub forge through the API. The local forge also reports, as `120000`, a symbolic
    * link that only the checkout of the default branch holds, since a merge writes there.
    * @throws FactoryError (`forge`) when the repository cannot be read.
    */
