@@ -14,11 +14,15 @@ import { STATE_COMMIT_SUBJECT, STATUS_DIR } from './snapshot-writer.ts';
 export const STATE_DIRS: readonly string[] = [RUNS_DIR, STATUS_DIR, BUDGET_DIR];
 
 /**
- * Files that change with every run whether or not anything happened (the latest workflow runs:
- * each scheduled run is one, and a state commit starts CI), so they ride along with a commit but
- * never make one: a run with nothing to do commits nothing.
+ * Files that change with every run whether or not anything happened: when the last run started
+ * and what it saw of the agents (`run.json`, `agent-status.json`, the summary's `last_run`), and
+ * the latest workflow runs (each scheduled run is one, and a state commit starts CI). They ride
+ * along with a commit but never make one: a run with nothing to do commits nothing, and a change
+ * to the tasks always shows in the records, `tasks.json` or the budget as well.
  */
-export const RIDE_ALONG: ReadonlySet<string> = new Set([`${STATUS_DIR}/ci.json`]);
+export const RIDE_ALONG: ReadonlySet<string> = new Set(
+  ['ci.json', 'run.json', 'agent-status.json', 'summary.json'].map((name) => `${STATUS_DIR}/${name}`),
+);
 
 /** Temporary files of an atomic write (`.<file>.<pid>.<n>.tmp`) are never published. */
 const TEMP = /^\..+\.\d+\.\d+\.tmp$/;
