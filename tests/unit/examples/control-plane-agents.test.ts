@@ -115,6 +115,10 @@ describe('the example planner', () => {
     )!;
     expect(modelOf(call)).toBe(planner.model);
     expect(promptOf(call)).toContain(planner.instructions!);
+    // Its rules say what its grant lets it write, so the instructions do not contradict them.
+    expect(promptOf(call)).toContain(
+      '- You may also propose changes to `tasks/`; a person reviews and merges them.',
+    );
   });
 
   it('proposes valid task files, reviewed by a coder, and its pull request waits for a person', () => {
