@@ -4,6 +4,7 @@ import planner from '../../../examples/agents/planner.ts';
 import { taskFor, todosIn } from '../../../examples/agents/todo-harvester.ts';
 import { renderProposal } from '../../../scripts/core/proposal.ts';
 import { TaskSchema } from '../../../scripts/core/task.ts';
+import { isTaskFilePath } from '../../../scripts/engine/task-files.ts';
 import { git } from '../../fixtures/sandbox-repo.ts';
 import { exampleRun, fileAt, modelOf, promptOf } from './harness.ts';
 
@@ -136,6 +137,21 @@ describe('the example planner', () => {
     expect(record.rejection?.message).toContain('field "depends_on[0]"');
     expect(record.rejection?.message).toContain('nowhere');
     expect(git(run.root, 'branch', '--list', 'aifactory/split-bad')).toBe('');
+  });
+});
+
+describe('proposed task files', () => {
+  it('are the task files of the tasks folder, whatever the case of its name', () => {
+    expect(
+      [
+        'tasks/a.json',
+        'Tasks/a.json',
+        'tasks/sub/a.json',
+        'tasks/task.schema.json',
+        'tasks/a.md',
+        'src/tasks/a.json',
+      ].map(isTaskFilePath),
+    ).toEqual([true, true, false, false, false, false]);
   });
 });
 
