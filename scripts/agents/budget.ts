@@ -21,6 +21,7 @@ const add = (table: Map<string, number>, key: string, usd: number): void => {
   table.set(key, round((table.get(key) ?? 0) + usd));
 };
 const usd = (amount: number): string => `$${amount.toFixed(4)}`;
+const FREE: Price = { input_per_mtok: 0, output_per_mtok: 0 };
 
 /** Money set aside for a call under way: its output limit and the most it can cost. */
 export interface Reservation {
@@ -52,14 +53,16 @@ export class BudgetLedger {
   readonly #held: Held = { total: 0, byAgent: new Map(), byTask: new Map() };
   readonly #warnings: string[] = [];
   readonly #unpriced = new Set<string>();
+  readonly #free: boolean;
   #today: Day;
 
   private constructor(
     dir: string,
-    options: { config: Config; now: () => Date; warn: (message: string) => void },
+    options: { config: Config; now: () => Date; warn: (message: string) => void; free: boolean },
     today: Day,
     taskTotals: Map<string, number>,
   ) {
+    this.#free = options.free;
     this.#dir = dir;
     this.#config = options.config;
     this.#now = options.now;
@@ -70,11 +73,12 @@ export class BudgetLedger {
 
   /**
    * Reads the ledger under `root`. Every file that is not a budget file the factory wrote is
-   * skipped; each skip is a warning, passed to `warn` and kept in `warnings`.
+   * skipped; each skip is a warning, passed to `warn` and kept in `warnings`. A `free` ledger
+   * prices every call at $0: replayed answers were paid for when they were recorded, not now.
    */
   static async open(
     root: string,
-    options: { config: Config; now?: () => Date; warn?: (message: string) => void },
+    options: { config: Config; now?: () => Date; warn?: (message: string) => void; free?: boolean },
   ): Promise<BudgetLedger> {
     const dir = join(root, BUDGET_DIR);
     const now = options.now ?? (() => new Date());
@@ -99,7 +103,7 @@ export class BudgetLedger {
     }
     const ledger = new BudgetLedger(
       dir,
-      { config: options.config, now, warn: options.warn ?? (() => undefined) },
+      { config: options.config, now, warn: options.warn ?? (() => undefined), free: options.free === true },
       today,
       taskTotals,
     );
@@ -118,6 +122,7 @@ export class BudgetLedger {
    * a warning once per ledger (once per run).
    */
   priceOf(provider: string, model: string): Price {
+    if (this.#free) return FREE;
     const price = findPrice(this.#config.prices, provider, model);
     if (price) return price;
     const name = `${provider}:${model}`;

@@ -151,7 +151,11 @@ that changed nothing commits nothing. With the local forge they stay in the work
       const open = summary.waiting.filter((id) => !forPerson.some((record) => record.task_id === id));
       if (open.length > 0) console.log(`Still open: ${open.join(', ')}.`);
       if (flags.snapshot) {
-        const result = await writeSnapshots(root);
+        // A github run brings the CI state and commit counts GitHub holds; a local run reads its own.
+        const result = await writeSnapshots(root, {
+          ...(summary.ci ? { ci: summary.ci } : {}),
+          ...(summary.commitsPerDay ? { commitsPerDay: summary.commitsPerDay } : {}),
+        });
         console.log(
           `Snapshots: ${result.written.length} written, ${result.unchanged.length} unchanged in shared/status/.`,
         );

@@ -1,4 +1,5 @@
 import type { TreeMode } from '../core/path-tree.ts';
+import type { CiRun } from '../core/snapshot-schema.ts';
 import type { Verdict } from '../core/verdict.ts';
 
 /** A file to write, as the whole new content. */
@@ -141,4 +142,16 @@ export interface Forge {
     message: string;
     author: Author;
   }): Promise<string | undefined>;
+  /**
+   * The CI state for the dashboard, where the forge has one beyond the run records (GitHub: the
+   * checks the run read, with links, and the latest run of each workflow). A warning says what
+   * was left out.
+   */
+  ciRuns?(): Promise<{ runs: CiRun[]; warning?: string }>;
+  /**
+   * Commits per day (UTC, by committer date) on the default branch from `since` on, where the
+   * forge has a history beyond the local checkout (an Actions checkout is shallow, and misses
+   * the commits the factory made through the API). At most `limit` commits are read.
+   */
+  commitDays?(since: string, limit: number): Promise<Record<string, number>>;
 }
