@@ -12,7 +12,7 @@ import { MemoryForge } from '../../fixtures/memory-forge.ts';
 import { proposalOf, runTask, type Script, scriptedServices } from '../../fixtures/scripted-engine.ts';
 
 /** What the engine hands a tool agent: the repository root, and the previous iteration's feedback, redacted. */
-const SECRET = 'sk-live-abcdefghijklmnopqrstuvwxyz0123456789';
+const GUARDED = 'guarded-value-for-the-tool-test-0042';
 
 let root: string;
 beforeEach(async () => {
@@ -37,11 +37,11 @@ describe('a tool agent', () => {
       request.context.iteration === 1
         ? {
             verdict: 'request_changes',
-            summary: `The key ${SECRET} must not be in the code.`,
+            summary: `The key ${GUARDED} must not be in the code.`,
             comments: [{ path: 'src/a.ts', body: 'remove it' }],
           }
         : { verdict: 'approve', summary: 'ok', comments: [] };
-    const secrets = SecretGuard.fromEnv({ OPENAI_API_KEY: SECRET });
+    const secrets = SecretGuard.fromEnv({ OPENAI_API_KEY: GUARDED });
     const services = {
       ...scriptedServices({
         root,
@@ -64,6 +64,6 @@ describe('a tool agent', () => {
     expect(seen[0]?.feedback).toBeUndefined();
     expect(seen[1]?.feedback).toContain('must not be in the code');
     expect(seen[1]?.feedback).toContain('remove it');
-    expect(seen[1]?.feedback).not.toContain(SECRET);
+    expect(seen[1]?.feedback).not.toContain(GUARDED);
   });
 });
