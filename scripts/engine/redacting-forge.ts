@@ -41,6 +41,6 @@ export function redactingForge(forge: Forge, guard: SecretGuard): Forge {
     commitToDefaultBranch: (input) =>
       forge.commitToDefaultBranch({ ...input, message: redact(input.message) }),
     ...(forge.ciRuns ? { ciRuns: forge.ciRuns.bind(forge) } : {}),
-    ...(forge.commitDays ? { commitDays: forge.commitDays.bind(forge) } : {}),
+    ...(forge.landedCommits ? { landedCommits: forge.landedCommits.bind(forge) } : {}),
   };
 }

@@ -53,8 +53,9 @@ async function previousCiRuns(root: string): Promise<CiRun[]> {
 
 /**
  * Commits per day on the default branch as the forge sees them, for a forge whose history the
- * local checkout lacks (GitHub): the days the last snapshot counted, and the forge's count from
- * the day it was made (recounted in full) until now. Undefined for a forge without one. When the
+ * local checkout lacks (GitHub): the days the last snapshot counted, and the forge's count of the
+ * commits that landed from the day it was made (recounted in full) until now, state commits left
+ * out. Undefined for a forge without one. When the
  * forge cannot answer, the last snapshot's counts stand, and `warn` says so.
  */
 export async function commitsThroughForge(
@@ -63,7 +64,7 @@ export async function commitsThroughForge(
   now: Date,
   warn: (message: string) => void = () => undefined,
 ): Promise<Record<string, number> | undefined> {
-  if (!forge.commitDays) return undefined;
+  if (!forge.landedCommits) return undefined;
   const history = await readStatusFile(root, 'history.json', HistorySchema);
   // Only its time is needed, so a summary of an older or newer shape still tells it.
   const summary = await readStatusFile(
@@ -75,7 +76,11 @@ export async function commitsThroughForge(
     summary?.generated_at?.slice(0, 10) ??
     new Date(now.getTime() - HISTORY_WINDOW_DAYS * 86_400_000).toISOString().slice(0, 10);
   try {
-    const recent = await forge.commitDays(`${since}T00:00:00Z`, COMMITS_READ);
+    const recent: Record<string, number> = {};
+    for (const { day, subject } of await forge.landedCommits(`${since}T00:00:00Z`, COMMITS_READ)) {
+      // The factory's state commits are left out, as on the local forge (see commitsPerDay).
+      if (!subject.startsWith(STATE_COMMIT_SUBJECT)) recent[day] = (recent[day] ?? 0) + 1;
+    }
     return addCommitCounts(commitsBefore(history, since), recent);
   } catch (error) {
     warn(`the commit counts keep their last values: ${(error as Error).message}`);
@@ -102,12 +107,44 @@ async function scheduleInterval(root: string, config: Config): Promise<number> {
   return (typeof cron === 'string' ? cronIntervalSeconds(cron) : null) ?? config.watch_interval_seconds;
 }
 
-/** Commits per day on the default branch, the seed's "commit graph". */
-async function commitsPerDay(root: string, branch: string): Promise<Record<string, number>> {
-  const log = await runGit(root, ['log', '--format=%cs', `refs/heads/${branch}`]);
+/** The subject every state commit of the factory starts with (see state-publisher.ts). */
+export const STATE_COMMIT_SUBJECT = 'aifactory: state after run';
+
+/**
+ * Commits per day on the default branch, the seed's "commit graph": the commits that landed on
+ * it (first parents), so a merged pull request counts once. The factory's own state
+ * commits are left out: counting them would change the snapshot after every run, so a run with
+ * nothing to do would still commit. Merges a run made through the API that this clone does not
+ * hold yet (a github run's checkout predates them) are counted on the day they were recorded, so
+ * the next run, whose checkout holds them, counts the same.
+ */
+async function commitsPerDay(
+  root: string,
+  branch: string,
+  records: readonly RunRecord[],
+): Promise<Record<string, number>> {
+  const log = await runGit(root, [
+    'log',
+    '--first-parent',
+    '--format=%cs',
+    '--invert-grep',
+    `--grep=^${STATE_COMMIT_SUBJECT}`,
+    `refs/heads/${branch}`,
+  ]);
   if (log.code !== 0) return {};
   const counts: Record<string, number> = {};
   for (const day of log.stdout.split('\n').filter(Boolean)) counts[day] = (counts[day] ?? 0) + 1;
+  const merged = records.filter((record) => record.merge_commit && record.merged_at);
+  if (merged.length > 0) {
+    const input = `${merged.map((record) => `${record.merge_commit}^{commit}`).join('\n')}\n`;
+    const known = await runGit(root, ['cat-file', '--batch-check=%(objectname)'], { input });
+    const lines = known.stdout.split('\n');
+    merged.forEach((record, index) => {
+      if (!lines[index]?.endsWith('missing')) return;
+      const day = record.merged_at!.slice(0, 10);
+      counts[day] = (counts[day] ?? 0) + 1;
+    });
+  }
   return counts;
 }
 
@@ -182,7 +219,7 @@ export async function writeSnapshots(
     records,
     // The forge's CI state updates what earlier runs saw; without one, the records' checks do.
     ci: mergeCiRuns(previous, options.ci ?? recordChecksBeside(previous, checkRunsFrom(records))),
-    commitsPerDay: options.commitsPerDay ?? (await commitsPerDay(root, config.default_branch)),
+    commitsPerDay: options.commitsPerDay ?? (await commitsPerDay(root, config.default_branch, records)),
     scheduleIntervalSeconds: await scheduleInterval(root, config),
     agentStatus,
   });

@@ -8,7 +8,7 @@ import type { FileChange, Forge } from '../forge/types.ts';
 import { plural } from '../ui/words.ts';
 import type { RunOptions } from './factory.ts';
 import { RUNS_DIR } from './run-store.ts';
-import { STATUS_DIR } from './snapshot-writer.ts';
+import { STATE_COMMIT_SUBJECT, STATUS_DIR } from './snapshot-writer.ts';
 
 /** The folders of machine state a github run publishes to the default branch. */
 export const STATE_DIRS: readonly string[] = [RUNS_DIR, STATUS_DIR, BUDGET_DIR];
@@ -76,7 +76,7 @@ export async function commitState(
     if (changes.length === 0) return { status: 'unchanged' };
     const commit = await forge.commitToDefaultBranch({
       changes,
-      message: `aifactory: state after run (${plural(input.touched, 'task')} touched)`,
+      message: `${STATE_COMMIT_SUBJECT} (${plural(input.touched, 'task')} touched)`,
       author: FACTORY_COMMITTER,
     });
     return commit === undefined

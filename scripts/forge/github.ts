@@ -416,26 +416,35 @@ export class GitHubForge implements Forge {
     return this.#ci.collect();
   }
 
-  async commitDays(since: string, limit: number): Promise<Record<string, number>> {
+  async landedCommits(since: string, limit: number): Promise<Array<{ day: string; subject: string }>> {
     const { defaultBranch } = await this.#repoInfo();
-    const days: Record<string, number> = {};
-    let read = 0;
+    const read: Array<{ sha: string; parent: string | undefined; day: string; subject: string }> = [];
     await attempt(`listing the commits of ${defaultBranch}`, () =>
       this.#octokit.paginate(
         this.#octokit.rest.repos.listCommits,
         { ...this.#repo, sha: defaultBranch, since, per_page: 100 },
         (response, done) => {
-          for (const commit of response.data) {
-            const day = (commit.commit.committer?.date ?? commit.commit.author?.date ?? '').slice(0, 10);
-            if (day) days[day] = (days[day] ?? 0) + 1;
+          for (const { sha, parents, commit } of response.data) {
+            const date = commit.committer?.date ?? commit.author?.date ?? '';
+            read.push({
+              sha,
+              parent: parents[0]?.sha,
+              day: date.slice(0, 10),
+              subject: commit.message.split('\n')[0] ?? '',
+            });
           }
-          read += response.data.length;
-          if (read >= limit) done();
+          if (read.length >= limit) done();
           return [];
         },
       ),
     );
-    return days;
+    // The branch's own line: from its head along first parents (a pull request's commits are off it).
+    const bySha = new Map(read.map((commit) => [commit.sha, commit]));
+    const landed: Array<{ day: string; subject: string }> = [];
+    for (let commit = read[0]; commit; commit = commit.parent ? bySha.get(commit.parent) : undefined) {
+      landed.push({ day: commit.day, subject: commit.subject });
+    }
+    return landed;
   }
 
   async merge(pr: PullRequest, input: { message: string; head: string }): Promise<MergeOutcome> {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FactoryError } from '../../../scripts/core/errors.ts';
 import { buildHistory } from '../../../scripts/core/snapshot.ts';
-import { commitsThroughForge } from '../../../scripts/engine/snapshot-writer.ts';
+import { commitsThroughForge, STATE_COMMIT_SUBJECT } from '../../../scripts/engine/snapshot-writer.ts';
 import type { Forge } from '../../../scripts/forge/types.ts';
 
 let root: string;
@@ -16,7 +16,12 @@ afterEach(async () => {
 });
 
 const now = new Date('2026-12-03T08:00:00Z');
-const forgeWith = (commitDays?: Forge['commitDays']) => ({ ...(commitDays ? { commitDays } : {}) }) as Forge;
+const forgeWith = (landedCommits?: Forge['landedCommits']) =>
+  ({ ...(landedCommits ? { landedCommits } : {}) }) as Forge;
+const landed = (counts: Record<string, number>) =>
+  Object.entries(counts).flatMap(([day, count]) =>
+    Array.from({ length: count }, (_, i) => ({ day, subject: `Merge task ${i}` })),
+  );
 
 async function snapshotOf(generatedAt: string, counts: Record<string, number>): Promise<void> {
   const dir = join(root, 'shared/status');
@@ -33,7 +38,11 @@ describe('commit counts through the forge', () => {
       root,
       forgeWith(async (since) => {
         asked.push(since);
-        return { '2026-12-02': 4, '2026-12-03': 1 };
+        // The state commit of the last run is no landed work.
+        return [
+          ...landed({ '2026-12-02': 4, '2026-12-03': 1 }),
+          { day: '2026-12-02', subject: `${STATE_COMMIT_SUBJECT} 7` },
+        ];
       }),
       now,
     );
@@ -47,7 +56,7 @@ describe('commit counts through the forge', () => {
       root,
       forgeWith(async (since) => {
         asked.push(since);
-        return {};
+        return [];
       }),
       now,
     );

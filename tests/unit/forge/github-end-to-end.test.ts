@@ -207,7 +207,9 @@ describe('CI state for the dashboard', () => {
     expect(checks.every((entry) => entry.url !== null && entry.head_sha !== null)).toBe(true);
     // The snapshot keeps them, and a later snapshot from the records alone does not lose them.
     // Commit counts come from GitHub's history of main, which the local clone never saw.
-    const onMain = await github!.git.history((await github!.branch('main'))!, 1000);
+    // Its first-parent line: a merged pull request counts once.
+    const line = await github!.git.run(['rev-list', '--first-parent', (await github!.branch('main'))!]);
+    const onMain = line.stdout.toString().split('\n').filter(Boolean);
     const counted = Object.values(summary.commitsPerDay ?? {}).reduce((sum, count) => sum + count, 0);
     expect(counted).toBe(onMain.length);
     await writeSnapshots(root!, { ci: runs });
