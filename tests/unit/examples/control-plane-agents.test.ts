@@ -1,8 +1,11 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bumpManifest, parseOutdated } from '../../../examples/agents/dependency-bumper.ts';
 import planner from '../../../examples/agents/planner.ts';
-import { taskFor, todosIn } from '../../../examples/agents/todo-harvester.ts';
-import { renderProposal } from '../../../scripts/core/proposal.ts';
+import todoHarvester, { taskFor, todosIn } from '../../../examples/agents/todo-harvester.ts';
+import { parseProposal, renderProposal } from '../../../scripts/core/proposal.ts';
 import { TaskSchema } from '../../../scripts/core/task.ts';
 import { isTaskFilePath } from '../../../scripts/engine/task-files.ts';
 import { git } from '../../fixtures/sandbox-repo.ts';
@@ -172,6 +175,32 @@ describe('the example todo-harvester', () => {
     }
     expect(expected[1]).toMatchObject({ assignee: 'gemini-pro', files: ['src/app.ts'], labels: ['todo'] });
     expect(expected[0]?.assignee).toBe('gpt');
+  });
+
+  it('skips a TODO whose task file exists, and says so when nothing is left', async () => {
+    const repo = await mkdtemp(join(tmpdir(), 'aifactory-harvest-'));
+    try {
+      const done = taskFor({ path: 'src/a.ts', line: 1, text: 'first', assignee: undefined });
+      await mkdir(join(repo, 'src'));
+      await mkdir(join(repo, 'tasks'));
+      await writeFile(join(repo, 'src/a.ts'), '// TODO: first\n// TODO: second\n');
+      await writeFile(join(repo, 'tasks', `${done.task_id}.json`), JSON.stringify(done));
+      git(repo, 'init', '-q');
+      git(repo, 'add', '-A');
+      const task = { task_id: 'harvest', description: 'harvest', assignee: 'todo-harvester', files: [] };
+      const { text } = await todoHarvester.run!({ task, root: repo, files: {}, iteration: 1 });
+      const second = taskFor({ path: 'src/a.ts', line: 2, text: 'second', assignee: undefined });
+      expect(parseProposal(text)).toMatchObject({
+        ok: true,
+        files: [{ path: `tasks/${second.task_id}.json` }],
+      });
+      await writeFile(join(repo, 'src/a.ts'), '// TODO: first\n');
+      await expect(todoHarvester.run!({ task, root: repo, files: {}, iteration: 1 })).rejects.toThrow(
+        'todo-harvester: task harvest found no TODO comment without a task in src, tests, docs',
+      );
+    } finally {
+      await rm(repo, { recursive: true, force: true });
+    }
   });
 
   it('finds TODOs in each comment style and gives a moved TODO the same task', () => {
