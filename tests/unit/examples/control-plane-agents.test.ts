@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bumpManifest, parseOutdated } from '../../../examples/agents/dependency-bumper.ts';
+import { bumpManifest, npmOutdated, parseOutdated } from '../../../examples/agents/dependency-bumper.ts';
 import planner from '../../../examples/agents/planner.ts';
 import todoHarvester, { taskFor, todosIn } from '../../../examples/agents/todo-harvester.ts';
 import { parseProposal, renderProposal } from '../../../scripts/core/proposal.ts';
@@ -226,6 +226,26 @@ describe('the example dependency-bumper', () => {
       devDependencies: { vitest: '~5.1.1' },
     });
     expect(fileAt(run.root, 'main', 'package.json')).toBe(PACKAGE.trimEnd());
+  });
+
+  it('reads `npm outdated --json`, whose exit code 1 means "something is outdated", and names a failing npm', async () => {
+    const bin = await mkdtemp(join(tmpdir(), 'aifactory-npm-'));
+    try {
+      const npm = join(bin, 'npm');
+      const env = { PATH: `${bin}:${process.env.PATH}` };
+      await writeFile(
+        npm,
+        `#!/bin/sh\n[ "$1 $2" = "outdated --json" ] || exit 9\necho '{"zod":{"latest":"4.1.12"}}'\nexit 1\n`,
+        { mode: 0o755 },
+      );
+      expect(parseOutdated(await npmOutdated(bin, env))).toEqual({ zod: { latest: '4.1.12' } });
+      await writeFile(npm, '#!/bin/sh\necho "npm error code ENOTFOUND" >&2\nexit 1\n', { mode: 0o755 });
+      await expect(npmOutdated(bin, env)).rejects.toThrow(
+        'dependency-bumper: npm outdated failed: npm error code ENOTFOUND',
+      );
+    } finally {
+      await rm(bin, { recursive: true, force: true });
+    }
   });
 
   it("refuses npm's answer when it is not what npm prints, naming the field", () => {
