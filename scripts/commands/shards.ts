@@ -6,8 +6,8 @@ import type { TaskState } from '../core/task-state.ts';
 import { loadRunnableTasks } from '../engine/factory.ts';
 import { RunStore } from '../engine/run-store.ts';
 import { foldShards, shardFolders } from '../engine/shard-merge.ts';
-import { writeSnapshots } from '../engine/snapshot-writer.ts';
-import { describePublish, publishState } from '../engine/state-publisher.ts';
+import { forgeSnapshotInputs, writeSnapshots } from '../engine/snapshot-writer.ts';
+import { describePublish, githubForgeFor, publishState } from '../engine/state-publisher.ts';
 import { FORGE_KINDS } from '../forge/index.ts';
 import { plural } from '../ui/words.ts';
 
@@ -82,7 +82,14 @@ Example (the workflow's merge job, after actions/download-artifact into shard-re
         `Merged ${plural(shards.length, 'shard')}: ${plural(fold.records.length, 'record')} changed${fold.records.length > 0 ? ` (${fold.records.join(', ')})` : ''}, spend of ${plural(fold.days.length, 'day')} folded.`,
       );
       if (flags.snapshot) {
-        const result = await writeSnapshots(root);
+        // On GitHub, the snapshots also show the latest workflow runs and GitHub's commit counts.
+        const inputs =
+          flags.forge === 'github'
+            ? await forgeSnapshotInputs(root, await githubForgeFor(root), new Date(), (message) =>
+                console.error(`warning: ${message}`),
+              )
+            : {};
+        const result = await writeSnapshots(root, inputs);
         console.log(
           `Snapshots: ${result.written.length} written, ${result.unchanged.length} unchanged in shared/status/.`,
         );

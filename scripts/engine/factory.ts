@@ -23,7 +23,7 @@ import { redactingForge } from './redacting-forge.ts';
 import { RunObserver, readRunFile } from './run-observer.ts';
 import { RunStore } from './run-store.ts';
 import { SecretGuard } from './secret-guard.ts';
-import { commitsThroughForge } from './snapshot-writer.ts';
+import { forgeSnapshotInputs } from './snapshot-writer.ts';
 import { loadTasks, loadValidationContext } from './task-files.ts';
 import type { EngineServices, ProgressSink } from './types.ts';
 
@@ -274,9 +274,7 @@ export async function runFactory(
       return done;
     })
     .finally(() => observer.finish(touched));
-  // The forge's CI state (GitHub: check links and workflow runs) goes into the snapshots.
-  const ci = await forge.ciRuns?.();
-  if (ci?.warning) progress.warn?.(ci.warning);
-  const commitsPerDay = await commitsThroughForge(root, forge, now(), (message) => progress.warn?.(message));
-  return { ...summary, invalid, ...(ci ? { ci: ci.runs } : {}), ...(commitsPerDay ? { commitsPerDay } : {}) };
+  // The forge's CI state (GitHub: check links and workflow runs) and commit counts go into the snapshots.
+  const inputs = await forgeSnapshotInputs(root, forge, now(), (message) => progress.warn?.(message));
+  return { ...summary, invalid, ...inputs };
 }

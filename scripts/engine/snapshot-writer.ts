@@ -88,6 +88,22 @@ export async function commitsThroughForge(
   }
 }
 
+/**
+ * What a forge with a history of its own (GitHub) adds to the snapshots: its CI state and its
+ * commit counts. Nothing for the local forge, whose records and clone say it all.
+ */
+export async function forgeSnapshotInputs(
+  root: string,
+  forge: Forge,
+  now: Date,
+  warn: (message: string) => void,
+): Promise<{ ci?: CiRun[]; commitsPerDay?: Record<string, number> }> {
+  const ci = await forge.ciRuns?.();
+  if (ci?.warning) warn(ci.warning);
+  const commitsPerDay = await commitsThroughForge(root, forge, now, warn);
+  return { ...(ci ? { ci: ci.runs } : {}), ...(commitsPerDay ? { commitsPerDay } : {}) };
+}
+
 /** The factory's GitHub workflow, whose `schedule:` starts scheduled runs. */
 export const FACTORY_WORKFLOW = '.github/workflows/factory.yml';
 

@@ -8,7 +8,13 @@ import { DayFileSchema } from '../../../scripts/agents/budget-file.ts';
 import { RunRecordSchema } from '../../../scripts/core/run-record.ts';
 import { type CliResult, runCli } from '../../fixtures/cli.ts';
 import { GitHubFixture } from '../../fixtures/github/fixture.ts';
-import { createSandboxRepo, simpleStory, type TaskStory } from '../../fixtures/sandbox-repo.ts';
+import { startLlmFixture } from '../../fixtures/llm-fixture.ts';
+import {
+  createSandboxRepo,
+  simpleStory,
+  storiesFallback,
+  type TaskStory,
+} from '../../fixtures/sandbox-repo.ts';
 
 /**
  * The factory workflow's matrix, step by step as its jobs run it: `plan-shards` in a checkout,
@@ -71,6 +77,18 @@ describe('scale-out on an Actions matrix', () => {
       mergeableAfterReads: 0,
     });
     cleanups.push(() => github.stop());
+    // Live, priced answers from the loopback model server (a replay would cost nothing).
+    const models = await startLlmFixture();
+    cleanups.push(() => models.close());
+    models.fallback = storiesFallback(STORIES);
+    const keys = {
+      OPENAI_API_KEY: 'sk-test-openai',
+      OPENAI_BASE_URL: models.openaiUrl,
+      XAI_API_KEY: 'xai-test',
+      XAI_BASE_URL: models.openaiUrl,
+      GEMINI_API_KEY: 'gemini-test',
+      GEMINI_BASE_URL: models.geminiUrl,
+    };
     const env = {
       GITHUB_API_URL: github.url,
       GITHUB_GRAPHQL_URL: github.graphqlUrl,
@@ -94,14 +112,11 @@ describe('scale-out on an Actions matrix', () => {
         const clone = await checkout(github, started);
         const summary = join(clone, '..', `${clone.split('/').pop()}-summary.md`);
         const result = ok(
-          await runCli(
-            ['run', '--once', '--forge', 'github', '--replay', sandbox.replayDir, '--shard', shard],
-            {
-              cwd: clone,
-              env: { ...env, GITHUB_STEP_SUMMARY: summary },
-              timeoutMs: 120_000,
-            },
-          ),
+          await runCli(['run', '--once', '--forge', 'github', '--shard', shard], {
+            cwd: clone,
+            env: { ...env, ...keys, GITHUB_STEP_SUMMARY: summary },
+            timeoutMs: 120_000,
+          }),
         );
         expect(result.stdout).toContain(`Shard ${shard}: records and spend left`);
         // actions/upload-artifact of shared/runs/ and shared/budget/ keeps them as runs/ and budget/.
