@@ -27,12 +27,12 @@ const PLAIN_RANGE = /^([~^]?)(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)$/;
 const PLAIN_VERSION = /^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$/;
 
 /** Runs `npm outdated --json` in `root`; npm exits 1 when something is outdated, which is no error here. */
-export function npmOutdated(root: string): Promise<string> {
+export function npmOutdated(root: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       'npm',
       ['outdated', '--json'],
-      { cwd: root, maxBuffer: 16 * 1024 * 1024 },
+      { cwd: root, env, maxBuffer: 16 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error && (error.code !== 1 || stdout.trim() === '')) {
           reject(
@@ -111,7 +111,9 @@ export function bumpManifest(
  * its latest version. Manifests are the control plane: its pull request waits for a person, who
  * runs `npm install` to update the lockfile and reads the changelogs of major bumps.
  */
-export function dependencyBumper(outdated: (root: string) => Promise<string> = npmOutdated): Agent {
+export function dependencyBumper(
+  outdated: (root: string) => Promise<string> = (root) => npmOutdated(root),
+): Agent {
   return defineAgent({
     name: 'dependency-bumper',
     role: 'tool',

@@ -101,6 +101,20 @@ export function filesAsData(
   return sections.join('\n\n');
 }
 
+/** How a grant of the config reads in a prompt. */
+const AREA_NAMES: Readonly<Record<string, string>> = {
+  root: 'files at the repository root',
+  manifests: 'package manifests such as `package.json`',
+  plugins: 'the plugin modules and their folder',
+};
+
+/** The control-plane areas (besides `.github/`) the agent may propose changes to, as a rule line. */
+function grantedLine(agent: Agent): string[] {
+  const areas = agent.permissions.controlPlane.map((area) => AREA_NAMES[area] ?? `\`${area}/\``);
+  if (areas.length === 0) return [];
+  return [`- You may also propose changes to ${areas.join(', ')}; a person reviews and merges them.`];
+}
+
 /** The protocol, in words, for this task and agent. */
 export function rulesText(task: Task, agent: Agent, protocol: ProtocolConfig): string {
   const lines = [
@@ -111,6 +125,7 @@ export function rulesText(task: Task, agent: Agent, protocol: ProtocolConfig): s
     '- Every name works on Linux, Windows and macOS: no `< > : " | ? *`, no control or invisible characters, no device names (`CON`, `NUL`, `COM1`, …), no `NAME~1` short names, no trailing dot or space, at most 255 bytes, accents precomposed (NFC); no two paths that differ only in case.',
     '- Never write through or over a symbolic link or a submodule, over a folder, under a file, or to a path the repository ignores.',
     agent.permissions.github ? '- You may write under `.github/`.' : '- Never write under `.github/`.',
+    ...grantedLine(agent),
     `- At most ${protocol.max_files} files, ${protocol.max_file_bytes} bytes each, ${protocol.max_total_bytes} bytes in all; text only, no binary content.`,
     '- Never write secrets, API keys, tokens or passwords, not even as examples.',
   ];

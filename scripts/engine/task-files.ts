@@ -73,10 +73,17 @@ export async function loadTasks(
   return validateTasks(sources, { ...context, otherTaskIds });
 }
 
-/** True for a path of the tasks folder that holds a task (not the generated schema, not a subfolder). */
+/**
+ * True for a path of the tasks folder that holds a task (not the generated schema, not a
+ * subfolder). The folder is matched without regard to case, as a case-insensitive clone reads it.
+ */
 export function isTaskFilePath(path: string): boolean {
   const name = path.slice(TASKS_DIR.length + 1);
-  return path.startsWith(`${TASKS_DIR}/`) && !name.includes('/') && isTaskFileName(name);
+  return (
+    path.slice(0, TASKS_DIR.length + 1).toLowerCase() === `${TASKS_DIR}/` &&
+    !name.includes('/') &&
+    isTaskFileName(name)
+  );
 }
 
 /** What validation needs of the config and the registry. */

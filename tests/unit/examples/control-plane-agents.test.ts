@@ -1,9 +1,13 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { bumpManifest, parseOutdated } from '../../../examples/agents/dependency-bumper.ts';
+import { bumpManifest, npmOutdated, parseOutdated } from '../../../examples/agents/dependency-bumper.ts';
 import planner from '../../../examples/agents/planner.ts';
-import { taskFor, todosIn } from '../../../examples/agents/todo-harvester.ts';
-import { renderProposal } from '../../../scripts/core/proposal.ts';
+import todoHarvester, { taskFor, todosIn } from '../../../examples/agents/todo-harvester.ts';
+import { parseProposal, renderProposal } from '../../../scripts/core/proposal.ts';
 import { TaskSchema } from '../../../scripts/core/task.ts';
+import { isTaskFilePath } from '../../../scripts/engine/task-files.ts';
 import { git } from '../../fixtures/sandbox-repo.ts';
 import { exampleRun, fileAt, modelOf, promptOf } from './harness.ts';
 
@@ -115,6 +119,10 @@ describe('the example planner', () => {
     )!;
     expect(modelOf(call)).toBe(planner.model);
     expect(promptOf(call)).toContain(planner.instructions!);
+    // Its rules say what its grant lets it write, so the instructions do not contradict them.
+    expect(promptOf(call)).toContain(
+      '- You may also propose changes to `tasks/`; a person reviews and merges them.',
+    );
   });
 
   it('proposes valid task files, reviewed by a coder, and its pull request waits for a person', () => {
@@ -135,6 +143,21 @@ describe('the example planner', () => {
   });
 });
 
+describe('proposed task files', () => {
+  it('are the task files of the tasks folder, whatever the case of its name', () => {
+    expect(
+      [
+        'tasks/a.json',
+        'Tasks/a.json',
+        'tasks/sub/a.json',
+        'tasks/task.schema.json',
+        'tasks/a.md',
+        'src/tasks/a.json',
+      ].map(isTaskFilePath),
+    ).toEqual([true, true, false, false, false, false]);
+  });
+});
+
 describe('the example todo-harvester', () => {
   it('proposes one valid task file per TODO comment of the product folders, and waits for a person', () => {
     const expected = [
@@ -152,6 +175,32 @@ describe('the example todo-harvester', () => {
     }
     expect(expected[1]).toMatchObject({ assignee: 'gemini-pro', files: ['src/app.ts'], labels: ['todo'] });
     expect(expected[0]?.assignee).toBe('gpt');
+  });
+
+  it('skips a TODO whose task file exists, and says so when nothing is left', async () => {
+    const repo = await mkdtemp(join(tmpdir(), 'aifactory-harvest-'));
+    try {
+      const done = taskFor({ path: 'src/a.ts', line: 1, text: 'first', assignee: undefined });
+      await mkdir(join(repo, 'src'));
+      await mkdir(join(repo, 'tasks'));
+      await writeFile(join(repo, 'src/a.ts'), '// TODO: first\n// TODO: second\n');
+      await writeFile(join(repo, 'tasks', `${done.task_id}.json`), JSON.stringify(done));
+      git(repo, 'init', '-q');
+      git(repo, 'add', '-A');
+      const task = { task_id: 'harvest', description: 'harvest', assignee: 'todo-harvester', files: [] };
+      const { text } = await todoHarvester.run!({ task, root: repo, files: {}, iteration: 1 });
+      const second = taskFor({ path: 'src/a.ts', line: 2, text: 'second', assignee: undefined });
+      expect(parseProposal(text)).toMatchObject({
+        ok: true,
+        files: [{ path: `tasks/${second.task_id}.json` }],
+      });
+      await writeFile(join(repo, 'src/a.ts'), '// TODO: first\n');
+      await expect(todoHarvester.run!({ task, root: repo, files: {}, iteration: 1 })).rejects.toThrow(
+        'todo-harvester: task harvest found no TODO comment without a task in src, tests, docs',
+      );
+    } finally {
+      await rm(repo, { recursive: true, force: true });
+    }
   });
 
   it('finds TODOs in each comment style and gives a moved TODO the same task', () => {
@@ -177,6 +226,26 @@ describe('the example dependency-bumper', () => {
       devDependencies: { vitest: '~5.1.1' },
     });
     expect(fileAt(run.root, 'main', 'package.json')).toBe(PACKAGE.trimEnd());
+  });
+
+  it('reads `npm outdated --json`, whose exit code 1 means "something is outdated", and names a failing npm', async () => {
+    const bin = await mkdtemp(join(tmpdir(), 'aifactory-npm-'));
+    try {
+      const npm = join(bin, 'npm');
+      const env = { PATH: `${bin}:${process.env.PATH}` };
+      await writeFile(
+        npm,
+        `#!/bin/sh\n[ "$1 $2" = "outdated --json" ] || exit 9\necho '{"zod":{"latest":"4.1.12"}}'\nexit 1\n`,
+        { mode: 0o755 },
+      );
+      expect(parseOutdated(await npmOutdated(bin, env))).toEqual({ zod: { latest: '4.1.12' } });
+      await writeFile(npm, '#!/bin/sh\necho "npm error code ENOTFOUND" >&2\nexit 1\n', { mode: 0o755 });
+      await expect(npmOutdated(bin, env)).rejects.toThrow(
+        'dependency-bumper: npm outdated failed: npm error code ENOTFOUND',
+      );
+    } finally {
+      await rm(bin, { recursive: true, force: true });
+    }
   });
 
   it("refuses npm's answer when it is not what npm prints, naming the field", () => {

@@ -3,6 +3,7 @@ import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AgentStatusFileSchema } from '../../../scripts/core/agent-status.ts';
 import { AgentsSchema } from '../../../scripts/core/snapshot-schema.ts';
 import { REPO_ROOT } from '../../fixtures/cli.ts';
 import { type LlmFixture, startLlmFixture } from '../../fixtures/llm-fixture.ts';
@@ -139,5 +140,14 @@ describe('the plugin guide, followed as written', () => {
       JSON.parse(await readFile(join(root, 'shared/status/agents.json'), 'utf8')),
     );
     expect(agents.agents.map((agent) => agent.name)).toContain('docs-index');
+    const status = AgentStatusFileSchema.parse(
+      JSON.parse(await readFile(join(root, 'shared/status/agent-status.json'), 'utf8')),
+    );
+    expect(status.agents.find((agent) => agent.name === 'docs-index')).toMatchObject({ role: 'tool' });
+    expect(status.agents.find((agent) => agent.name === 'careful-coder')).toMatchObject({
+      role: 'coder',
+      model: 'gpt-5-mini',
+      key_env: 'OPENAI_API_KEY',
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderChangelog } from '../../../examples/agents/changelog.ts';
+import { formatWithBiome } from '../../../examples/agents/formatter.ts';
 import { withLicenseHeader } from '../../../examples/agents/license-header.ts';
 import type { RunRecord } from '../../../scripts/core/run-record.ts';
 import { git } from '../../fixtures/sandbox-repo.ts';
@@ -86,6 +87,14 @@ describe('the example formatter', () => {
       ].join('\n'),
     );
     expect(`${fileAt(run.root, 'main', 'docs/notes.txt')}\n`).toBe(NOTES);
+  });
+});
+
+describe('formatWithBiome', () => {
+  it('refuses a file Biome cannot parse, naming the file and the problem', async () => {
+    await expect(formatWithBiome(run.root, 'src/broken.ts', 'const = ;\n')).rejects.toThrow(
+      /^formatter: Biome cannot format src\/broken\.ts: Expected an identifier/,
+    );
   });
 });
 
