@@ -11,6 +11,7 @@ import { registerNew } from './commands/new.ts';
 import { registerRetry } from './commands/retry.ts';
 import { registerRun } from './commands/run.ts';
 import { registerSecurityScan } from './commands/security-scan.ts';
+import { registerMergeShards, registerPlanShards } from './commands/shards.ts';
 import { registerSnapshot } from './commands/snapshot.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerValidate } from './commands/validate.ts';
@@ -36,6 +37,8 @@ export function buildProgram(): Command {
   registerNew(program);
   registerRetry(program);
   registerSecurityScan(program);
+  registerPlanShards(program);
+  registerMergeShards(program);
   return program;
 }
 

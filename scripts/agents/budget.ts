@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config, Price } from '../core/config.ts';
 import { FactoryError } from '../core/errors.ts';
+import { sliceCap } from '../core/shard.ts';
 import { writeJsonAtomically } from '../io/atomic-write.ts';
 import { Mutex } from '../io/process.ts';
 import { BUDGET_FILE_NAME, type Day, dayFile, emptyDay, parseDayFile } from './budget-file.ts';
@@ -54,11 +55,20 @@ export class BudgetLedger {
   readonly #warnings: string[] = [];
   readonly #unpriced = new Set<string>();
   readonly #free: boolean;
+  readonly #shards: number;
+  /** The day's spend when the ledger was opened: shards split what was left of it. */
+  readonly #opening: { day: string; total: number; byAgent: Map<string, number> };
   #today: Day;
 
   private constructor(
     dir: string,
-    options: { config: Config; now: () => Date; warn: (message: string) => void; free: boolean },
+    options: {
+      config: Config;
+      now: () => Date;
+      warn: (message: string) => void;
+      free: boolean;
+      shards: number;
+    },
     today: Day,
     taskTotals: Map<string, number>,
   ) {
@@ -67,7 +77,9 @@ export class BudgetLedger {
     this.#config = options.config;
     this.#now = options.now;
     this.#warn = options.warn;
+    this.#shards = options.shards;
     this.#today = today;
+    this.#opening = { day: today.day, total: today.total, byAgent: new Map(today.byAgent) };
     this.#taskTotals = taskTotals;
   }
 
@@ -75,10 +87,18 @@ export class BudgetLedger {
    * Reads the ledger under `root`. Every file that is not a budget file the factory wrote is
    * skipped; each skip is a warning, passed to `warn` and kept in `warnings`. A `free` ledger
    * prices every call at $0: replayed answers were paid for when they were recorded, not now.
+   * With `shards` > 1 (one worker of `run --shard i/n`), the daily caps are this shard's slice:
+   * the day's spend so far plus 1/n of what is left, so n shards together stay under each cap.
    */
   static async open(
     root: string,
-    options: { config: Config; now?: () => Date; warn?: (message: string) => void; free?: boolean },
+    options: {
+      config: Config;
+      now?: () => Date;
+      warn?: (message: string) => void;
+      free?: boolean;
+      shards?: number;
+    },
   ): Promise<BudgetLedger> {
     const dir = join(root, BUDGET_DIR);
     const now = options.now ?? (() => new Date());
@@ -103,7 +123,13 @@ export class BudgetLedger {
     }
     const ledger = new BudgetLedger(
       dir,
-      { config: options.config, now, warn: options.warn ?? (() => undefined), free: options.free === true },
+      {
+        config: options.config,
+        now,
+        warn: options.warn ?? (() => undefined),
+        free: options.free === true,
+        shards: options.shards ?? 1,
+      },
       today,
       taskTotals,
     );
@@ -177,11 +203,14 @@ export class BudgetLedger {
       ],
       [
         `daily cap of agent ${agent.name}`,
-        agent.caps.per_agent_daily_usd ?? caps.per_agent_daily_usd,
+        this.#slice(
+          agent.caps.per_agent_daily_usd ?? caps.per_agent_daily_usd,
+          this.#opening.byAgent.get(agent.name),
+        ),
         this.#today.byAgent.get(agent.name) ?? 0,
         this.#held.byAgent.get(agent.name) ?? 0,
       ],
-      ['daily cap', caps.daily_usd, this.#today.total, this.#held.total],
+      ['daily cap', this.#slice(caps.daily_usd, this.#opening.total), this.#today.total, this.#held.total],
     ];
     let tokens = input.ceiling;
     for (const [name, limit, spent, held] of checks) {
@@ -253,6 +282,14 @@ export class BudgetLedger {
         change(-1);
       },
     };
+  }
+
+  /** A daily cap as this shard sees it; one shard (the usual run) sees the cap itself. */
+  #slice(limit: number | undefined, spentAtOpening: number | undefined): number | undefined {
+    if (limit === undefined || this.#shards === 1) return limit;
+    const spent = this.#today.day === this.#opening.day ? (spentAtOpening ?? 0) : 0;
+    // Cut to a millionth of a dollar, downwards: the slices never add up to more than the cap.
+    return Math.floor(sliceCap(limit, spent, this.#shards) * 1e6) / 1e6;
   }
 
   #warning(message: string): void {

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { planRun } from '../core/schedule.ts';
+import { parseShard, type Shard } from '../core/shard.ts';
 import type { TaskState } from '../core/task-state.ts';
 import { loadRunnableTasks, type RunOptions, runFactory, selectedIds } from '../engine/factory.ts';
 import { createProgress } from '../engine/progress.ts';
@@ -10,6 +11,7 @@ import { describePublish, publishState } from '../engine/state-publisher.ts';
 import { FORGE_KINDS } from '../forge/index.ts';
 import { stopOnSignals } from '../io/stop-signal.ts';
 import { plural } from '../ui/words.ts';
+import { writeJobSummary } from './job-summary.ts';
 
 /** The recorded answers the embedded demo replays. */
 export const DEFAULT_REPLAY_DIR = 'examples/replay';
@@ -20,8 +22,18 @@ export function positiveInt(value: string): number {
   return number;
 }
 
+/** `--shard i/n`, read by commander. */
+export function shardArgument(value: string): Shard {
+  const parsed = parseShard(value);
+  if ('problem' in parsed) throw new InvalidArgumentError(parsed.problem);
+  return parsed.shard;
+}
+
 interface RunFlags {
   once?: boolean;
+  shard?: Shard;
+  agent?: string;
+  maxTasks?: number;
   forge: string;
   concurrency?: number;
   only?: string[];
@@ -42,6 +54,9 @@ export function runOptionsFrom(flags: RunFlags, root: string, signal?: AbortSign
     forge: flags.forge === 'github' ? 'github' : 'local',
     ...(flags.concurrency ? { concurrency: flags.concurrency } : {}),
     ...(flags.only ? { only: flags.only } : {}),
+    ...(flags.shard ? { shard: flags.shard } : {}),
+    ...(flags.agent ? { agent: flags.agent } : {}),
+    ...(flags.maxTasks ? { maxTasks: flags.maxTasks } : {}),
     ...(replayDir ? { replayDir: resolve(root, replayDir) } : {}),
     ...(signal ? { signal } : {}),
   };
@@ -91,7 +106,14 @@ export function registerRun(program: Command): void {
     .command('run')
     .description('Process pending tasks until each is merged, failed, rejected, blocked or waiting.')
     .option('--once', 'one pass, then exit (the default; `watch` repeats)')
-    .option('--dry-run', 'show what would run, with agents and reviewers; change nothing');
+    .option('--dry-run', 'show what would run, with agents and reviewers; change nothing')
+    .option(
+      '--shard <i/n>',
+      "work only on shard i of n (whole dependency chains, split by a stable hash) with 1/n of the day's remaining budget; commits nothing and writes no snapshot: `merge-shards` folds the shards",
+      shardArgument,
+    )
+    .option('--agent <name>', 'the agent that works on the chosen tasks instead of their assignee')
+    .option('--max-tasks <n>', 'start at most n tasks in this run; the rest wait for the next', positiveInt);
   addRunFlags(command)
     .addHelpText(
       'after',
@@ -119,6 +141,7 @@ that changed nothing commits nothing. With the local forge they stay in the work
       });
       const stopping = stopOnSignals();
       const options = runOptionsFrom(flags, root, stopping.signal);
+      const startedAt = new Date();
       const summary = await runFactory(root, options, progress).finally(() => progress.finish());
       for (const line of summary.invalid) console.log(`skipped (invalid task file): ${line}`);
       for (const id of summary.skipped) console.log(`${id}: skipped, another run holds its lease`);
@@ -150,8 +173,27 @@ that changed nothing commits nothing. With the local forge they stay in the work
       }
       const open = summary.waiting.filter((id) => !forPerson.some((record) => record.task_id === id));
       if (open.length > 0) console.log(`Still open: ${open.join(', ')}.`);
+      const title = `aifactory run${flags.shard ? ` --shard ${flags.shard.index}/${flags.shard.count}` : ''}`;
+      // The summary is a report: failing to write it does not undo the run.
+      await writeJobSummary(root, { title, summary, startedAt }).catch((error: unknown) =>
+        console.error(
+          `warning: the job summary was not written: ${error instanceof Error ? error.message : error}`,
+        ),
+      );
+      if (flags.shard) {
+        stopping.dispose();
+        // A worker of the matrix: the merge job folds every shard's records, snapshots and commits once.
+        console.log(
+          `Shard ${flags.shard.index}/${flags.shard.count}: records and spend left in shared/runs/ and shared/budget/ for \`merge-shards\`; nothing committed.`,
+        );
+        return;
+      }
       if (flags.snapshot) {
-        const result = await writeSnapshots(root);
+        // A github run brings the CI state and commit counts GitHub holds; a local run reads its own.
+        const result = await writeSnapshots(root, {
+          ...(summary.ci ? { ci: summary.ci } : {}),
+          ...(summary.commitsPerDay ? { commitsPerDay: summary.commitsPerDay } : {}),
+        });
         console.log(
           `Snapshots: ${result.written.length} written, ${result.unchanged.length} unchanged in shared/status/.`,
         );

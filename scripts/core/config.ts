@@ -114,6 +114,15 @@ export const GitHubSettingsSchema = z.strictObject({
 });
 
 /**
+ * When `aifactory plan-shards` splits a run over a GitHub Actions matrix: above `threshold`
+ * pending tasks, one shard per `threshold` tasks, at most `max` shards.
+ */
+export const ShardsConfigSchema = z.strictObject({
+  threshold: z.int().positive().default(40),
+  max: z.int().min(1).max(256).default(8),
+});
+
+/**
  * An agent as written in the config file. The built-ins use the same shape, so a config entry
  * with a built-in's name overrides it field by field.
  */
@@ -129,6 +138,59 @@ export const AgentConfigSchema = z.strictObject({
 });
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 
+/** Limits on calls to one provider, shared by every agent that uses it within one run. */
+export interface ProviderLimits {
+  /** Calls in flight at once. */
+  concurrency: number;
+  /** Calls started in any 60 seconds; absent: no limit of the factory's own. */
+  requests_per_minute?: number;
+  /** Tokens (input estimated from the prompt, output as reported) in any 60 seconds; absent: none. */
+  tokens_per_minute?: number;
+}
+
+/**
+ * The limits each provider starts from, before the config and the server's rate-limit headers.
+ * They are the published limits of the lowest paid tier of each vendor's current flagship model,
+ * so a paid key works out of the box; the README's "Performance" section names where each comes
+ * from and what to set for a free tier. Tokens per minute are left to the servers' headers, which
+ * the limiter follows, because the vendors' token limits differ too much from model to model.
+ */
+export const DEFAULT_PROVIDER_LIMITS = {
+  /** OpenAI usage tier 1: 500 requests a minute for the GPT-5 and GPT-4.1 families. */
+  openai: { concurrency: 8, requests_per_minute: 500 },
+  /** xAI's console lists 480 requests a minute for its Grok 4 models on a new team. */
+  xai: { concurrency: 8, requests_per_minute: 480 },
+  /** Gemini API tier 1 (billing enabled): 150 requests a minute for Gemini 2.5 Pro; the free tier allows 5. */
+  gemini: { concurrency: 4, requests_per_minute: 150 },
+  /** A server on this machine (Ollama, LM Studio, llama.cpp) answers a few at a time and counts nothing. */
+  local: { concurrency: 4 },
+} as const satisfies Record<Exclude<ProviderId, 'replay'>, ProviderLimits>;
+
+/** One provider's entry under `providers`; each field left out keeps the provider's default. */
+export const ProviderLimitsSchema = z.strictObject({
+  concurrency: z.int().min(1).max(256).optional(),
+  requests_per_minute: z.int().positive().optional(),
+  tokens_per_minute: z.int().positive().optional(),
+});
+export type ProviderLimitsInput = z.infer<typeof ProviderLimitsSchema>;
+
+/** The `providers` section: limits per provider that makes network calls (replay is never limited). */
+export const ProvidersConfigSchema = z.strictObject({
+  openai: ProviderLimitsSchema.optional(),
+  xai: ProviderLimitsSchema.optional(),
+  gemini: ProviderLimitsSchema.optional(),
+  local: ProviderLimitsSchema.optional(),
+});
+export type ProvidersConfig = z.infer<typeof ProvidersConfigSchema>;
+
+/** A provider's limits: its defaults, overridden field by field by the config's `providers` entry. */
+export function providerLimits(
+  providers: ProvidersConfig,
+  id: Exclude<ProviderId, 'replay'>,
+): ProviderLimits {
+  return { ...DEFAULT_PROVIDER_LIMITS[id], ...providers[id] };
+}
+
 /** `aifactory.config.ts` (through `defineConfig`). Every field has a default. */
 export const ConfigSchema = z.strictObject({
   agents: z.array(AgentConfigSchema).default([]),
@@ -141,6 +203,9 @@ export const ConfigSchema = z.strictObject({
   protocol: ProtocolConfigSchema.default(ProtocolConfigSchema.parse({})),
   checks: ChecksConfigSchema.default(ChecksConfigSchema.parse({})),
   github: GitHubSettingsSchema.default(GitHubSettingsSchema.parse({})),
+  shards: ShardsConfigSchema.default(ShardsConfigSchema.parse({})),
+  /** Rate limits per provider (see DEFAULT_PROVIDER_LIMITS). */
+  providers: ProvidersConfigSchema.default({}),
   concurrency: z.int().min(1).max(64).default(4),
   default_branch: z.string().min(1).default('main'),
   watch_interval_seconds: z.int().min(5).default(60),

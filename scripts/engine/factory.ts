@@ -6,6 +6,8 @@ import type { Agent } from '../agents/types.ts';
 import { runTrigger } from '../core/agent-status.ts';
 import type { Config, ModelRef } from '../core/config.ts';
 import { type ErrorInfo, FactoryError } from '../core/errors.ts';
+import { type Shard, tasksInShard } from '../core/shard.ts';
+import type { CiRun } from '../core/snapshot-schema.ts';
 import type { Task } from '../core/task.ts';
 import { isFinal } from '../core/task-state.ts';
 import { createForge, type ForgeKind, type GitHubTuning } from '../forge/index.ts';
@@ -21,6 +23,7 @@ import { redactingForge } from './redacting-forge.ts';
 import { RunObserver, readRunFile } from './run-observer.ts';
 import { RunStore } from './run-store.ts';
 import { SecretGuard } from './secret-guard.ts';
+import { forgeSnapshotInputs } from './snapshot-writer.ts';
 import { loadTasks, loadValidationContext } from './task-files.ts';
 import type { EngineServices, ProgressSink } from './types.ts';
 
@@ -32,6 +35,12 @@ export interface RunOptions {
   github?: GitHubTuning;
   concurrency?: number;
   only?: readonly string[];
+  /** Work only on this shard's dependency chains, with its slice of the daily caps (`run --shard i/n`). */
+  shard?: Shard;
+  /** The agent that works on the chosen tasks instead of their assignee (`run --agent`). */
+  agent?: string;
+  /** The most tasks started in this run (`run --max-tasks`). */
+  maxTasks?: number;
   /** Answer every model call from recorded cassettes in this folder. */
   replayDir?: string;
   env?: NodeJS.ProcessEnv;
@@ -76,7 +85,9 @@ function providerSource(
       agent: agent.name,
       timeoutMs: settings.timeouts.timeoutMs,
       idleTimeoutMs: settings.timeouts.idleTimeoutMs,
-      ...(settings.config ? { maxOutputTokens: settings.config.max_output_tokens } : {}),
+      ...(settings.config
+        ? { maxOutputTokens: settings.config.max_output_tokens, providers: settings.config.providers }
+        : {}),
       ...(options.replayDir ? { replayDir: options.replayDir } : {}),
     });
     cache.set(key, provider);
@@ -88,10 +99,18 @@ function providerSource(
  * The agents that cannot be called because their key is missing, each with a message naming the
  * variable and the agent. Found before any task starts; their tasks wait instead of failing.
  */
-export function missingKeys(agents: readonly Agent[], options: RunOptions): Map<string, string> {
+export function missingKeys(
+  agents: readonly Agent[],
+  options: RunOptions,
+  config?: Config,
+): Map<string, string> {
   const missing = new Map<string, string>();
   if (options.replayDir) return missing;
-  const source = providerSource(options, { timeouts: callTimeouts(options.env ?? process.env) });
+  // With the config, so the provider limiters this makes first carry the configured limits.
+  const source = providerSource(options, {
+    timeouts: callTimeouts(options.env ?? process.env),
+    ...(config ? { config } : {}),
+  });
   for (const agent of agents) {
     if (agent.run) continue;
     try {
@@ -122,21 +141,40 @@ export function selectedIds(
   return new Set(only);
 }
 
+/** The selected ids narrowed to one shard's dependency chains; unchanged without a shard. */
+function inShard(tasks: readonly Task[], only: Set<string> | undefined, shard: Shard | undefined) {
+  if (!shard) return only;
+  const mine = tasksInShard(tasks, shard);
+  return new Set([...mine].filter((id) => !only || only.has(id)));
+}
+
+/**
+ * The tasks with `options.agent` as the assignee of the selected ones (all without `--only`).
+ * @throws FactoryError (`config`) when no agent has that name.
+ */
+function withAssignee(tasks: readonly Task[], options: RunOptions, registry: AgentRegistry): Task[] {
+  const agent = registry.require(options.agent!).name;
+  const only = options.only ? new Set(options.only) : undefined;
+  return tasks.map((task) => (!only || only.has(task.task_id) ? { ...task, assignee: agent } : task));
+}
+
 /** Runs the factory once over the repository at `root`. */
 export async function runFactory(
   root: string,
   options: RunOptions,
   terminal: ProgressSink,
-): Promise<RunSummary & { invalid: string[] }> {
+): Promise<RunSummary & { invalid: string[]; ci?: CiRun[]; commitsPerDay?: Record<string, number> }> {
   // Built first, so that every line, record, prompt and pull request of the run goes through it.
   const secrets = SecretGuard.fromEnv(options.env ?? process.env);
   const progress = redactedProgress(terminal, secrets);
-  const { config, registry, tasks, invalid } = await loadRunnableTasks(root);
+  const loaded = await loadRunnableTasks(root);
+  const { config, registry, invalid } = loaded;
+  const tasks = options.agent ? withAssignee(loaded.tasks, options, registry) : loaded.tasks;
   // A malformed time limit stops the run before any task starts, naming the variable.
   const timeouts = callTimeouts(options.env ?? process.env);
   // A run killed mid-write leaves a temporary file beside the one it was replacing; clear those.
   await sweepStaleTemps(join(root, 'shared'));
-  const only = selectedIds(tasks, options.only);
+  const only = inShard(tasks, selectedIds(tasks, options.only), options.shard);
   const store = new RunStore(root, { redactor: secrets });
   // Keys matter only for tasks that still have work: a finished task waits for nothing.
   const { records } = await store.readAll();
@@ -148,7 +186,7 @@ export async function runFactory(
     agents.add(registry.require(task.assignee));
     agents.add(registry.reviewerFor(task));
   }
-  const missing = missingKeys([...agents], options);
+  const missing = missingKeys([...agents], options, config);
   const held = new Map<string, ErrorInfo>();
   for (const task of chosen) {
     const blocked = [task.assignee, registry.reviewerFor(task).name].find((name) => missing.has(name));
@@ -180,6 +218,7 @@ export async function runFactory(
     warn: (message) => progress.warn?.(message),
     // Replayed answers cost nothing: the dashboard of the demo shows $0, not a model's price.
     free: options.replayDir !== undefined,
+    ...(options.shard ? { shards: options.shard.count } : {}),
   });
   const providerFor = providerSource(options, { timeouts, config });
   const env = options.env ?? process.env;
@@ -227,6 +266,7 @@ export async function runFactory(
   const summary = await runOnce(tasks, services, {
     concurrency: options.concurrency ?? config.concurrency,
     ...(only ? { only } : {}),
+    ...(options.maxTasks ? { maxTasks: options.maxTasks } : {}),
     held,
   })
     .then((done) => {
@@ -234,5 +274,7 @@ export async function runFactory(
       return done;
     })
     .finally(() => observer.finish(touched));
-  return { ...summary, invalid };
+  // The forge's CI state (GitHub: check links and workflow runs) and commit counts go into the snapshots.
+  const inputs = await forgeSnapshotInputs(root, forge, now(), (message) => progress.warn?.(message));
+  return { ...summary, invalid, ...inputs };
 }

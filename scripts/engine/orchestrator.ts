@@ -39,6 +39,8 @@ export async function runOnce(
     only?: ReadonlySet<string>;
     /** Tasks that cannot run now (e.g. their agent has no key), with the reason to record. */
     held?: ReadonlyMap<string, ErrorInfo>;
+    /** The most tasks started in this run (`run --max-tasks`); the rest wait for the next run. */
+    maxTasks?: number;
   },
 ): Promise<RunSummary> {
   const { records, damaged } = await services.store.readAll();
@@ -58,11 +60,14 @@ export async function runOnce(
   const inFlight = new Map<string, Promise<void>>();
   const failures: unknown[] = [];
   let refused: string | undefined;
+  let started = 0;
+  const canStart = (): boolean => started < (options.maxTasks ?? Number.POSITIVE_INFINITY);
   const selected = (task: Task): boolean =>
     (!options.only || options.only.has(task.task_id)) && !damaged.has(task.task_id);
 
   const start = (task: Task): void => {
     tried.add(task.task_id);
+    started += 1;
     const work = (async () => {
       if (!(await leases.acquire(task.task_id))) {
         skipped.push(task.task_id);
@@ -100,9 +105,11 @@ export async function runOnce(
         await leases.release(task.task_id);
       }
     }
+    // One plan per turn of the loop: planning 10,000 tasks is not free.
+    let plans = planRun(tasks, states);
     for (;;) {
       if (services.signal?.aborted || failures.length > 0 || refused !== undefined) break;
-      for (const plan of planRun(tasks, states)) {
+      for (const plan of plans) {
         if (!selected(plan.task) || tried.has(plan.task.task_id) || inFlight.has(plan.task.task_id)) continue;
         if (plan.action === 'block' || plan.action === 'unblock') {
           const runner = await TaskRunner.open(plan.task, services);
@@ -117,22 +124,21 @@ export async function runOnce(
           const runner = await TaskRunner.open(plan.task, services);
           await runner.hold(options.held.get(plan.task.task_id)!);
           touched.set(plan.task.task_id, runner.record);
-        } else if (plan.action === 'run' && inFlight.size < options.concurrency) {
+        } else if (plan.action === 'run' && inFlight.size < options.concurrency && canStart()) {
           start(plan.task);
         }
       }
-      if (inFlight.size === 0) {
-        const again = planRun(tasks, states).some(
-          (plan) =>
-            selected(plan.task) &&
-            !tried.has(plan.task.task_id) &&
-            plan.action !== 'done' &&
-            plan.action !== 'wait',
-        );
-        if (!again) break;
-        continue;
-      }
-      await Promise.race(inFlight.values());
+      if (inFlight.size > 0) await Promise.race(inFlight.values());
+      plans = planRun(tasks, states);
+      const again = plans.some(
+        (plan) =>
+          selected(plan.task) &&
+          !tried.has(plan.task.task_id) &&
+          plan.action !== 'done' &&
+          plan.action !== 'wait' &&
+          (plan.action !== 'run' || canStart()),
+      );
+      if (inFlight.size === 0 && !again) break;
     }
     await Promise.all(inFlight.values());
   } finally {

@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { workflowCommand } from '../core/annotation.ts';
 import type { RunRecord } from '../core/run-record.ts';
 import { type Redactor, redactRecord } from './run-store.ts';
 import type { ProgressSink } from './types.ts';
@@ -59,13 +61,20 @@ class PlainProgress implements ProgressSink {
       return;
     }
     // Concurrent tasks would interleave inside groups, so each task's log is printed whole at its end.
-    this.#stream.write(`::group::${line}\n`);
+    // The lines can hold model text, so workflow commands are off between an unguessable token
+    // pair: a line like `::add-mask::` or `::error::` in them is printed, never obeyed.
+    const token = randomBytes(16).toString('hex');
+    this.#stream.write(`::group::${line.replace(/[\r\n]+/g, ' ')}\n::stop-commands::${token}\n`);
     for (const message of this.#lines.get(record.task_id) ?? []) this.#stream.write(`${message}\n`);
-    this.#stream.write('::endgroup::\n');
+    this.#stream.write(`::${token}::\n::endgroup::\n`);
   }
 
   warn(message: string): void {
-    process.stderr.write(this.#groups ? `::warning title=aifactory::${message}\n` : `warning: ${message}\n`);
+    process.stderr.write(
+      this.#groups
+        ? `${workflowCommand('warning', { title: 'aifactory' }, message)}\n`
+        : `warning: ${message}\n`,
+    );
   }
 
   finish(): void {}

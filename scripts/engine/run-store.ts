@@ -103,7 +103,8 @@ export class RunStore {
 
 const RESTORE = 'restore it from git, or delete it to start the task over';
 
-function parseRecord(
+/** One record file read and checked: valid JSON, the schema, and a task id that is its file name. */
+export function parseRecord(
   name: string,
   text: string,
 ): { ok: true; record: RunRecord } | { ok: false; problem: string } {

@@ -1,16 +1,20 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
 import { BUDGET_DIR } from '../agents/budget.ts';
 import { parseDayFile } from '../agents/budget-file.ts';
 import { type AgentStatusFile, type AgentStatusInput, buildAgentStatus } from '../core/agent-status.ts';
+import { mergeCiRuns, recordChecksBeside } from '../core/ci-runs.ts';
+import { addCommitCounts, commitsBefore } from '../core/commit-days.ts';
 import type { Config } from '../core/config.ts';
 import type { RunRecord } from '../core/run-record.ts';
 import { cronIntervalSeconds } from '../core/schedule-health.ts';
-import { buildSnapshots, checkRunsFrom } from '../core/snapshot.ts';
-import type { CiRun } from '../core/snapshot-schema.ts';
+import { buildSnapshots, checkRunsFrom, HISTORY_WINDOW_DAYS } from '../core/snapshot.ts';
+import { type CiRun, CiSchema, HistorySchema } from '../core/snapshot-schema.ts';
 import { stableStringify } from '../core/stable-json.ts';
 import { runGit } from '../forge/git.ts';
+import type { Forge } from '../forge/types.ts';
 import { sweepStaleTemps, writeFileAtomically } from '../io/atomic-write.ts';
 import { keyEnvOf, readRunFile } from './run-observer.ts';
 import { RunStore } from './run-store.ts';
@@ -25,6 +29,79 @@ async function readRecords(root: string, problems: string[]): Promise<RunRecord[
   const { records, damaged } = await new RunStore(root).readAll();
   for (const problem of damaged.values()) problems.push(`${problem}; skipped`);
   return [...records.values()];
+}
+
+/** How many commits a run reads from the forge at most, when no earlier history says where to start. */
+const COMMITS_READ = 5_000;
+
+async function readStatusFile<T>(
+  root: string,
+  name: string,
+  schema: { parse(value: unknown): T },
+): Promise<T | undefined> {
+  try {
+    return schema.parse(JSON.parse(await readFile(join(root, STATUS_DIR, name), 'utf8')));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The CI runs the last snapshot showed; none when it is missing or damaged (it is rebuilt). */
+async function previousCiRuns(root: string): Promise<CiRun[]> {
+  return (await readStatusFile(root, 'ci.json', CiSchema))?.runs ?? [];
+}
+
+/**
+ * Commits per day on the default branch as the forge sees them, for a forge whose history the
+ * local checkout lacks (GitHub): the days the last snapshot counted, and the forge's count of the
+ * commits that landed from the day it was made (recounted in full) until now, state commits left
+ * out. Undefined for a forge without one. When the
+ * forge cannot answer, the last snapshot's counts stand, and `warn` says so.
+ */
+export async function commitsThroughForge(
+  root: string,
+  forge: Forge,
+  now: Date,
+  warn: (message: string) => void = () => undefined,
+): Promise<Record<string, number> | undefined> {
+  if (!forge.landedCommits) return undefined;
+  const history = await readStatusFile(root, 'history.json', HistorySchema);
+  // Only its time is needed, so a summary of an older or newer shape still tells it.
+  const summary = await readStatusFile(
+    root,
+    'summary.json',
+    z.object({ generated_at: z.iso.datetime().nullable() }),
+  );
+  const since =
+    summary?.generated_at?.slice(0, 10) ??
+    new Date(now.getTime() - HISTORY_WINDOW_DAYS * 86_400_000).toISOString().slice(0, 10);
+  try {
+    const recent: Record<string, number> = {};
+    for (const { day, subject } of await forge.landedCommits(`${since}T00:00:00Z`, COMMITS_READ)) {
+      // The factory's state commits are left out, as on the local forge (see commitsPerDay).
+      if (!subject.startsWith(STATE_COMMIT_SUBJECT)) recent[day] = (recent[day] ?? 0) + 1;
+    }
+    return addCommitCounts(commitsBefore(history, since), recent);
+  } catch (error) {
+    warn(`the commit counts keep their last values: ${(error as Error).message}`);
+    return commitsBefore(history, '9999-12-31');
+  }
+}
+
+/**
+ * What a forge with a history of its own (GitHub) adds to the snapshots: its CI state and its
+ * commit counts. Nothing for the local forge, whose records and clone say it all.
+ */
+export async function forgeSnapshotInputs(
+  root: string,
+  forge: Forge,
+  now: Date,
+  warn: (message: string) => void,
+): Promise<{ ci?: CiRun[]; commitsPerDay?: Record<string, number> }> {
+  const ci = await forge.ciRuns?.();
+  if (ci?.warning) warn(ci.warning);
+  const commitsPerDay = await commitsThroughForge(root, forge, now, warn);
+  return { ...(ci ? { ci: ci.runs } : {}), ...(commitsPerDay ? { commitsPerDay } : {}) };
 }
 
 /** The factory's GitHub workflow, whose `schedule:` starts scheduled runs. */
@@ -46,12 +123,44 @@ async function scheduleInterval(root: string, config: Config): Promise<number> {
   return (typeof cron === 'string' ? cronIntervalSeconds(cron) : null) ?? config.watch_interval_seconds;
 }
 
-/** Commits per day on the default branch, the seed's "commit graph". */
-async function commitsPerDay(root: string, branch: string): Promise<Record<string, number>> {
-  const log = await runGit(root, ['log', '--format=%cs', `refs/heads/${branch}`]);
+/** The subject every state commit of the factory starts with (see state-publisher.ts). */
+export const STATE_COMMIT_SUBJECT = 'aifactory: state after run';
+
+/**
+ * Commits per day on the default branch, the seed's "commit graph": the commits that landed on
+ * it (first parents), so a merged pull request counts once. The factory's own state
+ * commits are left out: counting them would change the snapshot after every run, so a run with
+ * nothing to do would still commit. Merges a run made through the API that this clone does not
+ * hold yet (a github run's checkout predates them) are counted on the day they were recorded, so
+ * the next run, whose checkout holds them, counts the same.
+ */
+async function commitsPerDay(
+  root: string,
+  branch: string,
+  records: readonly RunRecord[],
+): Promise<Record<string, number>> {
+  const log = await runGit(root, [
+    'log',
+    '--first-parent',
+    '--format=%cs',
+    '--invert-grep',
+    `--grep=^${STATE_COMMIT_SUBJECT}`,
+    `refs/heads/${branch}`,
+  ]);
   if (log.code !== 0) return {};
   const counts: Record<string, number> = {};
   for (const day of log.stdout.split('\n').filter(Boolean)) counts[day] = (counts[day] ?? 0) + 1;
+  const merged = records.filter((record) => record.merge_commit && record.merged_at);
+  if (merged.length > 0) {
+    const input = `${merged.map((record) => `${record.merge_commit}^{commit}`).join('\n')}\n`;
+    const known = await runGit(root, ['cat-file', '--batch-check=%(objectname)'], { input });
+    const lines = known.stdout.split('\n');
+    merged.forEach((record, index) => {
+      if (!lines[index]?.endsWith('missing')) return;
+      const day = record.merged_at!.slice(0, 10);
+      counts[day] = (counts[day] ?? 0) + 1;
+    });
+  }
   return counts;
 }
 
@@ -113,18 +222,20 @@ export async function currentAgentStatus(
  */
 export async function writeSnapshots(
   root: string,
-  options: { ci?: CiRun[]; secrets?: SecretGuard } = {},
+  options: { ci?: CiRun[]; commitsPerDay?: Record<string, number>; secrets?: SecretGuard } = {},
 ): Promise<{ written: string[]; unchanged: string[]; removed: string[]; problems: string[] }> {
   const { config, registry, context } = await loadValidationContext(root);
   const report = await loadTasks(root, context).catch(() => ({ tasks: [], problems: [] }));
   const problems: string[] = [];
   const records = await readRecords(root, problems);
+  const previous = await previousCiRuns(root);
   const agentStatus = await agentStatusInput(root, { config, registry }, problems);
   const files = buildSnapshots({
     tasks: report.tasks.map(({ task }) => task),
     records,
-    ci: options.ci ?? checkRunsFrom(records),
-    commitsPerDay: await commitsPerDay(root, config.default_branch),
+    // The forge's CI state updates what earlier runs saw; without one, the records' checks do.
+    ci: mergeCiRuns(previous, options.ci ?? recordChecksBeside(previous, checkRunsFrom(records))),
+    commitsPerDay: options.commitsPerDay ?? (await commitsPerDay(root, config.default_branch, records)),
     scheduleIntervalSeconds: await scheduleInterval(root, config),
     agentStatus,
   });

@@ -8,10 +8,17 @@ import type { FileChange, Forge } from '../forge/types.ts';
 import { plural } from '../ui/words.ts';
 import type { RunOptions } from './factory.ts';
 import { RUNS_DIR } from './run-store.ts';
-import { STATUS_DIR } from './snapshot-writer.ts';
+import { STATE_COMMIT_SUBJECT, STATUS_DIR } from './snapshot-writer.ts';
 
 /** The folders of machine state a github run publishes to the default branch. */
 export const STATE_DIRS: readonly string[] = [RUNS_DIR, STATUS_DIR, BUDGET_DIR];
+
+/**
+ * Files that change with every run whether or not anything happened (the latest workflow runs:
+ * each scheduled run is one, and a state commit starts CI), so they ride along with a commit but
+ * never make one: a run with nothing to do commits nothing.
+ */
+export const RIDE_ALONG: ReadonlySet<string> = new Set([`${STATUS_DIR}/ci.json`]);
 
 /** Temporary files of an atomic write (`.<file>.<pid>.<n>.tmp`) are never published. */
 const TEMP = /^\..+\.\d+\.\d+\.tmp$/;
@@ -63,7 +70,7 @@ export async function changedStateFiles(root: string, forge: Forge): Promise<Fil
 /**
  * Commits the run's machine state (shared/runs/, shared/status/, shared/budget/) to the default
  * branch of `forge` as one commit authored by the factory. Sends only files that differ from the
- * default branch; sends nothing, and commits nothing, when none do. A refusal (a protected
+ * default branch; sends nothing, and commits nothing, when none do (or only RIDE_ALONG ones do). A refusal (a protected
  * branch, a branch that keeps moving) is returned, not thrown: the run itself succeeded.
  */
 export async function commitState(
@@ -73,10 +80,10 @@ export async function commitState(
 ): Promise<PublishOutcome> {
   try {
     const changes = await changedStateFiles(root, forge);
-    if (changes.length === 0) return { status: 'unchanged' };
+    if (changes.every((change) => RIDE_ALONG.has(change.path))) return { status: 'unchanged' };
     const commit = await forge.commitToDefaultBranch({
       changes,
-      message: `aifactory: state after run (${plural(input.touched, 'task')} touched)`,
+      message: `${STATE_COMMIT_SUBJECT} (${plural(input.touched, 'task')} touched)`,
       author: FACTORY_COMMITTER,
     });
     return commit === undefined
@@ -100,15 +107,22 @@ export async function publishState(
 ): Promise<PublishOutcome> {
   if (options.forge !== 'github')
     return { status: 'skipped', reason: 'the local forge leaves state in the working tree' };
+  return commitState(root, await githubForgeFor(root, options), input);
+}
+
+/** The github forge for the repository at `root`, as its config and the environment describe it. */
+export async function githubForgeFor(
+  root: string,
+  options: Pick<RunOptions, 'env' | 'github'> = {},
+): Promise<Forge> {
   const config = await loadConfig(root);
-  const forge = await createForge('github', {
+  return createForge('github', {
     root,
     env: options.env ?? process.env,
     ...(options.github ? { github: options.github } : {}),
     defaultBranch: config.default_branch,
     signedCommits: config.github.signed_commits,
   });
-  return commitState(root, forge, input);
 }
 
 /** The line `run` and `watch` print for an outcome, or undefined when there is nothing to say. */

@@ -1,6 +1,6 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { FactoryError } from '../core/errors.ts';
 import type { TreeMode } from '../core/path-tree.ts';
 import { writeJsonAtomically } from '../io/atomic-write.ts';
@@ -8,9 +8,10 @@ import { Mutex } from '../io/process.ts';
 import { runCommand } from './command.ts';
 import { withTrailers } from './commit-message.ts';
 import { git, runGit } from './git.ts';
+import { GitObjects } from './git-objects.ts';
 import { HOLD_LABEL } from './labels.ts';
 import { lockedGit } from './locks.ts';
-import { checkoutLinks, ignoredInCheckout, treeEntries } from './path-inspection.ts';
+import { checkoutLinks, ignoredInCheckout } from './path-inspection.ts';
 import { type PullRecord, PullStore } from './pull-store.ts';
 import type {
   Author,
@@ -29,15 +30,6 @@ export const FACTORY_COMMITTER: Author = { name: 'AI Factory OS', email: 'factor
 export const CHECK_OUTPUT_CHARS = 4000;
 
 const ZERO_OID = '0000000000000000000000000000000000000000';
-
-function identityEnv(author: Author, committer: Author): NodeJS.ProcessEnv {
-  return {
-    GIT_AUTHOR_NAME: author.name,
-    GIT_AUTHOR_EMAIL: author.email,
-    GIT_COMMITTER_NAME: committer.name,
-    GIT_COMMITTER_EMAIL: committer.email,
-  };
-}
 
 /** The review of the same commit in the same iteration, if one is recorded. */
 function sameReview(
@@ -62,11 +54,16 @@ export class LocalForge implements Forge {
   readonly #checks: { command?: string; timeoutSeconds: number };
   readonly #committer: Author;
   readonly #lock = new Mutex();
+  readonly #worktrees = new Mutex();
   readonly #store: PullStore;
+  readonly #objects: GitObjects;
+  readonly #bare: boolean;
 
-  private constructor(root: string, gitDir: string, options: LocalForgeOptions) {
+  private constructor(root: string, gitDir: string, bare: boolean, options: LocalForgeOptions) {
     this.#root = root;
     this.#gitDir = gitDir;
+    this.#bare = bare;
+    this.#objects = new GitObjects(root);
     this.#defaultBranch = options.defaultBranch;
     this.#checks = options.checks ?? { timeoutSeconds: 600 };
     this.#committer = options.committer ?? FACTORY_COMMITTER;
@@ -74,14 +71,15 @@ export class LocalForge implements Forge {
   }
 
   static async open(options: LocalForgeOptions): Promise<LocalForge> {
-    const inside = await runGit(options.root, ['rev-parse', '--absolute-git-dir']);
+    const inside = await runGit(options.root, ['rev-parse', '--absolute-git-dir', '--is-bare-repository']);
     if (inside.code !== 0) {
       throw new FactoryError(
         'forge',
         `${options.root} is not a git repository; run the factory inside a clone`,
       );
     }
-    const forge = new LocalForge(options.root, inside.stdout.trim(), options);
+    const [gitDir, bare] = inside.stdout.trim().split('\n');
+    const forge = new LocalForge(options.root, gitDir!, bare === 'true', options);
     if ((await forge.#resolve(`refs/heads/${options.defaultBranch}`)) === undefined) {
       throw new FactoryError(
         'config',
@@ -108,9 +106,8 @@ export class LocalForge implements Forge {
       const ref = `refs/heads/${input.branch}`;
       const head = await this.#resolve(ref);
       const base = head === undefined || input.restart ? await this.#defaultHead() : head;
-      const tree = await this.#treeWith(base, input.changes);
-      if (head !== undefined && tree === (await git(this.#root, ['rev-parse', `${head}^{tree}`])))
-        return head;
+      const tree = await this.#objects.treeWith(base, input.changes);
+      if (head !== undefined && tree === (await this.#objects.resolve(`${head}^{tree}`))) return head;
       const commit = await this.#commitTree(
         tree,
         [base],
@@ -242,11 +239,6 @@ export class LocalForge implements Forge {
       if (head !== input.head) return { kind: 'head_moved', head };
       await this.#recoverCheckout();
       const main = await this.#defaultHead();
-      // Merged already, by a run that stopped before it could say so.
-      if ((await runGit(this.#root, ['merge-base', '--is-ancestor', head, main])).code === 0) {
-        await this.#store.write({ ...record, state: 'merged', head, merge_commit: main });
-        return { kind: 'merged', commit: main };
-      }
       const merged = await runGit(this.#root, [
         'merge-tree',
         '--write-tree',
@@ -261,6 +253,15 @@ export class LocalForge implements Forge {
       if (merged.code !== 0)
         throw new FactoryError('forge', `git merge-tree failed: ${merged.stderr.trim()}`);
       const tree = merged.stdout.trim().split('\n')[0]!;
+      // Merged already, by a run that stopped before it could say so: asked only when the merge
+      // would change nothing, which is rare, so the usual merge starts one git process fewer.
+      if (
+        tree === (await this.#objects.resolve(`${main}^{tree}`)) &&
+        (await runGit(this.#root, ['merge-base', '--is-ancestor', head, main])).code === 0
+      ) {
+        await this.#store.write({ ...record, state: 'merged', head, merge_commit: main });
+        return { kind: 'merged', commit: main };
+      }
       const commit = await this.#commitTree(tree, [main, head], `${input.message.trim()}\n`, this.#committer);
       await this.#moveDefaultBranch(main, commit);
       await this.#store.write({ ...record, state: 'merged', head, merge_commit: commit });
@@ -270,8 +271,8 @@ export class LocalForge implements Forge {
 
   async readFile(path: string, ref?: string): Promise<string | undefined> {
     const revision = ref ?? `refs/heads/${this.#defaultBranch}`;
-    const result = await runGit(this.#root, ['cat-file', 'blob', `${revision}:${path}`]);
-    return result.code === 0 ? result.stdout : undefined;
+    const object = await this.#objects.read(`${revision}:${path}`);
+    return object?.type === 'blob' ? object.content.toString('utf8') : undefined;
   }
 
   async commitToDefaultBranch(input: {
@@ -282,8 +283,8 @@ export class LocalForge implements Forge {
     return this.#lock.run(async () => {
       await this.#recoverCheckout();
       const main = await this.#defaultHead();
-      const tree = await this.#treeWith(main, input.changes);
-      if (tree === (await git(this.#root, ['rev-parse', `${main}^{tree}`]))) return undefined;
+      const tree = await this.#objects.treeWith(main, input.changes);
+      if (tree === (await this.#objects.resolve(`${main}^{tree}`))) return undefined;
       const commit = await this.#commitTree(tree, [main], `${input.message.trim()}\n`, input.author);
       await this.#moveDefaultBranch(main, commit);
       return commit;
@@ -293,18 +294,22 @@ export class LocalForge implements Forge {
   async inspectPaths(paths: readonly string[], ref?: string): Promise<ReadonlyMap<string, TreeMode>> {
     const commit = ref === undefined ? await this.#defaultHead() : await this.#resolve(ref);
     if (commit === undefined) return new Map();
-    const entries = await treeEntries(this.#root, commit, paths);
+    const entries = await this.#objects.entriesAt(commit, paths);
     if (ref !== undefined || !(await this.#defaultIsCheckedOut())) return entries;
     return new Map([...entries, ...(await checkoutLinks(this.#root, paths, entries))]);
   }
 
-  ignoredPaths(paths: readonly string[]): Promise<string[]> {
-    return ignoredInCheckout(this.#root, paths);
+  async ignoredPaths(paths: readonly string[]): Promise<string[]> {
+    return ignoredInCheckout(this.#root, paths, { bare: this.#bare });
   }
 
-  async #resolve(ref: string): Promise<string | undefined> {
-    const result = await runGit(this.#root, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
-    return result.code === 0 ? result.stdout.trim() : undefined;
+  /** Ends the long-lived git processes; the forge starts them again if used once more. */
+  close(): void {
+    this.#objects.close();
+  }
+
+  #resolve(ref: string): Promise<string | undefined> {
+    return this.#objects.resolve(`${ref}^{commit}`);
   }
 
   async #defaultHead(): Promise<string> {
@@ -314,34 +319,15 @@ export class LocalForge implements Forge {
     return head;
   }
 
-  /** The tree of `base` with `changes` applied, built on a throwaway index. */
-  async #treeWith(base: string, changes: readonly FileChange[]): Promise<string> {
-    const scratch = await mkdtemp(join(tmpdir(), 'aifactory-index-'));
-    const env = { GIT_INDEX_FILE: join(scratch, 'index') };
-    try {
-      await git(this.#root, ['read-tree', base], { env });
-      const lines: string[] = [];
-      for (const change of changes) {
-        const blob = await git(this.#root, ['hash-object', '-w', '--stdin'], { input: change.content });
-        lines.push(`100644 ${blob}\t${change.path}`);
-      }
-      await git(this.#root, ['update-index', '--index-info'], { env, input: `${lines.join('\n')}\n` });
-      return await git(this.#root, ['write-tree'], { env });
-    } finally {
-      await rm(scratch, { recursive: true, force: true });
-    }
-  }
-
   #commitTree(tree: string, parents: readonly string[], message: string, author: Author): Promise<string> {
-    const args = ['commit-tree', tree, ...parents.flatMap((parent) => ['-p', parent])];
-    return git(this.#root, args, { input: message, env: identityEnv(author, this.#committer) });
+    return this.#objects.writeCommit({ tree, parents, message, author, committer: this.#committer });
   }
 
+  /** Whether the default branch is checked out here: read from HEAD itself, as `git symbolic-ref` does. */
   async #defaultIsCheckedOut(): Promise<boolean> {
-    const bare = await git(this.#root, ['rev-parse', '--is-bare-repository']);
-    if (bare === 'true') return false;
-    const head = await runGit(this.#root, ['symbolic-ref', '-q', 'HEAD']);
-    return head.code === 0 && head.stdout.trim() === `refs/heads/${this.#defaultBranch}`;
+    if (this.#bare) return false;
+    const head = await readFile(join(this.#gitDir, 'HEAD'), 'utf8').catch(() => '');
+    return head.trim() === `ref: refs/heads/${this.#defaultBranch}`;
   }
 
   /**
@@ -422,16 +408,21 @@ export class LocalForge implements Forge {
 
   async #runChecks(command: string, head: string): Promise<CheckReport> {
     const dir = await mkdtemp(join(tmpdir(), 'aifactory-checks-'));
-    const worktree = join(dir, 'tree');
+    // Named after its unique folder, so that concurrent checks never contend for git's name.
+    const worktree = join(dir, basename(dir));
     try {
-      await git(this.#root, ['worktree', 'add', '--detach', worktree, head]);
+      // Adding, removing and pruning worktrees one at a time: a prune while another check's
+      // worktree is half made removes its administrative files.
+      await this.#worktrees.run(() => git(this.#root, ['worktree', 'add', '--detach', worktree, head]));
       const { code, output } = await runCommand(command, worktree, this.#checks.timeoutSeconds * 1000);
       const tail = output.length > CHECK_OUTPUT_CHARS ? output.slice(-CHECK_OUTPUT_CHARS) : output;
       return code === 0 ? { state: 'passed', output: tail } : { state: 'failed', output: tail };
     } finally {
-      await runGit(this.#root, ['worktree', 'remove', '--force', worktree]);
-      await rm(dir, { recursive: true, force: true });
-      await runGit(this.#root, ['worktree', 'prune']);
+      await this.#worktrees.run(async () => {
+        await runGit(this.#root, ['worktree', 'remove', '--force', worktree]);
+        await rm(dir, { recursive: true, force: true });
+        await runGit(this.#root, ['worktree', 'prune']);
+      });
     }
   }
 

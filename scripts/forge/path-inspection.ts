@@ -1,46 +1,8 @@
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FactoryError } from '../core/errors.ts';
-import { pathPrefixes, type TreeMode, treeModeOf } from '../core/path-tree.ts';
+import { pathPrefixes, type TreeMode } from '../core/path-tree.ts';
 import { git, runGit } from './git.ts';
-
-/**
- * Beyond this many bytes of pathspecs, one listing of the whole tree replaces them: a command
- * line holds about 2 MB on Linux, and a hostile proposal can name deep paths.
- */
-const MAX_PATHSPEC_BYTES = 64 * 1024;
-
-/** Paths are names here, never patterns: `*` or `:(top)` in a path means itself. */
-const LITERAL = { GIT_LITERAL_PATHSPECS: '1' };
-
-/**
- * The tree entries of `commit` at each of `paths` and their parent folders, from one
- * `git ls-tree`. Without `-r`, git lists an entry for every prefix that is not a folder on the
- * way to a deeper one; folders on the way are left out, which `Forge.inspectPaths` allows.
- */
-export async function treeEntries(
-  root: string,
-  commit: string,
-  paths: readonly string[],
-): Promise<Map<string, TreeMode>> {
-  const entries = new Map<string, TreeMode>();
-  const wanted = new Set(paths.flatMap(pathPrefixes));
-  if (wanted.size === 0) return entries;
-  let bytes = 0;
-  for (const prefix of wanted) bytes += Buffer.byteLength(prefix) + 1;
-  const args =
-    bytes > MAX_PATHSPEC_BYTES
-      ? ['ls-tree', '-r', '-t', '-z', commit]
-      : ['ls-tree', '-z', commit, '--', ...wanted];
-  const listing = await git(root, args, { env: LITERAL });
-  for (const line of listing.split('\0')) {
-    // "<mode> <type> <object>\t<path>"; -z leaves the path unquoted.
-    const tab = line.indexOf('\t');
-    const path = line.slice(tab + 1);
-    if (tab !== -1 && wanted.has(path)) entries.set(path, treeModeOf(line.slice(0, line.indexOf(' '))));
-  }
-  return entries;
-}
 
 /**
  * Symbolic links that the checkout at `root` holds on the way to `paths` where the tree has no
@@ -70,9 +32,15 @@ export async function checkoutLinks(
  * `git check-ignore --stdin -z` (without `--no-index`, so tracked files are never reported). A
  * bare repository has no checkout, and ignores nothing.
  */
-export async function ignoredInCheckout(root: string, paths: readonly string[]): Promise<string[]> {
+export async function ignoredInCheckout(
+  root: string,
+  paths: readonly string[],
+  /** Whether the repository is bare, when the caller knows: saves asking git. */
+  known?: { bare: boolean },
+): Promise<string[]> {
   if (paths.length === 0) return [];
-  if ((await git(root, ['rev-parse', '--is-bare-repository'])) === 'true') return [];
+  const bare = known?.bare ?? (await git(root, ['rev-parse', '--is-bare-repository'])) === 'true';
+  if (bare) return [];
   // check-ignore knows no literal mode; "./" keeps a leading ":" from reading as pathspec magic.
   const result = await runGit(root, ['check-ignore', '--stdin', '-z'], {
     input: paths.map((path) => `./${path}\0`).join(''),

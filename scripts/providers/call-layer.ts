@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { type MaxOutputTokens, MaxOutputTokensSchema } from '../core/config.ts';
 import { failureOf, ProviderError, seconds } from './errors.ts';
 import type { Limiter } from './limiter.ts';
-import { checkReply } from './reply.ts';
+import { checkReply, estimateInputTokens } from './reply.ts';
 import { type RetryPolicy, withRetries } from './retry.ts';
 import { generateWithRepair } from './structured.ts';
 import type { GenerateRequest, GenerateResult, ModelClient, Provider } from './types.ts';
@@ -81,22 +81,36 @@ export class CallLayer implements ModelClient {
     const where = `${this.id} ${request.model}`;
     const idleMs = this.#options.idleTimeoutMs;
     const cancelled = () => new ProviderError('timeout', `${where}: the call was cancelled`);
-    const work = this.#options.limiter.run(async () => {
-      const reply = await withIdleTimeout(
-        (signal, touch) => this.#provider.generate({ ...request, signal, onChunk: touch }),
-        {
-          idleMs,
-          ...(request.signal ? { signal: request.signal } : {}),
-          idle: () =>
-            new ProviderError(
-              'timeout',
-              `${where}: nothing arrived for ${seconds(idleMs)} (the idle timeout, AIFACTORY_IDLE_TIMEOUT_MS); the server stalled or never answered`,
-            ),
-          cancelled,
-        },
-      );
-      return checkReply(reply, request, schemaText);
-    }, request.signal);
+    const admission = { tokens: estimateInputTokens(request) + Math.ceil(schemaText.length / 4) };
+    const work = this.#options.limiter.run(
+      async (ticket) => {
+        const reply = await withIdleTimeout(
+          (signal, touch) => this.#provider.generate({ ...request, signal, onChunk: touch }),
+          {
+            idleMs,
+            ...(request.signal ? { signal: request.signal } : {}),
+            idle: () =>
+              new ProviderError(
+                'timeout',
+                `${where}: nothing arrived for ${seconds(idleMs)} (the idle timeout, AIFACTORY_IDLE_TIMEOUT_MS); the server stalled or never answered`,
+              ),
+            cancelled,
+          },
+        ).catch((error: unknown) => {
+          // A 429 (or any error) may still say where the budgets stand.
+          if (error instanceof ProviderError && error.server) ticket.settle({ server: error.server });
+          throw error;
+        });
+        const checked = checkReply(reply, request, schemaText);
+        ticket.settle({
+          tokens: checked.usage.inputTokens + checked.usage.outputTokens,
+          ...(reply.server ? { server: reply.server } : {}),
+        });
+        return checked;
+      },
+      request.signal,
+      admission,
+    );
     return untilAborted(work, request.signal, cancelled);
   }
 }

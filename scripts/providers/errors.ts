@@ -1,19 +1,23 @@
 import { type ErrorClass, FactoryError } from '../core/errors.ts';
+import type { ServerLimits } from './rate-headers.ts';
 
 /** A provider failure with what retrying needs: the HTTP status and the server's retry-after. */
 export class ProviderError extends FactoryError {
   readonly status: number | undefined;
   readonly retryAfterMs: number | undefined;
+  /** The rate-limit budgets the server reported with the error, when it sent any. */
+  readonly server: ServerLimits | undefined;
 
   constructor(
     errorClass: ErrorClass,
     message: string,
-    options: { status?: number; retryAfterMs?: number } = {},
+    options: { status?: number; retryAfterMs?: number; server?: ServerLimits } = {},
   ) {
     super(errorClass, message);
     this.name = 'ProviderError';
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;
+    this.server = options.server;
   }
 }
 

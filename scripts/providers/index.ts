@@ -1,5 +1,10 @@
 import { resolve } from 'node:path';
-import type { MaxOutputTokens, ProviderId } from '../core/config.ts';
+import {
+  type MaxOutputTokens,
+  type ProviderId,
+  type ProvidersConfig,
+  providerLimits,
+} from '../core/config.ts';
 import { FactoryError } from '../core/errors.ts';
 import { CallLayer } from './call-layer.ts';
 import type { GeminiOptions } from './gemini.ts';
@@ -17,7 +22,15 @@ export const PROVIDER_ENV = {
   gemini: { key: 'GEMINI_API_KEY', baseUrl: 'GEMINI_BASE_URL', defaultBaseUrl: undefined },
 } as const;
 
-export const DEFAULT_LIMITS: Limits = { concurrency: 4, requestsPerMinute: 60 };
+/** A provider's limits as the limiter takes them: its defaults, overridden by the config's `providers` entry. */
+export function limitsOf(id: Exclude<ProviderId, 'replay'>, providers: ProvidersConfig = {}): Limits {
+  const limits = providerLimits(providers, id);
+  return {
+    concurrency: limits.concurrency,
+    ...(limits.requests_per_minute !== undefined ? { requestsPerMinute: limits.requests_per_minute } : {}),
+    ...(limits.tokens_per_minute !== undefined ? { tokensPerMinute: limits.tokens_per_minute } : {}),
+  };
+}
 
 /** The time limits of model calls. */
 export interface CallTimeouts {
@@ -76,16 +89,16 @@ export interface ProviderOptions {
   /** Per request; default from `AIFACTORY_IDLE_TIMEOUT_MS`. */
   idleTimeoutMs?: number;
   retry?: RetryPolicy;
+  /** Overrides every other source of limits (tests). */
   limits?: Limits;
+  /** The config's `providers` section; each provider's defaults fill what it leaves out. */
+  providers?: ProvidersConfig;
   /** Output ceilings per role, for requests that name no maximum. */
   maxOutputTokens?: MaxOutputTokens;
 }
 
 /** Replay answers from disk: the provider limits would only slow the demo down. */
-const UNLIMITED = new Limiter({
-  concurrency: Number.POSITIVE_INFINITY,
-  requestsPerMinute: Number.POSITIVE_INFINITY,
-});
+const UNLIMITED = new Limiter({ concurrency: Number.POSITIVE_INFINITY });
 
 /**
  * A provider's bare client: one HTTP request per `generate`, no retries, no limits. Keys come from
@@ -162,7 +175,8 @@ export function createProvider(id: ProviderId, options: ProviderOptions = {}): M
   const env = options.env ?? process.env;
   return new CallLayer(provider, {
     retry: options.retry ?? DEFAULT_RETRY,
-    limiter: id === 'replay' ? UNLIMITED : limiterFor(limiterKey, options.limits ?? DEFAULT_LIMITS),
+    limiter:
+      id === 'replay' ? UNLIMITED : limiterFor(limiterKey, options.limits ?? limitsOf(id, options.providers)),
     idleTimeoutMs: options.idleTimeoutMs ?? callTimeouts(env).idleTimeoutMs,
     ...(options.maxOutputTokens ? { maxOutputTokens: options.maxOutputTokens } : {}),
   });

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { ProviderId } from '../core/config.ts';
 import { FactoryError } from '../core/errors.ts';
 import { classOfStatus, ProviderError, redact, retryAfterMs, seconds } from './errors.ts';
+import { serverLimits } from './rate-headers.ts';
 import { appendAnswer, wholeReply } from './reply.ts';
 import type { FinishReason, GenerateRequest, Provider, ProviderReply } from './types.ts';
 
@@ -51,10 +52,13 @@ export function classifyOpenAiError(
         : errorClass === 'config'
           ? '; check the model name and request'
           : '';
-    const after = retryAfterMs(error.headers as Headers | undefined);
+    const headers = error.headers as Headers | undefined;
+    const after = retryAfterMs(headers);
+    const server = serverLimits(headers);
     return new ProviderError(errorClass, `${where}: HTTP ${status}: ${clean(error.message)}${hint}`, {
       status,
       ...(after !== undefined ? { retryAfterMs: after } : {}),
+      ...(server ? { server } : {}),
     });
   }
   if (error instanceof SyntaxError || (error instanceof Error && /JSON/i.test(error.message))) {
@@ -114,7 +118,10 @@ export class OpenAiCompatibleProvider implements Provider {
       };
       const options = request.signal ? { signal: request.signal } : {};
       if (request.stream) return await this.#streamed(request, body, options, started);
-      const completion = await this.#client.chat.completions.create(body, options);
+      const { data: completion, response } = await this.#client.chat.completions
+        .create(body, options)
+        .withResponse();
+      const server = serverLimits(response.headers);
       const choice = completion.choices?.[0];
       const content: unknown = choice?.message?.content;
       const text = typeof content === 'string' ? content : '';
@@ -129,6 +136,7 @@ export class OpenAiCompatibleProvider implements Provider {
         cutShort: false,
         empty: !choice || (text === '' && !request.schema),
         started,
+        ...(server ? { server } : {}),
       });
     } catch (error) {
       throw classifyOpenAiError(error, where, this.#options.apiKey, this.#options.timeoutMs);
@@ -142,10 +150,10 @@ export class OpenAiCompatibleProvider implements Provider {
     options: { signal?: AbortSignal },
     started: number,
   ): Promise<ProviderReply> {
-    const stream = await this.#client.chat.completions.create(
-      { ...body, stream: true, stream_options: { include_usage: true } },
-      options,
-    );
+    const { data: stream, response } = await this.#client.chat.completions
+      .create({ ...body, stream: true, stream_options: { include_usage: true } }, options)
+      .withResponse();
+    const server = serverLimits(response.headers);
     let text = '';
     let finish: string | null = null;
     let model: unknown;
@@ -169,6 +177,7 @@ export class OpenAiCompatibleProvider implements Provider {
       cutShort: finish === null,
       empty: text === '' && !request.schema,
       started,
+      ...(server ? { server } : {}),
     });
   }
 }

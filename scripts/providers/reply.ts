@@ -93,5 +93,6 @@ export function wholeReply(
     model: answer.model,
     finishReason: answer.finishReason,
     latencyMs: Math.round(performance.now() - answer.started),
+    ...(answer.server ? { server: answer.server } : {}),
   };
 }

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { ProviderId } from '../core/config.ts';
 import type { ErrorClass } from '../core/errors.ts';
+import type { ServerLimits } from './rate-headers.ts';
 
 /** One message of a conversation. The system prompt travels separately. */
 export interface ChatMessage {
@@ -92,6 +93,8 @@ export interface ProviderReply {
   model: unknown;
   finishReason: FinishReason;
   latencyMs: number;
+  /** The rate-limit budgets the server reported with the answer, when it sent any. */
+  server?: ServerLimits;
 }
 
 /** A normalised answer: the same shape whichever SDK produced it, with usage that can be priced. */

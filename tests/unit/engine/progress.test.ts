@@ -35,8 +35,37 @@ describe('progress', () => {
     progress.step('b', 'writing');
     progress.done(record('a', 'merged'));
     progress.warn('gpt needs OPENAI_API_KEY');
-    expect(out.text).toBe('::group::a: merged (PR #3)\nwriting\n::endgroup::\n');
+    expect(out.text).toMatch(
+      /^::group::a: merged \(PR #3\)\n::stop-commands::([0-9a-f]{32})\nwriting\n::\1::\n::endgroup::\n$/,
+    );
     expect(errors).toHaveBeenCalledWith('::warning title=aifactory::gpt needs OPENAI_API_KEY\n');
+    errors.mockRestore();
+  });
+
+  it('keeps model text from issuing workflow commands: stopped between unguessable tokens, no newline in titles or warnings', () => {
+    const out = stream(false);
+    const errors = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const progress = createProgress({ stream: out, ci: true, githubActions: true });
+    const failed = {
+      ...record('a', 'failed'),
+      last_error: { class: 'bad_output', message: 'bad\n::add-mask::x' },
+    } as unknown as RunRecord;
+    for (const id of ['a', 'b']) {
+      progress.step(id, '::error::forged annotation');
+      progress.done(id === 'a' ? failed : record(id, 'merged'));
+    }
+    progress.warn('line one\n::set-output name=x::y');
+    const lines = out.text.split('\n');
+    expect(lines[0]).toBe('::group::a: failed (PR #3): bad ::add-mask::x');
+    const tokens = lines.filter((line) => line.startsWith('::stop-commands::')).map((line) => line.slice(17));
+    expect(tokens).toHaveLength(2);
+    expect(tokens[0]).not.toBe(tokens[1]);
+    for (const token of tokens) expect(lines).toContain(`::${token}::`);
+    expect(lines.indexOf('::error::forged annotation')).toBeGreaterThan(
+      lines.indexOf(`::stop-commands::${tokens[0]}`),
+    );
+    expect(lines.indexOf('::error::forged annotation')).toBeLessThan(lines.indexOf(`::${tokens[0]}::`));
+    expect(errors).toHaveBeenCalledWith('::warning title=aifactory::line one%0A::set-output name=x::y\n');
     errors.mockRestore();
   });
 

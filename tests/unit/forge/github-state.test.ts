@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FactoryError } from '../../../scripts/core/errors.ts';
@@ -47,7 +47,11 @@ async function setUp(settings?: Record<string, unknown>) {
   };
   const run = async () => {
     const summary = await runFactory(root!, options, quiet);
-    await writeSnapshots(root!);
+    // As run.ts does: GitHub's CI state and commit counts go into the snapshots.
+    await writeSnapshots(root!, {
+      ...(summary.ci ? { ci: summary.ci } : {}),
+      ...(summary.commitsPerDay ? { commitsPerDay: summary.commitsPerDay } : {}),
+    });
     return { summary, published: await publishState(root!, options, { touched: summary.records.size }) };
   };
   return { github, root, options, run };
@@ -117,6 +121,36 @@ describe('a github run publishes its state to the default branch', () => {
     const commits = github.calls('git/create-commit').length;
     expect(await commitState(root, forge, { touched: 0 })).toEqual({ status: 'unchanged' });
     expect(github.calls('git/create-commit').length).toBe(commits);
+    expect(github.invalid).toEqual([]);
+  });
+
+  it('lets the latest workflow runs ride along with a commit, never make one', async () => {
+    const { github, root, options, run } = await setUp();
+    await run();
+    const forge = await createForge('github', {
+      root,
+      defaultBranch: 'main',
+      env: options.env,
+      github: options.github,
+    });
+    const ci = join(root, 'shared/status/ci.json');
+    const before = JSON.parse(await readFile(ci, 'utf8'));
+    const newer = {
+      ...before,
+      runs: [{ ...before.runs[0], started_at: '2099-01-01T00:00:00Z' }, ...before.runs.slice(1)],
+    };
+    await writeFile(ci, `${JSON.stringify(newer, null, 2)}\n`);
+    const commits = github.calls('git/create-commit').length;
+    expect(await commitState(root, forge, { touched: 0 })).toEqual({ status: 'unchanged' });
+    expect(github.calls('git/create-commit').length).toBe(commits);
+    // With a record that changed, ci.json goes along in the same commit.
+    const record = join(root, 'shared/runs/gh-one.json');
+    await writeFile(record, (await readFile(record, 'utf8')).replace('"version": 1', '"version":  1'));
+    const outcome = await commitState(root, forge, { touched: 1 });
+    expect(outcome).toMatchObject({
+      status: 'committed',
+      paths: ['shared/runs/gh-one.json', 'shared/status/ci.json'],
+    });
     expect(github.invalid).toEqual([]);
   });
 

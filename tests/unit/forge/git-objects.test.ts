@@ -1,0 +1,84 @@
+import { execFileSync } from 'node:child_process';
+import { rm } from 'node:fs/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GitObjects } from '../../../scripts/forge/git-objects.ts';
+import { createSandboxRepo, git } from '../../fixtures/sandbox-repo.ts';
+
+let root: string;
+let objects: GitObjects;
+
+beforeAll(async () => {
+  ({ root } = await createSandboxRepo([]));
+  objects = new GitObjects(root);
+});
+afterAll(async () => {
+  objects.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+describe('git objects through long-lived processes', () => {
+  it('writes the commit git commit-tree writes, byte for byte', async () => {
+    const tree = git(root, 'rev-parse', 'HEAD^{tree}');
+    const parent = git(root, 'rev-parse', 'HEAD');
+    const now = new Date('2026-11-25T10:00:00Z');
+    const author = { name: 'gpt', email: 'gpt@agents.invalid' };
+    const committer = { name: 'AI Factory OS', email: 'factory@aifactory.invalid' };
+    const ours = await objects.writeCommit({
+      tree,
+      parents: [parent],
+      author,
+      committer,
+      message: 'm\n',
+      now,
+    });
+    const stamp = `${Math.floor(now.getTime() / 1000)} ${git(root, 'log', '-1', '--format=%ad', '--date=format:%z', parent)}`;
+    const theirs = execFileSync('git', ['commit-tree', tree, '-p', parent], {
+      cwd: root,
+      input: 'm\n',
+      encoding: 'utf8',
+      env: {
+        ...process.env,
+        GIT_AUTHOR_NAME: author.name,
+        GIT_AUTHOR_EMAIL: author.email,
+        GIT_COMMITTER_NAME: committer.name,
+        GIT_COMMITTER_EMAIL: committer.email,
+        GIT_AUTHOR_DATE: stamp,
+        GIT_COMMITTER_DATE: stamp,
+      },
+    }).trim();
+    expect(ours).toBe(theirs);
+  });
+
+  it('builds nested trees over a base, keeping what the changes leave alone', async () => {
+    const base = git(root, 'rev-parse', 'HEAD');
+    const tree = await objects.treeWith(base, [
+      { path: 'src/a/deep.txt', content: 'deep\n' },
+      { path: 'src/top.txt', content: 'top\n' },
+      { path: 'README.md', content: '# changed\n' },
+    ]);
+    expect(git(root, 'ls-tree', '-r', '--name-only', tree).split('\n')).toEqual([
+      '.gitignore',
+      'README.md',
+      'src/a/deep.txt',
+      'src/top.txt',
+    ]);
+    expect(git(root, 'show', `${tree}:src/a/deep.txt`)).toBe('deep');
+    expect(await objects.entriesAt(base, ['src/x.txt', 'README.md/below'])).toEqual(
+      new Map([['README.md', '100644']]),
+    );
+  });
+
+  it('reads blobs, resolves refs, and says nothing of what is missing', async () => {
+    expect((await objects.read('HEAD:README.md'))?.content.toString()).toBe('# sandbox\n');
+    expect(await objects.resolve('refs/heads/main^{commit}')).toBe(git(root, 'rev-parse', 'main'));
+    expect(await objects.resolve('refs/heads/none^{commit}')).toBeUndefined();
+    expect(await objects.read('HEAD:no/such/file')).toBeUndefined();
+    // A line break cannot travel in a batch request; such a name is asked of git on its own.
+    expect(await objects.resolve('HEAD:a\nb')).toBeUndefined();
+  });
+
+  it('starts its processes again after they end', async () => {
+    objects.close();
+    expect(await objects.resolve('refs/heads/main^{commit}')).toBe(git(root, 'rev-parse', 'main'));
+  });
+});

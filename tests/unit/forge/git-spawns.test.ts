@@ -1,0 +1,63 @@
+import { rm } from 'node:fs/promises';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { runFactory } from '../../../scripts/engine/factory.ts';
+import { createSandboxRepo, simpleStory } from '../../fixtures/sandbox-repo.ts';
+
+/** Every git process the factory starts, by its arguments. */
+const spawned: string[][] = [];
+
+vi.mock('node:child_process', async (original) => {
+  const real = await original<typeof import('node:child_process')>();
+  return {
+    ...real,
+    spawn: ((command: string, args: readonly string[], options: object) => {
+      if (command === 'git') spawned.push([...args]);
+      return real.spawn(command, args, options);
+    }) as typeof real.spawn,
+  };
+});
+
+const roots: string[] = [];
+afterAll(async () => {
+  for (const root of roots) await rm(root, { recursive: true, force: true });
+});
+
+/** Git processes of one `run --once` over `tasks` one-iteration tasks, with the local forge. */
+async function spawnsFor(tasks: number): Promise<string[][]> {
+  const { root, replayDir } = await createSandboxRepo(
+    Array.from({ length: tasks }, (_, index) => simpleStory(`t${index + 1}`)),
+  );
+  roots.push(root);
+  spawned.length = 0;
+  const summary = await runFactory(
+    root,
+    { forge: 'local', replayDir, concurrency: 1 },
+    {
+      step: () => undefined,
+      done: () => undefined,
+    },
+  );
+  expect([...summary.records.values()].map((record) => record.state)).toEqual(
+    Array.from({ length: tasks }, () => 'merged'),
+  );
+  return [...spawned];
+}
+
+describe('git processes per task iteration in the local forge', () => {
+  it('stays at or under 8 for each further task of a run', async () => {
+    const one = await spawnsFor(1);
+    const five = await spawnsFor(5);
+    const perTask = (five.length - one.length) / 4;
+    const byCommand = (list: string[][]) =>
+      Object.entries(
+        list.reduce<Record<string, number>>((counts, args) => {
+          counts[args[0]!] = (counts[args[0]!] ?? 0) + 1;
+          return counts;
+        }, {}),
+      ).sort();
+    expect(
+      perTask,
+      `run of 1 task: ${one.length} (${JSON.stringify(byCommand(one))}), of 5 tasks: ${five.length}`,
+    ).toBeLessThanOrEqual(8);
+  });
+});
