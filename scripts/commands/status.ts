@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
+import { formatUsd } from '../core/money.ts';
 import { totals } from '../core/record-ops.ts';
 import type { RunRecord } from '../core/run-record.ts';
 import { loadRunnableTasks } from '../engine/factory.ts';
 import { RunStore } from '../engine/run-store.ts';
 import { renderTable } from '../ui/table.ts';
-import { clip } from '../ui/words.ts';
+import { clip, plural } from '../ui/words.ts';
 
 interface StatusRow {
   task_id: string;
@@ -67,7 +68,7 @@ export function registerStatus(program: Command): void {
         console.log(JSON.stringify({ tasks: rows }, null, 2));
         return;
       }
-      const header = ['TASK', 'STATE', 'ASSIGNEE', 'REVIEWER', 'ITER', 'PR', 'COST $', 'NOTE'];
+      const header = ['TASK', 'STATE', 'ASSIGNEE', 'REVIEWER', 'ITER', 'PR', 'COST', 'NOTE'];
       const width = process.stdout.columns ?? 160;
       const cells = rows.map((row) => [
         row.task_id,
@@ -76,14 +77,14 @@ export function registerStatus(program: Command): void {
         row.reviewer ?? '—',
         String(row.iteration),
         row.pull_request ? `#${row.pull_request}` : '—',
-        row.cost_usd.toFixed(4),
+        formatUsd(row.cost_usd),
         clip(row.note, Math.max(20, width - 100)),
       ]);
       console.log(renderTable(header, cells));
       const counts = new Map<string, number>();
       for (const row of rows) counts.set(row.state, (counts.get(row.state) ?? 0) + 1);
       console.log(
-        `\n${rows.length} tasks: ${[...counts]
+        `\n${plural(rows.length, 'task')}: ${[...counts]
           .sort()
           .map(([state, n]) => `${n} ${state}`)
           .join(', ')}`,

@@ -23,17 +23,26 @@ export function cronIntervalSeconds(expression: string): number | null {
   return longest > 0 ? longest : null;
 }
 
+/** States in which a task waits for the factory (not for a person, and not over). */
+const WORK_STATES = ['pending', 'running', 'proposed', 'reviewing', 'changes_requested', 'approved'] as const;
+
 /**
  * The "is the factory running?" warning, judged from the schedule and the last scheduled run:
  * only a factory that runs on a schedule can be late. A one-off local run, or no schedule at all,
  * is never "stopped"; a scheduled run is late after twice its interval, plus GitHub's lateness.
+ * A run with nothing to do writes nothing, so lateness is judged only while work waits.
  */
 export function scheduleWarning(
-  summary: { last_scheduled_at: string | null; schedule_interval_seconds: number | null },
+  summary: {
+    last_scheduled_at: string | null;
+    schedule_interval_seconds: number | null;
+    by_state: Readonly<Partial<Record<string, number>>>;
+  },
   nowMs: number,
 ): string | null {
   const { last_scheduled_at: last, schedule_interval_seconds: interval } = summary;
   if (last === null || interval === null) return null;
+  if (!WORK_STATES.some((state) => (summary.by_state[state] ?? 0) > 0)) return null;
   const lateSeconds = (nowMs - Date.parse(last)) / 1000;
   if (lateSeconds <= 2 * interval + SCHEDULE_SLACK_SECONDS) return null;
   return `no scheduled run since ${last.slice(0, 16).replace('T', ' ')} UTC, and the schedule runs every ${every(interval)}: is the factory running?`;

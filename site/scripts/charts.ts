@@ -14,6 +14,7 @@ import {
   PointElement,
   Tooltip,
 } from 'chart.js';
+import { formatUsdTick } from '../../scripts/core/money.ts';
 import { colourOf } from '../../scripts/core/state-colors.ts';
 
 Chart.register(
@@ -44,6 +45,8 @@ interface ChartSpec {
   stacked?: boolean;
   /** The values count things (tasks, pull requests): the axis shows whole numbers only. */
   counts?: boolean;
+  /** The values are US dollars: the axis reads them by the one money rule. */
+  money?: boolean;
 }
 
 const dark = window.matchMedia('(prefers-color-scheme: dark)').matches;
@@ -82,6 +85,9 @@ for (const canvas of document.querySelectorAll<HTMLCanvasElement>('canvas[data-c
                 stacked: spec.stacked === true,
                 beginAtZero: true,
                 ...(spec.counts ? { ticks: { precision: 0 } } : {}),
+                ...(spec.money
+                  ? { ticks: { callback: (value: string | number) => formatUsdTick(Number(value)) } }
+                  : {}),
               },
             },
           }),

@@ -8,6 +8,7 @@ interface Latest {
   interval: number | null;
   scheduled: string | null;
   trigger: string | null;
+  byState: Record<string, number>;
 }
 
 const body = document.body;
@@ -22,6 +23,7 @@ let latest: Latest = {
   interval: Number(body.dataset.interval) || null,
   scheduled: body.dataset.scheduled || null,
   trigger: body.dataset.trigger || null,
+  byState: JSON.parse(body.dataset.states || '{}') as Record<string, number>,
 };
 
 function ago(iso: string): string {
@@ -52,7 +54,11 @@ function renderAge(state: Latest): void {
     return;
   }
   const warning = scheduleWarning(
-    { last_scheduled_at: state.scheduled, schedule_interval_seconds: state.interval },
+    {
+      last_scheduled_at: state.scheduled,
+      schedule_interval_seconds: state.interval,
+      by_state: state.byState,
+    },
     Date.now(),
   );
   const how = state.trigger ? ` · last run started ${STARTED[state.trigger] ?? state.trigger}` : '';
@@ -72,6 +78,7 @@ function apply(summary: Summary): void {
     interval: summary.schedule_interval_seconds,
     scheduled: summary.last_scheduled_at,
     trigger: summary.last_run?.trigger ?? null,
+    byState: summary.by_state,
   };
   renderAge(latest);
   const fingerprint = JSON.stringify([summary.tasks_total, summary.by_state, summary.generated_at]);

@@ -75,8 +75,12 @@ test('each state has one colour in badge, chart and legend', async ({ page }) =>
   const badges = new Map<string, string>();
   for (const state of ['merged', 'failed', 'rejected', 'blocked']) {
     await page.goto(`${BASE}tasks/?state=${state}`);
+    // The table is rendered again once the filter applies; read a badge of the filtered rows.
+    await expect(page.locator('tbody tr').first().locator('.state')).toHaveClass(
+      new RegExp(`state-${state}`),
+    );
+    await expect.poll(() => colourOfBadge(page, `tbody .state-${state}`)).toBe(rgb(colourOf(state).light));
     badges.set(state, await colourOfBadge(page, `tbody .state-${state}`));
-    expect(badges.get(state)).toBe(rgb(colourOf(state).light));
   }
   expect(badges.get('failed')).not.toBe(badges.get('rejected'));
 

@@ -37,13 +37,6 @@ test('the overview shows counts by state, the data age, charts with tables, and 
   await expect(page.getByRole('heading', { name: 'CI' })).toBeVisible();
   await expect(page.locator('#ci ~ .table-wrap tbody tr').first()).toBeVisible();
   await page.screenshot({ path: test.info().outputPath('overview.png'), fullPage: true });
-  // `UPDATE_SCREENSHOTS=1 npm run test:e2e` refreshes the README's picture of the dashboard.
-  if (process.env.UPDATE_SCREENSHOTS === '1') {
-    await page.clock.setFixedTime(new Date(Date.parse(summary.generated_at!) + 12 * 60_000));
-    await page.reload();
-    await page.setViewportSize({ width: 1280, height: 1000 });
-    await page.screenshot({ path: join(process.cwd(), 'docs/screenshots/dashboard.png'), fullPage: true });
-  }
   expect(errors).toEqual([]);
 });
 

@@ -38,6 +38,10 @@ describe('aifactory agents --status', () => {
     expect(status.code, status.stderr).toBe(0);
     expect(status.stdout).toMatch(/gpt\s+OPENAI_API_KEY \(missing\)\s+no key: set OPENAI_API_KEY/);
     expect(status.stdout).toContain('Last run: local, started');
+    const table = await runCli(['status'], { cwd: root });
+    expect(table.stdout).toMatch(/^TASK\s+STATE\s+ASSIGNEE\s+REVIEWER\s+ITER\s+PR\s+COST\s+NOTE/);
+    expect(table.stdout).toMatch(/alpha\s+pending\s+gpt\s+gemini-pro\s+0\s+—\s+\$0\s/);
+    expect(table.stdout).toContain('\n1 task: 1 pending');
   });
 
   it('shows working, rate-limited and budget-paused agents, the fallback that answered, and spend against caps', async () => {

@@ -10,7 +10,7 @@ import {
   RunFileSchema,
   runTrigger,
 } from '../../../scripts/core/agent-status.ts';
-import { formatUsd } from '../../../scripts/core/money.ts';
+import { formatUsd, formatUsdTick } from '../../../scripts/core/money.ts';
 
 const profile = (name: string, extra: Partial<AgentProfile> = {}): AgentProfile => ({
   name,
@@ -209,6 +209,19 @@ describe('formatUsd', () => {
       '$0.01',
       '$1.50',
       '$12.35',
+    ]);
+  });
+});
+
+describe('formatUsdTick', () => {
+  it('keeps the digits that tell evenly spaced axis steps apart', () => {
+    expect([0, 0.005, 0.01, 0.015, 2.5, 1200].map(formatUsdTick)).toEqual([
+      '$0',
+      '$0.005',
+      '$0.01',
+      '$0.015',
+      '$2.5',
+      '$1200',
     ]);
   });
 });
