@@ -175,10 +175,11 @@ that changed nothing commits nothing. With the local forge they stay in the work
       if (open.length > 0) console.log(`Still open: ${open.join(', ')}.`);
       const title = `aifactory run${flags.shard ? ` --shard ${flags.shard.index}/${flags.shard.count}` : ''}`;
       // The summary is a report: failing to write it does not undo the run.
-      await writeJobSummary(root, { title, summary, startedAt }).catch((error: unknown) =>
-        console.error(
-          `warning: the job summary was not written: ${error instanceof Error ? error.message : error}`,
-        ),
+      await writeJobSummary(root, { title, summary, startedAt, forge: options.forge }).catch(
+        (error: unknown) =>
+          console.error(
+            `warning: the job summary was not written: ${error instanceof Error ? error.message : error}`,
+          ),
       );
       if (flags.shard) {
         stopping.dispose();

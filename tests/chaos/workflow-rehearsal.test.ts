@@ -158,6 +158,7 @@ describe('the factory workflow, rehearsed locally against the GitHub fixture', (
     expect(first.output).toMatch(/Run finished: \d+ tasks touched \(\d+ merged/);
     expect(first.output).toMatch(/::stop-commands::[0-9a-f]{32}/);
     expect(first.summary).toMatch(/\| Merged \| [1-9]\d* \|/);
+    expect(first.summary).toMatch(/\| GitHub API requests left \| [\d,]+ of 5,000 \|/);
     const after = await head();
     expect(after).not.toBe(before);
     expect(github.pulls.length).toBeGreaterThan(0);
