@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { planRun } from '../core/schedule.ts';
-import { parseShard, type Shard } from '../core/shard.ts';
+import { parseShard, type Shard, tasksInShard } from '../core/shard.ts';
 import type { TaskState } from '../core/task-state.ts';
 import { loadRunnableTasks, type RunOptions, runFactory, selectedIds } from '../engine/factory.ts';
 import { createProgress } from '../engine/progress.ts';
@@ -89,8 +89,10 @@ async function dryRun(root: string, flags: RunFlags): Promise<void> {
   const states = new Map<string, TaskState>([...records].map(([id, record]) => [id, record.state]));
   for (const line of invalid) console.log(`skipped (invalid): ${line}`);
   for (const problem of damaged.values()) console.log(`skipped (damaged record): ${problem}`);
+  const shard = flags.shard ? tasksInShard(tasks, flags.shard) : undefined;
   for (const plan of planRun(tasks, states)) {
     if (flags.only && !flags.only.includes(plan.task.task_id)) continue;
+    if (shard && !shard.has(plan.task.task_id)) continue;
     const state = states.get(plan.task.task_id) ?? 'pending';
     const who = `${plan.task.assignee} → review by ${registry.reviewerFor(plan.task).name}`;
     const what =
