@@ -22,6 +22,7 @@ const add = (table: Map<string, number>, key: string, usd: number): void => {
   table.set(key, round((table.get(key) ?? 0) + usd));
 };
 const usd = (amount: number): string => `$${amount.toFixed(4)}`;
+const FREE: Price = { input_per_mtok: 0, output_per_mtok: 0 };
 
 /** Money set aside for a call under way: its output limit and the most it can cost. */
 export interface Reservation {
@@ -53,6 +54,7 @@ export class BudgetLedger {
   readonly #held: Held = { total: 0, byAgent: new Map(), byTask: new Map() };
   readonly #warnings: string[] = [];
   readonly #unpriced = new Set<string>();
+  readonly #free: boolean;
   readonly #shards: number;
   /** The day's spend when the ledger was opened: shards split what was left of it. */
   readonly #opening: { day: string; total: number; byAgent: Map<string, number> };
@@ -60,10 +62,17 @@ export class BudgetLedger {
 
   private constructor(
     dir: string,
-    options: { config: Config; now: () => Date; warn: (message: string) => void; shards: number },
+    options: {
+      config: Config;
+      now: () => Date;
+      warn: (message: string) => void;
+      free: boolean;
+      shards: number;
+    },
     today: Day,
     taskTotals: Map<string, number>,
   ) {
+    this.#free = options.free;
     this.#dir = dir;
     this.#config = options.config;
     this.#now = options.now;
@@ -76,13 +85,20 @@ export class BudgetLedger {
 
   /**
    * Reads the ledger under `root`. Every file that is not a budget file the factory wrote is
-   * skipped; each skip is a warning, passed to `warn` and kept in `warnings`. With `shards` > 1
-   * (one worker of `run --shard i/n`), the daily caps are this shard's slice: the day's spend so
-   * far plus 1/n of what is left, so n shards together stay under each cap.
+   * skipped; each skip is a warning, passed to `warn` and kept in `warnings`. A `free` ledger
+   * prices every call at $0: replayed answers were paid for when they were recorded, not now.
+   * With `shards` > 1 (one worker of `run --shard i/n`), the daily caps are this shard's slice:
+   * the day's spend so far plus 1/n of what is left, so n shards together stay under each cap.
    */
   static async open(
     root: string,
-    options: { config: Config; now?: () => Date; warn?: (message: string) => void; shards?: number },
+    options: {
+      config: Config;
+      now?: () => Date;
+      warn?: (message: string) => void;
+      free?: boolean;
+      shards?: number;
+    },
   ): Promise<BudgetLedger> {
     const dir = join(root, BUDGET_DIR);
     const now = options.now ?? (() => new Date());
@@ -107,7 +123,13 @@ export class BudgetLedger {
     }
     const ledger = new BudgetLedger(
       dir,
-      { config: options.config, now, warn: options.warn ?? (() => undefined), shards: options.shards ?? 1 },
+      {
+        config: options.config,
+        now,
+        warn: options.warn ?? (() => undefined),
+        free: options.free === true,
+        shards: options.shards ?? 1,
+      },
       today,
       taskTotals,
     );
@@ -126,6 +148,7 @@ export class BudgetLedger {
    * a warning once per ledger (once per run).
    */
   priceOf(provider: string, model: string): Price {
+    if (this.#free) return FREE;
     const price = findPrice(this.#config.prices, provider, model);
     if (price) return price;
     const name = `${provider}:${model}`;

@@ -16,6 +16,7 @@ const AgentDefinitionSchema = z.strictObject({
     .string()
     .regex(/^[a-z0-9-]+$/, 'name a file under prompts/ without ".md"')
     .optional(),
+  instructions: z.string().trim().min(1).max(8_000).optional(),
   caps: CapsSchema.default({}),
   run: z.function().optional(),
 });
@@ -57,6 +58,7 @@ export function defineAgent(definition: AgentDefinition, source = 'defineAgent')
       controlPlane: [...(value.permissions.control_plane ?? [])],
     },
     prompt: value.prompt ?? 'coder',
+    ...(value.instructions ? { instructions: value.instructions } : {}),
     caps: value.caps,
     ...(definition.run ? { run: definition.run } : {}),
   };

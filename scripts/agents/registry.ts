@@ -44,13 +44,16 @@ export class AgentRegistry {
   /**
    * The reviewer of a task: its own `reviewer`, else the configured default reviewer when that is
    * of another vendor than the assignee, else the first agent of another vendor (reviewer-role
-   * agents first). Falls back to any other agent when every agent shares the assignee's vendor.
+   * agents first; tools and planners write no code, so they review none by default). Falls back to
+   * any other agent when every agent shares the assignee's vendor.
    */
   reviewerFor(task: { assignee: string; reviewer?: string | undefined }): Agent {
     if (task.reviewer !== undefined) return this.require(task.reviewer);
     const assignee = this.require(task.assignee);
     const vendor = vendorOf(assignee.provider);
-    const candidates = this.list().filter((agent) => agent.name !== assignee.name && agent.role !== 'tool');
+    const candidates = this.list().filter(
+      (agent) => agent.name !== assignee.name && agent.role !== 'tool' && agent.role !== 'planner',
+    );
     const preferred = this.#defaultReviewer ? this.#agents.get(this.#defaultReviewer) : undefined;
     if (preferred && preferred.name !== assignee.name && vendorOf(preferred.provider) !== vendor) {
       return preferred;

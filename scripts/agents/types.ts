@@ -23,6 +23,8 @@ export function grantedAreas(permissions: AgentPermissions): string[] {
 /** What a `tool` agent receives: the task and the current content of its declared files. */
 export interface ToolInput {
   task: Task;
+  /** The repository's working tree (where the factory runs), for tools that read more than the task's files. */
+  root: string;
   files: Readonly<Record<string, string | undefined>>;
   iteration: number;
   /** Review comments and failing check output from the previous iteration, if any. */
@@ -50,6 +52,12 @@ export interface Agent {
   permissions: AgentPermissions;
   /** Prompt file under `prompts/` (without `.md`) used when this agent writes code. */
   prompt: string;
+  /**
+   * The agent's own guidance, added to each of its prompts (writing and reviewing) after the
+   * factory's rules: how to write for its model family, a house checklist. Written by the
+   * repository's owner, like the prompt files; it can narrow the rules, never lift them.
+   */
+  instructions?: string;
   caps: Caps;
   /** Only for `tool` agents: runs instead of a model call. */
   run?: (input: ToolInput) => Promise<ToolOutput>;

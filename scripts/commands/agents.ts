@@ -2,8 +2,12 @@ import type { Command } from 'commander';
 import { loadConfig } from '../agents/config-loader.ts';
 import { loadRegistry } from '../agents/registry.ts';
 import { type Agent, grantedAreas } from '../agents/types.ts';
+import { type AgentStatus, type AgentStatusFile, describeAgentState } from '../core/agent-status.ts';
 import type { Caps } from '../core/config.ts';
+import { formatUsd } from '../core/money.ts';
+import { currentAgentStatus } from '../engine/snapshot-writer.ts';
 import { renderTable } from '../ui/table.ts';
+import { clip } from '../ui/words.ts';
 
 function formatCaps(caps: Caps): string {
   const parts = [
@@ -26,14 +30,69 @@ function row(agent: Agent, reviewer: string, globalCaps: Caps): string[] {
   ];
 }
 
-/** `aifactory agents [--json]`: the registry after plugins and config overrides. */
+function keyCell(status: AgentStatus): string {
+  if (status.key_env === null) return 'not needed';
+  if (status.key_configured === null) return status.key_env;
+  return `${status.key_env} (${status.key_configured ? 'set' : 'missing'})`;
+}
+
+function spendCell(spent: number, cap: number | null): string {
+  return cap === null ? formatUsd(spent) : `${formatUsd(spent)} of ${formatUsd(cap)}`;
+}
+
+function lastRunCell(status: AgentStatus): string {
+  if (!status.last_run) return '—';
+  const { requests, tokens } = status.last_run;
+  return `${requests} req, ${(tokens.input + tokens.output).toLocaleString('en')} tok`;
+}
+
+/** The status table: the same data as the dashboard's, from the same files. */
+export function renderAgentStatus(file: AgentStatusFile): string {
+  const header = ['NAME', 'KEY', 'STATE', 'SPENT TODAY', 'LAST RUN', 'FALLBACK ANSWERED'];
+  const rows = file.agents.map((status) => [
+    status.name,
+    keyCell(status),
+    clip(describeAgentState(status), 60),
+    spendCell(status.spent_today_usd, status.daily_cap_usd),
+    lastRunCell(status),
+    status.fallback_model ?? '—',
+  ]);
+  const run = file.run
+    ? `Last run: ${file.run.trigger}${file.run.replay ? ' (replayed answers, $0)' : ''}, started ${file.run.started_at.slice(0, 16).replace('T', ' ')} UTC${file.run.finished_at ? '' : ', still under way'}.`
+    : 'No run has been recorded yet.';
+  const day = file.day
+    ? [`Spent on ${file.day} (UTC) by all agents: ${spendCell(file.spent_today_usd, file.daily_cap_usd)}.`]
+    : [];
+  return [renderTable(header, rows), '', run, ...day].join('\n');
+}
+
+/** `aifactory agents [--status] [--json]`: the registry after plugins and config overrides, or its status. */
 export function registerAgents(program: Command): void {
   program
     .command('agents')
-    .description('List the agent registry: built-ins, plugins and config overrides.')
-    .option('--json', 'print the registry as JSON')
-    .action(async (options: { json?: boolean }) => {
+    .description(
+      'List the agent registry: built-ins, plugins and config overrides; --status shows what each agent is doing.',
+    )
+    .option('--json', 'print as JSON')
+    .option(
+      '--status',
+      "each agent's state (working, idle, rate-limited, paused by budget, key missing or refused, erroring), key variable, spend today against its caps, and the last run's requests and tokens",
+    )
+    .addHelpText(
+      'after',
+      `
+--status reads the last run's own file (shared/status/run.json, rewritten while a run works)
+and the budget ledger (shared/budget/); it prints what the dashboard's agent status shows.
+Keys are named by their variable only, never shown.`,
+    )
+    .action(async (options: { json?: boolean; status?: boolean }) => {
       const root = process.cwd();
+      if (options.status) {
+        const { status, problems } = await currentAgentStatus(root);
+        for (const problem of problems) console.error(`warning: ${problem}`);
+        console.log(options.json ? JSON.stringify(status, null, 2) : renderAgentStatus(status));
+        return;
+      }
       const config = await loadConfig(root);
       const registry = await loadRegistry(root, config);
       const agents = registry.list();

@@ -192,7 +192,11 @@ that changed nothing commits nothing. With the local forge they stay in the work
         return;
       }
       if (flags.snapshot) {
-        const result = await writeSnapshots(root);
+        // A github run brings the CI state and commit counts GitHub holds; a local run reads its own.
+        const result = await writeSnapshots(root, {
+          ...(summary.ci ? { ci: summary.ci } : {}),
+          ...(summary.commitsPerDay ? { commitsPerDay: summary.commitsPerDay } : {}),
+        });
         console.log(
           `Snapshots: ${result.written.length} written, ${result.unchanged.length} unchanged in shared/status/.`,
         );

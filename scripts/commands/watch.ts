@@ -38,7 +38,7 @@ export function registerWatch(program: Command): void {
             ci: process.env.CI === 'true',
             githubActions: process.env.GITHUB_ACTIONS === 'true',
           });
-          const options = runOptionsFrom(flags, root, signal);
+          const options = { ...runOptionsFrom(flags, root, signal), loop: true };
           const summary = await runFactory(root, options, progress).finally(() => progress.finish());
           console.log(
             `  ${plural(summary.records.size, 'task')} touched; open: ${summary.waiting.join(', ') || 'none'}`,

@@ -8,6 +8,11 @@ export function branchFor(taskId: string): string {
   return `aifactory/${taskId}`;
 }
 
+/** The task a factory branch belongs to (the inverse of `branchFor`); any other branch is its own name. */
+export function taskOfBranch(branch: string): string {
+  return branch.startsWith('aifactory/') ? branch.slice('aifactory/'.length) : branch;
+}
+
 /** A record for a task the factory has not touched yet. */
 export function newRunRecord(task: Task, reviewer: string, now: string): RunRecord {
   return syncWithTask(

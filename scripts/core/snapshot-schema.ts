@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RUN_TRIGGERS } from './agent-status.ts';
 import { ErrorInfoSchema } from './errors.ts';
 import { AttemptSchema, RejectionSchema, TokensSchema } from './run-record.ts';
 import { TASK_STATES } from './task-state.ts';
@@ -25,6 +26,14 @@ export const SummarySchema = z.strictObject({
   success_rate: z.number().min(0).max(1).nullable(),
   tokens: TokensSchema,
   cost_usd: Usd,
+  /** How the last run was started, and when; null before the first run that recorded it. */
+  last_run: z
+    .strictObject({ trigger: z.enum(RUN_TRIGGERS), started_at: IsoTime, finished_at: IsoTime.nullable() })
+    .nullable(),
+  /** The start of the newest run started by a schedule (GitHub's or `watch`). */
+  last_scheduled_at: IsoTime.nullable(),
+  /** Some answers came from recorded cassettes (the demo): those figures are a replay's and cost $0. */
+  replayed: z.boolean(),
 });
 
 /** One row of `tasks.json`: the compact index the tasks table filters on the client. */
@@ -69,14 +78,26 @@ export const StatsSchema = z.strictObject({
   name: z.string(),
   tasks: z.int().nonnegative(),
   merged: z.int().nonnegative(),
+  /** Tasks that ended failed (retries exhausted). */
   failed: z.int().nonnegative(),
+  /** Tasks that ended rejected (a protocol rule broken). */
+  rejected: z.int().nonnegative(),
   rejected_proposals: z.int().nonnegative(),
   proposals: z.int().nonnegative(),
   reviews: z.int().nonnegative(),
   approvals: z.int().nonnegative(),
   success_rate: z.number().min(0).max(1).nullable(),
   tokens: TokensSchema,
+  /** Everything its calls cost: `coder_cost_usd` + `reviewer_cost_usd`. */
   cost_usd: Usd,
+  /** What its calls cost while writing code. */
+  coder_cost_usd: Usd,
+  /** What its calls cost while reviewing other agents' tasks. */
+  reviewer_cost_usd: Usd,
+  /**
+   * What a merged task it coded cost in all, its reviews included: each merged task is charged
+   * whole (coder and reviewer) to the agent or model that coded it.
+   */
   cost_per_merged_usd: Usd.nullable(),
   median_minutes_to_merge: z.number().nonnegative().nullable(),
   /** From the first attempt to the first passed check run, for tasks whose checks passed. */

@@ -1,3 +1,4 @@
+import { type AgentStatusInput, buildAgentStatus } from './agent-status.ts';
 import { totals } from './record-ops.ts';
 import type { RunRecord } from './run-record.ts';
 import type {
@@ -22,6 +23,8 @@ export interface SnapshotInput {
   /** Commits on the default branch per day (YYYY-MM-DD). */
   commitsPerDay: Readonly<Record<string, number>>;
   scheduleIntervalSeconds: number | null;
+  /** The registry, the caps, the last run's own file and its day of spend, for `agent-status.json`. */
+  agentStatus?: AgentStatusInput;
 }
 
 /** Stats tables are sorted by name, the same way on every machine. */
@@ -58,12 +61,13 @@ function median(values: number[]): number | null {
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
-function emptyStats(name: string): Stats & { minutes: number[]; green: number[] } {
+function emptyStats(name: string): Stats & { minutes: number[]; green: number[]; mergedCost: number } {
   return {
     name,
     tasks: 0,
     merged: 0,
     failed: 0,
+    rejected: 0,
     rejected_proposals: 0,
     proposals: 0,
     reviews: 0,
@@ -71,18 +75,51 @@ function emptyStats(name: string): Stats & { minutes: number[]; green: number[] 
     success_rate: null,
     tokens: { input: 0, output: 0 },
     cost_usd: 0,
+    coder_cost_usd: 0,
+    reviewer_cost_usd: 0,
     cost_per_merged_usd: null,
     median_minutes_to_merge: null,
     median_minutes_to_green: null,
     minutes: [],
     green: [],
+    mergedCost: 0,
   };
 }
 
-/** Per agent and per model: tasks, outcomes, proposals, reviews, tokens, cost and time to merge. */
+type Tally = ReturnType<typeof emptyStats>;
+
+/** Adds one task's outcome and timings to the stats of the agent or model that coded it. */
+function countOutcome(stats: Tally, record: RunRecord, task: { cost: number; green: number | null }): void {
+  stats.tasks += 1;
+  if (record.state === 'merged') {
+    stats.merged += 1;
+    stats.mergedCost += task.cost;
+    if (record.merged_at) {
+      stats.minutes.push((Date.parse(record.merged_at) - Date.parse(record.created_at)) / 60_000);
+    }
+  }
+  if (record.state === 'failed') stats.failed += 1;
+  if (record.state === 'rejected') stats.rejected += 1;
+  if (task.green !== null) stats.green.push(task.green);
+}
+
+/** Minutes from a task's first attempt to its first passed checks; null when none passed. */
+function minutesToGreen(record: RunRecord): number | null {
+  const firstGreen = record.attempts.find(
+    (attempt) => attempt.kind === 'checks' && attempt.result === 'passed',
+  );
+  if (!firstGreen) return null;
+  return (Date.parse(firstGreen.finished_at) - Date.parse(record.attempts[0]!.started_at)) / 60_000;
+}
+
+/**
+ * Per agent and per model: tasks, outcomes, proposals, reviews, tokens, cost (as coder and as
+ * reviewer) and time to green checks and to merge. A merged task's whole cost, its reviews
+ * included, is charged to whoever coded it.
+ */
 export function agentStats(records: readonly RunRecord[]): { agents: Stats[]; models: Stats[] } {
-  const agents = new Map<string, ReturnType<typeof emptyStats>>();
-  const models = new Map<string, ReturnType<typeof emptyStats>>();
+  const agents = new Map<string, Tally>();
+  const models = new Map<string, Tally>();
   const get = (table: typeof agents, name: string) => {
     const known = table.get(name);
     if (known) return known;
@@ -91,22 +128,8 @@ export function agentStats(records: readonly RunRecord[]): { agents: Stats[]; mo
     return stats;
   };
   for (const record of records) {
-    const owner = get(agents, record.assignee);
-    owner.tasks += 1;
-    if (record.state === 'merged') {
-      owner.merged += 1;
-      if (record.merged_at)
-        owner.minutes.push((Date.parse(record.merged_at) - Date.parse(record.created_at)) / 60_000);
-    }
-    const firstGreen = record.attempts.find(
-      (attempt) => attempt.kind === 'checks' && attempt.result === 'passed',
-    );
-    if (firstGreen) {
-      owner.green.push(
-        (Date.parse(firstGreen.finished_at) - Date.parse(record.attempts[0]!.started_at)) / 60_000,
-      );
-    }
-    if (record.state === 'failed' || record.state === 'rejected') owner.failed += 1;
+    const task = { cost: totals(record).cost_usd, green: minutesToGreen(record) };
+    countOutcome(get(agents, record.assignee), record, task);
     const modelsOfTask = new Set<string>();
     for (const attempt of record.attempts) {
       if (!attempt.agent) continue;
@@ -115,6 +138,8 @@ export function agentStats(records: readonly RunRecord[]): { agents: Stats[]; mo
         stats.tokens.input += attempt.tokens.input;
         stats.tokens.output += attempt.tokens.output;
         stats.cost_usd += attempt.cost_usd;
+        if (attempt.kind === 'review') stats.reviewer_cost_usd += attempt.cost_usd;
+        else stats.coder_cost_usd += attempt.cost_usd;
         if (attempt.kind === 'code') {
           stats.proposals += 1;
           if (attempt.result === 'rejected') stats.rejected_proposals += 1;
@@ -126,22 +151,19 @@ export function agentStats(records: readonly RunRecord[]): { agents: Stats[]; mo
       }
       if (attempt.kind === 'code' && attempt.agent === record.assignee) modelsOfTask.add(modelName);
     }
-    for (const modelName of modelsOfTask) {
-      const stats = get(models, modelName);
-      stats.tasks += 1;
-      if (record.state === 'merged') stats.merged += 1;
-      if (record.state === 'failed' || record.state === 'rejected') stats.failed += 1;
-    }
+    for (const modelName of modelsOfTask) countOutcome(get(models, modelName), record, task);
   }
   const finish = (table: typeof agents): Stats[] =>
     [...table.values()]
-      .map(({ minutes, green, ...stats }) => {
-        const ended = stats.merged + stats.failed;
+      .map(({ minutes, green, mergedCost, ...stats }) => {
+        const ended = stats.merged + stats.failed + stats.rejected;
         return {
           ...stats,
           cost_usd: round(stats.cost_usd),
+          coder_cost_usd: round(stats.coder_cost_usd),
+          reviewer_cost_usd: round(stats.reviewer_cost_usd),
           success_rate: ended > 0 ? stats.merged / ended : null,
-          cost_per_merged_usd: stats.merged > 0 ? round(stats.cost_usd / stats.merged) : null,
+          cost_per_merged_usd: stats.merged > 0 ? round(mergedCost / stats.merged) : null,
           median_minutes_to_merge: median(minutes),
           median_minutes_to_green: median(green),
         };
@@ -234,6 +256,8 @@ export function buildSnapshots(input: SnapshotInput): Map<string, unknown> {
   const all = input.records.map(totals);
   const weekAgo = generatedAt ? Date.parse(generatedAt) - 7 * 86_400_000 : 0;
   const ended = byState.merged + byState.failed + byState.rejected;
+  const status = input.agentStatus ?? { agents: [], caps: {}, run: null, spend: null };
+  const run = status.run;
   const summary: Summary = {
     version: 1,
     generated_at: generatedAt,
@@ -246,6 +270,9 @@ export function buildSnapshots(input: SnapshotInput): Map<string, unknown> {
     success_rate: ended > 0 ? byState.merged / ended : null,
     tokens: { input: all.reduce((s, t) => s + t.input, 0), output: all.reduce((s, t) => s + t.output, 0) },
     cost_usd: round(all.reduce((s, t) => s + t.cost_usd, 0)),
+    last_run: run ? { trigger: run.trigger, started_at: run.started_at, finished_at: run.finished_at } : null,
+    last_scheduled_at: run?.last_scheduled_at ?? null,
+    replayed: input.records.some((r) => r.attempts.some((attempt) => attempt.provider === 'replay')),
   };
   const files = new Map<string, unknown>([
     ['summary.json', summary],
@@ -253,7 +280,10 @@ export function buildSnapshots(input: SnapshotInput): Map<string, unknown> {
     ['agents.json', { version: 1, ...agentStats(input.records) }],
     ['ci.json', { version: 1, runs: [...input.ci].sort((a, b) => (a.started_at > b.started_at ? -1 : 1)) }],
     ['history.json', buildHistory(input.records, input.commitsPerDay, generatedAt)],
+    ['agent-status.json', buildAgentStatus(status)],
   ]);
+  // The run's own file is passed through, so a snapshot alone keeps it as the run wrote it.
+  if (run) files.set('run.json', run);
   for (const row of rows) {
     const task = tasks.get(row.id);
     const record = records.get(row.id);

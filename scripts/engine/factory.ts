@@ -3,9 +3,11 @@ import { BudgetLedger } from '../agents/budget.ts';
 import { invokeAgent } from '../agents/invoke.ts';
 import type { AgentRegistry } from '../agents/registry.ts';
 import type { Agent } from '../agents/types.ts';
+import { runTrigger } from '../core/agent-status.ts';
 import type { Config, ModelRef } from '../core/config.ts';
 import { type ErrorInfo, FactoryError } from '../core/errors.ts';
 import { type Shard, tasksInShard } from '../core/shard.ts';
+import type { CiRun } from '../core/snapshot-schema.ts';
 import type { Task } from '../core/task.ts';
 import { isFinal } from '../core/task-state.ts';
 import { createForge, type ForgeKind, type GitHubTuning } from '../forge/index.ts';
@@ -18,8 +20,10 @@ import { type RunSummary, runOnce } from './orchestrator.ts';
 import { redactedProgress } from './progress.ts';
 import { PromptLibrary } from './prompts.ts';
 import { redactingForge } from './redacting-forge.ts';
+import { RunObserver, readRunFile } from './run-observer.ts';
 import { RunStore } from './run-store.ts';
 import { SecretGuard } from './secret-guard.ts';
+import { commitsThroughForge } from './snapshot-writer.ts';
 import { loadTasks, loadValidationContext } from './task-files.ts';
 import type { EngineServices, ProgressSink } from './types.ts';
 
@@ -42,6 +46,8 @@ export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   now?: () => Date;
   signal?: AbortSignal;
+  /** Started by `watch`: the run is one of a local schedule, not a one-off. */
+  loop?: boolean;
 }
 
 /** The tasks that are valid, plus a line for each file that is not (those are skipped, not fatal). */
@@ -147,7 +153,7 @@ export async function runFactory(
   root: string,
   options: RunOptions,
   terminal: ProgressSink,
-): Promise<RunSummary & { invalid: string[] }> {
+): Promise<RunSummary & { invalid: string[]; ci?: CiRun[]; commitsPerDay?: Record<string, number> }> {
   // Built first, so that every line, record, prompt and pull request of the run goes through it.
   const secrets = SecretGuard.fromEnv(options.env ?? process.env);
   const progress = redactedProgress(terminal, secrets);
@@ -200,9 +206,23 @@ export async function runFactory(
     config,
     now,
     warn: (message) => progress.warn?.(message),
+    // Replayed answers cost nothing: the dashboard of the demo shows $0, not a model's price.
+    free: options.replayDir !== undefined,
     ...(options.shard ? { shards: options.shard.count } : {}),
   });
   const providerFor = providerSource(options, { timeouts, config });
+  const env = options.env ?? process.env;
+  // The run's own observations (`shared/status/run.json`) feed the agent status of the dashboard.
+  const observer = new RunObserver({
+    root,
+    trigger: runTrigger(env, options.loop === true),
+    replay: options.replayDir !== undefined,
+    now,
+    secrets,
+    previous: await readRunFile(root, (message) => progress.warn?.(message)),
+    agents: registry.list(),
+    env,
+  });
   const services: EngineServices = {
     root,
     config,
@@ -213,7 +233,7 @@ export async function runFactory(
     progress,
     secrets,
     now,
-    callAgent: (agent, request) => {
+    callAgent: observer.wrap((agent, request) => {
       // Retries and fallbacks show on the task's progress line as they happen.
       const onEvent = (event: CallEvent) => {
         request.onEvent?.(event);
@@ -229,14 +249,24 @@ export async function runFactory(
           maxOutputTokens: config.max_output_tokens,
         },
       );
-    },
+    }),
     ...(options.signal ? { signal: options.signal } : {}),
   };
+  let touched = 0;
   const summary = await runOnce(tasks, services, {
     concurrency: options.concurrency ?? config.concurrency,
     ...(only ? { only } : {}),
     ...(options.maxTasks ? { maxTasks: options.maxTasks } : {}),
     held,
-  });
-  return { ...summary, invalid };
+  })
+    .then((done) => {
+      touched = done.records.size;
+      return done;
+    })
+    .finally(() => observer.finish(touched));
+  // The forge's CI state (GitHub: check links and workflow runs) goes into the snapshots.
+  const ci = await forge.ciRuns?.();
+  if (ci?.warning) progress.warn?.(ci.warning);
+  const commitsPerDay = await commitsThroughForge(root, forge, now(), (message) => progress.warn?.(message));
+  return { ...summary, invalid, ...(ci ? { ci: ci.runs } : {}), ...(commitsPerDay ? { commitsPerDay } : {}) };
 }

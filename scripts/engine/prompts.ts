@@ -142,6 +142,12 @@ export function feedbackFor(record: RunRecord, redact: Redact = asIs): string {
   return fenceAsData('feedback', truncateForPrompt(redact(parts.join('\n\n')), FILE_CHARS_LIMIT));
 }
 
+/** A prompt with the agent's own instructions (its plugin's `instructions`) after everything else. */
+export function withInstructions(system: string, agent: Agent): string {
+  if (!agent.instructions) return system;
+  return `${system.trimEnd()}\n\n## Instructions for ${agent.name} from this repository\n\n${agent.instructions}\n`;
+}
+
 export async function coderPrompt(
   library: PromptLibrary,
   input: {
@@ -167,7 +173,7 @@ export async function coderPrompt(
     feedback: feedbackFor(record, redact),
   });
   // The whole prompt once more: the template and the rules are the repository's files too.
-  return { system: redact(system), flagged: framed.flagged };
+  return { system: redact(withInstructions(system, agent)), flagged: framed.flagged };
 }
 
 export async function reviewerPrompt(
@@ -203,5 +209,5 @@ export async function reviewerPrompt(
     before: filesAsData(input.before, 'None.', redact),
     checks: input.checks,
   });
-  return redact(system);
+  return redact(withInstructions(system, agent));
 }

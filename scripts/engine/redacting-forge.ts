@@ -40,5 +40,7 @@ export function redactingForge(forge: Forge, guard: SecretGuard): Forge {
     ignoredPaths: (paths) => forge.ignoredPaths(paths),
     commitToDefaultBranch: (input) =>
       forge.commitToDefaultBranch({ ...input, message: redact(input.message) }),
+    ...(forge.ciRuns ? { ciRuns: forge.ciRuns.bind(forge) } : {}),
+    ...(forge.landedCommits ? { landedCommits: forge.landedCommits.bind(forge) } : {}),
   };
 }

@@ -1,12 +1,22 @@
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadConfig } from '../agents/config-loader.ts';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { BUDGET_DIR } from '../agents/budget.ts';
+import { parseDayFile } from '../agents/budget-file.ts';
+import { type AgentStatusFile, type AgentStatusInput, buildAgentStatus } from '../core/agent-status.ts';
+import { mergeCiRuns, recordChecksBeside } from '../core/ci-runs.ts';
+import { addCommitCounts, commitsBefore } from '../core/commit-days.ts';
+import type { Config } from '../core/config.ts';
 import type { RunRecord } from '../core/run-record.ts';
-import { buildSnapshots, checkRunsFrom } from '../core/snapshot.ts';
-import type { CiRun } from '../core/snapshot-schema.ts';
+import { cronIntervalSeconds } from '../core/schedule-health.ts';
+import { buildSnapshots, checkRunsFrom, HISTORY_WINDOW_DAYS } from '../core/snapshot.ts';
+import { type CiRun, CiSchema, HistorySchema } from '../core/snapshot-schema.ts';
 import { stableStringify } from '../core/stable-json.ts';
 import { runGit } from '../forge/git.ts';
+import type { Forge } from '../forge/types.ts';
 import { sweepStaleTemps, writeFileAtomically } from '../io/atomic-write.ts';
+import { keyEnvOf, readRunFile } from './run-observer.ts';
 import { RunStore } from './run-store.ts';
 import { SecretGuard } from './secret-guard.ts';
 import { loadTasks, loadValidationContext } from './task-files.ts';
@@ -19,6 +29,82 @@ async function readRecords(root: string, problems: string[]): Promise<RunRecord[
   const { records, damaged } = await new RunStore(root).readAll();
   for (const problem of damaged.values()) problems.push(`${problem}; skipped`);
   return [...records.values()];
+}
+
+/** How many commits a run reads from the forge at most, when no earlier history says where to start. */
+const COMMITS_READ = 5_000;
+
+async function readStatusFile<T>(
+  root: string,
+  name: string,
+  schema: { parse(value: unknown): T },
+): Promise<T | undefined> {
+  try {
+    return schema.parse(JSON.parse(await readFile(join(root, STATUS_DIR, name), 'utf8')));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The CI runs the last snapshot showed; none when it is missing or damaged (it is rebuilt). */
+async function previousCiRuns(root: string): Promise<CiRun[]> {
+  return (await readStatusFile(root, 'ci.json', CiSchema))?.runs ?? [];
+}
+
+/**
+ * Commits per day on the default branch as the forge sees them, for a forge whose history the
+ * local checkout lacks (GitHub): the days the last snapshot counted, and the forge's count of the
+ * commits that landed from the day it was made (recounted in full) until now, state commits left
+ * out. Undefined for a forge without one. When the
+ * forge cannot answer, the last snapshot's counts stand, and `warn` says so.
+ */
+export async function commitsThroughForge(
+  root: string,
+  forge: Forge,
+  now: Date,
+  warn: (message: string) => void = () => undefined,
+): Promise<Record<string, number> | undefined> {
+  if (!forge.landedCommits) return undefined;
+  const history = await readStatusFile(root, 'history.json', HistorySchema);
+  // Only its time is needed, so a summary of an older or newer shape still tells it.
+  const summary = await readStatusFile(
+    root,
+    'summary.json',
+    z.object({ generated_at: z.iso.datetime().nullable() }),
+  );
+  const since =
+    summary?.generated_at?.slice(0, 10) ??
+    new Date(now.getTime() - HISTORY_WINDOW_DAYS * 86_400_000).toISOString().slice(0, 10);
+  try {
+    const recent: Record<string, number> = {};
+    for (const { day, subject } of await forge.landedCommits(`${since}T00:00:00Z`, COMMITS_READ)) {
+      // The factory's state commits are left out, as on the local forge (see commitsPerDay).
+      if (!subject.startsWith(STATE_COMMIT_SUBJECT)) recent[day] = (recent[day] ?? 0) + 1;
+    }
+    return addCommitCounts(commitsBefore(history, since), recent);
+  } catch (error) {
+    warn(`the commit counts keep their last values: ${(error as Error).message}`);
+    return commitsBefore(history, '9999-12-31');
+  }
+}
+
+/** The factory's GitHub workflow, whose `schedule:` starts scheduled runs. */
+export const FACTORY_WORKFLOW = '.github/workflows/factory.yml';
+
+/**
+ * Seconds between scheduled runs: the factory workflow's first cron when it has one (GitHub's
+ * schedule), else the config's `watch_interval_seconds` (the local `watch` loop).
+ */
+async function scheduleInterval(root: string, config: Config): Promise<number> {
+  const text = await readFile(join(root, FACTORY_WORKFLOW), 'utf8').catch(() => undefined);
+  let cron: unknown;
+  try {
+    const workflow = text === undefined ? undefined : parseYaml(text);
+    cron = workflow?.on?.schedule?.[0]?.cron;
+  } catch {
+    cron = undefined;
+  }
+  return (typeof cron === 'string' ? cronIntervalSeconds(cron) : null) ?? config.watch_interval_seconds;
 }
 
 /** The subject every state commit of the factory starts with (see state-publisher.ts). */
@@ -63,6 +149,56 @@ async function commitsPerDay(
 }
 
 /**
+ * What agent status is built from: the registry, the caps, the last run's own file and the
+ * budget ledger's day of that run. A damaged run or budget file is a problem, read as none.
+ */
+export async function agentStatusInput(
+  root: string,
+  loaded: { config: Config; registry: Awaited<ReturnType<typeof loadValidationContext>>['registry'] },
+  problems: string[],
+): Promise<AgentStatusInput> {
+  const run = await readRunFile(root, (message) => problems.push(message));
+  const day = (run?.finished_at ?? run?.started_at)?.slice(0, 10);
+  let spend: AgentStatusInput['spend'] = null;
+  if (day) {
+    const name = `${day}.json`;
+    const text = await readFile(join(root, BUDGET_DIR, name), 'utf8').catch(() => undefined);
+    const read = text === undefined ? undefined : parseDayFile(name, text);
+    if (read && 'problem' in read) problems.push(`${BUDGET_DIR}/${name}: ${read.problem}; skipped`);
+    spend =
+      read && 'day' in read
+        ? { day, total_usd: read.day.total, by_agent: Object.fromEntries(read.day.byAgent) }
+        : { day, total_usd: 0, by_agent: {} };
+  }
+  return {
+    agents: loaded.registry.list().map((agent) => ({
+      name: agent.name,
+      role: agent.role,
+      provider: agent.provider,
+      model: agent.model,
+      key_env: keyEnvOf(agent, run?.replay === true),
+      caps: agent.caps,
+    })),
+    caps: loaded.config.caps,
+    run,
+    spend,
+  };
+}
+
+/**
+ * The agent status `agent-status.json` holds, built now from the same inputs as the snapshot
+ * (during a run, the run's file is rewritten as it goes, so this is live).
+ */
+export async function currentAgentStatus(
+  root: string,
+): Promise<{ status: AgentStatusFile; problems: string[] }> {
+  const { config, registry } = await loadValidationContext(root);
+  const problems: string[] = [];
+  const status = buildAgentStatus(await agentStatusInput(root, { config, registry }, problems));
+  return { status, problems };
+}
+
+/**
  * Writes `shared/status/` from the task files and run records. Only files whose bytes changed
  * are written (atomically), and detail files of tasks that are gone are removed, so a run with
  * nothing new changes nothing. The run's secrets (by default those of this process's environment)
@@ -70,19 +206,22 @@ async function commitsPerDay(
  */
 export async function writeSnapshots(
   root: string,
-  options: { ci?: CiRun[]; secrets?: SecretGuard } = {},
+  options: { ci?: CiRun[]; commitsPerDay?: Record<string, number>; secrets?: SecretGuard } = {},
 ): Promise<{ written: string[]; unchanged: string[]; removed: string[]; problems: string[] }> {
-  const config = await loadConfig(root);
-  const { context } = await loadValidationContext(root);
+  const { config, registry, context } = await loadValidationContext(root);
   const report = await loadTasks(root, context).catch(() => ({ tasks: [], problems: [] }));
   const problems: string[] = [];
   const records = await readRecords(root, problems);
+  const previous = await previousCiRuns(root);
+  const agentStatus = await agentStatusInput(root, { config, registry }, problems);
   const files = buildSnapshots({
     tasks: report.tasks.map(({ task }) => task),
     records,
-    ci: options.ci ?? checkRunsFrom(records),
-    commitsPerDay: await commitsPerDay(root, config.default_branch, records),
-    scheduleIntervalSeconds: config.watch_interval_seconds,
+    // The forge's CI state updates what earlier runs saw; without one, the records' checks do.
+    ci: mergeCiRuns(previous, options.ci ?? recordChecksBeside(previous, checkRunsFrom(records))),
+    commitsPerDay: options.commitsPerDay ?? (await commitsPerDay(root, config.default_branch, records)),
+    scheduleIntervalSeconds: await scheduleInterval(root, config),
+    agentStatus,
   });
   const dir = join(root, STATUS_DIR);
   await sweepStaleTemps(dir);

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { loadConfig } from '../agents/config-loader.ts';
-import { loadRegistry } from '../agents/registry.ts';
+import { type AgentRegistry, loadRegistry } from '../agents/registry.ts';
 import { grantedAreas } from '../agents/types.ts';
 import type { Config } from '../core/config.ts';
 import { FactoryError } from '../core/errors.ts';
@@ -73,15 +73,18 @@ export async function loadTasks(
   return validateTasks(sources, { ...context, otherTaskIds });
 }
 
-/** The config, the agent registry, and what validation needs of them. */
-export async function loadValidationContext(root: string): Promise<{
-  config: Config;
-  registry: Awaited<ReturnType<typeof loadRegistry>>;
-  context: Omit<ValidationContext, 'otherTaskIds'>;
-}> {
-  const config = await loadConfig(root);
-  const registry = await loadRegistry(root, config);
-  const context = {
+/** True for a path of the tasks folder that holds a task (not the generated schema, not a subfolder). */
+export function isTaskFilePath(path: string): boolean {
+  const name = path.slice(TASKS_DIR.length + 1);
+  return path.startsWith(`${TASKS_DIR}/`) && !name.includes('/') && isTaskFileName(name);
+}
+
+/** What validation needs of the config and the registry. */
+export function validationContextOf(
+  config: Config,
+  registry: AgentRegistry,
+): Omit<ValidationContext, 'otherTaskIds'> {
+  return {
     agents: {
       names: () => registry.list().map((agent) => agent.name),
       grantsOf: (name: string) => {
@@ -92,5 +95,15 @@ export async function loadValidationContext(root: string): Promise<{
     allowedDirs: config.protocol.allowed_top_dirs,
     plugins: config.plugins,
   };
-  return { config, registry, context };
+}
+
+/** The config, the agent registry, and what validation needs of them. */
+export async function loadValidationContext(root: string): Promise<{
+  config: Config;
+  registry: AgentRegistry;
+  context: Omit<ValidationContext, 'otherTaskIds'>;
+}> {
+  const config = await loadConfig(root);
+  const registry = await loadRegistry(root, config);
+  return { config, registry, context: validationContextOf(config, registry) };
 }

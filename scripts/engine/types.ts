@@ -12,6 +12,8 @@ import type { SecretGuard } from './secret-guard.ts';
 export interface AgentAnswer extends GenerateResult {
   provider: string;
   costUsd: number;
+  /** Each model tried, in order, the one that answered last: more than one means a fallback answered. */
+  tried?: readonly { provider: string; model: string }[];
 }
 
 /** Calls an agent (with its fallbacks and the budget check); throws a FactoryError on failure. */

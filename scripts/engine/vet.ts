@@ -5,8 +5,10 @@ import { checkProposal, type ProtocolViolation } from '../core/protocol.ts';
 import { branchFor } from '../core/record-ops.ts';
 import type { Rejection } from '../core/run-record.ts';
 import type { Task } from '../core/task.ts';
+import { type ValidationContext, validateTasks } from '../core/validate.ts';
 import type { FileChange, Forge } from '../forge/types.ts';
 import type { SecretGuard } from './secret-guard.ts';
+import { isTaskFilePath, TASKS_DIR } from './task-files.ts';
 
 /**
  * Checks a proposal against the whole protocol before anything is written: the pure rules
@@ -25,9 +27,11 @@ export async function vetProposal(
     plugins: readonly string[];
     forge: Forge;
     secrets: SecretGuard;
+    /** What proposed task files are validated against; without it they are judged by the paths alone. */
+    tasks?: TaskFileRules;
   },
 ): Promise<Rejection | undefined> {
-  const { task, agent, protocol, plugins, forge, secrets } = context;
+  const { task, agent, protocol, plugins, forge, secrets, tasks } = context;
   const violation =
     checkProposal(files, {
       allowedDirs: protocol.allowed_top_dirs,
@@ -40,6 +44,8 @@ export async function vetProposal(
       maxTotalBytes: protocol.max_total_bytes,
     }) ?? (await checkRepository(files, task, forge));
   if (violation) return { rule: violation.rule, path: violation.path, message: violation.message };
+  const badTask = tasks ? checkTaskFiles(files, tasks) : undefined;
+  if (badTask) return badTask;
   const [secret] = await secrets.scan(files);
   if (secret) {
     const where = secret.line > 0 ? `line ${secret.line}` : 'the path';
@@ -50,6 +56,34 @@ export async function vetProposal(
     };
   }
   return undefined;
+}
+
+/** What a proposed task file must agree with: the registry and config, and the tasks that exist. */
+export interface TaskFileRules {
+  context: Omit<ValidationContext, 'otherTaskIds'>;
+  /** Ids of the task files the repository holds now. */
+  existingIds: ReadonlySet<string>;
+}
+
+/**
+ * Proposed task files (a planner's, or a harvester's), validated exactly as `validate` would judge
+ * them in the repository: the schema, the agents and their grants, the paths, and the dependencies
+ * on each other and on the tasks that exist. The first problem rejects the proposal.
+ */
+function checkTaskFiles(files: readonly FileChange[], rules: TaskFileRules): Rejection | undefined {
+  const sources = files
+    .filter((file) => isTaskFilePath(file.path))
+    .map((file) => ({ path: file.path, text: file.content }));
+  if (sources.length === 0) return undefined;
+  const proposed = new Set(sources.map((source) => source.path.slice(TASKS_DIR.length + 1, -'.json'.length)));
+  const otherTaskIds = new Set([...rules.existingIds].filter((id) => !proposed.has(id)));
+  const [problem] = validateTasks(sources, { ...rules.context, otherTaskIds }).problems;
+  if (!problem) return undefined;
+  return {
+    rule: 'task_file',
+    path: problem.file,
+    message: `line ${problem.line}, field "${problem.field}": ${problem.message} (a proposed task file must pass \`validate\`)`,
+  };
 }
 
 /**

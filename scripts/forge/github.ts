@@ -1,5 +1,7 @@
 import { FactoryError, isTransient } from '../core/errors.ts';
 import type { TreeMode } from '../core/path-tree.ts';
+import { taskOfBranch } from '../core/record-ops.ts';
+import type { CiRun } from '../core/snapshot-schema.ts';
 import { withTrailers } from './commit-message.ts';
 import {
   CHECKS_STATUS_CONTEXT,
@@ -8,6 +10,7 @@ import {
   logTail,
   type StatusView,
 } from './github/checks.ts';
+import { CiState } from './github/ci-state.ts';
 import {
   attempt,
   type ClientOptions,
@@ -108,6 +111,7 @@ export class GitHubForge implements Forge {
   readonly writes: WriteBudget;
   #info: Promise<RepoInfo> | undefined;
   #required: Promise<string[]> | undefined;
+  readonly #ci: CiState;
 
   constructor(config: GitHubForgeOptions) {
     this.#config = config;
@@ -123,6 +127,7 @@ export class GitHubForge implements Forge {
       });
     this.#octokit = client(config.authorToken);
     this.#git = new GitData(this.#octokit, this.#repo);
+    this.#ci = new CiState(this.#octokit, this.#repo);
     this.#committer = config.committer ?? FACTORY_COMMITTER;
     this.#reviews = new Reviews(
       this.#octokit,
@@ -348,6 +353,7 @@ export class GitHubForge implements Forge {
       statuses.push({ context: CHECKS_STATUS_CONTEXT, state: result.state, description: null });
       outputs.set(CHECKS_STATUS_CONTEXT, result.output);
     }
+    this.#ci.observe(taskOfBranch(pr.branch), ref, runs, statuses);
     const logs = await this.#failedJobLogs(runs);
     return judgeChecks(runs, statuses, { logs, outputs, required: await this.#requiredChecks() });
   }
@@ -400,6 +406,45 @@ export class GitHubForge implements Forge {
       }
     }
     return logs;
+  }
+
+  /**
+   * The CI state for the dashboard: the checks this run read for each task, and the latest run of
+   * each workflow.
+   */
+  ciRuns(): Promise<{ runs: CiRun[]; warning?: string }> {
+    return this.#ci.collect();
+  }
+
+  async landedCommits(since: string, limit: number): Promise<Array<{ day: string; subject: string }>> {
+    const { defaultBranch } = await this.#repoInfo();
+    const read: Array<{ sha: string; parent: string | undefined; day: string; subject: string }> = [];
+    await attempt(`listing the commits of ${defaultBranch}`, () =>
+      this.#octokit.paginate(
+        this.#octokit.rest.repos.listCommits,
+        { ...this.#repo, sha: defaultBranch, since, per_page: 100 },
+        (response, done) => {
+          for (const { sha, parents, commit } of response.data) {
+            const date = commit.committer?.date ?? commit.author?.date ?? '';
+            read.push({
+              sha,
+              parent: parents[0]?.sha,
+              day: date.slice(0, 10),
+              subject: commit.message.split('\n')[0] ?? '',
+            });
+          }
+          if (read.length >= limit) done();
+          return [];
+        },
+      ),
+    );
+    // The branch's own line: from its head along first parents (a pull request's commits are off it).
+    const bySha = new Map(read.map((commit) => [commit.sha, commit]));
+    const landed: Array<{ day: string; subject: string }> = [];
+    for (let commit = read[0]; commit; commit = commit.parent ? bySha.get(commit.parent) : undefined) {
+      landed.push({ day: commit.day, subject: commit.subject });
+    }
+    return landed;
   }
 
   async merge(pr: PullRequest, input: { message: string; head: string }): Promise<MergeOutcome> {

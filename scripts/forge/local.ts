@@ -1,6 +1,6 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { FactoryError } from '../core/errors.ts';
 import type { TreeMode } from '../core/path-tree.ts';
 import { writeJsonAtomically } from '../io/atomic-write.ts';
@@ -422,7 +422,9 @@ export class LocalForge implements Forge {
 
   async #runChecks(command: string, head: string): Promise<CheckReport> {
     const dir = await mkdtemp(join(tmpdir(), 'aifactory-checks-'));
-    const worktree = join(dir, 'tree');
+    // git names a worktree's admin folder after the last part of its path: a unique one, so that
+    // checks of tasks running side by side never race for `.git/worktrees/tree`.
+    const worktree = join(dir, basename(dir));
     try {
       await git(this.#root, ['worktree', 'add', '--detach', worktree, head]);
       const { code, output } = await runCommand(command, worktree, this.#checks.timeoutSeconds * 1000);

@@ -1,4 +1,5 @@
 import type { TreeMode } from '../core/path-tree.ts';
+import type { CiRun } from '../core/snapshot-schema.ts';
 import type { Verdict } from '../core/verdict.ts';
 
 /** A file to write, as the whole new content. */
@@ -141,4 +142,17 @@ export interface Forge {
     message: string;
     author: Author;
   }): Promise<string | undefined>;
+  /**
+   * The CI state for the dashboard, where the forge has one beyond the run records (GitHub: the
+   * checks the run read, with links, and the latest run of each workflow). A warning says what
+   * was left out.
+   */
+  ciRuns?(): Promise<{ runs: CiRun[]; warning?: string }>;
+  /**
+   * The commits that landed on the default branch from `since` on (its first-parent line, newest
+   * first: a merged pull request is one), with their UTC day (committer date) and subject, where
+   * the forge has a history beyond the local checkout (an Actions checkout is shallow, and misses
+   * the commits the factory made through the API). At most `limit` commits are read.
+   */
+  landedCommits?(since: string, limit: number): Promise<Array<{ day: string; subject: string }>>;
 }

@@ -1,6 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
+import { AgentStatusFileSchema } from '../../scripts/core/agent-status.ts';
+import { formatUsd } from '../../scripts/core/money.ts';
 import {
   AgentsSchema,
   CiSchema,
@@ -9,6 +11,7 @@ import {
   TaskDetailSchema,
   TasksSchema,
 } from '../../scripts/core/snapshot-schema.ts';
+import { TASK_STATES } from '../../scripts/core/task-state.ts';
 
 /** The snapshot folder the site is built from: `AIFACTORY_STATUS_DIR`, else `shared/status`. */
 export const STATUS_DIR = resolve(process.env.AIFACTORY_STATUS_DIR ?? 'shared/status');
@@ -26,19 +29,10 @@ function read<T extends z.ZodType>(file: string, schema: T, empty: z.infer<T>): 
   return parsed.data;
 }
 
-const emptyStates = {
-  pending: 0,
-  running: 0,
-  proposed: 0,
-  reviewing: 0,
-  changes_requested: 0,
-  approved: 0,
-  needs_human: 0,
-  merged: 0,
-  failed: 0,
-  rejected: 0,
-  blocked: 0,
-};
+const emptyStates = Object.fromEntries(TASK_STATES.map((state) => [state, 0])) as Record<
+  (typeof TASK_STATES)[number],
+  number
+>;
 
 export const summary = () =>
   read('summary.json', SummarySchema, {
@@ -51,9 +45,21 @@ export const summary = () =>
     success_rate: null,
     tokens: { input: 0, output: 0 },
     cost_usd: 0,
+    last_run: null,
+    last_scheduled_at: null,
+    replayed: false,
   });
 export const tasks = () => read('tasks.json', TasksSchema, { version: 1, tasks: [] }).tasks;
 export const agents = () => read('agents.json', AgentsSchema, { version: 1, agents: [], models: [] });
+export const agentStatus = () =>
+  read('agent-status.json', AgentStatusFileSchema, {
+    version: 1,
+    day: null,
+    spent_today_usd: 0,
+    daily_cap_usd: null,
+    run: null,
+    agents: [],
+  });
 export const ci = () => read('ci.json', CiSchema, { version: 1, runs: [] }).runs;
 export const history = () =>
   read('history.json', HistorySchema, { version: 1, window_days: 90, days: [], weeks: [] });
@@ -77,21 +83,10 @@ export function href(path = ''): string {
   return `${base}${path.replace(/^\//, '')}`;
 }
 
-export const usd = (value: number): string =>
-  value === 0 ? '$0' : value < 0.01 ? `$${value.toFixed(4)}` : `$${value.toFixed(2)}`;
+/** Money, by the one precision rule of the factory. */
+export const usd = formatUsd;
 export const percent = (value: number | null): string =>
   value === null ? '—' : `${Math.round(value * 100)} %`;
-export const STATE_ORDER = [
-  'pending',
-  'running',
-  'proposed',
-  'reviewing',
-  'changes_requested',
-  'approved',
-  'needs_human',
-  'merged',
-  'failed',
-  'rejected',
-  'blocked',
-] as const;
-export const stateLabel = (state: string): string => state.replace('_', ' ');
+/** The task states in their order, from the state machine itself. */
+export const STATE_ORDER = TASK_STATES;
+export const stateLabel = (state: string): string => state.replaceAll('_', ' ');

@@ -14,6 +14,7 @@ import {
   PointElement,
   Tooltip,
 } from 'chart.js';
+import { colourOf } from '../../scripts/core/state-colors.ts';
 
 Chart.register(
   ArcElement,
@@ -29,31 +30,40 @@ Chart.register(
   Tooltip,
 );
 
+/**
+ * A chart as a page describes it. Colours are named, never given: each dataset (or doughnut
+ * slice) has a `tone` — a task state, an agent state or a series — looked up in the one colour
+ * table, so a state has the same colour in every chart, legend and badge.
+ */
 interface ChartSpec {
   type: 'bar' | 'line' | 'doughnut';
   labels: string[];
-  datasets: { label: string; data: number[] }[];
-  /** Colours per label (doughnut slices), by meaning: merged green, failed red. */
-  colors?: string[];
+  datasets: { label: string; data: number[]; tone?: string }[];
+  /** Doughnut: one tone per slice (per label). */
+  tones?: string[];
   stacked?: boolean;
+  /** The values count things (tasks, pull requests): the axis shows whole numbers only. */
+  counts?: boolean;
 }
 
-const PALETTE = ['#3559e0', '#1f8a4c', '#c2362f', '#a86400', '#5b5bd6', '#0e7c86', '#8a3ffc'];
 const dark = window.matchMedia('(prefers-color-scheme: dark)').matches;
+const variant = dark ? 'dark' : 'light';
+const colour = (tone: string | undefined): string => colourOf(tone ?? 'pending')[variant];
 Chart.defaults.color = dark ? '#c9ced8' : '#3b4150';
 Chart.defaults.borderColor = dark ? '#2d323b' : '#dfe2e7';
 
 for (const canvas of document.querySelectorAll<HTMLCanvasElement>('canvas[data-chart]')) {
   const spec = JSON.parse(canvas.dataset.chart ?? '{}') as ChartSpec;
   const doughnut = spec.type === 'doughnut';
-  new Chart(canvas, {
+  const chart = new Chart(canvas, {
     type: spec.type,
     data: {
       labels: spec.labels,
-      datasets: spec.datasets.map((dataset, index) => ({
-        ...dataset,
-        backgroundColor: doughnut ? (spec.colors ?? PALETTE) : PALETTE[index % PALETTE.length],
-        borderColor: doughnut ? undefined : PALETTE[index % PALETTE.length],
+      datasets: spec.datasets.map((dataset) => ({
+        label: dataset.label,
+        data: dataset.data,
+        backgroundColor: doughnut ? (spec.tones ?? []).map(colour) : colour(dataset.tone),
+        borderColor: doughnut ? undefined : colour(dataset.tone),
         tension: 0.25,
         pointRadius: 2,
       })),
@@ -68,9 +78,18 @@ for (const canvas of document.querySelectorAll<HTMLCanvasElement>('canvas[data-c
         : {
             scales: {
               x: { stacked: spec.stacked === true },
-              y: { stacked: spec.stacked === true, beginAtZero: true },
+              y: {
+                stacked: spec.stacked === true,
+                beginAtZero: true,
+                ...(spec.counts ? { ticks: { precision: 0 } } : {}),
+              },
             },
           }),
     },
   });
+  // What the legend shows, as text: for tests, and for anyone who cannot tell colours apart.
+  const legend = chart.legend?.legendItems ?? [];
+  canvas.dataset.legend = JSON.stringify(
+    legend.map((item) => ({ text: item.text, colour: String(item.fillStyle) })),
+  );
 }

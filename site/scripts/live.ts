@@ -1,10 +1,13 @@
 // Live refresh: polls the deployed summary.json (same origin) with If-None-Match, updates the
 // counts and the data age in place, and offers a reload when the tasks changed.
-interface Summary {
-  generated_at: string | null;
-  schedule_interval_seconds: number | null;
-  tasks_total: number;
-  by_state: Record<string, number>;
+import { scheduleWarning } from '../../scripts/core/schedule-health.ts';
+import type { Summary } from '../../scripts/core/snapshot-schema.ts';
+
+interface Latest {
+  generated: string | null;
+  interval: number | null;
+  scheduled: string | null;
+  trigger: string | null;
 }
 
 const body = document.body;
@@ -14,7 +17,12 @@ const params = new URLSearchParams(location.search);
 const pollMs = Math.max(250, Number(params.get('poll')) || 45_000);
 let etag: string | null = null;
 let known: string | null = null;
-let latest = { generated: body.dataset.generated || null, interval: Number(body.dataset.interval) || null };
+let latest: Latest = {
+  generated: body.dataset.generated || null,
+  interval: Number(body.dataset.interval) || null,
+  scheduled: body.dataset.scheduled || null,
+  trigger: body.dataset.trigger || null,
+};
 
 function ago(iso: string): string {
   const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
@@ -26,18 +34,31 @@ function ago(iso: string): string {
   return `${Math.round(hours / 24)} days ago`;
 }
 
-function renderAge(generated: string | null, interval: number | null): void {
+const STARTED: Record<string, string> = {
+  schedule: 'by the schedule',
+  workflow_dispatch: 'by hand on GitHub',
+  push: 'by a push',
+  watch: 'by watch',
+  local: 'by hand, locally',
+  other: 'by a GitHub event',
+};
+
+// Stale only after a schedule missed its runs: a one-off local run is not a stopped factory.
+function renderAge(state: Latest): void {
   const line = document.querySelector<HTMLElement>('[data-age]');
   if (!line) return;
-  if (!generated) {
+  if (!state.generated) {
     line.textContent = 'No run has been recorded yet.';
     return;
   }
-  const stale = interval !== null && Date.now() - Date.parse(generated) > 2 * interval * 1000;
-  line.textContent = `Updated ${ago(generated)}`;
-  line.classList.toggle('stale', stale);
-  if (stale)
-    line.textContent += ` — older than twice the schedule interval (${interval} s): is the factory running?`;
+  const warning = scheduleWarning(
+    { last_scheduled_at: state.scheduled, schedule_interval_seconds: state.interval },
+    Date.now(),
+  );
+  const how = state.trigger ? ` · last run started ${STARTED[state.trigger] ?? state.trigger}` : '';
+  line.textContent = `Updated ${ago(state.generated)}${how}`;
+  line.classList.toggle('stale', warning !== null);
+  if (warning) line.textContent += ` — ${warning}`;
 }
 
 function apply(summary: Summary): void {
@@ -46,8 +67,13 @@ function apply(summary: Summary): void {
     const value = state === 'total' ? summary.tasks_total : (summary.by_state[state] ?? 0);
     element.textContent = String(value);
   }
-  latest = { generated: summary.generated_at, interval: summary.schedule_interval_seconds };
-  renderAge(latest.generated, latest.interval);
+  latest = {
+    generated: summary.generated_at,
+    interval: summary.schedule_interval_seconds,
+    scheduled: summary.last_scheduled_at,
+    trigger: summary.last_run?.trigger ?? null,
+  };
+  renderAge(latest);
   const fingerprint = JSON.stringify([summary.tasks_total, summary.by_state, summary.generated_at]);
   if (known !== null && fingerprint !== known) {
     const notice = document.querySelector<HTMLElement>('[data-reload]');
@@ -71,10 +97,10 @@ async function poll(): Promise<void> {
   }
 }
 
-renderAge(latest.generated, latest.interval);
+renderAge(latest);
 void poll();
 setInterval(() => void poll(), pollMs);
-setInterval(() => renderAge(latest.generated, latest.interval), 30_000);
+setInterval(() => renderAge(latest), 30_000);
 for (const button of document.querySelectorAll<HTMLButtonElement>('[data-reload] button')) {
   button.addEventListener('click', () => location.reload());
 }

@@ -1,5 +1,7 @@
 // The tasks table: one compact JSON index, filtered, searched, sorted and paged in the browser.
 // At 10,000 tasks this is a few milliseconds per keystroke; only one page of rows is in the DOM.
+import { formatUsd } from '../../scripts/core/money.ts';
+
 interface Row {
   id: string;
   title: string;
@@ -37,8 +39,7 @@ const escapeHtml = (text: string) =>
     /[&<>"']/g,
     (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!,
   );
-const usd = (value: number) =>
-  value === 0 ? '$0' : value < 0.01 ? `$${value.toFixed(4)}` : `$${value.toFixed(2)}`;
+const usd = formatUsd;
 
 function compare(a: Row, b: Row): number {
   const x = a[sortKey as keyof Row] ?? '';
@@ -72,7 +73,7 @@ function render(): void {
       .map(
         (row) => `<tr>
 <td><a href="${base}tasks/${encodeURIComponent(row.id)}/">${escapeHtml(row.id)}</a><br><span class="muted">${escapeHtml(row.title)}</span></td>
-<td><span class="state state-${row.state}">${row.state.replace('_', ' ')}</span></td>
+<td><span class="state state-${row.state}">${row.state.replaceAll('_', ' ')}</span></td>
 <td>${escapeHtml(row.assignee)}</td>
 <td class="hide-narrow">${escapeHtml(row.reviewer ?? '—')}</td>
 <td class="num hide-narrow">${row.iteration}</td>

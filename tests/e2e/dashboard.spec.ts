@@ -47,11 +47,31 @@ test('the overview shows counts by state, the data age, charts with tables, and 
   expect(errors).toEqual([]);
 });
 
-test('the data age warns when the last run is older than twice the schedule interval', async ({ page }) => {
+test('the data age warns when the schedule has missed its runs', async ({ page }) => {
   await page.clock.setFixedTime(new Date('2026-11-30T00:00:00Z'));
   await page.goto(BASE);
   await expect(page.locator('[data-age]')).toHaveClass(/stale/);
-  await expect(page.locator('[data-age]')).toContainText('older than twice the schedule interval');
+  await expect(page.locator('[data-age]')).toContainText('last run started by the schedule');
+  await expect(page.locator('[data-age]')).toContainText(
+    'no scheduled run since 2026-11-24 17:58 UTC, and the schedule runs every hour: is the factory running?',
+  );
+});
+
+test('a one-off local run is not a stopped factory, however old', async ({ page }) => {
+  const path = join(outDir(BASE), 'summary.json');
+  const original = await readFile(path, 'utf8');
+  try {
+    const summary = JSON.parse(original);
+    summary.last_run = { ...summary.last_run, trigger: 'local' };
+    summary.last_scheduled_at = null;
+    await writeFile(path, JSON.stringify(summary));
+    await page.clock.setFixedTime(new Date('2026-12-30T00:00:00Z'));
+    await page.goto(`${BASE}?poll=300`);
+    await expect(page.locator('[data-age]')).toContainText('last run started by hand, locally');
+    await expect(page.locator('[data-age]')).not.toHaveClass(/stale/);
+  } finally {
+    await writeFile(path, original);
+  }
 });
 
 test('the tasks table filters by state, agent and label, searches, sorts and pages', async ({ page }) => {
@@ -132,7 +152,7 @@ test('the agents page compares agents and models, with charts and tables', async
   await page.goto(`${BASE}agents/`);
   for (const agent of ['gemini-pro', 'gpt', 'grok-fast']) {
     await expect(
-      page.locator('#by-agent ~ .table-wrap').first().getByRole('rowheader', { name: agent }),
+      page.locator('#by-agent + .stack .table-wrap').first().getByRole('rowheader', { name: agent }),
     ).toBeVisible();
   }
   await expect(page.getByRole('heading', { name: /By model/ })).toBeVisible();

@@ -6,6 +6,7 @@ import { singleLine } from '../../core/sanitize.ts';
 import type { FileChange, PullRequest } from '../../forge/types.ts';
 import { coderPrompt, feedbackFor } from '../prompts.ts';
 import type { TaskContext } from '../task-context.ts';
+import { taskIdsOnDisk, validationContextOf } from '../task-files.ts';
 import type { AgentAnswer } from '../types.ts';
 import { vetProposal } from '../vet.ts';
 
@@ -73,6 +74,10 @@ export async function code(ctx: TaskContext): Promise<boolean> {
     plugins: config.plugins,
     forge,
     secrets,
+    tasks: {
+      context: validationContextOf(config, registry),
+      existingIds: await taskIdsOnDisk(ctx.services.root),
+    },
   });
   if (rejection) {
     ctx.say(`proposal rejected: ${rejection.message}`);
@@ -111,9 +116,11 @@ async function askCoder(
   const { task, record, services } = ctx;
   if (agent.run) {
     const started = services.now().getTime();
-    const previous = feedbackFor(record);
+    // Redacted like a prompt: check output and review comments may hold one of the run's secrets.
+    const previous = feedbackFor(record, services.prompts.redact);
     const output = await agent.run({
       task,
+      root: services.root,
       files: Object.fromEntries(files),
       iteration: record.iteration,
       ...(record.iteration > 1 ? { feedback: previous } : {}),

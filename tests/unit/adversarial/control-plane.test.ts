@@ -125,7 +125,10 @@ describe('granted writes wait for a person', () => {
           : agent,
       ),
     );
-    const script = always({ 'tasks/split-1.json': '{"task_id":"split-1"}' });
+    const script = always({
+      'tasks/split-1.json':
+        '{"task_id":"split-1","description":"The first step","assignee":"gpt","files":["src/a.ts"]}',
+    });
     const record = await runTask(
       task('planner'),
       scriptedServices({ root, forge, config, registry, script }),

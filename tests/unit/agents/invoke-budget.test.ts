@@ -151,3 +151,32 @@ describe('budget ledger', () => {
     expect(ledger.warnings).toEqual([expect.stringContaining('no price for local:qwen')]);
   });
 });
+
+describe('a free ledger (replayed answers)', () => {
+  it('prices every call at $0, even with a cap a priced call would pass', async () => {
+    const ledger = await BudgetLedger.open(root, {
+      config: ConfigSchema.parse({ prices, caps: { daily_usd: 0.01 } }),
+      now: () => day,
+      free: true,
+    });
+    const reservation = ledger.reserve({
+      agent,
+      taskId: 'task-a',
+      provider: 'openai',
+      model: 'primary-model',
+      inputTokens: 1000,
+      ceiling: 2000,
+    });
+    expect(reservation).toMatchObject({ maxOutputTokens: 2000, estimateUsd: 0 });
+    const cost = await ledger.record({
+      agent: 'writer',
+      taskId: 'task-a',
+      provider: 'openai',
+      model: 'primary-model',
+      tokens: { input: 1000, output: 100 },
+      reservation,
+    });
+    expect(cost).toBe(0);
+    expect(ledger.spentToday()).toBe(0);
+  });
+});

@@ -67,8 +67,8 @@ describe('the agent registry', () => {
       assignee: 'license-header',
       files: ['src/a.ts', 'docs/x.md'],
     };
-    const output = await tool.run!({ task, files: { 'src/a.ts': 'export {};\n' }, iteration: 1 });
-    expect(output.text).toBe('````ts:src/a.ts\n// SPDX-License-Identifier: MIT\nexport {};\n````');
+    const output = await tool.run!({ task, root: '.', files: { 'src/a.ts': 'export {};\n' }, iteration: 1 });
+    expect(output.text).toBe('```:src/a.ts\n// SPDX-License-Identifier: MIT\nexport {};\n```');
   });
 
   it('refuses a new agent without a role, a model agent without a model, and a tool without run', () => {

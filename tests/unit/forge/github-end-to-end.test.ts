@@ -1,6 +1,9 @@
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { CiRun } from '../../../scripts/core/snapshot-schema.ts';
 import { runFactory } from '../../../scripts/engine/factory.ts';
+import { writeSnapshots } from '../../../scripts/engine/snapshot-writer.ts';
 import { GitHubFixture } from '../../fixtures/github/fixture.ts';
 import { createSandboxRepo, simpleStory } from '../../fixtures/sandbox-repo.ts';
 
@@ -160,5 +163,71 @@ describe('the factory on the github forge, end to end', () => {
     ).toEqual(['failure', 'success']);
     expect(await github.readFile('main', 'src/gh-self.txt')).toBe('repaired\n');
     expect(github.invalid).toEqual([]);
+  });
+});
+
+describe('CI state for the dashboard', () => {
+  const run = async (permissions?: { author?: Record<string, 'none'> }) => {
+    const sandbox = await createSandboxRepo([simpleStory('gh-ci')]);
+    root = sandbox.root;
+    github = await GitHubFixture.start({
+      seed: root,
+      ci: () => 'success',
+      mergeableAfterReads: 0,
+      ...(permissions ? { permissions } : {}),
+    });
+    const warnings: string[] = [];
+    const summary = await runFactory(
+      root,
+      {
+        forge: 'github',
+        replayDir: sandbox.replayDir,
+        env: {
+          GITHUB_API_URL: github.url,
+          GITHUB_REPOSITORY: 'aifactory-test/demo',
+          AIFACTORY_GITHUB_TOKEN: github.authorToken,
+          GITHUB_TOKEN: github.actionsToken,
+        },
+        github: { client: { throttle: false, retryAfterBaseValue: 10 } },
+      },
+      { ...quiet, warn: (message: string) => warnings.push(message) },
+    );
+    return { summary, warnings };
+  };
+
+  it('gathers the latest workflow run and each task check, with their links, into ci.json', async () => {
+    const { summary, warnings } = await run();
+    expect(warnings).toEqual([]);
+    const runs = summary.ci ?? [];
+    const workflow = runs.find((entry) => entry.name === 'CI');
+    expect(workflow).toMatchObject({ status: 'completed', conclusion: 'success' });
+    expect(workflow?.url).toMatch(/^https?:\/\//);
+    const checks = runs.filter((entry) => entry.name.endsWith(' · gh-ci'));
+    expect(checks.length).toBeGreaterThan(0);
+    expect(checks.every((entry) => entry.url !== null && entry.head_sha !== null)).toBe(true);
+    // The snapshot keeps them, and a later snapshot from the records alone does not lose them.
+    // Commit counts come from GitHub's history of main, which the local clone never saw.
+    // Its first-parent line: a merged pull request counts once.
+    const line = await github!.git.run(['rev-list', '--first-parent', (await github!.branch('main'))!]);
+    const onMain = line.stdout.toString().split('\n').filter(Boolean);
+    const counted = Object.values(summary.commitsPerDay ?? {}).reduce((sum, count) => sum + count, 0);
+    expect(counted).toBe(onMain.length);
+    await writeSnapshots(root!, { ci: runs });
+    const written = async () =>
+      JSON.parse(await readFile(join(root!, 'shared/status/ci.json'), 'utf8')) as { runs: CiRun[] };
+    const first = await written();
+    expect(first.runs.map((entry) => entry.name)).toEqual(expect.arrayContaining(['CI', checks[0]!.name]));
+    await writeSnapshots(root!);
+    expect((await written()).runs).toEqual(first.runs);
+    expect(github!.invalid).toEqual([]);
+  });
+
+  it('without actions: read, leaves the workflow runs out with a warning that names the permission', async () => {
+    const { summary, warnings } = await run({ author: { actions: 'none' } });
+    expect(summary.records.get('gh-ci')?.state).toBe('merged');
+    expect(github!.invalid).toEqual([]);
+    expect(summary.ci?.some((entry) => entry.name === 'CI')).toBe(false);
+    expect(summary.ci?.some((entry) => entry.name.endsWith(' · gh-ci'))).toBe(true);
+    expect(warnings.join('\n')).toMatch(/no workflow runs.*actions/);
   });
 });

@@ -114,6 +114,7 @@ describe('buildSnapshots', () => {
       'agents.json',
       'ci.json',
       'history.json',
+      'agent-status.json',
       'tasks/a.json',
       'tasks/b.json',
       'tasks/c.json',
@@ -146,10 +147,13 @@ describe('buildSnapshots', () => {
     expect(gpt).toMatchObject({
       tasks: 3,
       merged: 1,
-      failed: 2,
+      failed: 1,
+      rejected: 1,
       proposals: 3,
       rejected_proposals: 1,
       cost_usd: 1.5,
+      coder_cost_usd: 1.5,
+      reviewer_cost_usd: 0,
     });
     expect(gpt?.cost_per_merged_usd).toBe(1.5);
     expect(gpt?.median_minutes_to_merge).toBe(60);
@@ -161,9 +165,67 @@ describe('buildSnapshots', () => {
       approvals: 2,
       success_rate: null,
       cost_per_merged_usd: null,
+      coder_cost_usd: 0,
+      reviewer_cost_usd: 1,
     });
     expect(agents.models.map((stats) => stats.name)).toEqual(['gemini:gemini-2.5-pro', 'openai:gpt-5-mini']);
-    expect(agents.models[1]).toMatchObject({ tasks: 3, merged: 1, failed: 2 });
+    expect(agents.models[1]).toMatchObject({
+      tasks: 3,
+      merged: 1,
+      failed: 1,
+      rejected: 1,
+      median_minutes_to_merge: 60,
+      median_minutes_to_green: 0,
+    });
+  });
+
+  it('charges a merged task whole, its review included, to the agent that coded it', () => {
+    const merged = record('a', 'merged', '2026-11-20');
+    const pricey = {
+      ...merged,
+      attempts: merged.attempts.map((attempt) =>
+        attempt.kind === 'review' ? { ...attempt, cost_usd: 2 } : { ...attempt, cost_usd: 1 },
+      ),
+    };
+    const agents = AgentsSchema.parse(buildSnapshots({ ...input(), records: [pricey] }).get('agents.json'));
+    // code $1 + checks $1 + review $2
+    expect(agents.agents.find((stats) => stats.name === 'gpt')).toMatchObject({
+      cost_per_merged_usd: 4,
+      coder_cost_usd: 1,
+    });
+    expect(agents.agents.find((stats) => stats.name === 'gemini-pro')).toMatchObject({
+      cost_usd: 2,
+      reviewer_cost_usd: 2,
+      cost_per_merged_usd: null,
+    });
+  });
+
+  it('passes the run file through and says how the last run started and whether it was a replay', () => {
+    const run = {
+      version: 1 as const,
+      trigger: 'schedule' as const,
+      replay: true,
+      started_at: '2026-11-22T10:00:00.000Z',
+      finished_at: '2026-11-22T10:01:00.000Z',
+      last_scheduled_at: '2026-11-22T10:00:00.000Z',
+      agents: [],
+    };
+    const replayed = record('a', 'merged', '2026-11-20');
+    replayed.attempts[0]!.provider = 'replay';
+    const files = buildSnapshots({
+      ...input(),
+      records: [replayed],
+      agentStatus: { agents: [], caps: {}, run, spend: null },
+    });
+    expect(files.get('run.json')).toEqual(run);
+    expect(SummarySchema.parse(files.get('summary.json'))).toMatchObject({
+      last_run: { trigger: 'schedule', started_at: run.started_at, finished_at: run.finished_at },
+      last_scheduled_at: run.last_scheduled_at,
+      replayed: true,
+    });
+    const plain = SummarySchema.parse(buildSnapshots(input()).get('summary.json'));
+    expect(plain).toMatchObject({ last_run: null, last_scheduled_at: null, replayed: false });
+    expect(buildSnapshots(input()).has('run.json')).toBe(false);
   });
 
   it('has no date and no rate when nothing ran yet', () => {

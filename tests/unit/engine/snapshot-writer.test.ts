@@ -1,0 +1,50 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SummarySchema } from '../../../scripts/core/snapshot-schema.ts';
+import { FACTORY_WORKFLOW, writeSnapshots } from '../../../scripts/engine/snapshot-writer.ts';
+import { createSandboxRepo, simpleStory } from '../../fixtures/sandbox-repo.ts';
+
+let root: string | undefined;
+afterEach(async () => {
+  if (root) await rm(root, { recursive: true, force: true });
+});
+
+const summaryOf = async (dir: string) =>
+  SummarySchema.parse(JSON.parse(await readFile(join(dir, 'shared/status/summary.json'), 'utf8')));
+
+describe('writeSnapshots', () => {
+  it('takes the schedule interval from the factory workflow cron, else from watch_interval_seconds', async () => {
+    ({ root } = await createSandboxRepo([simpleStory('alpha')]));
+    await writeSnapshots(root);
+    expect((await summaryOf(root)).schedule_interval_seconds).toBe(60);
+    await mkdir(join(root, '.github/workflows'), { recursive: true });
+    await writeFile(join(root, FACTORY_WORKFLOW), "on:\n  schedule:\n    - cron: '*/30 * * * *'\n");
+    await writeSnapshots(root);
+    expect((await summaryOf(root)).schedule_interval_seconds).toBe(1800);
+    await writeFile(join(root, FACTORY_WORKFLOW), 'on: [\n');
+    await writeSnapshots(root);
+    expect((await summaryOf(root)).schedule_interval_seconds).toBe(60);
+  });
+
+  it('reports a damaged budget day of the last run, and counts no spend from it', async () => {
+    ({ root } = await createSandboxRepo([simpleStory('alpha')]));
+    const run = {
+      version: 1,
+      trigger: 'local',
+      replay: false,
+      started_at: '2026-12-02T10:00:00.000Z',
+      finished_at: '2026-12-02T10:01:00.000Z',
+      last_scheduled_at: null,
+      agents: [],
+    };
+    await mkdir(join(root, 'shared/status'), { recursive: true });
+    await mkdir(join(root, 'shared/budget'), { recursive: true });
+    await writeFile(join(root, 'shared/status/run.json'), JSON.stringify(run));
+    await writeFile(join(root, 'shared/budget/2026-12-02.json'), '{}');
+    const result = await writeSnapshots(root);
+    expect(result.problems).toEqual([expect.stringContaining('shared/budget/2026-12-02.json: field')]);
+    const status = JSON.parse(await readFile(join(root, 'shared/status/agent-status.json'), 'utf8'));
+    expect(status).toMatchObject({ day: '2026-12-02', spent_today_usd: 0 });
+  });
+});
