@@ -1,14 +1,15 @@
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
+import { loadConfig } from '../agents/config-loader.ts';
 import { planRun } from '../core/schedule.ts';
 import { shardCount, shardMatrix } from '../core/shard.ts';
 import type { TaskState } from '../core/task-state.ts';
 import { loadRunnableTasks } from '../engine/factory.ts';
 import { RunStore } from '../engine/run-store.ts';
 import { foldShards, shardFolders } from '../engine/shard-merge.ts';
-import { writeSnapshots } from '../engine/snapshot-writer.ts';
+import { commitsThroughForge, writeSnapshots } from '../engine/snapshot-writer.ts';
 import { describePublish, publishState } from '../engine/state-publisher.ts';
-import { FORGE_KINDS } from '../forge/index.ts';
+import { createForge, FORGE_KINDS } from '../forge/index.ts';
 import { plural } from '../ui/words.ts';
 
 /** `aifactory plan-shards`: the matrix of the factory workflow's workers, as one line of JSON. */
@@ -40,6 +41,18 @@ Example (a step of the workflow's plan job):
       const count = flags.single ? 1 : shardCount(pending, config.shards);
       console.log(JSON.stringify({ ...shardMatrix(count), pending }));
     });
+}
+
+/** Commits per day on the default branch as GitHub holds it (see `commitsThroughForge`). */
+async function commitsFromGitHub(root: string): Promise<Record<string, number> | undefined> {
+  const config = await loadConfig(root);
+  const forge = await createForge('github', {
+    root,
+    env: process.env,
+    defaultBranch: config.default_branch,
+    signedCommits: config.github.signed_commits,
+  });
+  return commitsThroughForge(root, forge, new Date(), (message) => console.error(`warning: ${message}`));
 }
 
 /** `aifactory merge-shards <dir>`: the merge job of the matrix. */
@@ -81,13 +94,15 @@ Example (the workflow's merge job, after actions/download-artifact into shard-re
       console.log(
         `Merged ${plural(shards.length, 'shard')}: ${plural(fold.records.length, 'record')} changed${fold.records.length > 0 ? ` (${fold.records.join(', ')})` : ''}, spend of ${plural(fold.days.length, 'day')} folded.`,
       );
+      const forge = flags.forge === 'github' ? 'github' : 'local';
       if (flags.snapshot) {
-        const result = await writeSnapshots(root);
+        // As after a github run: the commit counts come from GitHub, which holds the workers' merges.
+        const commitsPerDay = forge === 'github' ? await commitsFromGitHub(root) : undefined;
+        const result = await writeSnapshots(root, commitsPerDay ? { commitsPerDay } : {});
         console.log(
           `Snapshots: ${result.written.length} written, ${result.unchanged.length} unchanged in shared/status/.`,
         );
       }
-      const forge = flags.forge === 'github' ? 'github' : 'local';
       const published = describePublish(
         await publishState(root, { forge }, { touched: fold.records.length }),
       );

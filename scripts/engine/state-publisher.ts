@@ -13,6 +13,15 @@ import { STATE_COMMIT_SUBJECT, STATUS_DIR } from './snapshot-writer.ts';
 /** The folders of machine state a github run publishes to the default branch. */
 export const STATE_DIRS: readonly string[] = [RUNS_DIR, STATUS_DIR, BUDGET_DIR];
 
+/**
+ * Snapshot files about the run itself rather than the tasks (when it ran, its calls, the latest
+ * workflow runs, the factory's own among them): they differ after every run, so on their own
+ * they are not committed; they go along with the next commit that changes a task's state.
+ */
+export const OBSERVATION_FILES: ReadonlySet<string> = new Set(
+  ['run.json', 'agent-status.json', 'ci.json'].map((name) => `${STATUS_DIR}/${name}`),
+);
+
 /** Temporary files of an atomic write (`.<file>.<pid>.<n>.tmp`) are never published. */
 const TEMP = /^\..+\.\d+\.\d+\.tmp$/;
 
@@ -73,7 +82,8 @@ export async function commitState(
 ): Promise<PublishOutcome> {
   try {
     const changes = await changedStateFiles(root, forge);
-    if (changes.length === 0) return { status: 'unchanged' };
+    // A run that changed only its own observations did nothing visible: no commit, so no deploy.
+    if (changes.every((change) => OBSERVATION_FILES.has(change.path))) return { status: 'unchanged' };
     const commit = await forge.commitToDefaultBranch({
       changes,
       message: `${STATE_COMMIT_SUBJECT} (${plural(input.touched, 'task')} touched)`,

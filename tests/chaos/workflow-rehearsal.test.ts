@@ -188,7 +188,7 @@ describe('the factory workflow, rehearsed locally against the GitHub fixture', (
     const second = await runStep(await checkout(github), runScript, run.env, secrets);
     expect(second.code, second.output).toBe(0);
     // A task waiting for a person is looked at again, and nothing changes.
-    expect(second.output).toContain('Snapshots: 0 written');
+    expect(second.output).toContain('Run finished: 0 tasks touched');
     expect(second.output).toContain('no commit');
     expect(await head()).toBe(after);
     const idle = await runStep(await checkout(github), changed.run, changed.env, {

@@ -5,9 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DayFileSchema } from '../../../scripts/agents/budget-file.ts';
+import { renderProposal } from '../../../scripts/core/proposal.ts';
 import { RunRecordSchema } from '../../../scripts/core/run-record.ts';
 import { type CliResult, runCli } from '../../fixtures/cli.ts';
 import { GitHubFixture } from '../../fixtures/github/fixture.ts';
+import { type LlmFixture, type SeenRequest, startLlmFixture } from '../../fixtures/llm-fixture.ts';
 import { createSandboxRepo, simpleStory, type TaskStory } from '../../fixtures/sandbox-repo.ts';
 
 /**
@@ -32,6 +34,30 @@ const ITERATIONS: Record<string, number> = Object.fromEntries(
   STORIES.map((story) => [story.task.task_id, story.iterations.length]),
 );
 const CONFIG = `export default { shards: { threshold: 3, max: 3 }, caps: { daily_usd: ${DAILY_CAP} } };\n`;
+
+/**
+ * The model servers, answering as each task's story says: the prompts name the task and the
+ * iteration. Real providers over loopback, so every call is priced and recorded in the ledger.
+ */
+function storyteller(request: SeenRequest) {
+  const prompt = JSON.stringify(request.body);
+  const coder = /working on task ([\w-]+), iteration (\d+)/.exec(prompt);
+  const reviewer = /Review the pull request for task ([\w-]+) \(iteration (\d+)/.exec(prompt);
+  const [, id, n] = coder ?? reviewer ?? [];
+  const story = STORIES.find((item) => item.task.task_id === id);
+  const step = story?.iterations[Number(n) - 1];
+  if (!story || !step) return { kind: 'status' as const, status: 400, message: 'no story for this prompt' };
+  const usage = { input: 1000, output: 200 };
+  if (coder)
+    return { kind: 'answer' as const, text: `Iteration ${n}.\n\n${renderProposal(step.files)}\n`, usage };
+  const approve = step.verdict === 'approve';
+  const verdict = {
+    verdict: step.verdict,
+    summary: approve ? 'Good.' : 'Please change it.',
+    comments: approve ? [] : [{ path: step.files[0]!.path, body: 'not yet' }],
+  };
+  return { kind: 'answer' as const, text: JSON.stringify(verdict), usage };
+}
 
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
@@ -71,7 +97,16 @@ describe('scale-out on an Actions matrix', () => {
       mergeableAfterReads: 0,
     });
     cleanups.push(() => github.stop());
+    const llm: LlmFixture = await startLlmFixture();
+    cleanups.push(() => llm.close());
+    llm.fallback = storyteller;
     const env = {
+      OPENAI_API_KEY: 'sk-test-0000',
+      XAI_API_KEY: 'xai-test-0000',
+      GEMINI_API_KEY: 'gm-test-0000',
+      OPENAI_BASE_URL: llm.openaiUrl,
+      XAI_BASE_URL: llm.openaiUrl,
+      GEMINI_BASE_URL: llm.geminiUrl,
       GITHUB_API_URL: github.url,
       GITHUB_GRAPHQL_URL: github.graphqlUrl,
       GITHUB_REPOSITORY: 'aifactory-test/demo',
@@ -94,14 +129,11 @@ describe('scale-out on an Actions matrix', () => {
         const clone = await checkout(github, started);
         const summary = join(clone, '..', `${clone.split('/').pop()}-summary.md`);
         const result = ok(
-          await runCli(
-            ['run', '--once', '--forge', 'github', '--replay', sandbox.replayDir, '--shard', shard],
-            {
-              cwd: clone,
-              env: { ...env, GITHUB_STEP_SUMMARY: summary },
-              timeoutMs: 120_000,
-            },
-          ),
+          await runCli(['run', '--once', '--forge', 'github', '--shard', shard], {
+            cwd: clone,
+            env: { ...env, GITHUB_STEP_SUMMARY: summary },
+            timeoutMs: 120_000,
+          }),
         );
         expect(result.stdout).toContain(`Shard ${shard}: records and spend left`);
         // actions/upload-artifact of shared/runs/ and shared/budget/ keeps them as runs/ and budget/.
