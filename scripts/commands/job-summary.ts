@@ -1,4 +1,5 @@
 import { appendFile } from 'node:fs/promises';
+import { z } from 'zod';
 import { BudgetLedger } from '../agents/budget.ts';
 import { loadConfig } from '../agents/config-loader.ts';
 import { jobSummaryMarkdown, type SummaryTask } from '../core/job-summary.ts';
@@ -9,6 +10,39 @@ import { loadRunnableTasks } from '../engine/factory.ts';
 import type { RunSummary } from '../engine/orchestrator.ts';
 import { RunStore } from '../engine/run-store.ts';
 import { SecretGuard } from '../engine/secret-guard.ts';
+import { githubConfigFromEnv } from '../forge/github/config.ts';
+
+/** The part of GitHub's `GET /rate_limit` answer the summary shows. */
+const RateLimitSchema = z.object({
+  resources: z.object({ core: z.object({ remaining: z.int().nonnegative(), limit: z.int().nonnegative() }) }),
+});
+
+/**
+ * The author token's REST requests left in this hour, or undefined when GitHub does not say.
+ * `GET /rate_limit` does not count against the limit itself.
+ */
+export async function apiQuota(
+  env: NodeJS.ProcessEnv,
+): Promise<{ remaining: number; limit: number } | undefined> {
+  try {
+    const config = githubConfigFromEnv(env);
+    const response = await fetch(`${config.apiUrl.replace(/\/+$/, '')}/rate_limit`, {
+      headers: {
+        accept: 'application/vnd.github+json',
+        authorization: `Bearer ${config.authorToken}`,
+        'user-agent': 'aifactory-os',
+        'x-github-api-version': '2022-11-28',
+      },
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (!response.ok) return undefined;
+    const parsed = RateLimitSchema.safeParse(await response.json());
+    return parsed.success ? parsed.data.resources.core : undefined;
+  } catch {
+    // The quota is a courtesy of the summary; a run never fails for want of it.
+    return undefined;
+  }
+}
 
 const reasonOf = (record: RunRecord | undefined): string | undefined =>
   record?.last_error?.message ?? record?.rejection?.message;
@@ -18,7 +52,11 @@ const reasonOf = (record: RunRecord | undefined): string | undefined =>
  * (a dependency, the budget, a person, pending checks), this run's tokens and cost (attempts that
  * started after `startedAt`), and the day's spend.
  */
-async function summaryInput(root: string, title: string, summary: RunSummary, startedAt: Date) {
+async function summaryInput(
+  root: string,
+  input: { title: string; summary: RunSummary; startedAt: Date; quota: Awaited<ReturnType<typeof apiQuota>> },
+) {
+  const { title, summary, startedAt, quota } = input;
   const config = await loadConfig(root);
   const { tasks } = await loadRunnableTasks(root);
   const { records } = await new RunStore(root).readAll();
@@ -51,21 +89,24 @@ async function summaryInput(root: string, title: string, summary: RunSummary, st
     costUsd: attempts.reduce((sum, attempt) => sum + attempt.cost_usd, 0),
     spentTodayUsd: ledger.spentToday(),
     caps: config.caps,
+    quota,
   };
 }
 
 /**
  * Under GitHub Actions (`GITHUB_STEP_SUMMARY` set), appends the run's table to the job summary,
- * with every secret of the environment redacted. Does nothing elsewhere.
+ * with every secret of the environment redacted; with the github forge it shows the API requests
+ * left. Does nothing elsewhere.
  */
 export async function writeJobSummary(
   root: string,
-  input: { title: string; summary: RunSummary; startedAt: Date; env?: NodeJS.ProcessEnv },
+  input: { title: string; summary: RunSummary; startedAt: Date; forge: string; env?: NodeJS.ProcessEnv },
 ): Promise<boolean> {
   const env = input.env ?? process.env;
   const file = env.GITHUB_STEP_SUMMARY;
   if (!file) return false;
-  const markdown = jobSummaryMarkdown(await summaryInput(root, input.title, input.summary, input.startedAt));
+  const quota = input.forge === 'github' ? await apiQuota(env) : undefined;
+  const markdown = jobSummaryMarkdown(await summaryInput(root, { ...input, quota }));
   await appendFile(file, `${SecretGuard.fromEnv(env).redact(markdown)}\n`);
   return true;
 }

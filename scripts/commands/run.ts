@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { planRun } from '../core/schedule.ts';
-import { parseShard, type Shard } from '../core/shard.ts';
+import { parseShard, type Shard, tasksInShard } from '../core/shard.ts';
 import type { TaskState } from '../core/task-state.ts';
 import { loadRunnableTasks, type RunOptions, runFactory, selectedIds } from '../engine/factory.ts';
 import { createProgress } from '../engine/progress.ts';
@@ -89,8 +89,10 @@ async function dryRun(root: string, flags: RunFlags): Promise<void> {
   const states = new Map<string, TaskState>([...records].map(([id, record]) => [id, record.state]));
   for (const line of invalid) console.log(`skipped (invalid): ${line}`);
   for (const problem of damaged.values()) console.log(`skipped (damaged record): ${problem}`);
+  const shard = flags.shard ? tasksInShard(tasks, flags.shard) : undefined;
   for (const plan of planRun(tasks, states)) {
     if (flags.only && !flags.only.includes(plan.task.task_id)) continue;
+    if (shard && !shard.has(plan.task.task_id)) continue;
     const state = states.get(plan.task.task_id) ?? 'pending';
     const who = `${plan.task.assignee} → review by ${registry.reviewerFor(plan.task).name}`;
     const what =
@@ -175,10 +177,11 @@ that changed nothing commits nothing. With the local forge they stay in the work
       if (open.length > 0) console.log(`Still open: ${open.join(', ')}.`);
       const title = `aifactory run${flags.shard ? ` --shard ${flags.shard.index}/${flags.shard.count}` : ''}`;
       // The summary is a report: failing to write it does not undo the run.
-      await writeJobSummary(root, { title, summary, startedAt }).catch((error: unknown) =>
-        console.error(
-          `warning: the job summary was not written: ${error instanceof Error ? error.message : error}`,
-        ),
+      await writeJobSummary(root, { title, summary, startedAt, forge: options.forge }).catch(
+        (error: unknown) =>
+          console.error(
+            `warning: the job summary was not written: ${error instanceof Error ? error.message : error}`,
+          ),
       );
       if (flags.shard) {
         stopping.dispose();

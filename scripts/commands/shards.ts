@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
+import { loadConfig } from '../agents/config-loader.ts';
 import { planRun } from '../core/schedule.ts';
 import { shardCount, shardMatrix } from '../core/shard.ts';
 import type { TaskState } from '../core/task-state.ts';
@@ -81,6 +82,7 @@ Example (the workflow's merge job, after actions/download-artifact into shard-re
       console.log(
         `Merged ${plural(shards.length, 'shard')}: ${plural(fold.records.length, 'record')} changed${fold.records.length > 0 ? ` (${fold.records.join(', ')})` : ''}, spend of ${plural(fold.days.length, 'day')} folded.`,
       );
+      const forge = flags.forge === 'github' ? 'github' : 'local';
       if (flags.snapshot) {
         // On GitHub, the snapshots also show the latest workflow runs and GitHub's commit counts.
         const inputs =
@@ -94,7 +96,6 @@ Example (the workflow's merge job, after actions/download-artifact into shard-re
           `Snapshots: ${result.written.length} written, ${result.unchanged.length} unchanged in shared/status/.`,
         );
       }
-      const forge = flags.forge === 'github' ? 'github' : 'local';
       const published = describePublish(
         await publishState(root, { forge }, { touched: fold.records.length }),
       );

@@ -75,8 +75,12 @@ export async function runOnce(
       }
       try {
         const runner = await TaskRunner.open(task, services);
+        const opened = runner.record;
         if ((await runner.run()) === 'refused') refused ??= runner.record.last_error?.message;
-        touched.set(task.task_id, runner.record);
+        // A pull request still waiting for a person was only looked at: the run did not touch the
+        // task, so a run with nothing else to do records, snapshots and commits nothing.
+        if (runner.record !== opened || opened.state !== 'needs_human')
+          touched.set(task.task_id, runner.record);
         states.set(task.task_id, runner.record.state);
       } finally {
         await leases.release(task.task_id);

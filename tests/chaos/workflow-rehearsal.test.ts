@@ -158,6 +158,7 @@ describe('the factory workflow, rehearsed locally against the GitHub fixture', (
     expect(first.output).toMatch(/Run finished: \d+ tasks touched \(\d+ merged/);
     expect(first.output).toMatch(/::stop-commands::[0-9a-f]{32}/);
     expect(first.summary).toMatch(/\| Merged \| [1-9]\d* \|/);
+    expect(first.summary).toMatch(/\| GitHub API requests left \| [\d,]+ of 5,000 \|/);
     const after = await head();
     expect(after).not.toBe(before);
     expect(github.pulls.length).toBeGreaterThan(0);
@@ -187,8 +188,7 @@ describe('the factory workflow, rehearsed locally against the GitHub fixture', (
     const second = await runStep(await checkout(github), runScript, run.env, secrets);
     expect(second.code, second.output).toBe(0);
     // A task waiting for a person is looked at again, and nothing changes.
-    // What changes with every run (when it ran, the latest workflow runs) rides along with a
-    // later commit rather than make one.
+    expect(second.output).toContain('Run finished: 0 tasks touched');
     expect(second.output).toContain('no commit');
     expect(await head()).toBe(after);
     const idle = await runStep(await checkout(github), changed.run, changed.env, {

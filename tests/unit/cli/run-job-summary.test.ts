@@ -80,6 +80,23 @@ describe('run under GitHub Actions', () => {
     );
   }, 120_000);
 
+  it('shows each task in the dry run of exactly one shard', async () => {
+    const sandbox = await createSandboxRepo(STORIES);
+    root = sandbox.root;
+    const listed: string[] = [];
+    for (const shard of ['1/3', '2/3', '3/3']) {
+      const result = await runCli(['run', '--dry-run', '--shard', shard], { cwd: root });
+      expect(result.code, result.stderr).toBe(0);
+      listed.push(
+        ...result.stdout
+          .split('\n')
+          .filter((line) => /^\w+\s+pending/.test(line))
+          .map((line) => line.split(/\s+/)[0]!),
+      );
+    }
+    expect(listed.sort()).toEqual(['alpha', 'beta', 'omega', 'zeta']);
+  }, 120_000);
+
   it('refuses a malformed --shard, --max-tasks or an unknown --agent as bad usage', async () => {
     const sandbox = await createSandboxRepo([simpleStory('alpha')]);
     root = sandbox.root;

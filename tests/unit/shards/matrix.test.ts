@@ -5,16 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DayFileSchema } from '../../../scripts/agents/budget-file.ts';
+import { renderProposal } from '../../../scripts/core/proposal.ts';
 import { RunRecordSchema } from '../../../scripts/core/run-record.ts';
 import { type CliResult, runCli } from '../../fixtures/cli.ts';
 import { GitHubFixture } from '../../fixtures/github/fixture.ts';
-import { startLlmFixture } from '../../fixtures/llm-fixture.ts';
-import {
-  createSandboxRepo,
-  simpleStory,
-  storiesFallback,
-  type TaskStory,
-} from '../../fixtures/sandbox-repo.ts';
+import { type LlmFixture, type SeenRequest, startLlmFixture } from '../../fixtures/llm-fixture.ts';
+import { createSandboxRepo, simpleStory, type TaskStory } from '../../fixtures/sandbox-repo.ts';
 
 /**
  * The factory workflow's matrix, step by step as its jobs run it: `plan-shards` in a checkout,
@@ -38,6 +34,30 @@ const ITERATIONS: Record<string, number> = Object.fromEntries(
   STORIES.map((story) => [story.task.task_id, story.iterations.length]),
 );
 const CONFIG = `export default { shards: { threshold: 3, max: 3 }, caps: { daily_usd: ${DAILY_CAP} } };\n`;
+
+/**
+ * The model servers, answering as each task's story says: the prompts name the task and the
+ * iteration. Real providers over loopback, so every call is priced and recorded in the ledger.
+ */
+function storyteller(request: SeenRequest) {
+  const prompt = JSON.stringify(request.body);
+  const coder = /working on task ([\w-]+), iteration (\d+)/.exec(prompt);
+  const reviewer = /Review the pull request for task ([\w-]+) \(iteration (\d+)/.exec(prompt);
+  const [, id, n] = coder ?? reviewer ?? [];
+  const story = STORIES.find((item) => item.task.task_id === id);
+  const step = story?.iterations[Number(n) - 1];
+  if (!story || !step) return { kind: 'status' as const, status: 400, message: 'no story for this prompt' };
+  const usage = { input: 1000, output: 200 };
+  if (coder)
+    return { kind: 'answer' as const, text: `Iteration ${n}.\n\n${renderProposal(step.files)}\n`, usage };
+  const approve = step.verdict === 'approve';
+  const verdict = {
+    verdict: step.verdict,
+    summary: approve ? 'Good.' : 'Please change it.',
+    comments: approve ? [] : [{ path: step.files[0]!.path, body: 'not yet' }],
+  };
+  return { kind: 'answer' as const, text: JSON.stringify(verdict), usage };
+}
 
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
@@ -67,37 +87,73 @@ async function mainLog(github: GitHubFixture): Promise<string[]> {
   return (await github.git.run(['log', '--format=%s', 'main'])).stdout.toString().trim().split('\n');
 }
 
+async function setUp(config: string) {
+  const sandbox = await createSandboxRepo(STORIES, { config });
+  cleanups.push(() => rm(sandbox.root, { recursive: true, force: true }));
+  const github = await GitHubFixture.start({
+    seed: sandbox.root,
+    ci: () => 'success',
+    mergeableAfterReads: 0,
+  });
+  cleanups.push(() => github.stop());
+  const llm: LlmFixture = await startLlmFixture();
+  cleanups.push(() => llm.close());
+  llm.fallback = storyteller;
+  const env = {
+    OPENAI_API_KEY: 'sk-test-0000',
+    XAI_API_KEY: 'xai-test-0000',
+    GEMINI_API_KEY: 'gm-test-0000',
+    OPENAI_BASE_URL: llm.openaiUrl,
+    XAI_BASE_URL: llm.openaiUrl,
+    GEMINI_BASE_URL: llm.geminiUrl,
+    GITHUB_API_URL: github.url,
+    GITHUB_GRAPHQL_URL: github.graphqlUrl,
+    GITHUB_REPOSITORY: 'aifactory-test/demo',
+    AIFACTORY_GITHUB_TOKEN: github.authorToken,
+    GITHUB_TOKEN: github.actionsToken,
+    AIFACTORY_GITHUB_THROTTLE: 'off',
+  };
+  const started = (await github.git.run(['rev-parse', 'main'])).stdout.toString().trim();
+
+  return { github, env, started };
+}
+
+/** The worker jobs, at once, each from its own checkout; their artifacts are copied out as upload-artifact keeps them. */
+async function runWorkers(
+  github: GitHubFixture,
+  env: Record<string, string>,
+  started: string,
+  shards: string[],
+) {
+  const artifacts = await tempDir('aifactory-artifacts-');
+  const workers = await Promise.all(
+    shards.map(async (shard: string) => {
+      const clone = await checkout(github, started);
+      const summary = join(clone, '..', `${clone.split('/').pop()}-summary.md`);
+      const result = ok(
+        await runCli(['run', '--once', '--forge', 'github', '--shard', shard], {
+          cwd: clone,
+          env: { ...env, GITHUB_STEP_SUMMARY: summary },
+          timeoutMs: 120_000,
+        }),
+      );
+      expect(result.stdout).toContain(`Shard ${shard}: records and spend left`);
+      // actions/upload-artifact of shared/runs/ and shared/budget/ keeps them as runs/ and budget/.
+      const artifact = join(artifacts, `shard-${shard.split('/')[0]}`);
+      for (const folder of ['runs', 'budget']) {
+        if (!existsSync(join(clone, 'shared', folder))) continue;
+        await mkdir(artifact, { recursive: true });
+        await cp(join(clone, 'shared', folder), join(artifact, folder), { recursive: true });
+      }
+      return { shard, touched: /Run finished: (\d+) task/.exec(result.stdout)?.[1], output: result.stdout };
+    }),
+  );
+  return { artifacts, workers };
+}
+
 describe('scale-out on an Actions matrix', () => {
   it('plans shards, runs each task exactly once across worker processes within the budget, and merges with one commit', async () => {
-    const sandbox = await createSandboxRepo(STORIES, { config: CONFIG });
-    cleanups.push(() => rm(sandbox.root, { recursive: true, force: true }));
-    const github = await GitHubFixture.start({
-      seed: sandbox.root,
-      ci: () => 'success',
-      mergeableAfterReads: 0,
-    });
-    cleanups.push(() => github.stop());
-    // Live, priced answers from the loopback model server (a replay would cost nothing).
-    const models = await startLlmFixture();
-    cleanups.push(() => models.close());
-    models.fallback = storiesFallback(STORIES);
-    const keys = {
-      OPENAI_API_KEY: 'sk-test-openai',
-      OPENAI_BASE_URL: models.openaiUrl,
-      XAI_API_KEY: 'xai-test',
-      XAI_BASE_URL: models.openaiUrl,
-      GEMINI_API_KEY: 'gemini-test',
-      GEMINI_BASE_URL: models.geminiUrl,
-    };
-    const env = {
-      GITHUB_API_URL: github.url,
-      GITHUB_GRAPHQL_URL: github.graphqlUrl,
-      GITHUB_REPOSITORY: 'aifactory-test/demo',
-      AIFACTORY_GITHUB_TOKEN: github.authorToken,
-      GITHUB_TOKEN: github.actionsToken,
-      AIFACTORY_GITHUB_THROTTLE: 'off',
-    };
-    const started = (await github.git.run(['rev-parse', 'main'])).stdout.toString().trim();
+    const { github, env, started } = await setUp(CONFIG);
 
     // The plan job: 8 pending tasks over a threshold of 3 → 3 shards.
     const plan = JSON.parse(
@@ -106,29 +162,7 @@ describe('scale-out on an Actions matrix', () => {
     expect(plan).toEqual({ count: 3, shard: ['1/3', '2/3', '3/3'], pending: 8 });
 
     // The workers, at once, each from its own checkout of the same commit.
-    const artifacts = await tempDir('aifactory-artifacts-');
-    const workers = await Promise.all(
-      plan.shard.map(async (shard: string) => {
-        const clone = await checkout(github, started);
-        const summary = join(clone, '..', `${clone.split('/').pop()}-summary.md`);
-        const result = ok(
-          await runCli(['run', '--once', '--forge', 'github', '--shard', shard], {
-            cwd: clone,
-            env: { ...env, ...keys, GITHUB_STEP_SUMMARY: summary },
-            timeoutMs: 120_000,
-          }),
-        );
-        expect(result.stdout).toContain(`Shard ${shard}: records and spend left`);
-        // actions/upload-artifact of shared/runs/ and shared/budget/ keeps them as runs/ and budget/.
-        const artifact = join(artifacts, `shard-${shard.split('/')[0]}`);
-        for (const folder of ['runs', 'budget']) {
-          if (!existsSync(join(clone, 'shared', folder))) continue;
-          await mkdir(artifact, { recursive: true });
-          await cp(join(clone, 'shared', folder), join(artifact, folder), { recursive: true });
-        }
-        return { shard, touched: /Run finished: (\d+) task/.exec(result.stdout)?.[1], output: result.stdout };
-      }),
-    );
+    const { artifacts, workers } = await runWorkers(github, env, started, plan.shard);
     // Every task was touched by exactly one worker, and the chain stayed together.
     expect(workers.reduce((sum, worker) => sum + Number(worker.touched ?? 0), 0)).toBe(STORIES.length);
     // Workers publish nothing themselves.
@@ -197,5 +231,35 @@ describe('scale-out on an Actions matrix', () => {
     expect((await mainLog(github)).filter((subject) => subject.startsWith('aifactory: state'))).toHaveLength(
       1,
     );
+  }, 300_000);
+
+  it("under a tight daily cap, the shards' tasks wait rather than pass it, and nothing runs twice", async () => {
+    const cap = 0.01;
+    const { github, env, started } = await setUp(
+      `export default { shards: { threshold: 3, max: 3 }, caps: { daily_usd: ${cap} } };\n`,
+    );
+    const plan = JSON.parse(
+      ok(await runCli(['plan-shards'], { cwd: await checkout(github, started) })).stdout,
+    );
+    const { artifacts, workers } = await runWorkers(github, env, started, plan.shard);
+    const output = workers.map((worker) => worker.output).join('\n');
+    expect(output).toMatch(/the daily cap \(\$0\.0\d+\) would be passed/);
+    ok(
+      await runCli(['merge-shards', '--forge', 'github', artifacts], {
+        cwd: await checkout(github, started),
+        env,
+      }),
+    );
+    const day = new Date().toISOString().slice(0, 10);
+    const ledger = DayFileSchema.parse(
+      JSON.parse((await github.readFile('main', `shared/budget/${day}.json`))!),
+    );
+    expect(ledger.total_usd).toBeGreaterThan(0);
+    expect(ledger.total_usd).toBeLessThanOrEqual(cap);
+    // Some tasks wait for budget; none has two pull requests.
+    const heads = github.pulls.map((pr) => pr.head);
+    expect(new Set(heads).size).toBe(heads.length);
+    expect(github.pulls.filter((pr) => pr.merged).length).toBeLessThan(STORIES.length);
+    expect(github.invalid).toEqual([]);
   }, 300_000);
 });
