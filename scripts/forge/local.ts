@@ -90,7 +90,7 @@ export class LocalForge implements Forge {
   }
 
   async findPullRequest(branch: string): Promise<PullRequest | undefined> {
-    const record = (await this.#store.list()).find((pull) => pull.branch === branch);
+    const record = await this.#store.findByBranch(branch);
     return record ? this.#toPullRequest(record) : undefined;
   }
 
@@ -121,7 +121,7 @@ export class LocalForge implements Forge {
 
   async openPullRequest(input: { branch: string; title: string; body: string }): Promise<PullRequest> {
     return this.#lock.run(async () => {
-      const existing = (await this.#store.list()).find((pull) => pull.branch === input.branch);
+      const existing = await this.#store.findByBranch(input.branch);
       if (existing?.state === 'closed') {
         const reopened: PullRecord = { ...existing, state: 'open' };
         await this.#store.write(reopened);
