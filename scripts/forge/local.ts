@@ -41,7 +41,8 @@ function sameReview(
 
 /**
  * The local forge: real git in the repository at `root`. Branches and commits are made with
- * plumbing on a temporary index, so the user's working tree and index are never touched —
+ * plumbing (objects written through long-lived git processes, see `GitObjects`, and refs moved by
+ * `update-ref`), so the user's working tree and index are never touched —
  * except that a merge into the checked-out default branch brings it along like
  * `git merge --ff-only` would, refusing when that would overwrite uncommitted changes.
  * Pull requests are JSON records in `<git-dir>/aifactory/pulls/`.
