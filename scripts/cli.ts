@@ -6,44 +6,55 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import { registerAgents } from './commands/agents.ts';
-import { registerNew } from './commands/new.ts';
-import { registerRetry } from './commands/retry.ts';
-import { registerRun } from './commands/run.ts';
-import { registerSecurityScan } from './commands/security-scan.ts';
-import { registerMergeShards, registerPlanShards } from './commands/shards.ts';
-import { registerSnapshot } from './commands/snapshot.ts';
-import { registerStatus } from './commands/status.ts';
-import { registerValidate } from './commands/validate.ts';
-import { registerWatch } from './commands/watch.ts';
 
 function packageVersion(): string {
   const path = join(import.meta.dirname, '..', 'package.json');
   return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
 }
 
-export function buildProgram(): Command {
+/**
+ * The program with every command. The command modules are loaded here, not at the top, so that
+ * `--version` answers without loading the engine.
+ */
+export async function buildProgram(): Promise<Command> {
+  const [agents, created, retry, run, securityScan, shards, snapshot, status, validate, watch] =
+    await Promise.all([
+      import('./commands/agents.ts'),
+      import('./commands/new.ts'),
+      import('./commands/retry.ts'),
+      import('./commands/run.ts'),
+      import('./commands/security-scan.ts'),
+      import('./commands/shards.ts'),
+      import('./commands/snapshot.ts'),
+      import('./commands/status.ts'),
+      import('./commands/validate.ts'),
+      import('./commands/watch.ts'),
+    ]);
   const program = new Command('aifactory')
     .description('AI Factory OS: AI agents turn task files into reviewed, merged pull requests.')
     .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  registerValidate(program);
-  registerRun(program);
-  registerWatch(program);
-  registerSnapshot(program);
-  registerStatus(program);
-  registerAgents(program);
-  registerNew(program);
-  registerRetry(program);
-  registerSecurityScan(program);
-  registerPlanShards(program);
-  registerMergeShards(program);
+  validate.registerValidate(program);
+  run.registerRun(program);
+  watch.registerWatch(program);
+  snapshot.registerSnapshot(program);
+  status.registerStatus(program);
+  agents.registerAgents(program);
+  created.registerNew(program);
+  retry.registerRetry(program);
+  securityScan.registerSecurityScan(program);
+  shards.registerPlanShards(program);
+  shards.registerMergeShards(program);
   return program;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+  if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
+    console.log(packageVersion());
+    return 0;
+  }
+  const program = await buildProgram();
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

@@ -71,6 +71,12 @@ function signature(now: Date): string {
   return `${Math.floor(now.getTime() / 1000)} ${zone}`;
 }
 
+/** Scratch folders of this process, removed when it exits, so a run that never closes leaves none behind. */
+const SCRATCH_DIRS = new Set<string>();
+process.once('exit', () => {
+  for (const dir of SCRATCH_DIRS) rmSync(dir, { recursive: true, force: true });
+});
+
 /** Names a batch request cannot carry (a line break ends a request); such reads spawn git instead. */
 const UNSAFE_NAME = /[\n\r]|^\s|\s$/;
 
@@ -257,14 +263,16 @@ export class GitObjects {
   /** Ends the processes and removes the scratch folder. */
   close(): void {
     for (const pipe of [this.#reader, this.#blobs, this.#trees, this.#commits]) pipe.close();
-    if (this.#scratch) rmSync(this.#scratch, { recursive: true, force: true });
+    if (this.#scratch) {
+      rmSync(this.#scratch, { recursive: true, force: true });
+      SCRATCH_DIRS.delete(this.#scratch);
+    }
     this.#scratch = undefined;
   }
 
   #makeScratch(): string {
     const dir = mkdtempSync(join(tmpdir(), 'aifactory-blobs-'));
-    // A run that ends without closing leaves no folder behind.
-    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    SCRATCH_DIRS.add(dir);
     return dir;
   }
 }

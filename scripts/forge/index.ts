@@ -1,8 +1,7 @@
 import { FactoryError } from '../core/errors.ts';
-import { githubConfigFromEnv } from './github/config.ts';
 import type { SelfChecks } from './github/self-checks.ts';
-import { createGitHubForge, type GitHubForgeOptions } from './github.ts';
-import { createLocalForge, type LocalForgeOptions } from './local.ts';
+import type { GitHubForgeOptions } from './github.ts';
+import type { LocalForgeOptions } from './local.ts';
 import type { Forge } from './types.ts';
 
 /** Which forge a run talks to: `local` (real git in the repository) or `github` (the REST API). */
@@ -35,12 +34,18 @@ function selfChecks(options: CreateForgeOptions): { selfChecks?: SelfChecks } {
 }
 
 /**
- * Builds the forge a run asked for, so the engine never imports one directly (STYLE.md 1).
+ * Builds the forge a run asked for, so the engine never imports one directly (STYLE.md 1). Each
+ * forge is loaded only when asked for: octokit alone takes a good part of a second to load, and
+ * commands such as `status` never need it.
  * @throws FactoryError (`config`) when the github forge's environment is incomplete, naming the variable.
  */
 export async function createForge(kind: ForgeKind, options: CreateForgeOptions): Promise<Forge> {
-  if (kind === 'local') return createLocalForge(options);
+  if (kind === 'local') return (await import('./local.ts')).createLocalForge(options);
   if (kind === 'github') {
+    const [{ createGitHubForge }, { githubConfigFromEnv }] = await Promise.all([
+      import('./github.ts'),
+      import('./github/config.ts'),
+    ]);
     return createGitHubForge({
       ...githubConfigFromEnv(options.env ?? process.env),
       defaultBranch: options.defaultBranch,

@@ -41,7 +41,8 @@ function sameReview(
 
 /**
  * The local forge: real git in the repository at `root`. Branches and commits are made with
- * plumbing on a temporary index, so the user's working tree and index are never touched —
+ * plumbing (objects written through long-lived git processes, see `GitObjects`, and refs moved by
+ * `update-ref`), so the user's working tree and index are never touched —
  * except that a merge into the checked-out default branch brings it along like
  * `git merge --ff-only` would, refusing when that would overwrite uncommitted changes.
  * Pull requests are JSON records in `<git-dir>/aifactory/pulls/`.
@@ -90,7 +91,7 @@ export class LocalForge implements Forge {
   }
 
   async findPullRequest(branch: string): Promise<PullRequest | undefined> {
-    const record = (await this.#store.list()).find((pull) => pull.branch === branch);
+    const record = await this.#store.findByBranch(branch);
     return record ? this.#toPullRequest(record) : undefined;
   }
 
@@ -121,7 +122,7 @@ export class LocalForge implements Forge {
 
   async openPullRequest(input: { branch: string; title: string; body: string }): Promise<PullRequest> {
     return this.#lock.run(async () => {
-      const existing = (await this.#store.list()).find((pull) => pull.branch === input.branch);
+      const existing = await this.#store.findByBranch(input.branch);
       if (existing?.state === 'closed') {
         const reopened: PullRecord = { ...existing, state: 'open' };
         await this.#store.write(reopened);

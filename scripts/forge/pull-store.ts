@@ -38,6 +38,8 @@ export type PullRecord = z.infer<typeof PullRecordSchema>;
  */
 export class PullStore {
   readonly #dir: string;
+  /** Pull request numbers by branch, as last seen: a number, once taken, never changes. */
+  readonly #byBranch = new Map<string, number>();
 
   constructor(gitDir: string) {
     this.#dir = join(gitDir, 'aifactory', 'pulls');
@@ -50,6 +52,21 @@ export class PullStore {
       records.push(PullRecordSchema.parse(JSON.parse(await readFile(join(this.#dir, name), 'utf8'))));
     }
     return records.sort((a, b) => a.number - b.number);
+  }
+
+  /**
+   * The pull request of `branch`, if there is one. Read by its number when this store has seen it
+   * before, so a run of N tasks reads N records per lookup only once, not every time.
+   */
+  async findByBranch(branch: string): Promise<PullRecord | undefined> {
+    const known = this.#byBranch.get(branch);
+    if (known !== undefined) {
+      const record = await this.read(known).catch(() => undefined);
+      if (record?.branch === branch) return record;
+    }
+    const records = await this.list();
+    for (const record of records) this.#byBranch.set(record.branch, record.number);
+    return records.find((record) => record.branch === branch);
   }
 
   async read(number: number): Promise<PullRecord> {
@@ -78,6 +95,7 @@ export class PullStore {
         await writeFile(temporary, JSON.stringify({ ...record, number }));
         try {
           await link(temporary, join(this.#dir, `${number}.json`));
+          this.#byBranch.set(record.branch, number);
           return number;
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;

@@ -1,34 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallLayer } from '../../../scripts/providers/call-layer.ts';
 import { createProviderClient, limitsOf } from '../../../scripts/providers/index.ts';
-import { type Clock, Limiter, type Limits } from '../../../scripts/providers/limiter.ts';
+import { Limiter, type Limits } from '../../../scripts/providers/limiter.ts';
 import { parseResetMs, serverLimits } from '../../../scripts/providers/rate-headers.ts';
 import type { GenerateRequest } from '../../../scripts/providers/types.ts';
+import { busiest, fakeClock as makeFakeClock } from '../../fixtures/fake-clock.ts';
 import { type LlmFixture, startLlmFixture } from '../../fixtures/llm-fixture.ts';
 
 /** HTTP calls on the wire now. */
 let onTheWire = 0;
-
-/**
- * Virtual time: a sleep moves the clock to its wake-up time (never backwards) as soon as no HTTP
- * call is on the wire, so minutes of rate-limit waits take milliseconds while the calls themselves
- * are real, and no call is in flight while a minute passes (on a real clock, calls take
- * milliseconds and waits take seconds).
- */
-function fakeClock(): Clock & { start: number } {
-  let now = 1_000_000;
-  const settled = (): Promise<void> =>
-    new Promise((resolve) => setImmediate(() => (onTheWire === 0 ? resolve() : resolve(settled()))));
-  return {
-    start: now,
-    now: () => now,
-    sleep: async (ms) => {
-      const wake = now + ms;
-      await settled();
-      now = Math.max(now, wake);
-    },
-  };
-}
+const fakeClock = () => makeFakeClock(() => onTheWire > 0);
 
 const request = (n: number): GenerateRequest => ({
   model: 'gpt-5',
@@ -80,17 +61,6 @@ async function drive(limits: Limits, calls: number): Promise<{ failed: number; e
     failed: results.filter((result) => result.status === 'rejected').length,
     elapsedMs: clock.now() - clock.start,
   };
-}
-
-/** The most arrivals within any `windowMs` (a sliding window). */
-function busiest(times: readonly number[], windowMs: number): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; j < sorted.length; j += 1) {
-    while (sorted[j]! - sorted[i]! >= windowMs) i += 1;
-    most = Math.max(most, j - i + 1);
-  }
-  return most;
 }
 
 describe('adaptive limits from the x-ratelimit headers', () => {
