@@ -1,6 +1,5 @@
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { loadConfig } from '../agents/config-loader.ts';
 import { planRun } from '../core/schedule.ts';
 import { shardCount, shardMatrix } from '../core/shard.ts';
 import type { TaskState } from '../core/task-state.ts';

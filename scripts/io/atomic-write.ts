@@ -11,8 +11,16 @@ let counter = 0;
  * Writes `content` to `path` through a temporary file in the same folder, fsync and rename: a
  * crash leaves the old file or the new one, never half of one. Returns false when the bytes were
  * already there (nothing is written, so an unchanged snapshot makes no commit).
+ *
+ * `durable: false` skips the fsync, for files rebuilt from others at every run (the snapshots):
+ * a killed process still leaves the old file or the new one, and only a power loss can leave an
+ * empty file, which the next snapshot rewrites, as its bytes differ.
  */
-export async function writeFileAtomically(path: string, content: string): Promise<boolean> {
+export async function writeFileAtomically(
+  path: string,
+  content: string,
+  options: { durable?: boolean } = {},
+): Promise<boolean> {
   const current = await readFile(path, 'utf8').catch(() => undefined);
   if (current === content) return false;
   const dir = dirname(path);
@@ -23,7 +31,7 @@ export async function writeFileAtomically(path: string, content: string): Promis
     const handle = await open(temporary, 'w');
     try {
       await handle.writeFile(content, 'utf8');
-      await handle.sync();
+      if (options.durable !== false) await handle.sync();
     } finally {
       await handle.close();
     }
