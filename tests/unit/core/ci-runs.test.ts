@@ -72,6 +72,21 @@ describe('mergeCiRuns', () => {
     ]);
   });
 
+  it('orders runs that started at the same time by name, whatever order they come in', () => {
+    const same = '2026-12-02T00:00:00Z';
+    for (const names of [
+      ['b', 'a'],
+      ['a', 'b'],
+    ]) {
+      expect(
+        mergeCiRuns(
+          [],
+          names.map((name) => run(name, same)),
+        ).map((r) => r.name),
+      ).toEqual(['a', 'b']);
+    }
+  });
+
   it('keeps only the newest runs', () => {
     const many = Array.from({ length: 5 }, (_, i) => run(`r${i}`, `2026-12-0${i + 1}T00:00:00Z`));
     expect(mergeCiRuns([], many, 2).map((r) => r.name)).toEqual(['r4', 'r3']);
