@@ -7,7 +7,7 @@ import { loadRunnableTasks } from '../engine/factory.ts';
 import { RunStore } from '../engine/run-store.ts';
 import { foldShards, shardFolders } from '../engine/shard-merge.ts';
 import { forgeSnapshotInputs, writeSnapshots } from '../engine/snapshot-writer.ts';
-import { describePublish, githubForgeFor, publishState } from '../engine/state-publisher.ts';
+import { commitState, describePublish, githubForgeFor, publishState } from '../engine/state-publisher.ts';
 import { FORGE_KINDS } from '../forge/index.ts';
 import { plural } from '../ui/words.ts';
 
@@ -81,22 +81,24 @@ Example (the workflow's merge job, after actions/download-artifact into shard-re
       console.log(
         `Merged ${plural(shards.length, 'shard')}: ${plural(fold.records.length, 'record')} changed${fold.records.length > 0 ? ` (${fold.records.join(', ')})` : ''}, spend of ${plural(fold.days.length, 'day')} folded.`,
       );
-      const forge = flags.forge === 'github' ? 'github' : 'local';
+      // One github forge for the snapshot's inputs and the state commit; the local forge has neither.
+      const github = flags.forge === 'github' ? await githubForgeFor(root) : undefined;
       if (flags.snapshot) {
         // On GitHub, the snapshots also show the latest workflow runs and GitHub's commit counts.
-        const inputs =
-          flags.forge === 'github'
-            ? await forgeSnapshotInputs(root, await githubForgeFor(root), new Date(), (message) =>
-                console.error(`warning: ${message}`),
-              )
-            : {};
+        const inputs = github
+          ? await forgeSnapshotInputs(root, github, new Date(), (message) =>
+              console.error(`warning: ${message}`),
+            )
+          : {};
         const result = await writeSnapshots(root, inputs);
         console.log(
           `Snapshots: ${result.written.length} written, ${result.unchanged.length} unchanged in shared/status/.`,
         );
       }
       const published = describePublish(
-        await publishState(root, { forge }, { touched: fold.records.length }),
+        github
+          ? await commitState(root, github, { touched: fold.records.length })
+          : await publishState(root, { forge: 'local' }, { touched: fold.records.length }),
       );
       if (published) console.log(published);
     });

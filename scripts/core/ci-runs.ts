@@ -16,6 +16,15 @@ export interface ForgeRun {
 }
 
 /**
+ * `url` when it is an http(s) address, else null. A status's `target_url` is set by whoever posts
+ * the status (a workflow running a pull request's code can): the dashboard links to it, so a
+ * `javascript:` address must never reach a page.
+ */
+function webUrl(url: string | null): string | null {
+  return url !== null && /^https?:\/\//i.test(url) ? url : null;
+}
+
+/**
  * A GitHub workflow run or check run as the dashboard shows it. GitHub's finer conclusions fold
  * into the four the dashboard tells apart: anything that needs a person reads as a failure, and
  * `neutral` as skipped.
@@ -38,7 +47,7 @@ export function ciRunFrom(run: ForgeRun): CiRun {
     name: run.name,
     status,
     conclusion,
-    url: run.url,
+    url: webUrl(run.url),
     head_sha: run.head_sha,
     started_at: run.started_at,
   };

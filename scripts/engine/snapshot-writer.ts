@@ -82,7 +82,9 @@ export async function commitsThroughForge(
     const recent: Record<string, number> = {};
     for (const { day, subject } of await forge.landedCommits(`${since}T00:00:00Z`, COMMITS_READ)) {
       // The factory's state commits are left out, as on the local forge (see commitsPerDay).
-      if (!subject.startsWith(STATE_COMMIT_SUBJECT)) recent[day] = (recent[day] ?? 0) + 1;
+      // A day the history cannot place (a reply without a proper date) is not counted.
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || subject.startsWith(STATE_COMMIT_SUBJECT)) continue;
+      recent[day] = (recent[day] ?? 0) + 1;
     }
     return addCommitCounts(commitsBefore(history, since), recent);
   } catch (error) {

@@ -35,6 +35,14 @@ describe('ciRunFrom', () => {
     });
   });
 
+  it('keeps only http(s) links: a hostile target_url never reaches the dashboard', () => {
+    for (const url of ['javascript:alert(1)', 'JavaScript:alert(1)', 'data:text/html,x', '//evil.test/x']) {
+      expect(ciRunFrom({ ...base, status: 'completed', conclusion: 'success', url }).url).toBeNull();
+    }
+    expect(ciRunFrom({ ...base, status: 'completed', conclusion: 'success', url: null }).url).toBeNull();
+    expect(ciRunFrom({ ...base, status: 'completed', conclusion: 'success' }).url).toBe(base.url);
+  });
+
   it('reads a commit status: pending is in progress, error is a failure', () => {
     const status = { name: 'lint', url: null, head_sha: 'abc', started_at: base.started_at };
     expect(ciRunFromStatus({ ...status, state: 'pending' })).toMatchObject({

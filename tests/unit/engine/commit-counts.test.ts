@@ -42,6 +42,9 @@ describe('commit counts through the forge', () => {
         return [
           ...landed({ '2026-12-02': 4, '2026-12-03': 1 }),
           { day: '2026-12-02', subject: `${STATE_COMMIT_SUBJECT} 7` },
+          // A hostile reply's dates: nothing the history could place is counted.
+          { day: 'garbage', subject: 'Merge x' },
+          { day: '', subject: 'Merge y' },
         ];
       }),
       now,
