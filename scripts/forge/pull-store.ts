@@ -38,35 +38,48 @@ export type PullRecord = z.infer<typeof PullRecordSchema>;
  */
 export class PullStore {
   readonly #dir: string;
-  /** Pull request numbers by branch, as last seen: a number, once taken, never changes. */
+  /** Pull request numbers by branch, as last seen: a number, once taken, never changes branch. */
   readonly #byBranch = new Map<string, number>();
+  /** The numbers whose branch is in `#byBranch`: a lookup reads only records it has not seen. */
+  readonly #seen = new Set<number>();
 
   constructor(gitDir: string) {
     this.#dir = join(gitDir, 'aifactory', 'pulls');
   }
 
-  async list(): Promise<PullRecord[]> {
-    const names = await readdir(this.#dir).catch(() => [] as string[]);
-    const records: PullRecord[] = [];
-    for (const name of names.filter((entry) => /^\d+\.json$/.test(entry))) {
-      records.push(PullRecordSchema.parse(JSON.parse(await readFile(join(this.#dir, name), 'utf8'))));
-    }
-    return records.sort((a, b) => a.number - b.number);
-  }
-
   /**
-   * The pull request of `branch`, if there is one. Read by its number when this store has seen it
-   * before, so a run of N tasks reads N records per lookup only once, not every time.
+   * The pull request of `branch`, if there is one. A record is read for its branch once per
+   * store: a run of N tasks reads each record once for its lookups, not N times.
    */
   async findByBranch(branch: string): Promise<PullRecord | undefined> {
     const known = this.#byBranch.get(branch);
     if (known !== undefined) {
       const record = await this.read(known).catch(() => undefined);
       if (record?.branch === branch) return record;
+      this.#forget(known);
     }
-    const records = await this.list();
-    for (const record of records) this.#byBranch.set(record.branch, record.number);
-    return records.find((record) => record.branch === branch);
+    const names = await readdir(this.#dir).catch(() => [] as string[]);
+    let found: PullRecord | undefined;
+    for (const name of names) {
+      const number = /^(\d+)\.json$/.exec(name)?.[1];
+      if (number === undefined || this.#seen.has(Number(number))) continue;
+      const record = await this.read(Number(number));
+      this.#remember(record);
+      if (record.branch === branch && (found === undefined || record.number < found.number)) found = record;
+    }
+    return found;
+  }
+
+  /** Notes the branch of `record`; of two records of one branch, the first number counts. */
+  #remember(record: PullRecord): void {
+    this.#seen.add(record.number);
+    const known = this.#byBranch.get(record.branch);
+    if (known === undefined || record.number < known) this.#byBranch.set(record.branch, record.number);
+  }
+
+  #forget(number: number): void {
+    this.#seen.delete(number);
+    for (const [branch, known] of this.#byBranch) if (known === number) this.#byBranch.delete(branch);
   }
 
   async read(number: number): Promise<PullRecord> {
@@ -95,7 +108,7 @@ export class PullStore {
         await writeFile(temporary, JSON.stringify({ ...record, number }));
         try {
           await link(temporary, join(this.#dir, `${number}.json`));
-          this.#byBranch.set(record.branch, number);
+          this.#remember({ ...record, number });
           return number;
         } catch (error) {
           if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
