@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { deflate } from 'node:zlib';
 import { FactoryError } from '../core/errors.ts';
 import { pathPrefixes, type TreeMode, treeModeOf } from '../core/path-tree.ts';
-import { GitPipe, runGit } from './git.ts';
+import { GitPipe, git, runGit } from './git.ts';
 import type { Author, FileChange } from './types.ts';
 
 /** An object as `cat-file` shows it. */
@@ -52,10 +53,7 @@ const parseContents = (buffer: Buffer) => {
   return { value: { oid: head.oid, type: head.type, content }, used: first.end + head.size + 1 };
 };
 
-const parseOid = (buffer: Buffer) => {
-  const first = line(buffer);
-  return first ? { value: first.text.trim(), used: first.end } : undefined;
-};
+const deflated = promisify(deflate);
 
 /** `Name <email>` as git writes it: the characters git strips from an identity never get in. */
 function person(who: Author): string {
@@ -71,41 +69,42 @@ function signature(now: Date): string {
   return `${Math.floor(now.getTime() / 1000)} ${zone}`;
 }
 
-/** Scratch folders of this process, removed when it exits, so a run that never closes leaves none behind. */
-const SCRATCH_DIRS = new Set<string>();
-process.once('exit', () => {
-  for (const dir of SCRATCH_DIRS) rmSync(dir, { recursive: true, force: true });
-});
-
 /** Names a batch request cannot carry (a line break ends a request); such reads spawn git instead. */
 const UNSAFE_NAME = /[\n\r]|^\s|\s$/;
 
+/** Where a repository keeps its objects, and how it names them. */
+interface ObjectStore {
+  dir: string;
+  algorithm: 'sha1' | 'sha256';
+}
+
+/** Git's order of tree entries: bytes of the name, a subtree's name read as if it ended in "/". */
+function treeOrder(a: TreeEntry, b: TreeEntry): number {
+  const key = (entry: TreeEntry) =>
+    Buffer.from(treeModeOf(entry.mode) === '040000' ? `${entry.name}/` : entry.name);
+  return Buffer.compare(key(a), key(b));
+}
+
+/** A name no tree may hold: git itself would refuse it, or a checkout would escape through it. */
+function badEntryName(name: string): boolean {
+  return name === '' || name === '.' || name === '..' || /[/\0]/.test(name);
+}
+
 /**
- * A repository's objects through three long-lived git processes: reads and ref lookups through
- * `cat-file --batch-command`, blobs through `hash-object -w --stdin-paths`, trees through
- * `mktree --batch`, commits through `hash-object -w -t commit --stdin-paths`. A forge step then
- * costs pipe writes, not process starts; ref updates still go through `update-ref`, which locks
- * and logs as git does.
+ * A repository's objects. Reads and ref lookups go through one long-lived `git cat-file
+ * --batch-command`; blobs, trees and commits are written here, as loose objects in git's own
+ * format (deflated, named by their hash, written to a temporary file and renamed, as git does),
+ * so a forge step costs a few file writes, not process starts. Ref updates still go through
+ * `update-ref`, which locks and logs as git does.
  */
 export class GitObjects {
   readonly #root: string;
   readonly #reader: GitPipe<Answer>;
-  readonly #blobs: GitPipe<string>;
-  readonly #trees: GitPipe<string>;
-  readonly #commits: GitPipe<string>;
-  #scratch: string | undefined;
-  #files = 0;
+  #store: Promise<ObjectStore> | undefined;
 
   constructor(root: string) {
     this.#root = root;
     this.#reader = new GitPipe<Answer>(root, ['cat-file', '--batch-command'], parseContents);
-    this.#blobs = new GitPipe<string>(root, ['hash-object', '-w', '--no-filters', '--stdin-paths'], parseOid);
-    this.#trees = new GitPipe<string>(root, ['mktree', '--batch', '-z'], parseOid);
-    this.#commits = new GitPipe<string>(
-      root,
-      ['hash-object', '-w', '-t', 'commit', '--no-filters', '--stdin-paths'],
-      parseOid,
-    );
   }
 
   /** The object id `name` resolves to (`refs/heads/x^{commit}`, `<commit>:<path>`), if any. */
@@ -148,7 +147,7 @@ export class GitObjects {
 
   /** Writes `content` as a blob. */
   writeBlob(content: string): Promise<string> {
-    return this.#write(this.#blobs, content);
+    return this.#write('blob', Buffer.from(content, 'utf8'));
   }
 
   /**
@@ -172,27 +171,70 @@ export class GitObjects {
       '',
       input.message,
     ].join('\n');
-    return this.#write(this.#commits, text);
+    return this.#write('commit', Buffer.from(text, 'utf8'));
   }
 
-  async #write(pipe: GitPipe<string>, content: string): Promise<string> {
-    this.#scratch ??= this.#makeScratch();
-    this.#files += 1;
-    const file = join(this.#scratch, String(this.#files));
-    await writeFile(file, content);
+  /** Writes a tree of `entries` (in any order: they are sorted as git sorts them). */
+  async writeTree(entries: readonly TreeEntry[]): Promise<string> {
+    const bad = entries.find((entry) => badEntryName(entry.name));
+    if (bad) throw new FactoryError('forge', `a tree cannot hold an entry named "${bad.name}"`);
+    const body = [...entries].sort(treeOrder).flatMap((entry) => [
+      // Git writes a subtree's mode without its leading zero.
+      Buffer.from(`${treeModeOf(entry.mode) === '040000' ? '40000' : entry.mode} ${entry.name}\0`),
+      Buffer.from(entry.oid, 'hex'),
+    ]);
+    return this.#write('tree', Buffer.concat(body));
+  }
+
+  /**
+   * Stores one object unless it is there already: hashed, deflated, written to a temporary file
+   * beside its place and renamed into it, so a reader never sees half an object and a crash
+   * leaves only a `tmp_obj_` file, which `git gc` removes.
+   */
+  async #write(type: 'blob' | 'tree' | 'commit', body: Buffer): Promise<string> {
+    const store = await this.#objectStore();
+    const whole = Buffer.concat([Buffer.from(`${type} ${body.length}\0`), body]);
+    const oid = createHash(store.algorithm).update(whole).digest('hex');
+    const folder = join(store.dir, oid.slice(0, 2));
+    const path = join(folder, oid.slice(2));
+    if (
+      await stat(path).then(
+        () => true,
+        () => false,
+      )
+    )
+      return oid;
+    const data = await deflated(whole, { level: 1 });
+    await mkdir(folder, { recursive: true });
+    const temporary = join(folder, `tmp_obj_${randomBytes(6).toString('hex')}`);
     try {
-      return await pipe.request(`${file}\n`);
-    } finally {
-      await rm(file, { force: true });
+      await writeFile(temporary, data, { mode: 0o444 });
+      await rename(temporary, path);
+    } catch (error) {
+      await rm(temporary, { force: true });
+      throw new FactoryError(
+        'forge',
+        `could not write a git object in ${folder}: ${(error as Error).message}`,
+      );
     }
+    return oid;
   }
 
-  /** Writes a tree of `entries` (in any order: mktree sorts them). */
-  writeTree(entries: readonly TreeEntry[]): Promise<string> {
-    const kind = (mode: string) =>
-      treeModeOf(mode) === '040000' ? 'tree' : mode === '160000' ? 'commit' : 'blob';
-    const listing = entries.map((entry) => `${entry.mode} ${kind(entry.mode)} ${entry.oid}\t${entry.name}\0`);
-    return this.#trees.request(`${listing.join('')}\0`);
+  #objectStore(): Promise<ObjectStore> {
+    this.#store ??= git(this.#root, [
+      'rev-parse',
+      '--path-format=absolute',
+      '--git-path',
+      'objects',
+      '--show-object-format',
+    ]).then((answer) => {
+      const [dir, format] = answer.split('\n');
+      if (format !== 'sha1' && format !== 'sha256')
+        throw new FactoryError('forge', `git names objects with ${format}, which the factory does not know`);
+      return { dir: dir!, algorithm: format };
+    });
+    this.#store.catch(() => (this.#store = undefined));
+    return this.#store;
   }
 
   /** The tree of `commit` with `changes` applied (each a whole regular file). */
@@ -210,20 +252,29 @@ export class GitObjects {
     changes: readonly { parts: string[]; content: string }[],
   ): Promise<string> {
     const entries = new Map((tree ? await this.tree(tree) : []).map((entry) => [entry.name, entry]));
+    const files: { name: string; content: string }[] = [];
     const below = new Map<string, { parts: string[]; content: string }[]>();
     for (const change of changes) {
       const [name, ...rest] = change.parts as [string, ...string[]];
-      if (rest.length === 0) {
-        entries.set(name, { mode: '100644', name, oid: await this.writeBlob(change.content) });
-      } else {
-        below.set(name, [...(below.get(name) ?? []), { parts: rest, content: change.content }]);
-      }
+      if (rest.length === 0) files.push({ name, content: change.content });
+      else below.set(name, [...(below.get(name) ?? []), { parts: rest, content: change.content }]);
     }
-    for (const [name, inside] of below) {
-      const existing = entries.get(name);
-      const subtree = existing && treeModeOf(existing.mode) === '040000' ? existing.oid : undefined;
-      entries.set(name, { mode: '040000', name, oid: await this.#rebuild(subtree, inside) });
-    }
+    // Blobs and subtrees are independent of each other: they are written at once.
+    const written = await Promise.all([
+      ...files.map(
+        async ({ name, content }): Promise<TreeEntry> => ({
+          mode: '100644',
+          name,
+          oid: await this.writeBlob(content),
+        }),
+      ),
+      ...[...below].map(async ([name, inside]): Promise<TreeEntry> => {
+        const existing = entries.get(name);
+        const subtree = existing && treeModeOf(existing.mode) === '040000' ? existing.oid : undefined;
+        return { mode: '040000', name, oid: await this.#rebuild(subtree, inside) };
+      }),
+    ]);
+    for (const entry of written) entries.set(entry.name, entry);
     return this.writeTree([...entries.values()]);
   }
 
@@ -260,19 +311,8 @@ export class GitObjects {
     return found;
   }
 
-  /** Ends the processes and removes the scratch folder. */
+  /** Ends the reading process; the next read starts it again. */
   close(): void {
-    for (const pipe of [this.#reader, this.#blobs, this.#trees, this.#commits]) pipe.close();
-    if (this.#scratch) {
-      rmSync(this.#scratch, { recursive: true, force: true });
-      SCRATCH_DIRS.delete(this.#scratch);
-    }
-    this.#scratch = undefined;
-  }
-
-  #makeScratch(): string {
-    const dir = mkdtempSync(join(tmpdir(), 'aifactory-blobs-'));
-    SCRATCH_DIRS.add(dir);
-    return dir;
+    this.#reader.close();
   }
 }

@@ -1,5 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { FactoryError } from '../core/errors.ts';
+import { collect } from '../io/spawner.ts';
 
 /** The result of one git command. */
 export interface GitResult {
@@ -9,36 +10,29 @@ export interface GitResult {
 }
 
 /** Runs git in `cwd`; `input` goes to stdin. Never throws on a non-zero exit (see `git`). */
-export function runGit(
+export async function runGit(
   cwd: string,
   args: readonly string[],
   options: { input?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<GitResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, {
+  const env = { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...options.env };
+  try {
+    const result = await collect('git', args, {
       cwd,
-      env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
+      env,
+      ...(options.input === undefined ? {} : { input: options.input }),
     });
-    const stdout: Buffer[] = [];
-    const stderr: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    child.on('error', (error) =>
-      reject(
-        new FactoryError('forge', `git could not be started (${error.message}); install git 2.38 or newer`),
-      ),
+    return {
+      code: result.code,
+      stdout: result.stdout.toString('utf8'),
+      stderr: result.stderr.toString('utf8'),
+    };
+  } catch (error) {
+    throw new FactoryError(
+      'forge',
+      `git could not be started (${(error as Error).message}); install git 2.38 or newer`,
     );
-    child.on('close', (code) =>
-      resolve({
-        code: code ?? 1,
-        stdout: Buffer.concat(stdout).toString('utf8'),
-        stderr: Buffer.concat(stderr).toString('utf8'),
-      }),
-    );
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(options.input ?? '');
-  });
+  }
 }
 
 /** Runs git and returns its trimmed stdout; a non-zero exit is a `forge` error with git's words. */

@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { FactoryError } from '../core/errors.ts';
 import type { TreeMode } from '../core/path-tree.ts';
 import { writeJsonAtomically } from '../io/atomic-write.ts';
-import { Mutex } from '../io/process.ts';
+import { KeyedMutex, Mutex } from '../io/process.ts';
 import { runCommand } from './command.ts';
 import { withTrailers } from './commit-message.ts';
 import { git, runGit } from './git.ts';
@@ -54,8 +54,13 @@ export class LocalForge implements Forge {
   readonly #defaultBranch: string;
   readonly #checks: { command?: string; timeoutSeconds: number };
   readonly #committer: Author;
+  /** Moves of the default branch, one at a time. */
   readonly #lock = new Mutex();
+  /** Work on one branch and its pull request, one at a time; branches go on at once. */
+  readonly #branches = new KeyedMutex();
   readonly #worktrees = new Mutex();
+  /** Approved heads waiting for their merge (see `#mergeWaiting`). */
+  readonly #waitingMerges: WaitingMerge[] = [];
   readonly #store: PullStore;
   readonly #objects: GitObjects;
   readonly #bare: boolean;
@@ -103,7 +108,7 @@ export class LocalForge implements Forge {
     trailers: Record<string, string>;
     restart?: boolean;
   }): Promise<string> {
-    return this.#lock.run(async () => {
+    return this.#branches.run(input.branch, async () => {
       const ref = `refs/heads/${input.branch}`;
       const head = await this.#resolve(ref);
       const base = head === undefined || input.restart ? await this.#defaultHead() : head;
@@ -121,7 +126,7 @@ export class LocalForge implements Forge {
   }
 
   async openPullRequest(input: { branch: string; title: string; body: string }): Promise<PullRequest> {
-    return this.#lock.run(async () => {
+    return this.#branches.run(input.branch, async () => {
       const existing = await this.#store.findByBranch(input.branch);
       if (existing?.state === 'closed') {
         const reopened: PullRecord = { ...existing, state: 'open' };
@@ -148,7 +153,7 @@ export class LocalForge implements Forge {
   }
 
   async addReview(pr: PullRequest, review: PostedReview): Promise<void> {
-    await this.#lock.run(async () => {
+    await this.#branches.run(pr.branch, async () => {
       const record = await this.#store.read(pr.number);
       if (sameReview(record.reviews, review)) return;
       record.reviews.push({
@@ -195,7 +200,7 @@ export class LocalForge implements Forge {
   }
 
   async labelPullRequest(pr: PullRequest, labels: readonly string[]): Promise<void> {
-    await this.#lock.run(async () => {
+    await this.#branches.run(pr.branch, async () => {
       const record = await this.#store.read(pr.number);
       const merged = [...new Set([...record.labels, ...labels])].sort();
       if (merged.length !== record.labels.length) await this.#store.write({ ...record, labels: merged });
@@ -203,7 +208,7 @@ export class LocalForge implements Forge {
   }
 
   async commentOnce(pr: PullRequest, key: string, body: string): Promise<void> {
-    await this.#lock.run(async () => {
+    await this.#branches.run(pr.branch, async () => {
       const record = await this.#store.read(pr.number);
       if (record.comments.some((comment) => comment.key === key)) return;
       await this.#store.write({ ...record, comments: [...record.comments, { key, body }] });
@@ -211,7 +216,7 @@ export class LocalForge implements Forge {
   }
 
   async closePullRequest(pr: PullRequest): Promise<void> {
-    await this.#lock.run(async () => {
+    await this.#branches.run(pr.branch, async () => {
       const record = await this.#store.read(pr.number);
       if (record.state === 'open') await this.#store.write({ ...record, state: 'closed' });
     });
@@ -229,7 +234,7 @@ export class LocalForge implements Forge {
   }
 
   async merge(pr: PullRequest, input: { message: string; head: string }): Promise<MergeOutcome> {
-    return this.#lock.run(async () => {
+    return this.#branches.run(pr.branch, async () => {
       const record = await this.#store.read(pr.number);
       if (record.state === 'merged' && record.merge_commit) {
         return { kind: 'merged', commit: record.merge_commit };
@@ -238,36 +243,88 @@ export class LocalForge implements Forge {
       if (head === undefined)
         throw new FactoryError('forge', `branch ${record.branch} is gone; cannot merge #${pr.number}`);
       if (head !== input.head) return { kind: 'head_moved', head };
+      const outcome = await new Promise<MergeOutcome>((resolve, reject) => {
+        this.#waitingMerges.push({ head, message: input.message, resolve, reject });
+        if (this.#waitingMerges.length === 1) void this.#lock.run(() => this.#mergeWaiting());
+      });
+      if (outcome.kind === 'merged') {
+        await this.#store.write({ ...record, state: 'merged', head, merge_commit: outcome.commit });
+      }
+      return outcome;
+    });
+  }
+
+  /**
+   * Merges every pull request waiting, one merge commit each, and moves the default branch once
+   * for all of them: moving it (a checkout and a ref update) costs more than the merges, and
+   * merges that come in while it moves wait for the next turn. When one move for all is refused
+   * (an uncommitted change in the checkout is in the way), each merge moves it on its own, so only
+   * the one in the way fails.
+   */
+  async #mergeWaiting(): Promise<void> {
+    const batch = this.#waitingMerges.splice(0);
+    try {
       await this.#recoverCheckout();
       const main = await this.#defaultHead();
-      const merged = await runGit(this.#root, [
-        'merge-tree',
-        '--write-tree',
-        '--name-only',
-        '--no-messages',
-        main,
-        head,
-      ]);
-      if (merged.code === 1) {
-        return { kind: 'conflict', paths: merged.stdout.trim().split('\n').slice(1).filter(Boolean) };
+      let tip = main;
+      const outcomes: MergeOutcome[] = [];
+      for (const merge of batch) {
+        const outcome = await this.#mergeOnto(tip, merge.head, merge.message);
+        if (outcome.kind === 'merged') tip = outcome.commit;
+        outcomes.push(outcome);
       }
-      if (merged.code !== 0)
-        throw new FactoryError('forge', `git merge-tree failed: ${merged.stderr.trim()}`);
-      const tree = merged.stdout.trim().split('\n')[0]!;
-      // Merged already, by a run that stopped before it could say so: asked only when the merge
-      // would change nothing, which is rare, so the usual merge starts one git process fewer.
-      if (
-        tree === (await this.#objects.resolve(`${main}^{tree}`)) &&
-        (await runGit(this.#root, ['merge-base', '--is-ancestor', head, main])).code === 0
-      ) {
-        await this.#store.write({ ...record, state: 'merged', head, merge_commit: main });
-        return { kind: 'merged', commit: main };
+      if (tip !== main) {
+        try {
+          await this.#moveDefaultBranch(main, tip);
+        } catch (error) {
+          if (batch.length === 1) throw error;
+          for (const merge of batch) await this.#mergeAlone(merge);
+          return;
+        }
       }
-      const commit = await this.#commitTree(tree, [main, head], `${input.message.trim()}\n`, this.#committer);
-      await this.#moveDefaultBranch(main, commit);
-      await this.#store.write({ ...record, state: 'merged', head, merge_commit: commit });
-      return { kind: 'merged', commit };
-    });
+      for (const [index, merge] of batch.entries()) merge.resolve(outcomes[index]!);
+    } catch (error) {
+      for (const merge of batch) merge.reject(error);
+    }
+  }
+
+  async #mergeAlone(merge: WaitingMerge): Promise<void> {
+    try {
+      const main = await this.#defaultHead();
+      const outcome = await this.#mergeOnto(main, merge.head, merge.message);
+      if (outcome.kind === 'merged' && outcome.commit !== main)
+        await this.#moveDefaultBranch(main, outcome.commit);
+      merge.resolve(outcome);
+    } catch (error) {
+      merge.reject(error);
+    }
+  }
+
+  /** The merge commit of `head` onto `main` (which nothing moves yet), or why there is none. */
+  async #mergeOnto(main: string, head: string, message: string): Promise<MergeOutcome> {
+    const merged = await runGit(this.#root, [
+      'merge-tree',
+      '--write-tree',
+      '--name-only',
+      '--no-messages',
+      main,
+      head,
+    ]);
+    if (merged.code === 1) {
+      return { kind: 'conflict', paths: merged.stdout.trim().split('\n').slice(1).filter(Boolean) };
+    }
+    if (merged.code !== 0) throw new FactoryError('forge', `git merge-tree failed: ${merged.stderr.trim()}`);
+    const tree = merged.stdout.trim().split('\n')[0]!;
+    // Merged already, by a run that stopped before it could say so: asked only when the merge
+    // would change nothing, which is rare, so the usual merge starts one git process fewer.
+    if (
+      tree === (await this.#objects.resolve(`${main}^{tree}`)) &&
+      (await runGit(this.#root, ['merge-base', '--is-ancestor', head, main])).code === 0
+    ) {
+      return { kind: 'merged', commit: main };
+    }
+    const commit = await this.#commitTree(tree, [main, head], `${message.trim()}\n`, this.#committer);
+    return { kind: 'merged', commit };
   }
 
   async readFile(path: string, ref?: string): Promise<string | undefined> {
@@ -444,6 +501,14 @@ export class LocalForge implements Forge {
     }
     return { number: record.number, branch: record.branch, url: null, state, head };
   }
+}
+
+/** A merge asked for, and who waits for its outcome. */
+interface WaitingMerge {
+  head: string;
+  message: string;
+  resolve: (outcome: MergeOutcome) => void;
+  reject: (error: unknown) => void;
 }
 
 /** Options of the local forge. */

@@ -18,3 +18,22 @@ export class Mutex {
     return result;
   }
 }
+
+/**
+ * One queue per key: work on the same key runs one at a time, work on different keys at once.
+ * A key's queue is dropped when it runs empty, so keys that come and go cost nothing.
+ */
+export class KeyedMutex {
+  readonly #tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const tail = this.#tails.get(key) ?? Promise.resolve();
+    const result = tail.then(work, work);
+    const settled = result.catch(() => undefined);
+    this.#tails.set(key, settled);
+    void settled.then(() => {
+      if (this.#tails.get(key) === settled) this.#tails.delete(key);
+    });
+    return result;
+  }
+}

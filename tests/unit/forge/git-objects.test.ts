@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitObjects } from '../../../scripts/forge/git-objects.ts';
 import { createSandboxRepo, git } from '../../fixtures/sandbox-repo.ts';
@@ -16,7 +18,67 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-describe('git objects through long-lived processes', () => {
+describe('git objects', () => {
+  it('writes trees and blobs git names the same, that git fsck --strict accepts', async () => {
+    const blob = await objects.writeBlob('x\n');
+    expect(blob).toBe(
+      execFileSync('git', ['hash-object', '--stdin'], { cwd: root, input: 'x\n', encoding: 'utf8' }).trim(),
+    );
+    const inner = await objects.writeTree([{ mode: '100755', name: 'run.sh', oid: blob }]);
+    const entries = [
+      { mode: '100644', name: 'b', oid: blob },
+      { mode: '040000', name: 'b-dir', oid: inner },
+      { mode: '120000', name: 'link', oid: blob },
+      { mode: '040000', name: 'a', oid: inner },
+      { mode: '100644', name: 'a.txt', oid: blob },
+    ];
+    const ours = await objects.writeTree(entries);
+    const listing = entries
+      .map(
+        (entry) => `${entry.mode} ${entry.mode === '040000' ? 'tree' : 'blob'} ${entry.oid}\t${entry.name}\n`,
+      )
+      .join('');
+    const theirs = execFileSync('git', ['mktree'], { cwd: root, input: listing, encoding: 'utf8' }).trim();
+    expect(ours).toBe(theirs);
+    git(
+      root,
+      'update-ref',
+      'refs/test/tree-check',
+      await objects.writeCommit({
+        tree: ours,
+        parents: [],
+        author: { name: 'a', email: 'a@x.invalid' },
+        committer: { name: 'c', email: 'c@x.invalid' },
+        message: 'm\n',
+      }),
+    );
+    expect(() => git(root, 'fsck', '--strict', '--no-dangling')).not.toThrow();
+  });
+
+  it('refuses a tree entry no tree may hold', async () => {
+    const blob = await objects.writeBlob('x\n');
+    for (const name of ['', '.', '..', 'a/b', 'a\0b']) {
+      await expect(objects.writeTree([{ mode: '100644', name, oid: blob }])).rejects.toThrow('cannot hold');
+    }
+  });
+
+  it('names objects with SHA-256 in a repository made so', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'aifactory-sha256-'));
+    try {
+      execFileSync('git', ['init', '-q', '--object-format=sha256', dir]);
+      const sha256 = new GitObjects(dir);
+      const oid = await sha256.writeBlob('x\n');
+      expect(oid).toHaveLength(64);
+      expect(oid).toBe(
+        execFileSync('git', ['hash-object', '--stdin'], { cwd: dir, input: 'x\n', encoding: 'utf8' }).trim(),
+      );
+      expect(execFileSync('git', ['cat-file', '-p', oid], { cwd: dir, encoding: 'utf8' })).toBe('x\n');
+      sha256.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('writes the commit git commit-tree writes, byte for byte', async () => {
     const tree = git(root, 'rev-parse', 'HEAD^{tree}');
     const parent = git(root, 'rev-parse', 'HEAD');

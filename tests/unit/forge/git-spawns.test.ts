@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { runFactory } from '../../../scripts/engine/factory.ts';
 import { createSandboxRepo, simpleStory } from '../../fixtures/sandbox-repo.ts';
 
-/** Every git process the factory starts, by its arguments. */
+/** Every git process the factory starts, by its arguments: here, or through the spawn helper. */
 const spawned: string[][] = [];
 
 vi.mock('node:child_process', async (original) => {
@@ -14,6 +14,17 @@ vi.mock('node:child_process', async (original) => {
       if (command === 'git') spawned.push([...args]);
       return real.spawn(command, args, options);
     }) as typeof real.spawn,
+  };
+});
+
+vi.mock('../../../scripts/io/spawner.ts', async (original) => {
+  const real = await original<typeof import('../../../scripts/io/spawner.ts')>();
+  return {
+    ...real,
+    collect: ((command, args, options) => {
+      if (command === 'git') spawned.push([...args]);
+      return real.collect(command, args, options);
+    }) as typeof real.collect,
   };
 });
 
@@ -59,5 +70,7 @@ describe('git processes per task iteration in the local forge', () => {
       perTask,
       `run of 1 task: ${one.length} (${JSON.stringify(byCommand(one))}), of 5 tasks: ${five.length}`,
     ).toBeLessThanOrEqual(8);
+    // Counted at all: a task's merge moves the default branch with git itself.
+    expect(five.some((args) => args[0] === 'update-ref')).toBe(true);
   });
 });

@@ -95,6 +95,54 @@ describe('local forge', () => {
     expect(await readFile(join(root, 'src/a.txt'), 'utf8')).toBe('mine\n');
   });
 
+  it('merges pull requests that wait together with one move of main, one merge commit each', async () => {
+    const names = ['p', 'q', 'r', 's'];
+    for (const name of names) await push(`${name}\n`, `aifactory/${name}`, `src/${name}.txt`);
+    const prs = await Promise.all(
+      names.map((name) => forge.openPullRequest({ branch: `aifactory/${name}`, title: name, body: '' })),
+    );
+    const moves = () => git(root, 'reflog', 'show', '--format=%H', 'refs/heads/main').split('\n').length;
+    const movesBefore = moves();
+    // A state commit holds main while the merges come in, so all four wait for the same turn.
+    const state = forge.commitToDefaultBranch({
+      changes: [{ path: 'shared/state.json', content: '{}\n' }],
+      message: 'State',
+      author: gpt,
+    });
+    const outcomes = await Promise.all(
+      prs.map((pr) => forge.merge(pr, { message: `Merge ${pr.branch}`, head: pr.head })),
+    );
+    const stateCommit = await state;
+    const commits = outcomes.map((outcome) => (outcome.kind === 'merged' ? outcome.commit : outcome.kind));
+    // Each merge commit sits on another (in the order they came in), and main moved once for the four.
+    const chain = git(root, 'rev-list', '--first-parent', `${stateCommit}..main`).split('\n');
+    expect(chain.toSorted()).toEqual(commits.toSorted());
+    expect(moves() - movesBefore).toBe(2);
+    for (const name of names) expect(await readFile(join(root, `src/${name}.txt`), 'utf8')).toBe(`${name}\n`);
+    expect(git(root, 'status', '--porcelain')).toBe('');
+  });
+
+  it('when one merge of a batch would overwrite an uncommitted change, fails that one alone', async () => {
+    for (const name of ['p', 'q', 'r']) await push(`${name}\n`, `aifactory/${name}`, `src/${name}.txt`);
+    await mkdir(join(root, 'src'), { recursive: true });
+    await writeFile(join(root, 'src/q.txt'), 'mine\n');
+    const prs = await Promise.all(
+      ['p', 'q', 'r'].map((name) =>
+        forge.openPullRequest({ branch: `aifactory/${name}`, title: name, body: '' }),
+      ),
+    );
+    const outcomes = await Promise.allSettled(
+      prs.map((pr) => forge.merge(pr, { message: `Merge ${pr.branch}`, head: pr.head })),
+    );
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(String((outcomes[1] as PromiseRejectedResult).reason)).toContain('uncommitted changes');
+    expect(await readFile(join(root, 'src/q.txt'), 'utf8')).toBe('mine\n');
+    expect(git(root, 'ls-tree', '--name-only', 'main', 'src/').split('\n')).toEqual([
+      'src/p.txt',
+      'src/r.txt',
+    ]);
+  });
+
   it('reports the conflicting paths when two branches changed the same file', async () => {
     await push('one\n', 'aifactory/x');
     await push('two\n', 'aifactory/y');
