@@ -4,7 +4,6 @@ import type { Config, Price } from '../core/config.ts';
 import { FactoryError } from '../core/errors.ts';
 import { sliceCap } from '../core/shard.ts';
 import { writeJsonAtomically } from '../io/atomic-write.ts';
-import { Mutex } from '../io/process.ts';
 import { BUDGET_FILE_NAME, type Day, dayFile, emptyDay, parseDayFile } from './budget-file.ts';
 import { findPrice, UNKNOWN_MODEL_PRICE } from './prices.ts';
 import type { Agent } from './types.ts';
@@ -49,7 +48,11 @@ export class BudgetLedger {
   readonly #config: Config;
   readonly #now: () => Date;
   readonly #warn: (message: string) => void;
-  readonly #lock = new Mutex();
+  /** Days whose spend changed since their file was last written. */
+  readonly #unwritten = new Set<Day>();
+  /** The write under way, and the one that waits for it (see `#persist`). */
+  #writing: Promise<void> = Promise.resolve();
+  #queued: Promise<void> | undefined;
   readonly #taskTotals: Map<string, number>;
   readonly #held: Held = { total: 0, byAgent: new Map(), byTask: new Map() };
   readonly #warnings: string[] = [];
@@ -249,19 +252,42 @@ export class BudgetLedger {
         throw new FactoryError('internal', `budget: ${count} is not a token count; nothing was recorded`);
       }
     }
-    return this.#lock.run(async () => {
-      this.#rollDay();
-      const cost = this.costOf(input.provider, input.model, tokens);
-      const day = this.#today;
-      day.total = round(day.total + cost);
-      day.calls += 1;
-      add(day.byAgent, input.agent, cost);
-      add(day.byTask, input.taskId, cost);
-      add(day.byModel, `${input.provider}:${input.model}`, cost);
-      add(this.#taskTotals, input.taskId, cost);
-      await writeJsonAtomically(join(this.#dir, `${day.day}.json`), dayFile(day));
-      return cost;
-    });
+    this.#rollDay();
+    const cost = this.costOf(input.provider, input.model, tokens);
+    const day = this.#today;
+    day.total = round(day.total + cost);
+    day.calls += 1;
+    add(day.byAgent, input.agent, cost);
+    add(day.byTask, input.taskId, cost);
+    add(day.byModel, `${input.provider}:${input.model}`, cost);
+    add(this.#taskTotals, input.taskId, cost);
+    this.#unwritten.add(day);
+    await this.#persist();
+    return cost;
+  }
+
+  /**
+   * Writes the days with unwritten spend. Calls recorded while a write is under way share the
+   * next one (one write of the day's file for many calls), and each resolves only once a write
+   * that holds its spend has finished.
+   */
+  #persist(): Promise<void> {
+    if (!this.#queued) {
+      const queued = this.#writing.then(async () => {
+        this.#queued = undefined;
+        const days = [...this.#unwritten];
+        this.#unwritten.clear();
+        try {
+          for (const day of days) await writeJsonAtomically(join(this.#dir, `${day.day}.json`), dayFile(day));
+        } catch (error) {
+          for (const day of days) this.#unwritten.add(day);
+          throw error;
+        }
+      });
+      this.#queued = queued;
+      this.#writing = queued.catch(() => undefined);
+    }
+    return this.#queued;
   }
 
   #hold(agent: string, taskId: string, amount: number, maxOutputTokens: number): Reservation {

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -178,5 +178,52 @@ describe('a free ledger (replayed answers)', () => {
     });
     expect(cost).toBe(0);
     expect(ledger.spentToday()).toBe(0);
+  });
+});
+
+describe('the ledger file', () => {
+  it('holds every one of many calls recorded at once', async () => {
+    const ledger = await BudgetLedger.open(root, { config: ConfigSchema.parse({ prices }), now: () => day });
+    const costs = await Promise.all(
+      Array.from({ length: 20 }, (_, index) =>
+        ledger.record({
+          agent: 'writer',
+          taskId: `task-${index}`,
+          provider: 'openai',
+          model: 'primary-model',
+          tokens: { input: 1000, output: 100 },
+        }),
+      ),
+    );
+    const file = JSON.parse(
+      await readFile(join(root, 'shared/budget', `${day.toISOString().slice(0, 10)}.json`), 'utf8'),
+    );
+    expect(file.calls).toBe(20);
+    expect(Object.keys(file.by_task)).toHaveLength(20);
+    expect(file.total_usd).toBeCloseTo(
+      costs.reduce((sum, cost) => sum + cost, 0),
+      6,
+    );
+  });
+
+  it('keeps spend a failed write could not hold, and writes it with the next call', async () => {
+    const ledger = await BudgetLedger.open(root, { config: ConfigSchema.parse({ prices }), now: () => day });
+    const call = (taskId: string) =>
+      ledger.record({
+        agent: 'writer',
+        taskId,
+        provider: 'openai',
+        model: 'primary-model',
+        tokens: { input: 1000, output: 100 },
+      });
+    const dir = join(root, 'shared/budget');
+    await rm(join(root, 'shared'), { recursive: true, force: true });
+    await writeFile(join(root, 'shared'), 'a file where the folder goes\n');
+    await expect(call('task-a')).rejects.toThrow();
+    await rm(join(root, 'shared'), { force: true });
+    await call('task-b');
+    const file = JSON.parse(await readFile(join(dir, `${day.toISOString().slice(0, 10)}.json`), 'utf8'));
+    expect(file.calls).toBe(2);
+    expect(Object.keys(file.by_task).sort()).toEqual(['task-a', 'task-b']);
   });
 });
