@@ -3,7 +3,7 @@
 // compiles them where it cannot.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import module, { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -13,6 +13,10 @@ const cli = join(root, 'scripts', 'cli.ts');
 const major = Number(process.versions.node.split('.')[0]);
 
 if (major >= 22) {
+  // Node keeps each module's compiled code, TypeScript with its types stripped, in a cache of its
+  // own (checked against the file's contents): starting from it takes about a third of the time.
+  // Node 20 has no such function, hence no named import.
+  module.enableCompileCache();
   // Node 22.18 and 23.6 on strip types by default, except in files under node_modules, which is
   // where the CLI sits when it is installed as a package. Loading tsx costs about 0.15 s.
   if (!process.features.typescript || root.split(sep).includes('node_modules')) {
