@@ -1,4 +1,4 @@
-#!/usr/bin/env tsx
+#!/usr/bin/env node
 /**
  * The one entry point: `npm run aifactory -- <command>` (or `npx aifactory <command>`).
  * Exit codes: 0 success, 1 the command found problems (e.g. invalid tasks), 2 bad usage.
@@ -12,40 +12,36 @@ function packageVersion(): string {
   return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
 }
 
+type Register = (program: Command) => void;
+
 /**
- * The program with every command. The command modules are loaded here, not at the top, so that
- * `--version` answers without loading the engine.
+ * Each command's module, by command name and in the order `--help` lists them. A module is loaded
+ * only when its command runs (or for the full help), so that `status` does not load the engine.
  */
-export async function buildProgram(): Promise<Command> {
-  const [agents, created, retry, run, securityScan, shards, snapshot, status, validate, watch] =
-    await Promise.all([
-      import('./commands/agents.ts'),
-      import('./commands/new.ts'),
-      import('./commands/retry.ts'),
-      import('./commands/run.ts'),
-      import('./commands/security-scan.ts'),
-      import('./commands/shards.ts'),
-      import('./commands/snapshot.ts'),
-      import('./commands/status.ts'),
-      import('./commands/validate.ts'),
-      import('./commands/watch.ts'),
-    ]);
+const COMMANDS: Record<string, () => Promise<Register>> = {
+  validate: async () => (await import('./commands/validate.ts')).registerValidate,
+  run: async () => (await import('./commands/run.ts')).registerRun,
+  watch: async () => (await import('./commands/watch.ts')).registerWatch,
+  snapshot: async () => (await import('./commands/snapshot.ts')).registerSnapshot,
+  status: async () => (await import('./commands/status.ts')).registerStatus,
+  agents: async () => (await import('./commands/agents.ts')).registerAgents,
+  new: async () => (await import('./commands/new.ts')).registerNew,
+  retry: async () => (await import('./commands/retry.ts')).registerRetry,
+  'security-scan': async () => (await import('./commands/security-scan.ts')).registerSecurityScan,
+  'plan-shards': async () => (await import('./commands/shards.ts')).registerPlanShards,
+  'merge-shards': async () => (await import('./commands/shards.ts')).registerMergeShards,
+};
+
+/** The program with the command `name`, or with every command when `name` is not one of them. */
+export async function buildProgram(name?: string): Promise<Command> {
+  const names = name !== undefined && Object.hasOwn(COMMANDS, name) ? [name] : Object.keys(COMMANDS);
+  const registers = await Promise.all(names.map((each) => COMMANDS[each]!()));
   const program = new Command('aifactory')
     .description('AI Factory OS: AI agents turn task files into reviewed, merged pull requests.')
     .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  validate.registerValidate(program);
-  run.registerRun(program);
-  watch.registerWatch(program);
-  snapshot.registerSnapshot(program);
-  status.registerStatus(program);
-  agents.registerAgents(program);
-  created.registerNew(program);
-  retry.registerRetry(program);
-  securityScan.registerSecurityScan(program);
-  shards.registerPlanShards(program);
-  shards.registerMergeShards(program);
+  for (const register of registers) register(program);
   return program;
 }
 
@@ -54,7 +50,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     console.log(packageVersion());
     return 0;
   }
-  const program = await buildProgram();
+  const program = await buildProgram(argv[0]);
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

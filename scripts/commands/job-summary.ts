@@ -6,10 +6,10 @@ import { jobSummaryMarkdown, type SummaryTask } from '../core/job-summary.ts';
 import type { RunRecord } from '../core/run-record.ts';
 import { planRun } from '../core/schedule.ts';
 import type { TaskState } from '../core/task-state.ts';
-import { loadRunnableTasks } from '../engine/factory.ts';
 import type { RunSummary } from '../engine/orchestrator.ts';
 import { RunStore } from '../engine/run-store.ts';
 import { SecretGuard } from '../engine/secret-guard.ts';
+import { loadRunnableTasks } from '../engine/task-files.ts';
 import { githubConfigFromEnv } from '../forge/github/config.ts';
 
 /** The part of GitHub's `GET /rate_limit` answer the summary shows. */

@@ -3,11 +3,11 @@ import { type Command, Option } from 'commander';
 import { planRun } from '../core/schedule.ts';
 import { shardCount, shardMatrix } from '../core/shard.ts';
 import type { TaskState } from '../core/task-state.ts';
-import { loadRunnableTasks } from '../engine/factory.ts';
 import { RunStore } from '../engine/run-store.ts';
 import { foldShards, shardFolders } from '../engine/shard-merge.ts';
 import { forgeSnapshotInputs, writeSnapshots } from '../engine/snapshot-writer.ts';
 import { commitState, describePublish, githubForgeFor, publishState } from '../engine/state-publisher.ts';
+import { loadRunnableTasks } from '../engine/task-files.ts';
 import { FORGE_KINDS } from '../forge/index.ts';
 import { plural } from '../ui/words.ts';
 

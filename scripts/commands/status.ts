@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { formatUsd } from '../core/money.ts';
 import { totals } from '../core/record-ops.ts';
 import type { RunRecord } from '../core/run-record.ts';
-import { loadRunnableTasks } from '../engine/factory.ts';
 import { RunStore } from '../engine/run-store.ts';
+import { loadRunnableTasks } from '../engine/task-files.ts';
 import { renderTable } from '../ui/table.ts';
 import { clip, plural } from '../ui/words.ts';
 

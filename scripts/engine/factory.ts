@@ -24,7 +24,7 @@ import { RunObserver, readRunFile } from './run-observer.ts';
 import { RunStore } from './run-store.ts';
 import { SecretGuard } from './secret-guard.ts';
 import { forgeSnapshotInputs } from './snapshot-writer.ts';
-import { loadTasks, loadValidationContext } from './task-files.ts';
+import { loadRunnableTasks } from './task-files.ts';
 import type { EngineServices, ProgressSink } from './types.ts';
 
 /** Options of `aifactory run` (and of each pass of `watch`). */
@@ -48,21 +48,6 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Started by `watch`: the run is one of a local schedule, not a one-off. */
   loop?: boolean;
-}
-
-/** The tasks that are valid, plus a line for each file that is not (those are skipped, not fatal). */
-export async function loadRunnableTasks(root: string): Promise<{
-  config: Config;
-  registry: AgentRegistry;
-  tasks: Task[];
-  invalid: string[];
-}> {
-  const { config, registry, context } = await loadValidationContext(root);
-  const report = await loadTasks(root, context);
-  const badFiles = new Set(report.problems.map((problem) => problem.file));
-  const tasks = report.tasks.filter(({ file }) => !badFiles.has(file)).map(({ task }) => task);
-  const invalid = report.problems.map((problem) => `${problem.file}: ${problem.field}: ${problem.message}`);
-  return { config, registry, tasks, invalid };
 }
 
 /**

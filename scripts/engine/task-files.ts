@@ -5,6 +5,7 @@ import { type AgentRegistry, loadRegistry } from '../agents/registry.ts';
 import { grantedAreas } from '../agents/types.ts';
 import type { Config } from '../core/config.ts';
 import { FactoryError } from '../core/errors.ts';
+import type { Task } from '../core/task.ts';
 import {
   type TaskSource,
   type ValidationContext,
@@ -113,4 +114,19 @@ export async function loadValidationContext(root: string): Promise<{
   const config = await loadConfig(root);
   const registry = await loadRegistry(root, config);
   return { config, registry, context: validationContextOf(config, registry) };
+}
+
+/** The tasks that are valid, plus a line for each file that is not (those are skipped, not fatal). */
+export async function loadRunnableTasks(root: string): Promise<{
+  config: Config;
+  registry: AgentRegistry;
+  tasks: Task[];
+  invalid: string[];
+}> {
+  const { config, registry, context } = await loadValidationContext(root);
+  const report = await loadTasks(root, context);
+  const badFiles = new Set(report.problems.map((problem) => problem.file));
+  const tasks = report.tasks.filter(({ file }) => !badFiles.has(file)).map(({ task }) => task);
+  const invalid = report.problems.map((problem) => `${problem.file}: ${problem.field}: ${problem.message}`);
+  return { config, registry, tasks, invalid };
 }

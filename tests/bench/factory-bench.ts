@@ -8,19 +8,15 @@ import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { renderProposal } from '../../scripts/core/proposal.ts';
 import { runFactory } from '../../scripts/engine/factory.ts';
-import { REPO_ROOT } from '../fixtures/cli.ts';
+import { CLI_BIN } from '../fixtures/cli.ts';
 import { type LlmFixture, type SeenRequest, startLlmFixture } from '../fixtures/llm-fixture.ts';
 import { createSandboxRepo, git, type TaskStory } from '../fixtures/sandbox-repo.ts';
 import type { Figure } from './report.ts';
 
 /** Coder and reviewer: one call each for a task approved at its first iteration. */
 export const CALLS_PER_TASK = 2;
-
-const LOADER = pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-const CLI = join(REPO_ROOT, 'scripts/cli.ts');
 
 /** No limit of the factory's own gets in the way: the run is bounded by `concurrency` alone. */
 const CONFIG = `export default {
@@ -116,7 +112,7 @@ export function cliRun(
 ): Promise<{ code: number; ms: number; output: string }> {
   const started = performance.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', LOADER, CLI, ...args], {
+    const child = spawn(process.execPath, [CLI_BIN, ...args], {
       cwd,
       env: { ...process.env, GITHUB_ACTIONS: undefined, CI: undefined, FORCE_COLOR: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

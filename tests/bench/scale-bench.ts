@@ -6,13 +6,11 @@ import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../fixtures/cli.ts';
+import { CLI_BIN, REPO_ROOT } from '../fixtures/cli.ts';
 import { sampleData } from '../fixtures/sample-data.ts';
 import { git } from '../fixtures/sandbox-repo.ts';
 import { cliRun } from './factory-bench.ts';
 import type { Figure } from './report.ts';
-
-const BIN = join(REPO_ROOT, 'bin/aifactory.mjs');
 
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -38,7 +36,7 @@ export async function cliStart(runs: number): Promise<Figure[]> {
   for (const command of ['--version', 'status', 'validate']) {
     const times: number[] = [];
     for (let run = 0; run < runs; run += 1)
-      times.push((await timed(process.execPath, [BIN, command], REPO_ROOT)).ms);
+      times.push((await timed(process.execPath, [CLI_BIN, command], REPO_ROOT)).ms);
     const ms = median(times);
     figures.push({
       name: `CLI start: aifactory ${command} (demo tasks, median of ${runs})`,
@@ -77,13 +75,11 @@ async function bigRepo(count: number): Promise<string> {
 
 /** Peak resident memory of a CLI command in KiB, from GNU time; undefined where it is missing. */
 function peakKib(cwd: string, args: readonly string[]): Promise<number | undefined> {
-  const loader = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
   return new Promise((resolve) => {
-    const child = spawn(
-      '/usr/bin/time',
-      ['-f', '%M', process.execPath, '--import', loader, join(REPO_ROOT, 'scripts/cli.ts'), ...args],
-      { cwd, stdio: ['ignore', 'ignore', 'pipe'] },
-    );
+    const child = spawn('/usr/bin/time', ['-f', '%M', process.execPath, CLI_BIN, ...args], {
+      cwd,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('error', () => resolve(undefined));

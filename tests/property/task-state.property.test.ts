@@ -65,7 +65,11 @@ class LifecycleModel {
 }
 
 class EventCommand implements fc.Command<LifecycleModel, { state: TaskState }> {
-  constructor(readonly event: TaskEvent) {}
+  readonly event: TaskEvent;
+
+  constructor(event: TaskEvent) {
+    this.event = event;
+  }
   check(): boolean {
     return true;
   }

@@ -32,8 +32,12 @@ export interface ClientOptions {
  * the task for the next run instead of meeting them.
  */
 export class WriteBudget {
+  readonly limit: number;
   #used = 0;
-  constructor(readonly limit: number) {}
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
 
   get used(): number {
     return this.#used;

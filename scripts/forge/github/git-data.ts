@@ -8,10 +8,13 @@ const TREE_CHUNK = 100;
 
 /** One repository, one identity: the Git Data API calls a commit needs (GITHUB-NOTES.md, "Commits without a clone"). */
 export class GitData {
-  constructor(
-    private readonly octokit: GitHubClient,
-    private readonly repo: { owner: string; repo: string },
-  ) {}
+  private readonly octokit: GitHubClient;
+  private readonly repo: { owner: string; repo: string };
+
+  constructor(octokit: GitHubClient, repo: { owner: string; repo: string }) {
+    this.octokit = octokit;
+    this.repo = repo;
+  }
 
   /** The branch's head, or undefined when the branch does not exist. */
   async head(branch: string): Promise<string | undefined> {

@@ -16,12 +16,16 @@ type Comment = PostedReview['comments'][number];
  * finds it by listing the pull request's reviews instead of asking a model twice.
  */
 export class Reviews {
-  constructor(
-    private readonly author: GitHubClient,
-    /** undefined with one token: reviews are then COMMENTs plus a commit status. */
-    private readonly reviewer: GitHubClient | undefined,
-    private readonly repo: Repo,
-  ) {}
+  private readonly author: GitHubClient;
+  /** undefined with one token: reviews are then COMMENTs plus a commit status. */
+  private readonly reviewer: GitHubClient | undefined;
+  private readonly repo: Repo;
+
+  constructor(author: GitHubClient, reviewer: GitHubClient | undefined, repo: Repo) {
+    this.author = author;
+    this.reviewer = reviewer;
+    this.repo = repo;
+  }
 
   async find(pr: PullRequest, at: { commit: string; iteration: number }): Promise<PostedReview | undefined> {
     const reviews = await attempt(`listing the reviews of pull request #${pr.number}`, () =>

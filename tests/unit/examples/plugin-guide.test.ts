@@ -17,6 +17,7 @@ import { fixtureEnv, scriptModels } from './harness.ts';
  */
 const GUIDE = join(REPO_ROOT, 'docs/plugins.md');
 const COPIED = [
+  'bin',
   'scripts',
   'prompts',
   'examples',
