@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { deflate } from 'node:zlib';
@@ -101,6 +101,9 @@ export class GitObjects {
   readonly #root: string;
   readonly #reader: GitPipe<Answer>;
   #store: Promise<ObjectStore> | undefined;
+  /** Objects written, and object folders made, by this instance: neither is asked about again. */
+  readonly #written = new Set<string>();
+  readonly #folders = new Set<string>();
 
   constructor(root: string) {
     this.#root = root;
@@ -197,18 +200,22 @@ export class GitObjects {
     const oid = createHash(store.algorithm).update(whole).digest('hex');
     const folder = join(store.dir, oid.slice(0, 2));
     const path = join(folder, oid.slice(2));
-    if (
-      await stat(path).then(
-        () => true,
-        () => false,
-      )
-    )
-      return oid;
+    // Whether git has it already is not asked: most objects are new, and writing one again is
+    // harmless (the same bytes under the same name).
+    if (this.#written.has(oid)) return oid;
     const data = await deflated(whole, { level: 1 });
-    await mkdir(folder, { recursive: true });
+    if (!this.#folders.has(folder)) {
+      await mkdir(folder, { recursive: true });
+      this.#folders.add(folder);
+    }
     const temporary = join(folder, `tmp_obj_${randomBytes(6).toString('hex')}`);
     try {
-      await writeFile(temporary, data, { mode: 0o444 });
+      await writeFile(temporary, data, { mode: 0o444 }).catch(async (error: NodeJS.ErrnoException) => {
+        // The folder was there, but a `git gc` meanwhile removes the empty ones.
+        if (error.code !== 'ENOENT') throw error;
+        await mkdir(folder, { recursive: true });
+        await writeFile(temporary, data, { mode: 0o444 });
+      });
       await rename(temporary, path);
     } catch (error) {
       await rm(temporary, { force: true });
@@ -217,6 +224,7 @@ export class GitObjects {
         `could not write a git object in ${folder}: ${(error as Error).message}`,
       );
     }
+    this.#written.add(oid);
     return oid;
   }
 

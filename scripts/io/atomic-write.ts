@@ -6,6 +6,8 @@ import { isAlive } from './process.ts';
 /** Temporary files are named `.<file>.<pid>.<n>.tmp`, so a sweep knows whose they are. */
 const TEMP = /^\..+\.(\d+)\.\d+\.tmp$/;
 let counter = 0;
+/** Folders this process made or wrote into. */
+const FOLDERS = new Set<string>();
 
 /**
  * Writes `content` to `path` through a temporary file in the same folder, fsync and rename: a
@@ -24,11 +26,18 @@ export async function writeFileAtomically(
   const current = await readFile(path, 'utf8').catch(() => undefined);
   if (current === content) return false;
   const dir = dirname(path);
-  await mkdir(dir, { recursive: true });
+  // A file was read there, or the folder was made before: it is not made again for each write.
+  if (current === undefined && !FOLDERS.has(dir)) await mkdir(dir, { recursive: true });
+  FOLDERS.add(dir);
   counter += 1;
   const temporary = join(dir, `.${basename(path)}.${process.pid}.${counter}.tmp`);
   try {
-    const handle = await open(temporary, 'w');
+    const handle = await open(temporary, 'w').catch(async (error: NodeJS.ErrnoException) => {
+      // The folder was removed since: made again.
+      if (error.code !== 'ENOENT') throw error;
+      await mkdir(dir, { recursive: true });
+      return open(temporary, 'w');
+    });
     try {
       await handle.writeFile(content, 'utf8');
       if (options.durable !== false) await handle.sync();

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +55,28 @@ describe('git objects', () => {
       }),
     );
     expect(() => git(root, 'fsck', '--strict', '--no-dangling')).not.toThrow();
+  });
+
+  it('writes into an object folder that git gc removed after this process made it', async () => {
+    const oidOf = (content: string) =>
+      createHash('sha1')
+        .update(`blob ${Buffer.byteLength(content)}\0${content}`)
+        .digest('hex');
+    const first = `gc ${Date.now()}\n`;
+    let second = '';
+    for (let index = 0; oidOf(second).slice(0, 2) !== oidOf(first).slice(0, 2) || !second; index += 1)
+      second = `${first}${index}\n`;
+    const blob = await objects.writeBlob(first);
+    git(
+      root,
+      'update-ref',
+      'refs/test/keep',
+      await objects.writeTree([{ mode: '100644', name: 'f', oid: blob }]),
+    );
+    git(root, 'gc', '-q', '--prune=now');
+    expect(existsSync(join(root, '.git/objects', blob.slice(0, 2)))).toBe(false);
+    const again = await objects.writeBlob(second);
+    expect(execFileSync('git', ['cat-file', '-p', again], { cwd: root, encoding: 'utf8' })).toBe(second);
   });
 
   it('refuses a tree entry no tree may hold', async () => {
