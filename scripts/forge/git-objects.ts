@@ -69,6 +69,20 @@ function signature(now: Date): string {
   return `${Math.floor(now.getTime() / 1000)} ${zone}`;
 }
 
+/** How a file differs between two trees: what the newer one holds there, if anything. */
+export interface TreeChange {
+  status: 'added' | 'modified' | 'deleted';
+  entry?: TreeEntry;
+}
+
+/** Changed files by path, in git's order. */
+export type TreeChanges = Map<string, TreeChange>;
+
+/** Trees kept once read; past this many the cache starts over. */
+const TREES_KEPT = 4096;
+
+const isTree = (entry: TreeEntry) => treeModeOf(entry.mode) === '040000';
+
 /** Names a batch request cannot carry (a line break ends a request); such reads spawn git instead. */
 const UNSAFE_NAME = /[\n\r]|^\s|\s$/;
 
@@ -101,6 +115,7 @@ export class GitObjects {
   readonly #root: string;
   readonly #reader: GitPipe<Answer>;
   #store: Promise<ObjectStore> | undefined;
+  readonly #trees = new Map<string, Promise<TreeEntry[]>>();
   /** Objects written, and object folders made, by this instance: neither is asked about again. */
   readonly #written = new Set<string>();
   readonly #folders = new Set<string>();
@@ -128,8 +143,19 @@ export class GitObjects {
     return (await this.#reader.request(`contents ${name}\n`)) as GitObject | undefined;
   }
 
-  /** The entries of a tree object. */
-  async tree(oid: string): Promise<TreeEntry[]> {
+  /** The entries of a tree object (kept once read: an object never changes). */
+  tree(oid: string): Promise<TreeEntry[]> {
+    let entries = this.#trees.get(oid);
+    if (!entries) {
+      if (this.#trees.size >= TREES_KEPT) this.#trees.clear();
+      entries = this.#readTree(oid);
+      this.#trees.set(oid, entries);
+      entries.catch(() => this.#trees.delete(oid));
+    }
+    return entries;
+  }
+
+  async #readTree(oid: string): Promise<TreeEntry[]> {
     const object = await this.read(oid);
     if (object?.type !== 'tree') throw new FactoryError('forge', `git object ${oid} is not a tree`);
     const bytes = oid.length / 2;
@@ -146,6 +172,93 @@ export class GitObjects {
       at = nul + 1 + bytes;
     }
     return entries;
+  }
+
+  /** The parents of a commit, in order. */
+  async parents(commit: string): Promise<string[]> {
+    const object = await this.read(commit);
+    if (object?.type !== 'commit') throw new FactoryError('forge', `git object ${commit} is not a commit`);
+    const header = object.content.toString('utf8').split('\n\n', 1)[0]!;
+    return header
+      .split('\n')
+      .filter((line) => line.startsWith('parent '))
+      .map((line) => line.slice('parent '.length));
+  }
+
+  /**
+   * The files that differ from tree `from` to tree `to`, by path, in git's order: each with what
+   * `to` holds there, none where it was deleted. A folder is never listed, only what is in it;
+   * only subtrees that differ are read.
+   */
+  async changes(from: string | undefined, to: string | undefined): Promise<TreeChanges> {
+    const found: [string, TreeChange][] = [];
+    await this.#collectChanges(from, to, '', found);
+    return new Map(found.sort(([a], [b]) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+  }
+
+  async #collectChanges(
+    from: string | undefined,
+    to: string | undefined,
+    prefix: string,
+    found: [string, TreeChange][],
+  ): Promise<void> {
+    if (from === to) return;
+    const [before, after] = await Promise.all([from ? this.tree(from) : [], to ? this.tree(to) : []]);
+    const byName = new Map<string, { before?: TreeEntry; after?: TreeEntry }>();
+    for (const entry of before) byName.set(entry.name, { before: entry });
+    for (const entry of after) byName.set(entry.name, { ...byName.get(entry.name), after: entry });
+    const below: Promise<void>[] = [];
+    for (const [name, { before: old, after: now }] of byName) {
+      if (old && now && old.oid === now.oid && old.mode === now.mode) continue;
+      const path = `${prefix}${name}`;
+      const oldFile = old && !isTree(old) ? old : undefined;
+      const newFile = now && !isTree(now) ? now : undefined;
+      if (newFile) found.push([path, { status: oldFile ? 'modified' : 'added', entry: newFile }]);
+      else if (oldFile) found.push([path, { status: 'deleted' }]);
+      const oldTree = old && isTree(old) ? old.oid : undefined;
+      const newTree = now && isTree(now) ? now.oid : undefined;
+      if (oldTree || newTree) below.push(this.#collectChanges(oldTree, newTree, `${path}/`, found));
+    }
+    await Promise.all(below);
+  }
+
+  /**
+   * Tree `tree` with `changes` applied: each path set to its entry, or removed; folders are made
+   * on the way and dropped once empty, as git never keeps an empty tree. Undefined when nothing
+   * is left.
+   */
+  async applyChanges(
+    tree: string | undefined,
+    changes: ReadonlyMap<string, TreeEntry | undefined>,
+  ): Promise<string | undefined> {
+    const entries = new Map((tree ? await this.tree(tree) : []).map((entry) => [entry.name, entry]));
+    const below = new Map<string, Map<string, TreeEntry | undefined>>();
+    for (const [path, entry] of changes) {
+      const slash = path.indexOf('/');
+      if (slash === -1) {
+        if (entry) entries.set(path, { ...entry, name: path });
+        else entries.delete(path);
+        continue;
+      }
+      const name = path.slice(0, slash);
+      const inside = below.get(name) ?? new Map<string, TreeEntry | undefined>();
+      inside.set(path.slice(slash + 1), entry);
+      below.set(name, inside);
+    }
+    const subtrees = await Promise.all(
+      [...below].map(async ([name, inside]) => {
+        const existing = entries.get(name);
+        return {
+          name,
+          oid: await this.applyChanges(existing && isTree(existing) ? existing.oid : undefined, inside),
+        };
+      }),
+    );
+    for (const { name, oid } of subtrees) {
+      if (oid === undefined) entries.delete(name);
+      else entries.set(name, { mode: '040000', name, oid });
+    }
+    return entries.size === 0 ? undefined : this.writeTree([...entries.values()]);
   }
 
   /** Writes `content` as a blob. */
@@ -249,41 +362,16 @@ export class GitObjects {
   async treeWith(commit: string, changes: readonly FileChange[]): Promise<string> {
     const root = await this.resolve(`${commit}^{tree}`);
     if (root === undefined) throw new FactoryError('forge', `commit ${commit} has no tree`);
-    return this.#rebuild(
-      root,
-      changes.map((change) => ({ parts: change.path.split('/'), content: change.content })),
-    );
-  }
-
-  async #rebuild(
-    tree: string | undefined,
-    changes: readonly { parts: string[]; content: string }[],
-  ): Promise<string> {
-    const entries = new Map((tree ? await this.tree(tree) : []).map((entry) => [entry.name, entry]));
-    const files: { name: string; content: string }[] = [];
-    const below = new Map<string, { parts: string[]; content: string }[]>();
-    for (const change of changes) {
-      const [name, ...rest] = change.parts as [string, ...string[]];
-      if (rest.length === 0) files.push({ name, content: change.content });
-      else below.set(name, [...(below.get(name) ?? []), { parts: rest, content: change.content }]);
-    }
-    // Blobs and subtrees are independent of each other: they are written at once.
-    const written = await Promise.all([
-      ...files.map(
-        async ({ name, content }): Promise<TreeEntry> => ({
-          mode: '100644',
-          name,
-          oid: await this.writeBlob(content),
-        }),
+    const blobs = await Promise.all(
+      changes.map(
+        async (change): Promise<[string, TreeEntry]> => [
+          change.path,
+          { mode: '100644', name: change.path, oid: await this.writeBlob(change.content) },
+        ],
       ),
-      ...[...below].map(async ([name, inside]): Promise<TreeEntry> => {
-        const existing = entries.get(name);
-        const subtree = existing && treeModeOf(existing.mode) === '040000' ? existing.oid : undefined;
-        return { mode: '040000', name, oid: await this.#rebuild(subtree, inside) };
-      }),
-    ]);
-    for (const entry of written) entries.set(entry.name, entry);
-    return this.writeTree([...entries.values()]);
+    );
+    // A change always leaves a file behind, so the tree is never empty.
+    return (await this.applyChanges(root, new Map(blobs)))!;
   }
 
   /**

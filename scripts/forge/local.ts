@@ -7,6 +7,7 @@ import { writeJsonAtomically } from '../io/atomic-write.ts';
 import { KeyedMutex, Mutex } from '../io/process.ts';
 import { runCommand } from './command.ts';
 import { withTrailers } from './commit-message.ts';
+import { type ForkPoint, Lineage, mergeTrees } from './fast-merge.ts';
 import { git, runGit } from './git.ts';
 import { GitObjects } from './git-objects.ts';
 import { HOLD_LABEL } from './labels.ts';
@@ -59,6 +60,8 @@ export class LocalForge implements Forge {
   /** Work on one branch and its pull request, one at a time; branches go on at once. */
   readonly #branches = new KeyedMutex();
   readonly #worktrees = new Mutex();
+  /** The default branch's history as far as this forge made it (see `Lineage`). */
+  #lineage = new Lineage('');
   /** Approved heads waiting for their merge (see `#mergeWaiting`). */
   readonly #waitingMerges: WaitingMerge[] = [];
   readonly #store: PullStore;
@@ -86,12 +89,14 @@ export class LocalForge implements Forge {
     }
     const [gitDir, bare] = inside.stdout.trim().split('\n');
     const forge = new LocalForge(options.root, gitDir!, bare === 'true', options);
-    if ((await forge.#resolve(`refs/heads/${options.defaultBranch}`)) === undefined) {
+    const head = await forge.#resolve(`refs/heads/${options.defaultBranch}`);
+    if (head === undefined) {
       throw new FactoryError(
         'config',
         `the default branch "${options.defaultBranch}" has no commit here; set default_branch in aifactory.config.ts`,
       );
     }
+    forge.#lineage = new Lineage(head);
     return forge;
   }
 
@@ -120,6 +125,7 @@ export class LocalForge implements Forge {
         withTrailers(input.message, input.trailers),
         input.author,
       );
+      this.#lineage.made(commit);
       await lockedGit(this.#root, this.#gitDir, ['update-ref', ref, commit, head ?? ZERO_OID], true);
       return commit;
     });
@@ -180,6 +186,12 @@ export class LocalForge implements Forge {
   }
 
   async changedFiles(pr: PullRequest): Promise<ChangedFile[]> {
+    const main = await this.#defaultHead();
+    const fork = this.#lineage.describes(main) ? await this.#forkPoint(pr.head) : undefined;
+    if (fork) {
+      const [from, to] = await Promise.all([this.#treeOf(fork.base), this.#treeOf(pr.head)]);
+      return [...(await this.#objects.changes(from, to))].map(([path, { status }]) => ({ path, status }));
+    }
     const diff = await git(this.#root, [
       'diff',
       '--name-status',
@@ -266,6 +278,8 @@ export class LocalForge implements Forge {
     try {
       await this.#recoverCheckout();
       const main = await this.#defaultHead();
+      // Moved by someone else since this forge last moved it: its history is git's to tell.
+      if (!this.#lineage.describes(main)) this.#lineage.forget();
       let tip = main;
       const outcomes: MergeOutcome[] = [];
       for (const merge of batch) {
@@ -277,6 +291,8 @@ export class LocalForge implements Forge {
         try {
           await this.#moveDefaultBranch(main, tip);
         } catch (error) {
+          // What the turn adopted never reached the branch.
+          this.#lineage.forget();
           if (batch.length === 1) throw error;
           for (const merge of batch) await this.#mergeAlone(merge);
           return;
@@ -284,6 +300,7 @@ export class LocalForge implements Forge {
       }
       for (const [index, merge] of batch.entries()) merge.resolve(outcomes[index]!);
     } catch (error) {
+      this.#lineage.forget();
       for (const merge of batch) merge.reject(error);
     }
   }
@@ -300,31 +317,58 @@ export class LocalForge implements Forge {
     }
   }
 
-  /** The merge commit of `head` onto `main` (which nothing moves yet), or why there is none. */
+  /**
+   * The merge commit of `head` onto `main` (which nothing moves yet), or why there is none. A task
+   * branch of this forge's own, merged where the default branch changed other files, is merged
+   * here from the trees; anything else goes through `git merge-tree`.
+   */
   async #mergeOnto(main: string, head: string, message: string): Promise<MergeOutcome> {
-    const merged = await runGit(this.#root, [
-      'merge-tree',
-      '--write-tree',
-      '--name-only',
-      '--no-messages',
-      main,
-      head,
-    ]);
-    if (merged.code === 1) {
-      return { kind: 'conflict', paths: merged.stdout.trim().split('\n').slice(1).filter(Boolean) };
+    const fork = await this.#forkPoint(head);
+    const mainTree = await this.#treeOf(main);
+    let tree: string | undefined;
+    if (fork) {
+      const [baseTree, headTree] = await Promise.all([this.#treeOf(fork.base), this.#treeOf(head)]);
+      tree = await mergeTrees(this.#objects, baseTree, mainTree, headTree);
     }
-    if (merged.code !== 0) throw new FactoryError('forge', `git merge-tree failed: ${merged.stderr.trim()}`);
-    const tree = merged.stdout.trim().split('\n')[0]!;
+    if (tree === undefined) {
+      const merged = await runGit(this.#root, [
+        'merge-tree',
+        '--write-tree',
+        '--name-only',
+        '--no-messages',
+        main,
+        head,
+      ]);
+      if (merged.code === 1) {
+        return { kind: 'conflict', paths: merged.stdout.trim().split('\n').slice(1).filter(Boolean) };
+      }
+      if (merged.code !== 0)
+        throw new FactoryError('forge', `git merge-tree failed: ${merged.stderr.trim()}`);
+      tree = merged.stdout.trim().split('\n')[0]!;
+    }
     // Merged already, by a run that stopped before it could say so: asked only when the merge
-    // would change nothing, which is rare, so the usual merge starts one git process fewer.
+    // would change nothing, which is rare, so the usual merge starts no git process.
     if (
-      tree === (await this.#objects.resolve(`${main}^{tree}`)) &&
+      tree === mainTree &&
       (await runGit(this.#root, ['merge-base', '--is-ancestor', head, main])).code === 0
     ) {
       return { kind: 'merged', commit: main };
     }
     const commit = await this.#commitTree(tree, [main, head], `${message.trim()}\n`, this.#committer);
+    if (fork) this.#lineage.adopt([...fork.chain, commit]);
+    // A branch this forge did not make brings in history it does not know.
+    else this.#lineage.forget();
     return { kind: 'merged', commit };
+  }
+
+  #forkPoint(head: string): Promise<ForkPoint | undefined> {
+    return this.#lineage.forkPoint(head, (commit) => this.#objects.parents(commit));
+  }
+
+  async #treeOf(commit: string): Promise<string> {
+    const tree = await this.#objects.resolve(`${commit}^{tree}`);
+    if (tree === undefined) throw new FactoryError('forge', `commit ${commit} has no tree`);
+    return tree;
   }
 
   async readFile(path: string, ref?: string): Promise<string | undefined> {
@@ -396,6 +440,7 @@ export class LocalForge implements Forge {
     const ref = `refs/heads/${this.#defaultBranch}`;
     if (!(await this.#defaultIsCheckedOut())) {
       await lockedGit(this.#root, this.#gitDir, ['update-ref', ref, to, from], true);
+      this.#lineage.moved(from, to);
       return;
     }
     // The checkout and the ref move in two steps; the marker lets the next run finish or undo
@@ -418,6 +463,7 @@ export class LocalForge implements Forge {
         `${this.#defaultBranch} moved during the merge; it will be retried next run`,
       );
     }
+    this.#lineage.moved(from, to);
     await rm(this.#checkoutMarker, { force: true });
   }
 
