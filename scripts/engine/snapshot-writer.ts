@@ -1,6 +1,5 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BUDGET_DIR } from '../agents/budget.ts';
 import { parseDayFile } from '../agents/budget-file.ts';
@@ -15,7 +14,8 @@ import { type CiRun, CiSchema, HistorySchema } from '../core/snapshot-schema.ts'
 import { stableStringify } from '../core/stable-json.ts';
 import { runGit } from '../forge/git.ts';
 import type { Forge } from '../forge/types.ts';
-import { sweepStaleTemps, writeFileAtomically } from '../io/atomic-write.ts';
+import { sweepStaleTemps } from '../io/atomic-write.ts';
+import { writeChangedFiles } from '../io/many-files.ts';
 import { keyEnvOf, readRunFile } from './run-observer.ts';
 import { RunStore } from './run-store.ts';
 import { SecretGuard } from './secret-guard.ts';
@@ -30,9 +30,6 @@ async function readRecords(root: string, problems: string[]): Promise<RunRecord[
   for (const problem of damaged.values()) problems.push(`${problem}; skipped`);
   return [...records.values()];
 }
-
-/** How many snapshot files are written at once. */
-const SNAPSHOT_WRITES = 16;
 
 /** How many commits a run reads from the forge at most, when no earlier history says where to start. */
 const COMMITS_READ = 5_000;
@@ -120,7 +117,8 @@ async function scheduleInterval(root: string, config: Config): Promise<number> {
   const text = await readFile(join(root, FACTORY_WORKFLOW), 'utf8').catch(() => undefined);
   let cron: unknown;
   try {
-    const workflow = text === undefined ? undefined : parseYaml(text);
+    // Loaded only here: every command loads this module, and the YAML parser is 72 modules.
+    const workflow = text === undefined ? undefined : (await import('yaml')).parse(text);
     cron = workflow?.on?.schedule?.[0]?.cron;
   } catch {
     cron = undefined;
@@ -249,26 +247,13 @@ export async function writeSnapshots(
   const written: string[] = [];
   const unchanged: string[] = [];
   const secrets = options.secrets ?? SecretGuard.fromEnv(process.env);
-  // Snapshots are rebuilt from the records at every run, so they are written a few at a time and
-  // without an fsync each (see writeFileAtomically): 10,000 task files took seconds of syncs.
-  const entries = [...files];
-  const changed: boolean[] = new Array(entries.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < entries.length) {
-      const index = next++;
-      const [path, value] = entries[index]!;
-      changed[index] = await writeFileAtomically(
-        join(dir, path),
-        stableStringify(secrets.redactDeep(value)),
-        {
-          durable: false,
-        },
-      );
-    }
+  // Made one at a time as they are written, so not every file's text is held at once.
+  const texts = function* (): Generator<[string, string]> {
+    for (const [path, value] of files)
+      yield [join(dir, path), stableStringify(value, (text) => secrets.redact(text))];
   };
-  await Promise.all(Array.from({ length: Math.min(SNAPSHOT_WRITES, entries.length) }, worker));
-  entries.forEach(([path], index) => {
+  const changed = await writeChangedFiles(texts());
+  [...files.keys()].forEach((path, index) => {
     (changed[index] ? written : unchanged).push(path);
   });
   const removed: string[] = [];

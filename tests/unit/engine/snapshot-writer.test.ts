@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SummarySchema } from '../../../scripts/core/snapshot-schema.ts';
@@ -46,5 +46,23 @@ describe('writeSnapshots', () => {
     expect(result.problems).toEqual([expect.stringContaining('shared/budget/2026-12-02.json: field')]);
     const status = JSON.parse(await readFile(join(root, 'shared/status/agent-status.json'), 'utf8'));
     expect(status).toMatchObject({ day: '2026-12-02', spent_today_usd: 0 });
+  });
+
+  it('writes nothing the second time, and removes the detail file of a task that is gone', async () => {
+    ({ root } = await createSandboxRepo([simpleStory('alpha'), simpleStory('beta')]));
+    const first = await writeSnapshots(root);
+    expect(first.written).toEqual(
+      expect.arrayContaining(['summary.json', 'tasks/alpha.json', 'tasks/beta.json']),
+    );
+    const detail = join(root, 'shared/status/tasks/alpha.json');
+    const before = (await stat(detail)).mtimeMs;
+    const second = await writeSnapshots(root);
+    expect(second).toMatchObject({ written: [], removed: [] });
+    expect(second.unchanged.sort()).toEqual([...first.written].sort());
+    expect((await stat(detail)).mtimeMs).toBe(before);
+    await rm(join(root, 'tasks/beta.json'));
+    const third = await writeSnapshots(root);
+    expect(third.removed).toEqual(['tasks/beta.json']);
+    expect(third.written).not.toContain('tasks/alpha.json');
   });
 });
