@@ -136,13 +136,15 @@ export const STATE_COMMIT_SUBJECT = 'aifactory: state after run';
  * nothing to do would still commit. Merges a run made through the API that this clone does not
  * hold yet (a github run's checkout predates them) are counted on the day they were recorded, so
  * the next run, whose checkout holds them, counts the same.
+ *
+ * git starts reading the log at once, while the records are read and parsed here; the count is
+ * finished, with the records, by the function returned.
  */
-async function commitsPerDay(
+function commitsPerDay(
   root: string,
   branch: string,
-  records: readonly RunRecord[],
-): Promise<Record<string, number>> {
-  const log = await runGit(root, [
+): (records: readonly RunRecord[]) => Promise<Record<string, number>> {
+  const reading = runGit(root, [
     'log',
     '--first-parent',
     '--format=%cs',
@@ -150,21 +152,26 @@ async function commitsPerDay(
     `--grep=^${STATE_COMMIT_SUBJECT}`,
     `refs/heads/${branch}`,
   ]);
-  if (log.code !== 0) return {};
-  const counts: Record<string, number> = {};
-  for (const day of log.stdout.split('\n').filter(Boolean)) counts[day] = (counts[day] ?? 0) + 1;
-  const merged = records.filter((record) => record.merge_commit && record.merged_at);
-  if (merged.length > 0) {
-    const input = `${merged.map((record) => `${record.merge_commit}^{commit}`).join('\n')}\n`;
-    const known = await runGit(root, ['cat-file', '--batch-check=%(objectname)'], { input });
-    const lines = known.stdout.split('\n');
-    merged.forEach((record, index) => {
-      if (!lines[index]?.endsWith('missing')) return;
-      const day = record.merged_at!.slice(0, 10);
-      counts[day] = (counts[day] ?? 0) + 1;
-    });
-  }
-  return counts;
+  // Awaited below, where a failure to start git is thrown; until then it is no unhandled rejection.
+  reading.catch(() => undefined);
+  return async (records) => {
+    const log = await reading;
+    if (log.code !== 0) return {};
+    const counts: Record<string, number> = {};
+    for (const day of log.stdout.split('\n').filter(Boolean)) counts[day] = (counts[day] ?? 0) + 1;
+    const merged = records.filter((record) => record.merge_commit && record.merged_at);
+    if (merged.length > 0) {
+      const input = `${merged.map((record) => `${record.merge_commit}^{commit}`).join('\n')}\n`;
+      const known = await runGit(root, ['cat-file', '--batch-check=%(objectname)'], { input });
+      const lines = known.stdout.split('\n');
+      merged.forEach((record, index) => {
+        if (!lines[index]?.endsWith('missing')) return;
+        const day = record.merged_at!.slice(0, 10);
+        counts[day] = (counts[day] ?? 0) + 1;
+      });
+    }
+    return counts;
+  };
 }
 
 /**
@@ -228,6 +235,7 @@ export async function writeSnapshots(
   options: { ci?: CiRun[]; commitsPerDay?: Record<string, number>; secrets?: SecretGuard } = {},
 ): Promise<{ written: string[]; unchanged: string[]; removed: string[]; problems: string[] }> {
   const { config, registry, context } = await loadValidationContext(root);
+  const countCommits = options.commitsPerDay ? undefined : commitsPerDay(root, config.default_branch);
   const report = await loadTasks(root, context).catch(() => ({ tasks: [], problems: [] }));
   const problems: string[] = [];
   const records = await readRecords(root, problems);
@@ -238,7 +246,7 @@ export async function writeSnapshots(
     records,
     // The forge's CI state updates what earlier runs saw; without one, the records' checks do.
     ci: mergeCiRuns(previous, options.ci ?? recordChecksBeside(previous, checkRunsFrom(records))),
-    commitsPerDay: options.commitsPerDay ?? (await commitsPerDay(root, config.default_branch, records)),
+    commitsPerDay: options.commitsPerDay ?? (await countCommits!(records)),
     scheduleIntervalSeconds: await scheduleInterval(root, config),
     agentStatus,
   });

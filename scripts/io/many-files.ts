@@ -7,7 +7,7 @@ import { temporaryPathOf } from './atomic-write.ts';
  * How many files are read or written between two turns of the event loop: a slice of small files
  * takes a few milliseconds, so timers, signals and child processes are never kept waiting long.
  */
-const SLICE = 256;
+const SLICE = 64;
 
 /** One file read: its text, or why it could not be read. */
 export type FileRead = { text: string } | { error: NodeJS.ErrnoException };
