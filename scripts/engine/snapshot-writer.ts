@@ -161,14 +161,17 @@ function commitsPerDay(
     for (const day of log.stdout.split('\n').filter(Boolean)) counts[day] = (counts[day] ?? 0) + 1;
     const merged = records.filter((record) => record.merge_commit && record.merged_at);
     if (merged.length > 0) {
-      const input = `${merged.map((record) => `${record.merge_commit}^{commit}`).join('\n')}\n`;
+      // Each commit is asked once: git looks for a missing one through every pack again.
+      const commits = [...new Set(merged.map((record) => record.merge_commit!))];
+      const input = `${commits.map((commit) => `${commit}^{commit}`).join('\n')}\n`;
       const known = await runGit(root, ['cat-file', '--batch-check=%(objectname)'], { input });
       const lines = known.stdout.split('\n');
-      merged.forEach((record, index) => {
-        if (!lines[index]?.endsWith('missing')) return;
+      const missing = new Set(commits.filter((_, index) => lines[index]?.endsWith('missing')));
+      for (const record of merged) {
+        if (!missing.has(record.merge_commit!)) continue;
         const day = record.merged_at!.slice(0, 10);
         counts[day] = (counts[day] ?? 0) + 1;
-      });
+      }
     }
     return counts;
   };
