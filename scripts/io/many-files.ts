@@ -5,7 +5,7 @@ import { temporaryPathOf } from './atomic-write.ts';
 
 /**
  * How many files are read or written between two turns of the event loop: a slice of small files
- * takes a few milliseconds, so timers, signals and child processes are never kept waiting long.
+ * takes milliseconds, so timers, signals and child processes are never kept waiting long.
  */
 const SLICE = 64;
 
@@ -43,16 +43,15 @@ export async function mapFiles<T>(
 }
 
 /**
- * Writes each `[path, content]` (taken from `entries` one at a time, so they can be made as they
- * are written) whose bytes differ from the file's, through a temporary file and a
- * rename, without an fsync: a killed process leaves each file old or new, never half of one (only a
- * power loss can leave an empty file, which the next write replaces, as its bytes differ). For
- * files rebuilt from others at every run (the snapshots). Files whose bytes are already there are
+ * Writes each `[path, content]` whose bytes differ from the file's, through a temporary file and a
+ * rename, without an fsync: a killed process leaves each file old or new, never half of one (only
+ * a power loss can leave an empty file, which the next write replaces, as its bytes differ). For
+ * files rebuilt from others at every run (the snapshots). A file whose bytes are already there is
  * only read, which is much cheaper than a write and a rename. Returns, in order, whether each file
  * was written.
  *
- * Synchronous calls a slice at a time, as in `mapFiles`: writing 10,000 files through the thread
- * pool cost more in round trips than the file system's own work.
+ * `entries` is taken one at a time, so its texts can be made as they are written; the calls are
+ * synchronous, a slice at a time, as in `mapFiles`.
  */
 export async function writeChangedFiles(entries: Iterable<readonly [string, string]>): Promise<boolean[]> {
   const changed: boolean[] = [];
