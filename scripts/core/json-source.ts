@@ -57,7 +57,16 @@ export function positionAt(text: string, offset: number): Position {
  * once per level and would overflow the stack on a file nested 100,000 deep.
  */
 export function nestingOverflow(text: string, limit: number): number | undefined {
+  return scanOutsideStrings(text, limit).overflowAt;
+}
+
+/**
+ * One pass over the text outside its strings: where it first nests deeper than `limit` (the pass
+ * stops there), and how many colons it holds (one per object property in valid JSON).
+ */
+function scanOutsideStrings(text: string, limit: number): { overflowAt?: number; colons: number } {
   let depth = 0;
+  let colons = 0;
   let inString = false;
   for (let offset = 0; offset < text.length; offset += 1) {
     const code = text.charCodeAt(offset);
@@ -67,56 +76,84 @@ export function nestingOverflow(text: string, limit: number): number | undefined
       else if (code === 0x22) inString = false;
     } else if (code === 0x22) {
       inString = true;
+    } else if (code === 0x3a) {
+      colons += 1;
     } else if (code === 0x5b || code === 0x7b) {
       depth += 1;
-      if (depth > limit) return offset;
+      if (depth > limit) return { overflowAt: offset, colons };
     } else if ((code === 0x5d || code === 0x7d) && depth > 0) {
       depth -= 1;
     }
   }
-  return undefined;
+  return { colons };
 }
+
+/** How many properties the objects in `value` hold, nested ones included. */
+function propertyCount(value: unknown): number {
+  if (value === null || typeof value !== 'object') return 0;
+  const items = Array.isArray(value) ? value : Object.values(value);
+  let count = Array.isArray(value) ? 0 : items.length;
+  for (const item of items) count += propertyCount(item);
+  return count;
+}
+
+const STRICT = { disallowComments: true, allowTrailingComma: false } as const;
 
 /**
  * Parses strict JSON (no comments, no trailing commas), keeping positions; a UTF-8 BOM is ignored.
  * A document nested deeper than MAX_JSON_DEPTH is refused before any parser sees it.
+ *
+ * Valid files, nearly all of them, are read by `JSON.parse` alone: the tree that knows positions
+ * is built only when a position is asked for or a key is repeated (`JSON.parse` keeps one of the
+ * repeats, so it then returns fewer properties than the text has colons outside strings).
  */
 export function parseJsonDocument(raw: string): JsonDocument | JsonSyntaxError {
   const text = raw.startsWith('\uFEFF') ? ` ${raw.slice(1)}` : raw;
-  const tooDeep = nestingOverflow(text, MAX_JSON_DEPTH);
-  if (tooDeep !== undefined) {
+  const scan = scanOutsideStrings(text, MAX_JSON_DEPTH);
+  if (scan.overflowAt !== undefined) {
     return {
       kind: 'too_deep',
       message: `arrays and objects nested deeper than ${MAX_JSON_DEPTH} levels; a task file needs 2`,
-      position: positionAt(text, tooDeep),
+      position: positionAt(text, scan.overflowAt),
     };
   }
-  const errors: ParseError[] = [];
-  const root = parseTree(text, errors, { disallowComments: true, allowTrailingComma: false });
-  const first = errors[0];
-  // jsonc-parser reports an error for every text it cannot turn into a tree, the empty one included.
-  if (first) {
-    const code = printParseErrorCode(first.error);
-    return {
-      kind: 'syntax',
-      message: `invalid JSON: ${SYNTAX_HINTS[code] ?? code}`,
-      position: positionAt(text, first.offset),
-    };
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return syntaxError(text);
   }
-  const tree = root!;
+  let root: Node | undefined;
+  const tree = (): Node => (root ??= parseTree(text, [], STRICT)!);
   const duplicateKeys: JsonDocument['duplicateKeys'] = [];
-  collectDuplicateKeys(tree, [], text, duplicateKeys);
+  if (propertyCount(value) < scan.colons) collectDuplicateKeys(tree(), [], text, duplicateKeys);
   return {
-    value: JSON.parse(text),
+    value,
     duplicateKeys,
     positionOf(path, options) {
       // The nearest node that exists: a missing field points at the object that lacks it.
       let depth = path.length;
-      let node = findNodeAtLocation(tree, [...path]);
-      while (!node) node = findNodeAtLocation(tree, path.slice(0, --depth));
+      let node = findNodeAtLocation(tree(), [...path]);
+      while (!node) node = findNodeAtLocation(tree(), path.slice(0, --depth));
       const target = options?.key && node.parent?.type === 'property' ? node.parent : node;
       return positionAt(text, target.offset);
     },
+  };
+}
+
+/**
+ * Where and why a text that `JSON.parse` refused is not JSON, in jsonc-parser's more telling words.
+ * In strict mode it refuses exactly the texts `JSON.parse` refuses, the empty one included.
+ */
+function syntaxError(text: string): JsonSyntaxError {
+  const errors: ParseError[] = [];
+  parseTree(text, errors, STRICT);
+  const first = errors[0]!;
+  const code = printParseErrorCode(first.error);
+  return {
+    kind: 'syntax',
+    message: `invalid JSON: ${SYNTAX_HINTS[code] ?? code}`,
+    position: positionAt(text, first.offset),
   };
 }
 

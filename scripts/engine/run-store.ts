@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { FactoryError } from '../core/errors.ts';
 import { type RunRecord, RunRecordSchema } from '../core/run-record.ts';
 import { writeJsonAtomically } from '../io/atomic-write.ts';
+import { mapFiles } from '../io/many-files.ts';
 
 /** Where run records live, relative to the repository root. */
 export const RUNS_DIR = 'shared/runs';
@@ -83,15 +84,20 @@ export class RunStore {
     const names = await readdir(this.dir).catch(() => [] as string[]);
     const records = new Map<string, RunRecord>();
     const damaged = new Map<string, string>();
-    for (const name of names.filter((entry) => entry.endsWith('.json')).sort()) {
-      const text = await readFile(join(this.dir, name), 'utf8').catch(() => undefined);
-      const parsed =
-        text === undefined
-          ? { ok: false as const, problem: `${RUNS_DIR}/${name}: cannot be read; ${RESTORE}` }
-          : parseRecord(name, text);
-      if (parsed.ok) records.set(parsed.record.task_id, parsed.record);
-      else damaged.set(name.slice(0, -'.json'.length), parsed.problem);
-    }
+    const files = names.filter((entry) => entry.endsWith('.json')).sort();
+    // Each text is parsed as it is read and dropped, so only the records stay in memory.
+    await mapFiles(
+      files.map((name) => join(this.dir, name)),
+      (read, index) => {
+        const name = files[index]!;
+        const parsed =
+          'error' in read
+            ? { ok: false as const, problem: `${RUNS_DIR}/${name}: cannot be read; ${RESTORE}` }
+            : parseRecord(name, read.text);
+        if (parsed.ok) records.set(parsed.record.task_id, parsed.record);
+        else damaged.set(name.slice(0, -'.json'.length), parsed.problem);
+      },
+    );
     return { records, damaged };
   }
 

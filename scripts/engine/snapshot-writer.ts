@@ -1,6 +1,5 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { BUDGET_DIR } from '../agents/budget.ts';
 import { parseDayFile } from '../agents/budget-file.ts';
@@ -15,7 +14,8 @@ import { type CiRun, CiSchema, HistorySchema } from '../core/snapshot-schema.ts'
 import { stableStringify } from '../core/stable-json.ts';
 import { runGit } from '../forge/git.ts';
 import type { Forge } from '../forge/types.ts';
-import { sweepStaleTemps, writeFileAtomically } from '../io/atomic-write.ts';
+import { sweepStaleTemps } from '../io/atomic-write.ts';
+import { writeChangedFiles } from '../io/many-files.ts';
 import { keyEnvOf, readRunFile } from './run-observer.ts';
 import { RunStore } from './run-store.ts';
 import { SecretGuard } from './secret-guard.ts';
@@ -30,9 +30,6 @@ async function readRecords(root: string, problems: string[]): Promise<RunRecord[
   for (const problem of damaged.values()) problems.push(`${problem}; skipped`);
   return [...records.values()];
 }
-
-/** How many snapshot files are written at once. */
-const SNAPSHOT_WRITES = 16;
 
 /** How many commits a run reads from the forge at most, when no earlier history says where to start. */
 const COMMITS_READ = 5_000;
@@ -120,7 +117,8 @@ async function scheduleInterval(root: string, config: Config): Promise<number> {
   const text = await readFile(join(root, FACTORY_WORKFLOW), 'utf8').catch(() => undefined);
   let cron: unknown;
   try {
-    const workflow = text === undefined ? undefined : parseYaml(text);
+    // Loaded only here: every command loads this module, and the YAML parser is 72 modules.
+    const workflow = text === undefined ? undefined : (await import('yaml')).parse(text);
     cron = workflow?.on?.schedule?.[0]?.cron;
   } catch {
     cron = undefined;
@@ -138,13 +136,15 @@ export const STATE_COMMIT_SUBJECT = 'aifactory: state after run';
  * nothing to do would still commit. Merges a run made through the API that this clone does not
  * hold yet (a github run's checkout predates them) are counted on the day they were recorded, so
  * the next run, whose checkout holds them, counts the same.
+ *
+ * git starts reading the log at once, while the records are read and parsed here; the count is
+ * finished, with the records, by the function returned.
  */
-async function commitsPerDay(
+function commitsPerDay(
   root: string,
   branch: string,
-  records: readonly RunRecord[],
-): Promise<Record<string, number>> {
-  const log = await runGit(root, [
+): (records: readonly RunRecord[]) => Promise<Record<string, number>> {
+  const reading = runGit(root, [
     'log',
     '--first-parent',
     '--format=%cs',
@@ -152,21 +152,29 @@ async function commitsPerDay(
     `--grep=^${STATE_COMMIT_SUBJECT}`,
     `refs/heads/${branch}`,
   ]);
-  if (log.code !== 0) return {};
-  const counts: Record<string, number> = {};
-  for (const day of log.stdout.split('\n').filter(Boolean)) counts[day] = (counts[day] ?? 0) + 1;
-  const merged = records.filter((record) => record.merge_commit && record.merged_at);
-  if (merged.length > 0) {
-    const input = `${merged.map((record) => `${record.merge_commit}^{commit}`).join('\n')}\n`;
-    const known = await runGit(root, ['cat-file', '--batch-check=%(objectname)'], { input });
-    const lines = known.stdout.split('\n');
-    merged.forEach((record, index) => {
-      if (!lines[index]?.endsWith('missing')) return;
-      const day = record.merged_at!.slice(0, 10);
-      counts[day] = (counts[day] ?? 0) + 1;
-    });
-  }
-  return counts;
+  // Awaited below, where a failure to start git is thrown; until then it is no unhandled rejection.
+  reading.catch(() => undefined);
+  return async (records) => {
+    const log = await reading;
+    if (log.code !== 0) return {};
+    const counts: Record<string, number> = {};
+    for (const day of log.stdout.split('\n').filter(Boolean)) counts[day] = (counts[day] ?? 0) + 1;
+    const merged = records.filter((record) => record.merge_commit && record.merged_at);
+    if (merged.length > 0) {
+      // Each commit is asked once: git looks for a missing one through every pack again.
+      const commits = [...new Set(merged.map((record) => record.merge_commit!))];
+      const input = `${commits.map((commit) => `${commit}^{commit}`).join('\n')}\n`;
+      const known = await runGit(root, ['cat-file', '--batch-check=%(objectname)'], { input });
+      const lines = known.stdout.split('\n');
+      const missing = new Set(commits.filter((_, index) => lines[index]?.endsWith('missing')));
+      for (const record of merged) {
+        if (!missing.has(record.merge_commit!)) continue;
+        const day = record.merged_at!.slice(0, 10);
+        counts[day] = (counts[day] ?? 0) + 1;
+      }
+    }
+    return counts;
+  };
 }
 
 /**
@@ -230,6 +238,7 @@ export async function writeSnapshots(
   options: { ci?: CiRun[]; commitsPerDay?: Record<string, number>; secrets?: SecretGuard } = {},
 ): Promise<{ written: string[]; unchanged: string[]; removed: string[]; problems: string[] }> {
   const { config, registry, context } = await loadValidationContext(root);
+  const countCommits = options.commitsPerDay ? undefined : commitsPerDay(root, config.default_branch);
   const report = await loadTasks(root, context).catch(() => ({ tasks: [], problems: [] }));
   const problems: string[] = [];
   const records = await readRecords(root, problems);
@@ -240,7 +249,7 @@ export async function writeSnapshots(
     records,
     // The forge's CI state updates what earlier runs saw; without one, the records' checks do.
     ci: mergeCiRuns(previous, options.ci ?? recordChecksBeside(previous, checkRunsFrom(records))),
-    commitsPerDay: options.commitsPerDay ?? (await commitsPerDay(root, config.default_branch, records)),
+    commitsPerDay: options.commitsPerDay ?? (await countCommits!(records)),
     scheduleIntervalSeconds: await scheduleInterval(root, config),
     agentStatus,
   });
@@ -249,26 +258,13 @@ export async function writeSnapshots(
   const written: string[] = [];
   const unchanged: string[] = [];
   const secrets = options.secrets ?? SecretGuard.fromEnv(process.env);
-  // Snapshots are rebuilt from the records at every run, so they are written a few at a time and
-  // without an fsync each (see writeFileAtomically): 10,000 task files took seconds of syncs.
-  const entries = [...files];
-  const changed: boolean[] = new Array(entries.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < entries.length) {
-      const index = next++;
-      const [path, value] = entries[index]!;
-      changed[index] = await writeFileAtomically(
-        join(dir, path),
-        stableStringify(secrets.redactDeep(value)),
-        {
-          durable: false,
-        },
-      );
-    }
+  // Made one at a time as they are written, so not every file's text is held at once.
+  const texts = function* (): Generator<[string, string]> {
+    for (const [path, value] of files)
+      yield [join(dir, path), stableStringify(value, (text) => secrets.redact(text))];
   };
-  await Promise.all(Array.from({ length: Math.min(SNAPSHOT_WRITES, entries.length) }, worker));
-  entries.forEach(([path], index) => {
+  const changed = await writeChangedFiles(texts());
+  [...files.keys()].forEach((path, index) => {
     (changed[index] ? written : unchanged).push(path);
   });
   const removed: string[] = [];

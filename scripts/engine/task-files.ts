@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { loadConfig } from '../agents/config-loader.ts';
 import { type AgentRegistry, loadRegistry } from '../agents/registry.ts';
@@ -12,6 +12,7 @@ import {
   type ValidationReport,
   validateTasks,
 } from '../core/validate.ts';
+import { mapFiles } from '../io/many-files.ts';
 
 /** The folder of task files, relative to the repository root. */
 export const TASKS_DIR = 'tasks';
@@ -53,9 +54,10 @@ export async function readTaskSources(
     else files.push(absolute);
   }
   const unique = [...new Set(files)];
-  return Promise.all(
-    unique.map(async (file) => ({ path: displayPath(root, file), text: await readFile(file, 'utf8') })),
-  );
+  return mapFiles(unique, (read, index) => {
+    if ('error' in read) throw read.error;
+    return { path: displayPath(root, unique[index]!), text: read.text };
+  });
 }
 
 /** Ids of every task file in the tasks folder (by file name), so a partial validation knows the others. */

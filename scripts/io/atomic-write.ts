@@ -9,28 +9,26 @@ let counter = 0;
 /** Folders this process made or wrote into. */
 const FOLDERS = new Set<string>();
 
+/** A temporary file beside `path`, named so that `sweepStaleTemps` knows whose it is. */
+export function temporaryPathOf(path: string): string {
+  counter += 1;
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${counter}.tmp`);
+}
+
 /**
  * Writes `content` to `path` through a temporary file in the same folder, fsync and rename: a
  * crash leaves the old file or the new one, never half of one. Returns false when the bytes were
- * already there (nothing is written, so an unchanged snapshot makes no commit).
- *
- * `durable: false` skips the fsync, for files rebuilt from others at every run (the snapshots):
- * a killed process still leaves the old file or the new one, and only a power loss can leave an
- * empty file, which the next snapshot rewrites, as its bytes differ.
+ * already there (nothing is written, so an unchanged record makes no commit). Files rebuilt from
+ * others at every run need no fsync: see `writeChangedFiles`.
  */
-export async function writeFileAtomically(
-  path: string,
-  content: string,
-  options: { durable?: boolean } = {},
-): Promise<boolean> {
+export async function writeFileAtomically(path: string, content: string): Promise<boolean> {
   const current = await readFile(path, 'utf8').catch(() => undefined);
   if (current === content) return false;
   const dir = dirname(path);
   // A file was read there, or the folder was made before: it is not made again for each write.
   if (current === undefined && !FOLDERS.has(dir)) await mkdir(dir, { recursive: true });
   FOLDERS.add(dir);
-  counter += 1;
-  const temporary = join(dir, `.${basename(path)}.${process.pid}.${counter}.tmp`);
+  const temporary = temporaryPathOf(path);
   try {
     const handle = await open(temporary, 'w').catch(async (error: NodeJS.ErrnoException) => {
       // The folder was removed since: made again.
@@ -40,7 +38,7 @@ export async function writeFileAtomically(
     });
     try {
       await handle.writeFile(content, 'utf8');
-      if (options.durable !== false) await handle.sync();
+      await handle.sync();
     } finally {
       await handle.close();
     }

@@ -164,6 +164,16 @@ describe('deeply nested task files', () => {
     expect(nestingOverflow('[{}]', 2)).toBeUndefined();
   });
 
+  it('find a repeated key wherever it is, and none in a valid file with colons inside its strings', () => {
+    const repeated = parseJsonDocument('{"a": [{"b": 1, "c": {"d": 2, "d": 3}}], "e": "x:y"}');
+    expect(repeated).toMatchObject({
+      duplicateKeys: [{ path: ['a', 0, 'c', 'd'], position: { line: 1, column: 31 } }],
+    });
+    const clean = parseJsonDocument('{"a": [{"b": "1:2", "c": {"d": ":"}}], "e": [":", 1]}');
+    expect(clean).toMatchObject({ value: { e: [':', 1] }, duplicateKeys: [] });
+    expect('value' in clean && clean.positionOf(['e', 1])).toEqual({ line: 1, column: 51 });
+  });
+
   it('leave a huge flat file fast to read', () => {
     const files = Array.from({ length: 200_000 }, (_, index) => `src/f${index}.ts`);
     const text = JSON.stringify({ task_id: 'big', description: 'd', assignee: 'gpt', files });

@@ -1,9 +1,11 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SummarySchema } from '../../../scripts/core/snapshot-schema.ts';
+import { HistorySchema, SummarySchema } from '../../../scripts/core/snapshot-schema.ts';
 import { FACTORY_WORKFLOW, writeSnapshots } from '../../../scripts/engine/snapshot-writer.ts';
-import { createSandboxRepo, simpleStory } from '../../fixtures/sandbox-repo.ts';
+import { sampleData } from '../../fixtures/sample-data.ts';
+import { createSandboxRepo, git, simpleStory } from '../../fixtures/sandbox-repo.ts';
 
 let root: string | undefined;
 afterEach(async () => {
@@ -46,5 +48,49 @@ describe('writeSnapshots', () => {
     expect(result.problems).toEqual([expect.stringContaining('shared/budget/2026-12-02.json: field')]);
     const status = JSON.parse(await readFile(join(root, 'shared/status/agent-status.json'), 'utf8'));
     expect(status).toMatchObject({ day: '2026-12-02', spent_today_usd: 0 });
+  });
+
+  it('writes nothing the second time, and removes the detail file of a task that is gone', async () => {
+    ({ root } = await createSandboxRepo([simpleStory('alpha'), simpleStory('beta')]));
+    const first = await writeSnapshots(root);
+    expect(first.written).toEqual(
+      expect.arrayContaining(['summary.json', 'tasks/alpha.json', 'tasks/beta.json']),
+    );
+    const detail = join(root, 'shared/status/tasks/alpha.json');
+    const before = (await stat(detail)).mtimeMs;
+    const second = await writeSnapshots(root);
+    expect(second).toMatchObject({ written: [], removed: [] });
+    expect(second.unchanged.sort()).toEqual([...first.written].sort());
+    expect((await stat(detail)).mtimeMs).toBe(before);
+    await rm(join(root, 'tasks/beta.json'));
+    const third = await writeSnapshots(root);
+    expect(third.removed).toEqual(['tasks/beta.json']);
+    expect(third.written).not.toContain('tasks/alpha.json');
+  });
+
+  it('counts each merge this clone does not hold on the day it was recorded, and a held one once', async () => {
+    root = await mkdtemp(join(tmpdir(), 'aifactory-snapshot-'));
+    const { tasks, records } = sampleData(12);
+    await mkdir(join(root, 'tasks'), { recursive: true });
+    await mkdir(join(root, 'shared/runs'), { recursive: true });
+    for (const task of tasks)
+      await writeFile(join(root, 'tasks', `${task.task_id}.json`), JSON.stringify(task));
+    git(root, 'init', '-q', '-b', 'main');
+    git(root, 'config', 'user.name', 'Test');
+    git(root, 'config', 'user.email', 'test@example.invalid');
+    git(root, 'add', '-A');
+    git(root, 'commit', '-q', '-m', 'tasks');
+    // The sample's merges share one commit id this clone lacks; one is given the clone's own commit.
+    const merged = records.filter((record) => record.merge_commit && record.merged_at);
+    expect(merged.length).toBeGreaterThan(2);
+    merged[0]!.merge_commit = git(root, 'rev-parse', 'HEAD');
+    for (const record of records)
+      await writeFile(join(root, 'shared/runs', `${record.task_id}.json`), JSON.stringify(record));
+    await writeSnapshots(root);
+    const history = HistorySchema.parse(
+      JSON.parse(await readFile(join(root, 'shared/status/history.json'), 'utf8')),
+    );
+    const commits = [...history.days, ...history.weeks].reduce((sum, bucket) => sum + bucket.commits, 0);
+    expect(commits).toBe(1 + merged.length - 1);
   });
 });
