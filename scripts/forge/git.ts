@@ -50,8 +50,8 @@ export async function git(
 }
 
 /**
- * One long-lived git process that answers requests on stdin in order (`cat-file --batch-command`,
- * `mktree --batch`, `hash-object --stdin-paths`): a request costs a pipe write instead of a
+ * One long-lived git process that answers requests on stdin in order (`cat-file --batch-command`):
+ * a request costs a pipe write instead of a
  * process start. `parse` takes what has arrived and returns the answer and the bytes it used, or
  * undefined until the answer is whole. The process is started on the first request and again
  * after it dies; it keeps no event loop alive while idle, so a run can end without closing it.

@@ -41,12 +41,14 @@ function sameReview(
 }
 
 /**
- * The local forge: real git in the repository at `root`. Branches and commits are made with
- * plumbing (objects written through long-lived git processes, see `GitObjects`, and refs moved by
- * `update-ref`), so the user's working tree and index are never touched —
- * except that a merge into the checked-out default branch brings it along like
- * `git merge --ff-only` would, refusing when that would overwrite uncommitted changes.
- * Pull requests are JSON records in `<git-dir>/aifactory/pulls/`.
+ * The local forge: real git in the repository at `root`. Branches and commits are made without
+ * touching the user's working tree or index: objects are written in git's format (see
+ * `GitObjects`), the forge's own branches are diffed and merged from their trees (see
+ * `fast-merge.ts`; `git merge-tree` merges anything else), and refs move through `update-ref`.
+ * The exception: a merge into the checked-out default branch brings it along like
+ * `git merge --ff-only` would, refusing when that would overwrite uncommitted changes. Merges
+ * that wait together move the branch once. Pull requests are JSON records in
+ * `<git-dir>/aifactory/pulls/`.
  */
 export class LocalForge implements Forge {
   readonly id = 'local' as const;
@@ -405,7 +407,7 @@ export class LocalForge implements Forge {
     return ignoredInCheckout(this.#root, paths, { bare: this.#bare });
   }
 
-  /** Ends the long-lived git processes; the forge starts them again if used once more. */
+  /** Ends the long-lived git process; the forge starts it again if used once more. */
   close(): void {
     this.#objects.close();
   }
