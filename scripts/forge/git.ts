@@ -124,7 +124,9 @@ export class GitPipe<T> {
       // A process closed on purpose has no requests left; those waiting belong to its successor.
       if (this.#child !== child) return;
       this.#child = undefined;
-      const detail = this.#stderr.trim().split('\n').slice(-2).join(' ');
+      // git's own reason is its `fatal:` line; what follows it is advice.
+      const lines = this.#stderr.trim().split('\n');
+      const detail = lines.find((text) => text.startsWith('fatal: ')) ?? lines.slice(-2).join(' ');
       for (const waiter of this.#pending.splice(0)) {
         waiter.reject(new FactoryError('forge', `git ${this.#args[0]} ${why}${detail ? `: ${detail}` : ''}`));
       }

@@ -11,7 +11,7 @@ import { type ForkPoint, Lineage, mergeTrees } from './fast-merge.ts';
 import { git, runGit } from './git.ts';
 import { GitObjects } from './git-objects.ts';
 import { HOLD_LABEL } from './labels.ts';
-import { lockedGit } from './locks.ts';
+import { lockedGit, RefUpdates } from './locks.ts';
 import { checkoutLinks, ignoredInCheckout } from './path-inspection.ts';
 import { type PullRecord, PullStore } from './pull-store.ts';
 import type {
@@ -68,6 +68,7 @@ export class LocalForge implements Forge {
   readonly #waitingMerges: WaitingMerge[] = [];
   readonly #store: PullStore;
   readonly #objects: GitObjects;
+  readonly #refs: RefUpdates;
   readonly #bare: boolean;
 
   private constructor(root: string, gitDir: string, bare: boolean, options: LocalForgeOptions) {
@@ -75,6 +76,7 @@ export class LocalForge implements Forge {
     this.#gitDir = gitDir;
     this.#bare = bare;
     this.#objects = new GitObjects(root);
+    this.#refs = new RefUpdates(root, gitDir);
     this.#defaultBranch = options.defaultBranch;
     this.#checks = options.checks ?? { timeoutSeconds: 600 };
     this.#committer = options.committer ?? FACTORY_COMMITTER;
@@ -128,7 +130,7 @@ export class LocalForge implements Forge {
         input.author,
       );
       this.#lineage.made(commit);
-      await lockedGit(this.#root, this.#gitDir, ['update-ref', ref, commit, head ?? ZERO_OID], true);
+      await this.#refs.move(ref, commit, head ?? ZERO_OID);
       return commit;
     });
   }
@@ -410,6 +412,7 @@ export class LocalForge implements Forge {
   /** Ends the long-lived git process; the forge starts it again if used once more. */
   close(): void {
     this.#objects.close();
+    this.#refs.close();
   }
 
   #resolve(ref: string): Promise<string | undefined> {
@@ -441,7 +444,7 @@ export class LocalForge implements Forge {
   async #moveDefaultBranch(from: string, to: string): Promise<void> {
     const ref = `refs/heads/${this.#defaultBranch}`;
     if (!(await this.#defaultIsCheckedOut())) {
-      await lockedGit(this.#root, this.#gitDir, ['update-ref', ref, to, from], true);
+      await this.#refs.move(ref, to, from);
       this.#lineage.moved(from, to);
       return;
     }
@@ -456,8 +459,11 @@ export class LocalForge implements Forge {
         `merging into the checked-out ${this.#defaultBranch} would overwrite uncommitted changes (${checkout.stderr.trim().split('\n')[0]}); commit or stash them`,
       );
     }
-    const moved = await lockedGit(this.#root, this.#gitDir, ['update-ref', ref, to, from]);
-    if (moved.code !== 0) {
+    const moved = await this.#refs.move(ref, to, from).then(
+      () => true,
+      () => false,
+    );
+    if (!moved) {
       await lockedGit(this.#root, this.#gitDir, ['read-tree', '-m', '-u', to, from]);
       await rm(this.#checkoutMarker, { force: true });
       throw new FactoryError(

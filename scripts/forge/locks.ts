@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FactoryError } from '../core/errors.ts';
-import { isAlive } from '../io/process.ts';
-import { type GitResult, runGit } from './git.ts';
+import { isAlive, Mutex } from '../io/process.ts';
+import { GitPipe, type GitResult, runGit } from './git.ts';
 
 /**
  * Runs a git command that takes a lock (`update-ref` locks the ref, `read-tree -u` the index).
@@ -18,28 +18,76 @@ export async function lockedGit(
   throwOnError = false,
 ): Promise<GitResult> {
   const lock = args[0] === 'update-ref' ? join(gitDir, `${args[1]}.lock`) : join(gitDir, 'index.lock');
+  const result = await holding(gitDir, lock, () => runGit(root, args));
+  if (result.code !== 0 && throwOnError) {
+    throw new FactoryError(
+      'forge',
+      `git ${args[0]} failed: ${result.stderr.trim().split('\n').slice(-2).join(' ')}`,
+    );
+  }
+  return result;
+}
+
+/**
+ * Runs `work` (a git command taking `lock`) with a note naming this process as the holder; when
+ * git finds the lock taken by a process that is dead, the lock is cleared and `work` runs again.
+ */
+async function holding(gitDir: string, lock: string, work: () => Promise<GitResult>): Promise<GitResult> {
   const heldDir = join(gitDir, 'aifactory', 'held');
   const note = join(heldDir, `${process.pid}-${randomUUID()}.json`);
   await mkdir(heldDir, { recursive: true });
   await writeFile(note, JSON.stringify({ pid: process.pid, lock }));
   try {
-    let result = await runGit(root, args);
+    let result = await work();
     if (
       result.code !== 0 &&
       /\.lock'?: File exists/.test(result.stderr) &&
       (await clearStaleLocks(heldDir))
     ) {
-      result = await runGit(root, args);
-    }
-    if (result.code !== 0 && throwOnError) {
-      throw new FactoryError(
-        'forge',
-        `git ${args[0]} failed: ${result.stderr.trim().split('\n').slice(-2).join(' ')}`,
-      );
+      result = await work();
     }
     return result;
   } finally {
     await rm(note, { force: true });
+  }
+}
+
+/**
+ * Ref updates through one long-lived `git update-ref --stdin -z`: each move is a transaction
+ * (start, compare-and-swap update, prepare, commit) that locks and logs as `git update-ref` does,
+ * for a pipe write instead of a process start. One transaction at a time: when one fails, git
+ * ends, and the next move starts it again. Stale locks are cleared as `lockedGit` clears them.
+ */
+export class RefUpdates {
+  readonly #gitDir: string;
+  readonly #pipe: GitPipe<true>;
+  readonly #turn = new Mutex();
+
+  constructor(root: string, gitDir: string) {
+    this.#gitDir = gitDir;
+    this.#pipe = new GitPipe<true>(root, ['update-ref', '--stdin', '-z'], (buffer) => {
+      const done = buffer.indexOf('commit: ok\n');
+      return done === -1 ? undefined : { value: true, used: done + 'commit: ok\n'.length };
+    });
+  }
+
+  /** Moves `ref` to `to` if it is at `from` (all zeros: if it does not exist); throws otherwise. */
+  async move(ref: string, to: string, from: string): Promise<void> {
+    if (/[\0\n]/.test(`${ref}${to}${from}`)) throw new FactoryError('forge', `"${ref}" cannot be a ref`);
+    const request = `start\0update ${ref}\0${to}\0${from}\0prepare\0commit\0`;
+    const result = await this.#turn.run(() =>
+      holding(this.#gitDir, join(this.#gitDir, `${ref}.lock`), () =>
+        this.#pipe.request(request).then(
+          (): GitResult => ({ code: 0, stdout: '', stderr: '' }),
+          (error: Error): GitResult => ({ code: 1, stdout: '', stderr: error.message }),
+        ),
+      ),
+    );
+    if (result.code !== 0) throw new FactoryError('forge', `git update-ref failed: ${result.stderr}`);
+  }
+
+  close(): void {
+    this.#pipe.close();
   }
 }
 
