@@ -1,6 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { FactoryError } from '../core/errors.ts';
-import { collect } from '../io/spawner.ts';
+import { collect, holdEventLoop } from '../io/spawner.ts';
 
 /** The result of one git command. */
 export interface GitResult {
@@ -88,7 +88,7 @@ export class GitPipe<T> {
     const child = this.#start();
     return new Promise<T>((resolve, reject) => {
       this.#pending.push({ parse, resolve, reject });
-      if (this.#pending.length === 1) this.#hold(child, true);
+      if (this.#pending.length === 1) holdEventLoop(child, true);
       child.stdin.write(input);
     });
   }
@@ -133,7 +133,7 @@ export class GitPipe<T> {
     };
     child.on('error', (error) => fail(`could not be started (${error.message}); install git 2.38 or newer`));
     child.on('close', (code) => fail(`ended (exit ${code ?? 'signal'})`));
-    this.#hold(child, false);
+    holdEventLoop(child, false);
     return child;
   }
 
@@ -146,19 +146,8 @@ export class GitPipe<T> {
       if (!parsed) return;
       this.#buffer = this.#buffer.subarray(parsed.used);
       this.#pending.shift();
-      if (this.#pending.length === 0 && this.#child) this.#hold(this.#child, false);
+      if (this.#pending.length === 0 && this.#child) holdEventLoop(this.#child, false);
       waiter.resolve(parsed.value);
-    }
-  }
-
-  /** Keeps the event loop alive while an answer is awaited, and only then. */
-  #hold(child: ChildProcessWithoutNullStreams, busy: boolean): void {
-    for (const handle of [child, child.stdout, child.stderr, child.stdin] as {
-      ref?(): void;
-      unref?(): void;
-    }[]) {
-      if (busy) handle.ref?.();
-      else handle.unref?.();
     }
   }
 }

@@ -42,7 +42,7 @@ class Spawner {
     const id = this.#next++;
     return new Promise<Collected>((resolve, reject) => {
       this.#waiting.set(id, { resolve, reject });
-      if (this.#waiting.size === 1) hold(helper, true);
+      if (this.#waiting.size === 1) holdEventLoop(helper, true);
       const input = Buffer.from(options.input ?? '').toString('base64');
       helper.stdin.write(
         `${JSON.stringify({ id, file, args, cwd: options.cwd, env: options.env, input })}\n`,
@@ -69,7 +69,7 @@ class Spawner {
       const waiter = this.#waiting.get(answer.id);
       if (!waiter) return;
       this.#waiting.delete(answer.id);
-      if (this.#waiting.size === 0) hold(helper, false);
+      if (this.#waiting.size === 0) holdEventLoop(helper, false);
       if ('error' in answer) waiter.reject(Object.assign(new Error(answer.error), { code: 'ENOENT' }));
       else
         waiter.resolve({
@@ -95,13 +95,13 @@ class Spawner {
     helper.on('spawn', () => (started = true));
     helper.on('error', () => lost(started));
     helper.on('close', () => lost(started));
-    hold(helper, false);
+    holdEventLoop(helper, false);
     return helper;
   }
 }
 
-/** Keeps the event loop alive while an answer is awaited, and only then. */
-function hold(child: ChildProcessWithoutNullStreams, busy: boolean): void {
+/** Keeps the event loop alive for `child` while an answer is awaited (`busy`), and only then. */
+export function holdEventLoop(child: ChildProcessWithoutNullStreams, busy: boolean): void {
   for (const handle of [child, child.stdout, child.stderr, child.stdin] as {
     ref?(): void;
     unref?(): void;
