@@ -459,16 +459,16 @@ export class LocalForge implements Forge {
         `merging into the checked-out ${this.#defaultBranch} would overwrite uncommitted changes (${checkout.stderr.trim().split('\n')[0]}); commit or stash them`,
       );
     }
-    const moved = await this.#refs.move(ref, to, from).then(
-      () => true,
-      () => false,
+    const refused = await this.#refs.move(ref, to, from).then(
+      () => undefined,
+      (error: Error) => error,
     );
-    if (!moved) {
+    if (refused) {
       await lockedGit(this.#root, this.#gitDir, ['read-tree', '-m', '-u', to, from]);
       await rm(this.#checkoutMarker, { force: true });
       throw new FactoryError(
         'forge',
-        `${this.#defaultBranch} moved during the merge; it will be retried next run`,
+        `the merge could not move ${this.#defaultBranch} (${refused.message}); it will be retried next run`,
       );
     }
     this.#lineage.moved(from, to);

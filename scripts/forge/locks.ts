@@ -1,15 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { z } from 'zod';
 import { FactoryError } from '../core/errors.ts';
 import { isAlive, Mutex } from '../io/process.ts';
 import { GitPipe, type GitResult, runGit } from './git.ts';
 
 /**
- * Runs a git command that takes a lock (`update-ref` locks the ref, `read-tree -u` the index).
- * While it runs, a note in `<git-dir>/aifactory/held/` names this process and the lock file.
- * When git finds the lock taken and the note says its holder is dead (a killed run), the stale
- * lock is removed and the command tried once more; a lock held by a live process is left alone.
+ * Runs a git command that takes locks (`update-ref` locks the ref, and HEAD when HEAD points at
+ * it; `read-tree -u` locks the index). While it runs, a note in `<git-dir>/aifactory/held/` names
+ * this process and those lock files. When git finds a lock taken and a note says its holder is
+ * dead (a killed run), the stale locks are removed and the command tried once more; a lock held
+ * by a live process is left alone.
  */
 export async function lockedGit(
   root: string,
@@ -17,8 +19,8 @@ export async function lockedGit(
   args: string[],
   throwOnError = false,
 ): Promise<GitResult> {
-  const lock = args[0] === 'update-ref' ? join(gitDir, `${args[1]}.lock`) : join(gitDir, 'index.lock');
-  const result = await holding(gitDir, lock, () => runGit(root, args));
+  const locks = args[0] === 'update-ref' ? await refLocks(gitDir, args[1]!) : [join(gitDir, 'index.lock')];
+  const result = await holding(gitDir, locks, () => runGit(root, args));
   if (result.code !== 0 && throwOnError) {
     throw new FactoryError(
       'forge',
@@ -29,14 +31,26 @@ export async function lockedGit(
 }
 
 /**
- * Runs `work` (a git command taking `lock`) with a note naming this process as the holder; when
- * git finds the lock taken by a process that is dead, the lock is cleared and `work` runs again.
+ * The lock files git takes to move `ref`: the ref's own and, when HEAD points at the ref, HEAD's,
+ * since git writes the move to HEAD's reflog as well. A run killed between git taking them and
+ * committing leaves both behind.
  */
-async function holding(gitDir: string, lock: string, work: () => Promise<GitResult>): Promise<GitResult> {
+async function refLocks(gitDir: string, ref: string): Promise<string[]> {
+  const head = await readFile(join(gitDir, 'HEAD'), 'utf8').catch(() => '');
+  const own = join(gitDir, `${ref}.lock`);
+  return head.trim() === `ref: ${ref}` ? [own, join(gitDir, 'HEAD.lock')] : [own];
+}
+
+/**
+ * Runs `work` (a git command taking `locks`) with a note naming this process as their holder;
+ * when git finds a lock taken by a process that is dead, its locks are cleared and `work` runs
+ * again.
+ */
+async function holding(gitDir: string, locks: string[], work: () => Promise<GitResult>): Promise<GitResult> {
   const heldDir = join(gitDir, 'aifactory', 'held');
   const note = join(heldDir, `${process.pid}-${randomUUID()}.json`);
   await mkdir(heldDir, { recursive: true });
-  await writeFile(note, JSON.stringify({ pid: process.pid, lock }));
+  await writeFile(note, JSON.stringify({ pid: process.pid, locks }));
   try {
     let result = await work();
     if (
@@ -75,8 +89,8 @@ export class RefUpdates {
   async move(ref: string, to: string, from: string): Promise<void> {
     if (/[\0\n]/.test(`${ref}${to}${from}`)) throw new FactoryError('forge', `"${ref}" cannot be a ref`);
     const request = `start\0update ${ref}\0${to}\0${from}\0prepare\0commit\0`;
-    const result = await this.#turn.run(() =>
-      holding(this.#gitDir, join(this.#gitDir, `${ref}.lock`), () =>
+    const result = await this.#turn.run(async () =>
+      holding(this.#gitDir, await refLocks(this.#gitDir, ref), () =>
         this.#pipe.request(request).then(
           (): GitResult => ({ code: 0, stdout: '', stderr: '' }),
           (error: Error): GitResult => ({ code: 1, stdout: '', stderr: error.message }),
@@ -91,21 +105,30 @@ export class RefUpdates {
   }
 }
 
-/** Removes locks whose holder note names a dead process; true when one was removed. */
+/** What a holder note says: who holds which lock files (`lock`: one, in notes of older versions). */
+const HeldNote = z.object({
+  pid: z.number().int(),
+  locks: z.array(z.string()).optional(),
+  lock: z.string().optional(),
+});
+
+/** Removes the locks of notes whose holder is dead; true when one was removed. */
 async function clearStaleLocks(heldDir: string): Promise<boolean> {
   let cleared = false;
   for (const name of await readdir(heldDir).catch(() => [] as string[])) {
     const text = await readFile(join(heldDir, name), 'utf8').catch(() => '');
-    let held: { pid: number; lock: string } | undefined;
+    let held: z.infer<typeof HeldNote> | undefined;
     try {
-      held = JSON.parse(text) as { pid: number; lock: string };
+      held = HeldNote.parse(JSON.parse(text));
     } catch {
+      // Half written by a run killed before its git started: it holds no lock.
       held = undefined;
     }
     if (held && isAlive(held.pid)) continue;
-    if (held) await rm(held.lock, { force: true });
+    const locks = held ? [...(held.locks ?? []), ...(held.lock === undefined ? [] : [held.lock])] : [];
+    await Promise.all(locks.map((lock) => rm(lock, { force: true })));
     await rm(join(heldDir, name), { force: true });
-    cleared = cleared || held !== undefined;
+    cleared = cleared || locks.length > 0;
   }
   return cleared;
 }

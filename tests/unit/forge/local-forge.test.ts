@@ -1,7 +1,10 @@
-import { mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { execFileSync, spawn } from 'node:child_process';
+import { access, chmod, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLocalForge, type LocalForge } from '../../../scripts/forge/local.ts';
+import { REPO_ROOT } from '../../fixtures/cli.ts';
 import { createSandboxRepo, git } from '../../fixtures/sandbox-repo.ts';
 
 let root: string;
@@ -342,6 +345,56 @@ describe('local forge', () => {
     expect(git(root, 'show', 'main:docs/next.md')).toBe('other');
     expect(git(root, 'status', '--porcelain')).toBe('');
   });
+
+  it('clears every lock a run killed inside its move of the checked-out main left, HEAD.lock too', async () => {
+    // A git that takes the locks of a move of main and hangs there, as if killed mid-transaction.
+    const bin = `${root}-bin`;
+    await mkdir(bin);
+    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+    await writeFile(
+      join(bin, 'git'),
+      `#!/bin/sh\ncase " $* " in *" update-ref --stdin "*) : > .git/refs/heads/main.lock; : > .git/HEAD.lock; exec sleep 60;; esac\nexec ${realGit} "$@"\n`,
+    );
+    await chmod(join(bin, 'git'), 0o755);
+    const main = git(root, 'rev-parse', 'main');
+    const next = git(root, 'commit-tree', '-p', main, '-m', 'next', `${main}^{tree}`);
+    const script = `${root}-move.mts`;
+    await writeFile(
+      script,
+      `import { RefUpdates } from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'scripts/forge/locks.ts')).href)};\n` +
+        `await new RefUpdates(process.cwd(), process.cwd() + '/.git').move('refs/heads/main', '${next}', '${main}');\n`,
+    );
+    const loader = pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+    const killed = spawn(process.execPath, ['--import', loader, script], {
+      cwd: root,
+      detached: true,
+      stdio: 'ignore',
+      env: { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH}` },
+    });
+    const exited = new Promise((resolve) => killed.on('exit', resolve));
+    try {
+      for (let waited = 0; ; waited += 20) {
+        const held = await access(join(root, '.git/HEAD.lock')).then(
+          () => true,
+          () => false,
+        );
+        if (held) break;
+        if (waited > 30_000) throw new Error('the hanging git never took its locks');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      process.kill(-killed.pid!, 'SIGKILL');
+      await exited;
+      await rm(bin, { recursive: true, force: true });
+      await rm(script, { force: true });
+    }
+    await push('merged\n');
+    const pr = await forge.openPullRequest({ branch: 'aifactory/t', title: 'T', body: '' });
+    const outcome = await forge.merge(pr, { message: 'Merge t', head: pr.head });
+    expect(outcome.kind).toBe('merged');
+    expect(git(root, 'show', 'main:src/a.txt')).toBe('merged');
+    expect(git(root, 'status', '--porcelain')).toBe('');
+  }, 60_000);
 
   it('clears a ref lock left by a killed run, but not one held by a live process', async () => {
     await push('one\n');
