@@ -7,7 +7,7 @@ import { defineConfig } from './scripts/core/config.ts';
 export default defineConfig({
   // Spending caps in US dollars, checked before every model call.
   caps: { per_task_usd: 2, daily_usd: 25 },
-  // Tasks worked on at once by `run` and `watch`.
+  // Agent calls made at once by `run` and `watch`; up to twice as many tasks are open.
   concurrency: 4,
   // Run on each task's branch, in a separate worktree, before the review; empty = no checks.
   // checks: { command: 'npm ci && npm test', timeout_seconds: 900 },

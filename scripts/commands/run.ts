@@ -74,7 +74,11 @@ export function addRunFlags(command: Command): Command {
         .choices([...FORGE_KINDS])
         .default('local'),
     )
-    .option('--concurrency <n>', 'tasks worked on at once (default: config, else 4)', positiveInt)
+    .option(
+      '--concurrency <n>',
+      'agent calls made at once; up to twice as many tasks are open (default: config, else 4)',
+      positiveInt,
+    )
     .option('--only <ids...>', 'run only these task ids')
     .option(
       '--replay [dir]',

@@ -206,6 +206,7 @@ export const ConfigSchema = z.strictObject({
   shards: ShardsConfigSchema.default(ShardsConfigSchema.parse({})),
   /** Rate limits per provider (see DEFAULT_PROVIDER_LIMITS). */
   providers: ProvidersConfigSchema.default({}),
+  /** Agent calls a run makes at once; it keeps up to twice as many tasks open (see orchestrator.ts). */
   concurrency: z.int().min(1).max(64).default(4),
   default_branch: z.string().min(1).default('main'),
   watch_interval_seconds: z.int().min(5).default(60),

@@ -4,6 +4,7 @@ import type { RunRecord } from '../core/run-record.ts';
 import { planRun } from '../core/schedule.ts';
 import type { Task } from '../core/task.ts';
 import { isFinal, type TaskState } from '../core/task-state.ts';
+import { CallSlots } from './call-slots.ts';
 import { Leases } from './leases.ts';
 import { TaskRunner } from './task-runner.ts';
 import type { EngineServices } from './types.ts';
@@ -27,14 +28,22 @@ export interface RunSummary {
 }
 
 /**
+ * Tasks open at once for each call slot: while one task pushes, opens its pull request or merges,
+ * another's agent is at work, so the forge's steps stay off the path of the model calls.
+ */
+export const OPEN_TASKS_PER_SLOT = 2;
+
+/**
  * One pass of the factory: repeatedly plans from the recorded states, runs every runnable task
- * (bounded by `concurrency`, each under a lease) until nothing more can move in this run.
- * Tasks whose dependencies merge during the run start in the same run.
+ * (each under a lease) until nothing more can move in this run. `concurrency` agent calls are
+ * made at once (see `CallSlots`), and twice as many tasks are open. Tasks whose dependencies
+ * merge during the run start in the same run.
  */
 export async function runOnce(
   tasks: readonly Task[],
   services: EngineServices,
   options: {
+    /** Agent calls at once. */
     concurrency: number;
     only?: ReadonlySet<string>;
     /** Tasks that cannot run now (e.g. their agent has no key), with the reason to record. */
@@ -54,6 +63,7 @@ export async function runOnce(
       .map((task) => [task.task_id, states.get(task.task_id)!] as const),
   );
   const leases = new Leases(services.root);
+  const slots = new CallSlots(options.concurrency);
   const touched = new Map<string, RunRecord>();
   const tried = new Set<string>();
   const skipped: string[] = [];
@@ -67,6 +77,7 @@ export async function runOnce(
 
   const start = (task: Task): void => {
     tried.add(task.task_id);
+    const rank = started;
     started += 1;
     const work = (async () => {
       if (!(await leases.acquire(task.task_id))) {
@@ -74,7 +85,10 @@ export async function runOnce(
         return;
       }
       try {
-        const runner = await TaskRunner.open(task, services);
+        const runner = await TaskRunner.open(task, {
+          ...services,
+          callAgent: slots.wrap(services.callAgent, rank),
+        });
         const opened = runner.record;
         if ((await runner.run()) === 'refused') refused ??= runner.record.last_error?.message;
         // A pull request still waiting for a person was only looked at: the run did not touch the
@@ -128,7 +142,11 @@ export async function runOnce(
           const runner = await TaskRunner.open(plan.task, services);
           await runner.hold(options.held.get(plan.task.task_id)!);
           touched.set(plan.task.task_id, runner.record);
-        } else if (plan.action === 'run' && inFlight.size < options.concurrency && canStart()) {
+        } else if (
+          plan.action === 'run' &&
+          inFlight.size < options.concurrency * OPEN_TASKS_PER_SLOT &&
+          canStart()
+        ) {
           start(plan.task);
         }
       }

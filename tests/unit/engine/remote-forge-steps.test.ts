@@ -185,22 +185,30 @@ describe('outages and crashes', () => {
         throw new FactoryError('auth', 'github: 403 Resource not accessible (needs pull-requests: write)');
       return original(input);
     };
-    const tasks = [task('first'), task('second', { files: ['src/b.ts'] })];
+    const files: Record<string, string> = { first: 'src/a.ts', second: 'src/b.ts', third: 'src/c.ts' };
+    const tasks = Object.entries(files).map(([id, path]) => task(id, { files: [path] }));
     const script: Script = ({ request }) =>
       request.context.role === 'coder'
-        ? proposalOf({ [request.context.taskId === 'first' ? 'src/a.ts' : 'src/b.ts']: 'v' })
+        ? proposalOf({ [files[request.context.taskId]!]: 'v' })
         : { verdict: 'approve', summary: 'ok', comments: [] };
     const first = await runOnce(tasks, scriptedServices({ root, forge, script, calls }), { concurrency: 1 });
     expect(first.refused).toContain('pull-requests: write');
     expect(first.stopped).toBe(true);
-    // Only the first task met the refusal; the second was never started.
-    expect([...first.records.keys()]).toEqual(['first']);
-    expect(first.records.get('first')?.state).toBe('running');
-    expect(calls.filter((call) => call.role === 'coder')).toHaveLength(1);
+    // The two tasks open at once (one call slot) met the refusal and wait; the third never started.
+    expect([...first.records.keys()].sort()).toEqual(['first', 'second']);
+    for (const record of first.records.values()) {
+      expect(record.state).toBe('running');
+      expect(record.last_error?.class).toBe('auth');
+    }
+    expect(calls.filter((call) => call.role === 'coder')).toHaveLength(2);
     refused = false;
     const second = await runOnce(tasks, scriptedServices({ root, forge, script, calls }), { concurrency: 1 });
     expect(second.refused).toBeUndefined();
-    expect([...second.records.values()].map((record) => record.state)).toEqual(['merged', 'merged']);
+    expect([...second.records.values()].map((record) => record.state)).toEqual([
+      'merged',
+      'merged',
+      'merged',
+    ]);
   });
 
   it('never posts a review twice, nor asks the reviewer again, when a crash cut between posting and recording', async () => {

@@ -351,6 +351,42 @@ describe('runOnce', () => {
     expect(summary.waiting).toEqual([]);
   });
 
+  it('makes at most `concurrency` agent calls at once, while other open tasks push and merge beside them', async () => {
+    const s = services(({ request }) =>
+      request.context.role === 'coder'
+        ? proposal(`src/${request.context.taskId}.ts`, request.context.taskId)
+        : verdict('approve'),
+    );
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    let inCall = 0;
+    let most = 0;
+    let pushesBesideTwoCalls = 0;
+    const call = s.callAgent;
+    s.callAgent = async (agent, request) => {
+      inCall += 1;
+      most = Math.max(most, inCall);
+      try {
+        await pause(5);
+        return await call(agent, request);
+      } finally {
+        inCall -= 1;
+      }
+    };
+    const push = forge.pushIteration.bind(forge);
+    forge.pushIteration = async (input) => {
+      const before = inCall;
+      await pause(15);
+      // A push holds no call slot: both slots can be busy with other tasks' calls meanwhile.
+      if (Math.max(before, inCall) === 2) pushesBesideTwoCalls += 1;
+      return push(input);
+    };
+    const tasks = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((id) => task(id));
+    const summary = await runOnce(tasks, s, { concurrency: 2 });
+    expect([...summary.records.values()].every((record) => record.state === 'merged')).toBe(true);
+    expect(most).toBe(2);
+    expect(pushesBesideTwoCalls).toBeGreaterThan(0);
+  });
+
   it('runs only the tasks asked for', async () => {
     const s = services(({ request }) =>
       request.context.role === 'coder'
