@@ -15,6 +15,15 @@ export interface AgentAnswer extends GenerateResult {
   tried: { provider: string; model: string; error?: ErrorInfo }[];
 }
 
+/** An agent call's request: the provider's, less the model (the agent's models are tried in turn). */
+export type AgentRequest = Omit<GenerateRequest, 'model'> & {
+  /**
+   * Called once, when a model has answered, before its spend is written: the run's call slot is
+   * given back then, so writing the ledger does not keep another task's call waiting.
+   */
+  onAnswered?: () => void;
+};
+
 /** What an agent call needs besides the agent and the request. */
 export interface InvokeDeps {
   providerFor: (ref: ModelRef) => ModelClient;
@@ -41,7 +50,7 @@ const pathOf = (tried: AgentAnswer['tried']): string =>
  */
 export async function invokeAgent(
   agent: Agent,
-  request: Omit<GenerateRequest, 'model'>,
+  request: AgentRequest,
   deps: InvokeDeps,
 ): Promise<AgentAnswer> {
   const refs: ModelRef[] = [{ provider: agent.provider, model: agent.model }, ...agent.fallbacks];
@@ -86,6 +95,7 @@ export async function invokeAgent(
           signal,
           cancelled,
         );
+        request.onAnswered?.();
         const costUsd = await deps.ledger.record({
           agent: agent.name,
           taskId,

@@ -16,14 +16,29 @@ export class CallSlots {
     this.#free = size;
   }
 
-  /** `call`, for the task ranked `rank`, made only while it holds a slot. */
+  /**
+   * `call`, for the task ranked `rank`, made only while it holds a slot. The slot is given back
+   * when the model has answered (`onAnswered`), or when the call ends without an answer.
+   */
   wrap(call: CallAgent, rank: number): CallAgent {
     return async (agent, request) => {
       await this.#acquire(rank, request.signal, () => `${agent.name}: the call was cancelled`);
-      try {
-        return await call(agent, request);
-      } finally {
+      let held = true;
+      const release = () => {
+        if (!held) return;
+        held = false;
         this.#release();
+      };
+      try {
+        return await call(agent, {
+          ...request,
+          onAnswered: () => {
+            release();
+            request.onAnswered?.();
+          },
+        });
+      } finally {
+        release();
       }
     };
   }

@@ -1,9 +1,10 @@
+import type { AgentRequest } from '../agents/invoke.ts';
 import type { AgentRegistry } from '../agents/registry.ts';
 import type { Agent } from '../agents/types.ts';
 import type { Config } from '../core/config.ts';
 import type { RunRecord } from '../core/run-record.ts';
 import type { Forge } from '../forge/types.ts';
-import type { GenerateRequest, GenerateResult } from '../providers/types.ts';
+import type { GenerateResult } from '../providers/types.ts';
 import type { PromptLibrary } from './prompts.ts';
 import type { RunStore } from './run-store.ts';
 import type { SecretGuard } from './secret-guard.ts';
@@ -17,7 +18,7 @@ export interface AgentAnswer extends GenerateResult {
 }
 
 /** Calls an agent (with its fallbacks and the budget check); throws a FactoryError on failure. */
-export type CallAgent = (agent: Agent, request: Omit<GenerateRequest, 'model'>) => Promise<AgentAnswer>;
+export type CallAgent = (agent: Agent, request: AgentRequest) => Promise<AgentAnswer>;
 
 /** What a task step reports to the terminal. */
 export interface ProgressSink {

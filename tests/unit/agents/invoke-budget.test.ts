@@ -47,10 +47,11 @@ async function setup(config: ConfigInput = {}) {
     config: ConfigSchema.parse({ prices, ...config }),
     now: () => day,
   });
-  const call = (taskId = 'task-a', who = agent) =>
+  const call = (taskId = 'task-a', who = agent, onAnswered?: () => void) =>
     invokeAgent(
       who,
       {
+        ...(onAnswered ? { onAnswered } : {}),
         system: 'sys',
         messages: [{ role: 'user', content: 'go' }],
         maxOutputTokens: 100,
@@ -82,6 +83,24 @@ describe('fallback chain', () => {
       ['gemini', 'ok'],
     ]);
     expect(fixture.requests.filter((request) => request.path.includes('chat/completions'))).toHaveLength(2);
+  });
+
+  it('says once that a model answered, before its spend is written, and never when none did', async () => {
+    fixture.fallback = (request) =>
+      request.path.includes('chat/completions')
+        ? { kind: 'status', status: 503 }
+        : { kind: 'answer', text: 'from backup', usage: { input: 100, output: 10 } };
+    const { ledger, call } = await setup();
+    const seen: number[] = [];
+    const answer = await call('task-a', agent, () => seen.push(ledger.spentToday()));
+    expect(answer.provider).toBe('gemini');
+    // Called once, for the fallback that answered; the ledger did not hold the spend yet.
+    expect(seen).toEqual([0]);
+    expect(ledger.spentToday()).toBeGreaterThan(0);
+    fixture.fallback = () => ({ kind: 'status', status: 503 });
+    const never: string[] = [];
+    await expect(call('task-a', agent, () => never.push('answered'))).rejects.toThrow('tried');
+    expect(never).toEqual([]);
   });
 
   it('does not fall back on an auth error of the primary', async () => {

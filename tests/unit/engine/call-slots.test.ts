@@ -63,6 +63,33 @@ describe('call slots', () => {
     ]);
   });
 
+  it('gives the slot back as soon as the model has answered, before the spend is written', async () => {
+    const slots = new CallSlots(1);
+    const { began, call, finish } = controlledCalls();
+    let written = () => undefined as void;
+    const answersThenWrites: CallAgent = async (_agent, req) => {
+      req.onAnswered?.();
+      await new Promise<void>((resolve) => (written = resolve));
+      return { text: 'first' } as AgentAnswer;
+    };
+    const first = slots.wrap(answersThenWrites, 0)(agent, request('first'));
+    const second = slots.wrap(call, 1)(agent, request('second'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(began).toEqual(['second']);
+    written();
+    await finish('second');
+    expect((await first).text).toBe('first');
+    expect((await second).text).toBe('second');
+    // Given back once, not twice: one slot still means one call at a time.
+    const third = slots.wrap(call, 2)(agent, request('third'));
+    const fourth = slots.wrap(call, 3)(agent, request('fourth'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(began).toEqual(['second', 'third']);
+    await finish('third');
+    await finish('fourth');
+    await Promise.all([third, fourth]);
+  });
+
   it('gives the slot back when a call fails, and makes no call a stopped run was still waiting for', async () => {
     const slots = new CallSlots(1);
     const { began, call, finish } = controlledCalls();
