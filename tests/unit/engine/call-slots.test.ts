@@ -66,7 +66,7 @@ describe('call slots', () => {
   it('gives the slot back as soon as the model has answered, before the spend is written', async () => {
     const slots = new CallSlots(1);
     const { began, call, finish } = controlledCalls();
-    let written = () => undefined as void;
+    let written: () => void = () => undefined;
     const answersThenWrites: CallAgent = async (_agent, req) => {
       req.onAnswered?.();
       await new Promise<void>((resolve) => (written = resolve));
