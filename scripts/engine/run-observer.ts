@@ -54,11 +54,14 @@ interface Tracked extends Omit<AgentObservation, 'working_on'> {
   retry_at: string | null;
 }
 
+/** The least time between two writes of `run.json` while a run goes on: people read it, at most once a second. */
+const LIVE_WRITE_MS = 1000;
+
 /**
  * Watches the run's model calls and keeps, per agent, what the status needs: requests and tokens,
  * the tasks under way, the model that last answered and the last failure. From the first call on,
- * every change rewrites `run.json` (one write at a time, the newest state last), so
- * `agents --status` reads a run live.
+ * changes rewrite `run.json` (one write at a time, the newest state last, at most once every
+ * `liveWriteMs`), so `agents --status` reads a run live; `flush` and `finish` write at once.
  */
 export class RunObserver {
   readonly #root: string;
@@ -70,6 +73,10 @@ export class RunObserver {
   #writing: Promise<void> = Promise.resolve();
   #dirty = false;
   #called = false;
+  readonly #liveWriteMs: number;
+  /** When the last write was started (process time), and the timer of the next one. */
+  #lastWrite = Number.NEGATIVE_INFINITY;
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(options: {
     root: string;
@@ -81,8 +88,11 @@ export class RunObserver {
     /** Every registered agent; whether its key is set is read from `env` (the value never is kept). */
     agents: readonly Agent[];
     env: Readonly<Record<string, string | undefined>>;
+    /** The least time between two writes while the run goes on; default 1 s. */
+    liveWriteMs?: number;
   }) {
     this.#root = options.root;
+    this.#liveWriteMs = options.liveWriteMs ?? LIVE_WRITE_MS;
     this.#now = options.now;
     this.#secrets = options.secrets;
     const startedAt = options.now().toISOString();
@@ -187,6 +197,7 @@ export class RunObserver {
 
   /** Resolves once every change so far is on disk. */
   async flush(): Promise<void> {
+    if (this.#timer) this.#write();
     let pending = this.#writing;
     for (;;) {
       await pending;
@@ -198,6 +209,20 @@ export class RunObserver {
   #changed(): void {
     if (this.#dirty) return;
     this.#dirty = true;
+    const wait = this.#lastWrite + this.#liveWriteMs - performance.now();
+    if (wait <= 0) {
+      this.#write();
+      return;
+    }
+    // Changes until then go into the same write: the file is a view, not a log.
+    this.#timer = setTimeout(() => this.#write(), wait);
+    this.#timer.unref();
+  }
+
+  #write(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#lastWrite = performance.now();
     this.#writing = this.#writing.then(async () => {
       this.#dirty = false;
       const text = stableStringify(this.#secrets.redactDeep(this.file()));

@@ -28,7 +28,9 @@ const answer = (extra: Partial<AgentAnswer> = {}): AgentAnswer => ({
   ...extra,
 });
 
-async function observer(options: { previous?: RunFile; env?: Record<string, string> } = {}) {
+async function observer(
+  options: { previous?: RunFile; env?: Record<string, string>; liveWriteMs?: number } = {},
+) {
   const root = await mkdtemp(join(tmpdir(), 'observer-'));
   let clock = Date.parse('2026-12-02T10:00:00.000Z');
   const seen = new RunObserver({
@@ -40,6 +42,7 @@ async function observer(options: { previous?: RunFile; env?: Record<string, stri
     previous: options.previous ?? null,
     agents: [gpt, grok],
     env: options.env ?? { OPENAI_API_KEY: 'sk-secret-value-123456' },
+    ...(options.liveWriteMs === undefined ? {} : { liveWriteMs: options.liveWriteMs }),
   });
   return { root, seen, tick: (ms: number) => (clock += ms) };
 }
@@ -137,6 +140,26 @@ describe('RunObserver', () => {
     const { root, seen } = await observer();
     await seen.finish(0);
     await expect(readFile(join(root, RUN_FILE), 'utf8')).rejects.toThrow('ENOENT');
+  });
+
+  it('writes the first change at once, and the changes after it together, no sooner than the interval', async () => {
+    const { root, seen } = await observer({ liveWriteMs: 60_000 });
+    const requests = async (): Promise<number | undefined> => {
+      const text = await readFile(join(root, RUN_FILE), 'utf8').catch(() => undefined);
+      return text === undefined ? undefined : (JSON.parse(text) as RunFile).agents[0]!.requests;
+    };
+    const call = seen.wrap(async () => answer());
+    await call(gpt, request('a'));
+    for (let waited = 0; (await requests()) === undefined && waited < 5000; waited += 10)
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    // The write that the call's start asked for (it may have seen the answer too).
+    const first = await requests();
+    expect(first).toBeLessThanOrEqual(1);
+    for (const id of ['b', 'c', 'd']) await call(gpt, request(id));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await requests()).toBe(first);
+    await seen.flush();
+    expect(await requests()).toBe(4);
   });
 
   it('passes a call of an agent it does not know straight through', async () => {
