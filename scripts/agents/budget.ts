@@ -278,7 +278,8 @@ export class BudgetLedger {
         const days = [...this.#unwritten];
         this.#unwritten.clear();
         try {
-          for (const day of days) await writeJsonAtomically(join(this.#dir, `${day.day}.json`), dayFile(day));
+          for (const day of days)
+            await writeJsonAtomically(join(this.#dir, `${day.day}.json`), dayFile(day), { compare: false });
         } catch (error) {
           for (const day of days) this.#unwritten.add(day);
           throw error;

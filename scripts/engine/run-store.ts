@@ -103,7 +103,8 @@ export class RunStore {
 
   async write(record: RunRecord): Promise<void> {
     const clean = this.#redactor ? redactRecord(record, this.#redactor) : record;
-    await writeJsonAtomically(this.pathOf(record.task_id), RunRecordSchema.parse(clean));
+    // A save moves the record on: the file is not read first to compare.
+    await writeJsonAtomically(this.pathOf(record.task_id), RunRecordSchema.parse(clean), { compare: false });
   }
 }
 

@@ -91,7 +91,8 @@ export class PullStore {
   }
 
   async write(record: PullRecord): Promise<void> {
-    await writeJsonAtomically(join(this.#dir, `${record.number}.json`), record);
+    // Written only when something changed: the file is not read again to compare.
+    await writeJsonAtomically(join(this.#dir, `${record.number}.json`), record, { compare: false });
   }
 
   /**

@@ -18,11 +18,16 @@ export function temporaryPathOf(path: string): string {
 /**
  * Writes `content` to `path` through a temporary file in the same folder, fsync and rename: a
  * crash leaves the old file or the new one, never half of one. Returns false when the bytes were
- * already there (nothing is written, so an unchanged record makes no commit). Files rebuilt from
- * others at every run need no fsync: see `writeChangedFiles`.
+ * already there (nothing is written, so an unchanged record makes no commit). A caller whose
+ * content is new each time (a record that moved on) passes `compare: false`, and the file is not
+ * read first. Files rebuilt from others at every run need no fsync: see `writeChangedFiles`.
  */
-export async function writeFileAtomically(path: string, content: string): Promise<boolean> {
-  const current = await readFile(path, 'utf8').catch(() => undefined);
+export async function writeFileAtomically(
+  path: string,
+  content: string,
+  options: { compare?: boolean } = {},
+): Promise<boolean> {
+  const current = options.compare === false ? undefined : await readFile(path, 'utf8').catch(() => undefined);
   if (current === content) return false;
   const dir = dirname(path);
   // A file was read there, or the folder was made before: it is not made again for each write.
@@ -51,8 +56,12 @@ export async function writeFileAtomically(path: string, content: string): Promis
 }
 
 /** `writeFileAtomically` for a JSON value, in the stable form of `stableStringify`. */
-export function writeJsonAtomically(path: string, value: unknown): Promise<boolean> {
-  return writeFileAtomically(path, stableStringify(value));
+export function writeJsonAtomically(
+  path: string,
+  value: unknown,
+  options: { compare?: boolean } = {},
+): Promise<boolean> {
+  return writeFileAtomically(path, stableStringify(value), options);
 }
 
 /**
