@@ -14,7 +14,7 @@ import { createForge, type ForgeKind, type GitHubTuning } from '../forge/index.t
 import type { Forge } from '../forge/types.ts';
 import { sweepStaleTemps } from '../io/atomic-write.ts';
 import { describeCallEvent } from '../providers/events.ts';
-import { type CallTimeouts, callTimeouts, createProvider } from '../providers/index.ts';
+import { type CallTimeouts, callTimeouts, createProvider, preloadProviders } from '../providers/index.ts';
 import type { CallEvent, ModelClient } from '../providers/types.ts';
 import { type RunSummary, runOnce } from './orchestrator.ts';
 import { redactedProgress } from './progress.ts';
@@ -172,6 +172,13 @@ export async function runFactory(
     agents.add(registry.reviewerFor(task));
   }
   const missing = missingKeys([...agents], options, config);
+  // The clients of the models this run will call load while the run sets up.
+  if (!options.replayDir && chosen.length > 0)
+    preloadProviders(
+      [...agents]
+        .filter((agent) => !agent.run && !missing.has(agent.name))
+        .flatMap((agent) => [agent.provider, ...agent.fallbacks.map((ref) => ref.provider)]),
+    );
   const held = new Map<string, ErrorInfo>();
   for (const task of chosen) {
     const blocked = [task.assignee, registry.reviewerFor(task).name].find((name) => missing.has(name));

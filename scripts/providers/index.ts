@@ -151,6 +151,18 @@ export function createProviderClient(
 }
 
 /**
+ * Starts loading the clients of these providers now, so that a run's first calls do not wait for
+ * them (they take a quarter of a second to load, and every call slot of the run would wait).
+ * A client that fails to load says so on its first call.
+ */
+export function preloadProviders(ids: Iterable<ProviderId>): void {
+  const wanted = new Set(ids);
+  if (wanted.has('gemini')) import('./gemini.ts').catch(() => undefined);
+  if ([...wanted].some((id) => id !== 'gemini' && id !== 'replay'))
+    import('./openai-compatible.ts').catch(() => undefined);
+}
+
+/**
  * A provider whose SDK is loaded on its first call: the SDKs take a good part of a second to
  * load, and most commands (and most runs' agents) never call them.
  */
