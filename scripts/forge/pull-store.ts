@@ -67,7 +67,11 @@ export class PullStore {
       this.#remember(record);
       if (record.branch === branch && (found === undefined || record.number < found.number)) found = record;
     }
-    return found;
+    // A lookup running at once may have read the record this one skipped as seen.
+    const first = this.#byBranch.get(branch);
+    if (first === undefined || first === found?.number) return found;
+    const record = await this.read(first).catch(() => undefined);
+    return record?.branch === branch ? record : found;
   }
 
   /** Notes the branch of `record`; of two records of one branch, the first number counts. */

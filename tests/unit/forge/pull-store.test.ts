@@ -37,6 +37,22 @@ describe('pull store', () => {
     expect((await mine.findByBranch('aifactory/a'))?.number).toBe(number);
   });
 
+  it('finds every pull request when lookups of a fresh store run at once, as a resumed run does', async () => {
+    const earlier = new PullStore(gitDir);
+    const branches = Array.from({ length: 12 }, (_, index) => `aifactory/t${index}`);
+    for (const branch of branches) await earlier.create(record(branch));
+    const resumed = new PullStore(gitDir);
+    // Each lookup starts a little after the one before: a record another lookup read meanwhile
+    // is not read again, and must still be found.
+    const lookups: Promise<PullRecord | undefined>[] = [];
+    for (const branch of branches) {
+      lookups.push(resumed.findByBranch(branch));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    const found = await Promise.all(lookups);
+    expect(found.map((pr) => pr?.branch)).toEqual(branches);
+  });
+
   it('reads each record for its branch once, not once per lookup of a new branch', async () => {
     const store = new PullStore(gitDir);
     for (const name of ['a', 'b', 'c']) await store.create(record(`aifactory/${name}`));
