@@ -22,7 +22,7 @@ export class CallSlots {
    */
   wrap(call: CallAgent, rank: number): CallAgent {
     return async (agent, request) => {
-      await this.#acquire(rank, request.signal, () => `${agent.name}: the call was cancelled`);
+      await this.#acquire(rank, request.signal, agent.name);
       let held = true;
       const release = () => {
         if (!held) return;
@@ -43,7 +43,7 @@ export class CallSlots {
     };
   }
 
-  #acquire(rank: number, signal: AbortSignal | undefined, cancelled: () => string): Promise<void> {
+  #acquire(rank: number, signal: AbortSignal | undefined, agent: string): Promise<void> {
     if (this.#free > 0) {
       this.#free -= 1;
       return Promise.resolve();
@@ -59,7 +59,7 @@ export class CallSlots {
       // A run told to stop starts no call it was still waiting to make.
       const abandon = () => {
         this.#waiting.splice(this.#waiting.indexOf(waiter), 1);
-        reject(new FactoryError('timeout', cancelled()));
+        reject(new FactoryError('timeout', `${agent}: the call was cancelled`));
       };
       const after = this.#waiting.findIndex((other) => other.rank > rank);
       this.#waiting.splice(after === -1 ? this.#waiting.length : after, 0, waiter);

@@ -31,7 +31,7 @@ export interface RunSummary {
  * Tasks open at once for each call slot: while one task pushes, opens its pull request or merges,
  * another's agent is at work, so the forge's steps stay off the path of the model calls.
  */
-export const OPEN_TASKS_PER_SLOT = 2;
+const OPEN_TASKS_PER_SLOT = 2;
 
 /**
  * One pass of the factory: repeatedly plans from the recorded states, runs every runnable task

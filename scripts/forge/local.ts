@@ -496,7 +496,8 @@ export class LocalForge implements Forge {
         .filter(Boolean);
       const indexAtTo = await runGit(this.#root, ['diff-index', '--cached', '--quiet', to, '--', ...changed]);
       if (indexAtTo.code === 0) {
-        await lockedGit(this.#root, this.#gitDir, ['update-ref', ref, to, from]);
+        // A refusal is left alone, as before: what follows reads the branch where it is.
+        await this.#refs.move(ref, to, from).catch(() => undefined);
       } else {
         for (const path of changed) {
           const current = await runGit(this.#root, ['hash-object', '--', path]);

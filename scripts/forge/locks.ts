@@ -7,27 +7,13 @@ import { isAlive, Mutex } from '../io/process.ts';
 import { GitPipe, type GitResult, runGit } from './git.ts';
 
 /**
- * Runs a git command that takes locks (`update-ref` locks the ref, and HEAD when HEAD points at
- * it; `read-tree -u` locks the index). While it runs, a note in `<git-dir>/aifactory/held/` names
- * this process and those lock files. When git finds a lock taken and a note says its holder is
- * dead (a killed run), the stale locks are removed and the command tried once more; a lock held
- * by a live process is left alone.
+ * Runs a git command that takes the index lock (`read-tree -u`). While it runs, a note in
+ * `<git-dir>/aifactory/held/` names this process and the lock. When git finds a lock taken and a
+ * note says its holder is dead (a killed run), the stale locks are removed and the command tried
+ * once more; a lock held by a live process is left alone. Refs move through `RefUpdates`.
  */
-export async function lockedGit(
-  root: string,
-  gitDir: string,
-  args: string[],
-  throwOnError = false,
-): Promise<GitResult> {
-  const locks = args[0] === 'update-ref' ? await refLocks(gitDir, args[1]!) : [join(gitDir, 'index.lock')];
-  const result = await holding(gitDir, locks, () => runGit(root, args));
-  if (result.code !== 0 && throwOnError) {
-    throw new FactoryError(
-      'forge',
-      `git ${args[0]} failed: ${result.stderr.trim().split('\n').slice(-2).join(' ')}`,
-    );
-  }
-  return result;
+export function lockedGit(root: string, gitDir: string, args: string[]): Promise<GitResult> {
+  return holding(gitDir, [join(gitDir, 'index.lock')], () => runGit(root, args));
 }
 
 /**
@@ -85,7 +71,10 @@ export class RefUpdates {
     });
   }
 
-  /** Moves `ref` to `to` if it is at `from` (all zeros: if it does not exist); throws otherwise. */
+  /**
+   * Moves `ref` to `to` if it is at `from` (all zeros: if it does not exist); throws otherwise.
+   * The note names the ref's lock, and HEAD's when HEAD points at the ref (see `refLocks`).
+   */
   async move(ref: string, to: string, from: string): Promise<void> {
     if (/[\0\n]/.test(`${ref}${to}${from}`)) throw new FactoryError('forge', `"${ref}" cannot be a ref`);
     const request = `start\0update ${ref}\0${to}\0${from}\0prepare\0commit\0`;

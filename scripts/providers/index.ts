@@ -100,6 +100,10 @@ export interface ProviderOptions {
 /** Replay answers from disk: the provider limits would only slow the demo down. */
 const UNLIMITED = new Limiter({ concurrency: Number.POSITIVE_INFINITY });
 
+/** The modules of the two kinds of client: Gemini's own API, and every OpenAI-compatible one. */
+const loadGemini = () => import('./gemini.ts');
+const loadCompatible = () => import('./openai-compatible.ts');
+
 /**
  * A provider's bare client: one HTTP request per `generate`, no retries, no limits. Keys come from
  * the environment only and stay in memory; a missing key is an `auth` error at once, naming the
@@ -131,7 +135,7 @@ export function createProviderClient(
   if (id === 'gemini') {
     const gemini: GeminiOptions = { apiKey, ...(baseUrl ? { baseUrl } : {}), timeoutMs };
     return {
-      provider: lazyProvider(id, async () => new (await import('./gemini.ts')).GeminiProvider(gemini)),
+      provider: lazyProvider(id, async () => new (await loadGemini()).GeminiProvider(gemini)),
       limiterKey,
     };
   }
@@ -142,10 +146,7 @@ export function createProviderClient(
     timeoutMs,
   };
   return {
-    provider: lazyProvider(
-      id,
-      async () => new (await import('./openai-compatible.ts')).OpenAiCompatibleProvider(compatible),
-    ),
+    provider: lazyProvider(id, async () => new (await loadCompatible()).OpenAiCompatibleProvider(compatible)),
     limiterKey,
   };
 }
@@ -156,10 +157,10 @@ export function createProviderClient(
  * A client that fails to load says so on its first call.
  */
 export function preloadProviders(ids: Iterable<ProviderId>): void {
-  const wanted = new Set(ids);
-  if (wanted.has('gemini')) import('./gemini.ts').catch(() => undefined);
-  if ([...wanted].some((id) => id !== 'gemini' && id !== 'replay'))
-    import('./openai-compatible.ts').catch(() => undefined);
+  for (const id of new Set(ids)) {
+    if (id === 'replay') continue;
+    (id === 'gemini' ? loadGemini() : loadCompatible()).catch(() => undefined);
+  }
 }
 
 /**
