@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { z } from 'zod';
 import { FactoryError } from '../core/errors.ts';
 import { isAlive, Mutex } from '../io/process.ts';
@@ -42,7 +42,7 @@ async function holding(gitDir: string, locks: string[], work: () => Promise<GitR
     if (
       result.code !== 0 &&
       /\.lock'?: File exists/.test(result.stderr) &&
-      (await clearStaleLocks(heldDir))
+      (await clearStaleLocks(gitDir, heldDir))
     ) {
       result = await work();
     }
@@ -102,7 +102,7 @@ const HeldNote = z.object({
 });
 
 /** Removes the locks of notes whose holder is dead; true when one was removed. */
-async function clearStaleLocks(heldDir: string): Promise<boolean> {
+async function clearStaleLocks(gitDir: string, heldDir: string): Promise<boolean> {
   let cleared = false;
   for (const name of await readdir(heldDir).catch(() => [] as string[])) {
     const text = await readFile(join(heldDir, name), 'utf8').catch(() => '');
@@ -114,7 +114,12 @@ async function clearStaleLocks(heldDir: string): Promise<boolean> {
       held = undefined;
     }
     if (held && isAlive(held.pid)) continue;
-    const locks = held ? [...(held.locks ?? []), ...(held.lock === undefined ? [] : [held.lock])] : [];
+    // Only git's own lock files are ever removed, whatever a note names.
+    const locks = (
+      held ? [...(held.locks ?? []), ...(held.lock === undefined ? [] : [held.lock])] : []
+    ).filter(
+      (lock) => isAbsolute(lock) && lock.endsWith('.lock') && !relative(gitDir, lock).startsWith('..'),
+    );
     await Promise.all(locks.map((lock) => rm(lock, { force: true })));
     await rm(join(heldDir, name), { force: true });
     cleared = cleared || locks.length > 0;

@@ -405,8 +405,18 @@ describe('local forge', () => {
     await writeFile(join(held, 'live.json'), JSON.stringify({ pid: process.pid, lock }));
     await expect(push('two\n')).rejects.toThrow('update-ref failed');
     await rm(join(held, 'live.json'));
+    // A note that names anything but a lock file in the git folder has those names ignored.
+    const outside = `${root}-precious.lock`;
+    await writeFile(outside, 'keep\n');
+    await writeFile(
+      join(held, 'forged.json'),
+      JSON.stringify({ pid: 2 ** 22 + 12346, locks: [outside, join(root, 'README.md'), '../x.lock'] }),
+    );
     await writeFile(join(held, 'dead.json'), JSON.stringify({ pid: 2 ** 22 + 12345, lock }));
     const commit = await push('two\n');
     expect(git(root, 'rev-parse', 'aifactory/t')).toBe(commit);
+    expect(await readFile(outside, 'utf8')).toBe('keep\n');
+    expect(await readFile(join(root, 'README.md'), 'utf8')).not.toBe('');
+    await rm(outside);
   });
 });
