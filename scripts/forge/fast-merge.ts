@@ -23,6 +23,8 @@ export interface ForkPoint {
  */
 export class Lineage {
   #tip: string;
+  /** Where the default branch is being moved: until the move ends, it may be read at either. */
+  #next: string | undefined;
   #valid = true;
   readonly #known: Set<string>;
   readonly #made = new Set<string>();
@@ -39,7 +41,7 @@ export class Lineage {
 
   /** Whether `head` is the default branch's head this lineage describes. */
   describes(head: string): boolean {
-    return this.#valid && head === this.#tip;
+    return this.#valid && (head === this.#tip || head === this.#next);
   }
 
   /** The fork point of `head`, or undefined where git has to answer. */
@@ -64,10 +66,21 @@ export class Lineage {
     for (const commit of commits) this.#known.add(commit);
   }
 
+  /**
+   * The forge is about to move the default branch to `to`, a descendant of its tip that it wrote
+   * and adopted. The ref changes on disk before the move's caller hears of it, so a reader in
+   * between must find either head described. The move ends in `moved`, or in `forget`.
+   */
+  moving(to: string): void {
+    this.#next = to;
+    this.#known.add(to);
+  }
+
   /** The forge moved the default branch from `from` to `to`, a descendant of it. */
   moved(from: string, to: string): void {
     if (from !== this.#tip) this.#valid = false;
     this.#tip = to;
+    this.#next = undefined;
     this.#known.add(to);
   }
 

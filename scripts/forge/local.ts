@@ -444,8 +444,7 @@ export class LocalForge implements Forge {
   async #moveDefaultBranch(from: string, to: string): Promise<void> {
     const ref = `refs/heads/${this.#defaultBranch}`;
     if (!(await this.#defaultIsCheckedOut())) {
-      await this.#refs.move(ref, to, from);
-      this.#lineage.moved(from, to);
+      await this.#moveRef(ref, from, to);
       return;
     }
     // The checkout and the ref move in two steps; the marker lets the next run finish or undo
@@ -459,7 +458,7 @@ export class LocalForge implements Forge {
         `merging into the checked-out ${this.#defaultBranch} would overwrite uncommitted changes (${checkout.stderr.trim().split('\n')[0]}); commit or stash them`,
       );
     }
-    const refused = await this.#refs.move(ref, to, from).then(
+    const refused = await this.#moveRef(ref, from, to).then(
       () => undefined,
       (error: Error) => error,
     );
@@ -471,8 +470,19 @@ export class LocalForge implements Forge {
         `the merge could not move ${this.#defaultBranch} (${refused.message}); it will be retried next run`,
       );
     }
-    this.#lineage.moved(from, to);
     await rm(this.#checkoutMarker, { force: true });
+  }
+
+  /** Moves `ref` from `from` to `to` and tells the lineage, which a refusal leaves to git. */
+  async #moveRef(ref: string, from: string, to: string): Promise<void> {
+    this.#lineage.moving(to);
+    try {
+      await this.#refs.move(ref, to, from);
+    } catch (error) {
+      this.#lineage.forget();
+      throw error;
+    }
+    this.#lineage.moved(from, to);
   }
 
   get #checkoutMarker(): string {

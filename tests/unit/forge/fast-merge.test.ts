@@ -114,6 +114,20 @@ describe('the lineage of the default branch', () => {
     expect(await lineage.forkPoint(foreign, parentsOf)).toBeUndefined();
   });
 
+  it('describes both heads while a move is under way, and the new one after', async () => {
+    const main = git(root, 'rev-parse', 'main');
+    const lineage = new Lineage(main);
+    const next = await commit(main, { 'a.txt': '1\n' });
+    lineage.moving(next);
+    expect([lineage.describes(main), lineage.describes(next)]).toEqual([true, true]);
+    lineage.moved(main, next);
+    expect([lineage.describes(main), lineage.describes(next)]).toEqual([false, true]);
+    const refused = await commit(next, { 'b.txt': 'b\n' });
+    lineage.moving(refused);
+    lineage.forget();
+    expect([lineage.describes(next), lineage.describes(refused)]).toEqual([false, false]);
+  });
+
   it('forgets when the branch moves from a head it does not describe', async () => {
     const main = git(root, 'rev-parse', 'main');
     const lineage = new Lineage(main);
