@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { FactoryError } from '../core/errors.ts';
@@ -485,6 +485,29 @@ export class LocalForge implements Forge {
     this.#lineage.moved(from, to);
   }
 
+  /**
+   * Whether the checkout's file at `path` is the start of one of `blobs`, or empty: git opens a
+   * file before it writes it, so a run killed between the two leaves it so, and it is not a
+   * person's.
+   */
+  async #cutShort(path: string, blobs: readonly (string | undefined)[]): Promise<boolean> {
+    const file = join(this.#root, path);
+    if (
+      !(await lstat(file).then(
+        (stats) => stats.isFile(),
+        () => false,
+      ))
+    )
+      return false;
+    const bytes = await readFile(file);
+    for (const blob of blobs) {
+      const content = blob === undefined ? undefined : (await this.#objects.read(blob))?.content;
+      if (content && bytes.length < content.length && content.subarray(0, bytes.length).equals(bytes))
+        return true;
+    }
+    return false;
+  }
+
   get #checkoutMarker(): string {
     return join(this.#gitDir, 'aifactory', 'checkout.json');
   }
@@ -519,7 +542,12 @@ export class LocalForge implements Forge {
           const [inFrom, inTo] = ours.map((blob) =>
             /^[0-9a-f]{40,64}$/.test(blob ?? '') ? blob : undefined,
           );
-          if (current.code === 0 && current.stdout.trim() !== inFrom && current.stdout.trim() !== inTo)
+          if (
+            current.code === 0 &&
+            current.stdout.trim() !== inFrom &&
+            current.stdout.trim() !== inTo &&
+            !(await this.#cutShort(path, [inFrom, inTo]))
+          )
             continue;
           if (inFrom) await runGit(this.#root, ['checkout-index', '-f', '--', path]);
           else await rm(join(this.#root, path), { force: true });

@@ -24,6 +24,22 @@ afterEach(async () => {
 const push = (content: string, branch = 'aifactory/t', path = 'src/a.txt') =>
   forge.pushIteration({ branch, changes: [{ path, content }], message: 'Write a', author: gpt, trailers });
 
+/**
+ * A move of the checked-out main to a branch writing `content` to src/a.txt, as a crash left it:
+ * the marker written, the ref not moved, and `left` in the checkout's src/a.txt when given.
+ */
+async function cutMove(content: string, left?: string): Promise<{ from: string; to: string }> {
+  const from = git(root, 'rev-parse', 'main');
+  const to = await push(content, 'aifactory/pending');
+  await mkdir(join(root, '.git/aifactory'), { recursive: true });
+  await writeFile(join(root, '.git/aifactory/checkout.json'), JSON.stringify({ from, to }));
+  if (left !== undefined) {
+    await mkdir(join(root, 'src'), { recursive: true });
+    await writeFile(join(root, 'src/a.txt'), left);
+  }
+  return { from, to };
+}
+
 describe('local forge', () => {
   it('commits an iteration on the task branch, authored by the agent, with trailers', async () => {
     const commit = await push('one\n');
@@ -318,10 +334,7 @@ describe('local forge', () => {
   });
 
   it('finishes a move of the checked-out main that a crash cut after the checkout', async () => {
-    const from = git(root, 'rev-parse', 'main');
-    const to = await push('merged\n', 'aifactory/pending');
-    await mkdir(join(root, '.git/aifactory'), { recursive: true });
-    await writeFile(join(root, '.git/aifactory/checkout.json'), JSON.stringify({ from, to }));
+    const { from, to } = await cutMove('merged\n');
     git(root, 'read-tree', '-m', '-u', from, to); // the crash came before update-ref
     const commit = await forge.commitToDefaultBranch({
       changes: [{ path: 'docs/x.md', content: 'x\n' }],
@@ -333,17 +346,40 @@ describe('local forge', () => {
   });
 
   it('undoes a move that a crash cut before the index was written, keeping the ref', async () => {
-    const from = git(root, 'rev-parse', 'main');
-    const to = await push('half\n', 'aifactory/pending');
-    await mkdir(join(root, '.git/aifactory'), { recursive: true });
-    await writeFile(join(root, '.git/aifactory/checkout.json'), JSON.stringify({ from, to }));
-    await mkdir(join(root, 'src'), { recursive: true });
-    await writeFile(join(root, 'src/a.txt'), 'half\n'); // written to the checkout, not yet to the index
+    await cutMove('half\n', 'half\n'); // written to the checkout, not yet to the index
     await push('other\n', 'aifactory/next', 'docs/next.md');
     const pr = await forge.openPullRequest({ branch: 'aifactory/next', title: 'N', body: '' });
     await forge.merge(pr, { message: 'Merge next', head: pr.head });
     expect(git(root, 'show', 'main:docs/next.md')).toBe('other');
     expect(git(root, 'status', '--porcelain')).toBe('');
+  });
+
+  it.each([
+    ['created and not yet written', ''],
+    ['written in part', 'half wr'],
+  ])('undoes a move that a crash cut inside the checkout of a file, %s', async (_, content) => {
+    // Git opens a file, then writes it: a kill in between leaves it empty, or with its start.
+    await cutMove('half written\n', content);
+    await push('other\n', 'aifactory/next', 'docs/next.md');
+    const pr = await forge.openPullRequest({ branch: 'aifactory/next', title: 'N', body: '' });
+    await forge.merge(pr, { message: 'Merge next', head: pr.head });
+    expect(git(root, 'status', '--porcelain')).toBe('');
+    // The half-checked-out branch merges later over its own leftovers' place.
+    const pending = await forge.openPullRequest({ branch: 'aifactory/pending', title: 'P', body: '' });
+    expect(await forge.merge(pending, { message: 'Merge pending', head: pending.head })).toMatchObject({
+      kind: 'merged',
+    });
+    expect(await readFile(join(root, 'src/a.txt'), 'utf8')).toBe('half written\n');
+  });
+
+  it('leaves a file alone after a cut move when its content is neither side nor the start of one', async () => {
+    await cutMove('half written\n', 'my own notes\n');
+    await forge.commitToDefaultBranch({
+      changes: [{ path: 'docs/x.md', content: 'x\n' }],
+      message: 'x',
+      author: gpt,
+    });
+    expect(await readFile(join(root, 'src/a.txt'), 'utf8')).toBe('my own notes\n');
   });
 
   it('clears every lock a run killed inside its move of the checked-out main left, HEAD.lock too', async () => {
