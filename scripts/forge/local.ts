@@ -11,7 +11,7 @@ import { type ForkPoint, Lineage, mergeTrees } from './fast-merge.ts';
 import { git, runGit } from './git.ts';
 import { GitObjects } from './git-objects.ts';
 import { HOLD_LABEL } from './labels.ts';
-import { lockedGit, RefUpdates } from './locks.ts';
+import { type GitDirs, lockedGit, RefUpdates } from './locks.ts';
 import { checkoutLinks, ignoredInCheckout } from './path-inspection.ts';
 import { type PullRecord, PullStore } from './pull-store.ts';
 import type {
@@ -24,6 +24,7 @@ import type {
   PostedReview,
   PullRequest,
 } from './types.ts';
+import { checkedOutElsewhere } from './worktrees.ts';
 
 /** Who commits for the factory (agents are the authors). */
 export const FACTORY_COMMITTER: Author = { name: 'AI Factory OS', email: 'factory@aifactory.invalid' };
@@ -53,7 +54,7 @@ function sameReview(
 export class LocalForge implements Forge {
   readonly id = 'local' as const;
   readonly #root: string;
-  readonly #gitDir: string;
+  readonly #dirs: GitDirs;
   readonly #defaultBranch: string;
   readonly #checks: { command?: string; timeoutSeconds: number };
   readonly #committer: Author;
@@ -71,28 +72,42 @@ export class LocalForge implements Forge {
   readonly #refs: RefUpdates;
   readonly #bare: boolean;
 
-  private constructor(root: string, gitDir: string, bare: boolean, options: LocalForgeOptions) {
+  private constructor(root: string, dirs: GitDirs, bare: boolean, options: LocalForgeOptions) {
     this.#root = root;
-    this.#gitDir = gitDir;
+    this.#dirs = dirs;
     this.#bare = bare;
     this.#objects = new GitObjects(root);
-    this.#refs = new RefUpdates(root, gitDir);
+    this.#refs = new RefUpdates(root, dirs);
     this.#defaultBranch = options.defaultBranch;
     this.#checks = options.checks ?? { timeoutSeconds: 600 };
     this.#committer = options.committer ?? FACTORY_COMMITTER;
-    this.#store = new PullStore(gitDir);
+    this.#store = new PullStore(dirs.gitDir);
   }
 
   static async open(options: LocalForgeOptions): Promise<LocalForge> {
-    const inside = await runGit(options.root, ['rev-parse', '--absolute-git-dir', '--is-bare-repository']);
+    const inside = await runGit(options.root, [
+      'rev-parse',
+      '--absolute-git-dir',
+      '--is-bare-repository',
+      '--path-format=absolute',
+      '--git-common-dir',
+    ]);
     if (inside.code !== 0) {
       throw new FactoryError(
         'forge',
         `${options.root} is not a git repository; run the factory inside a clone`,
       );
     }
-    const [gitDir, bare] = inside.stdout.trim().split('\n');
-    const forge = new LocalForge(options.root, gitDir!, bare === 'true', options);
+    const [gitDir, bare, commonDir] = inside.stdout.trim().split('\n');
+    const dirs = { gitDir: gitDir!, commonDir: commonDir! };
+    const elsewhere = await checkedOutElsewhere(options.root, dirs, options.defaultBranch);
+    if (elsewhere !== undefined) {
+      throw new FactoryError(
+        'forge',
+        `the default branch "${options.defaultBranch}" is checked out in another worktree, ${elsewhere}; the local forge would move it under that checkout. Run the factory there, or check out another branch in it`,
+      );
+    }
+    const forge = new LocalForge(options.root, dirs, bare === 'true', options);
     const head = await forge.#resolve(`refs/heads/${options.defaultBranch}`);
     if (head === undefined) {
       throw new FactoryError(
@@ -241,7 +256,7 @@ export class LocalForge implements Forge {
   async readChecks(pr: PullRequest): Promise<CheckReport> {
     const command = this.#checks.command;
     if (!command) return { state: 'none', output: '' };
-    const cache = join(this.#gitDir, 'aifactory', 'checks', `${pr.head}.json`);
+    const cache = join(this.#dirs.gitDir, 'aifactory', 'checks', `${pr.head}.json`);
     const cached = await readFile(cache, 'utf8').catch(() => undefined);
     if (cached) return JSON.parse(cached) as CheckReport;
     const report = await this.#runChecks(command, pr.head);
@@ -433,7 +448,7 @@ export class LocalForge implements Forge {
   /** Whether the default branch is checked out here: read from HEAD itself, as `git symbolic-ref` does. */
   async #defaultIsCheckedOut(): Promise<boolean> {
     if (this.#bare) return false;
-    const head = await readFile(join(this.#gitDir, 'HEAD'), 'utf8').catch(() => '');
+    const head = await readFile(join(this.#dirs.gitDir, 'HEAD'), 'utf8').catch(() => '');
     return head.trim() === `ref: refs/heads/${this.#defaultBranch}`;
   }
 
@@ -450,7 +465,7 @@ export class LocalForge implements Forge {
     // The checkout and the ref move in two steps; the marker lets the next run finish or undo
     // a move that a crash cut in half (see #recoverCheckout).
     await writeJsonAtomically(this.#checkoutMarker, { from, to });
-    const checkout = await lockedGit(this.#root, this.#gitDir, ['read-tree', '-m', '-u', from, to]);
+    const checkout = await lockedGit(this.#root, this.#dirs, ['read-tree', '-m', '-u', from, to]);
     if (checkout.code !== 0) {
       await rm(this.#checkoutMarker, { force: true });
       throw new FactoryError(
@@ -463,7 +478,7 @@ export class LocalForge implements Forge {
       (error: Error) => error,
     );
     if (refused) {
-      await lockedGit(this.#root, this.#gitDir, ['read-tree', '-m', '-u', to, from]);
+      await lockedGit(this.#root, this.#dirs, ['read-tree', '-m', '-u', to, from]);
       await rm(this.#checkoutMarker, { force: true });
       throw new FactoryError(
         'forge',
@@ -509,7 +524,7 @@ export class LocalForge implements Forge {
   }
 
   get #checkoutMarker(): string {
-    return join(this.#gitDir, 'aifactory', 'checkout.json');
+    return join(this.#dirs.gitDir, 'aifactory', 'checkout.json');
   }
 
   /**

@@ -7,24 +7,34 @@ import { isAlive, Mutex } from '../io/process.ts';
 import { GitPipe, type GitResult, runGit } from './git.ts';
 
 /**
- * Runs a git command that takes the index lock (`read-tree -u`). While it runs, a note in
- * `<git-dir>/aifactory/held/` names this process and the lock. When git finds a lock taken and a
- * note says its holder is dead (a killed run), the stale locks are removed and the command tried
- * once more; a lock held by a live process is left alone. Refs move through `RefUpdates`.
+ * Where a checkout's git files are: `gitDir` holds its own (HEAD, the index), `commonDir` those
+ * every worktree of the repository shares (refs, objects). The same folder in a clone; in a linked
+ * worktree, `gitDir` is `<commonDir>/worktrees/<name>`.
  */
-export function lockedGit(root: string, gitDir: string, args: string[]): Promise<GitResult> {
-  return holding(gitDir, [join(gitDir, 'index.lock')], () => runGit(root, args));
+export interface GitDirs {
+  gitDir: string;
+  commonDir: string;
 }
 
 /**
- * The lock files git takes to move `ref`: the ref's own and, when HEAD points at the ref, HEAD's,
- * since git writes the move to HEAD's reflog as well. A run killed between git taking them and
- * committing leaves both behind.
+ * Runs a git command that takes the index lock (`read-tree -u`). While it runs, a note in
+ * `<common-dir>/aifactory/held/` names this process and the lock. When git finds a lock taken and
+ * a note says its holder is dead (a killed run), the stale locks are removed and the command tried
+ * once more; a lock held by a live process is left alone. Refs move through `RefUpdates`.
  */
-async function refLocks(gitDir: string, ref: string): Promise<string[]> {
-  const head = await readFile(join(gitDir, 'HEAD'), 'utf8').catch(() => '');
-  const own = join(gitDir, `${ref}.lock`);
-  return head.trim() === `ref: ${ref}` ? [own, join(gitDir, 'HEAD.lock')] : [own];
+export function lockedGit(root: string, dirs: GitDirs, args: string[]): Promise<GitResult> {
+  return holding(dirs, [join(dirs.gitDir, 'index.lock')], () => runGit(root, args));
+}
+
+/**
+ * The lock files git takes to move `ref` (a branch, shared by every worktree): the ref's own and,
+ * when this checkout's HEAD points at the ref, HEAD's, since git writes the move to HEAD's reflog
+ * as well. A run killed between git taking them and committing leaves both behind.
+ */
+async function refLocks(dirs: GitDirs, ref: string): Promise<string[]> {
+  const head = await readFile(join(dirs.gitDir, 'HEAD'), 'utf8').catch(() => '');
+  const own = join(dirs.commonDir, `${ref}.lock`);
+  return head.trim() === `ref: ${ref}` ? [own, join(dirs.gitDir, 'HEAD.lock')] : [own];
 }
 
 /**
@@ -32,8 +42,9 @@ async function refLocks(gitDir: string, ref: string): Promise<string[]> {
  * when git finds a lock taken by a process that is dead, its locks are cleared and `work` runs
  * again.
  */
-async function holding(gitDir: string, locks: string[], work: () => Promise<GitResult>): Promise<GitResult> {
-  const heldDir = join(gitDir, 'aifactory', 'held');
+async function holding(dirs: GitDirs, locks: string[], work: () => Promise<GitResult>): Promise<GitResult> {
+  // Shared by the worktrees, so a run in one clears what a killed run in another left.
+  const heldDir = join(dirs.commonDir, 'aifactory', 'held');
   const note = join(heldDir, `${process.pid}-${randomUUID()}.json`);
   await mkdir(heldDir, { recursive: true });
   await writeFile(note, JSON.stringify({ pid: process.pid, locks }));
@@ -42,7 +53,7 @@ async function holding(gitDir: string, locks: string[], work: () => Promise<GitR
     if (
       result.code !== 0 &&
       /\.lock'?: File exists/.test(result.stderr) &&
-      (await clearStaleLocks(gitDir, heldDir))
+      (await clearStaleLocks(dirs.commonDir, heldDir))
     ) {
       result = await work();
     }
@@ -59,12 +70,12 @@ async function holding(gitDir: string, locks: string[], work: () => Promise<GitR
  * ends, and the next move starts it again. Stale locks are cleared as `lockedGit` clears them.
  */
 export class RefUpdates {
-  readonly #gitDir: string;
+  readonly #dirs: GitDirs;
   readonly #pipe: GitPipe<true>;
   readonly #turn = new Mutex();
 
-  constructor(root: string, gitDir: string) {
-    this.#gitDir = gitDir;
+  constructor(root: string, dirs: GitDirs) {
+    this.#dirs = dirs;
     this.#pipe = new GitPipe<true>(root, ['update-ref', '--stdin', '-z'], (buffer) => {
       const done = buffer.indexOf('commit: ok\n');
       return done === -1 ? undefined : { value: true, used: done + 'commit: ok\n'.length };
@@ -79,7 +90,7 @@ export class RefUpdates {
     if (/[\0\n]/.test(`${ref}${to}${from}`)) throw new FactoryError('forge', `"${ref}" cannot be a ref`);
     const request = `start\0update ${ref}\0${to}\0${from}\0prepare\0commit\0`;
     const result = await this.#turn.run(async () =>
-      holding(this.#gitDir, await refLocks(this.#gitDir, ref), () =>
+      holding(this.#dirs, await refLocks(this.#dirs, ref), () =>
         this.#pipe.request(request).then(
           (): GitResult => ({ code: 0, stdout: '', stderr: '' }),
           (error: Error): GitResult => ({ code: 1, stdout: '', stderr: error.message }),
@@ -101,8 +112,11 @@ const HeldNote = z.object({
   lock: z.string().optional(),
 });
 
-/** Removes the locks of notes whose holder is dead; true when one was removed. */
-async function clearStaleLocks(gitDir: string, heldDir: string): Promise<boolean> {
+/**
+ * Removes the locks of notes whose holder is dead; true when one was removed. Only lock files
+ * inside `commonDir` (which holds every worktree's own git folder too) are ever removed.
+ */
+async function clearStaleLocks(commonDir: string, heldDir: string): Promise<boolean> {
   let cleared = false;
   for (const name of await readdir(heldDir).catch(() => [] as string[])) {
     const text = await readFile(join(heldDir, name), 'utf8').catch(() => '');
@@ -118,7 +132,7 @@ async function clearStaleLocks(gitDir: string, heldDir: string): Promise<boolean
     const locks = (
       held ? [...(held.locks ?? []), ...(held.lock === undefined ? [] : [held.lock])] : []
     ).filter(
-      (lock) => isAbsolute(lock) && lock.endsWith('.lock') && !relative(gitDir, lock).startsWith('..'),
+      (lock) => isAbsolute(lock) && lock.endsWith('.lock') && !relative(commonDir, lock).startsWith('..'),
     );
     await Promise.all(locks.map((lock) => rm(lock, { force: true })));
     await rm(join(heldDir, name), { force: true });

@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { access, chmod, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLocalForge, type LocalForge } from '../../../scripts/forge/local.ts';
@@ -382,55 +382,97 @@ describe('local forge', () => {
     expect(await readFile(join(root, 'src/a.txt'), 'utf8')).toBe('my own notes\n');
   });
 
-  it('clears every lock a run killed inside its move of the checked-out main left, HEAD.lock too', async () => {
-    // A git that takes the locks of a move of main and hangs there, as if killed mid-transaction.
-    const bin = `${root}-bin`;
-    await mkdir(bin);
-    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
-    await writeFile(
-      join(bin, 'git'),
-      `#!/bin/sh\ncase " $* " in *" update-ref --stdin "*) : > .git/refs/heads/main.lock; : > .git/HEAD.lock; exec sleep 60;; esac\nexec ${realGit} "$@"\n`,
-    );
-    await chmod(join(bin, 'git'), 0o755);
-    const main = git(root, 'rev-parse', 'main');
-    const next = git(root, 'commit-tree', '-p', main, '-m', 'next', `${main}^{tree}`);
-    const script = `${root}-move.mts`;
-    await writeFile(
-      script,
-      `import { RefUpdates } from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'scripts/forge/locks.ts')).href)};\n` +
-        `await new RefUpdates(process.cwd(), process.cwd() + '/.git').move('refs/heads/main', '${next}', '${main}');\n`,
-    );
-    const loader = pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
-    const killed = spawn(process.execPath, ['--import', loader, script], {
-      cwd: root,
-      detached: true,
-      stdio: 'ignore',
-      env: { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH}` },
-    });
-    const exited = new Promise((resolve) => killed.on('exit', resolve));
-    try {
-      for (let waited = 0; ; waited += 20) {
-        const held = await access(join(root, '.git/HEAD.lock')).then(
-          () => true,
-          () => false,
-        );
-        if (held) break;
-        if (waited > 30_000) throw new Error('the hanging git never took its locks');
-        await new Promise((resolve) => setTimeout(resolve, 20));
+  it.each([
+    ['a clone', false],
+    ['a linked worktree', true],
+  ])(
+    'clears every lock a run killed inside its move of the checked-out main left, HEAD.lock too, in %s',
+    async (_, linked) => {
+      // In a linked worktree, the branch's lock is in the shared git folder, HEAD's in the worktree's.
+      let checkout = root;
+      if (linked) {
+        checkout = `${root}-linked`;
+        git(root, 'checkout', '-q', '-b', 'elsewhere');
+        git(root, 'worktree', 'add', '-q', checkout, 'main');
+        forge = await createLocalForge({ root: checkout, defaultBranch: 'main' });
       }
+      const gitPath = (path: string) => resolve(checkout, git(checkout, 'rev-parse', '--git-path', path));
+      const [refLock, headLock] = [gitPath('refs/heads/main.lock'), gitPath('HEAD.lock')];
+      // A git that takes the locks of a move of main and hangs there, as if killed mid-transaction.
+      const bin = `${root}-bin`;
+      await mkdir(bin);
+      const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+      await writeFile(
+        join(bin, 'git'),
+        `#!/bin/sh\ncase " $* " in *" update-ref --stdin "*) : > '${refLock}'; : > '${headLock}'; exec sleep 60;; esac\nexec ${realGit} "$@"\n`,
+      );
+      await chmod(join(bin, 'git'), 0o755);
+      const main = git(root, 'rev-parse', 'main');
+      const next = git(root, 'commit-tree', '-p', main, '-m', 'next', `${main}^{tree}`);
+      const script = `${root}-move.mts`;
+      await writeFile(
+        script,
+        `import { RefUpdates } from ${JSON.stringify(pathToFileURL(join(REPO_ROOT, 'scripts/forge/locks.ts')).href)};\n` +
+          `await new RefUpdates(process.cwd(), ${JSON.stringify({ gitDir: gitPath('.'), commonDir: resolve(checkout, git(checkout, 'rev-parse', '--git-common-dir')) })}).move('refs/heads/main', '${next}', '${main}');\n`,
+      );
+      const loader = pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+      const killed = spawn(process.execPath, ['--import', loader, script], {
+        cwd: checkout,
+        detached: true,
+        stdio: 'ignore',
+        env: { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH}` },
+      });
+      const exited = new Promise((resolve) => killed.on('exit', resolve));
+      try {
+        for (let waited = 0; ; waited += 20) {
+          const held = await access(headLock).then(
+            () => true,
+            () => false,
+          );
+          if (held) break;
+          if (waited > 30_000) throw new Error('the hanging git never took its locks');
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      } finally {
+        process.kill(-killed.pid!, 'SIGKILL');
+        await exited;
+        await rm(bin, { recursive: true, force: true });
+        await rm(script, { force: true });
+      }
+      await push('merged\n');
+      const pr = await forge.openPullRequest({ branch: 'aifactory/t', title: 'T', body: '' });
+      const outcome = await forge.merge(pr, { message: 'Merge t', head: pr.head });
+      expect(outcome.kind).toBe('merged');
+      expect(git(root, 'show', 'main:src/a.txt')).toBe('merged');
+      expect(await readFile(join(checkout, 'src/a.txt'), 'utf8')).toBe('merged\n');
+      expect(git(checkout, 'status', '--porcelain')).toBe('');
+      if (linked) await rm(checkout, { recursive: true, force: true });
+    },
+    60_000,
+  );
+
+  it('refuses to open where another worktree has the default branch checked out, and names it', async () => {
+    // From a linked worktree, while the main one has main checked out.
+    const linked = `${root}-linked`;
+    git(root, 'worktree', 'add', '-q', '-b', 'side', linked);
+    try {
+      await expect(createLocalForge({ root: linked, defaultBranch: 'main' })).rejects.toThrow(
+        `the default branch "main" is checked out in another worktree, ${root};`,
+      );
+      // From the main worktree, while a linked one has main checked out.
+      git(linked, 'checkout', '-q', '--detach');
+      git(root, 'checkout', '-q', 'side');
+      git(linked, 'checkout', '-q', 'main');
+      await expect(createLocalForge({ root, defaultBranch: 'main' })).rejects.toThrow(
+        `checked out in another worktree, ${linked};`,
+      );
+      // A linked worktree deleted without `git worktree remove` holds no checkout.
+      await rm(linked, { recursive: true, force: true });
+      await expect(createLocalForge({ root, defaultBranch: 'main' })).resolves.toBeDefined();
     } finally {
-      process.kill(-killed.pid!, 'SIGKILL');
-      await exited;
-      await rm(bin, { recursive: true, force: true });
-      await rm(script, { force: true });
+      await rm(linked, { recursive: true, force: true });
     }
-    await push('merged\n');
-    const pr = await forge.openPullRequest({ branch: 'aifactory/t', title: 'T', body: '' });
-    const outcome = await forge.merge(pr, { message: 'Merge t', head: pr.head });
-    expect(outcome.kind).toBe('merged');
-    expect(git(root, 'show', 'main:src/a.txt')).toBe('merged');
-    expect(git(root, 'status', '--porcelain')).toBe('');
-  }, 60_000);
+  });
 
   it('clears a ref lock left by a killed run, but not one held by a live process', async () => {
     await push('one\n');

@@ -10,7 +10,7 @@ const ZERO = '0'.repeat(40);
 
 beforeEach(async () => {
   ({ root } = await createSandboxRepo([]));
-  refs = new RefUpdates(root, join(root, '.git'));
+  refs = new RefUpdates(root, { gitDir: join(root, '.git'), commonDir: join(root, '.git') });
 });
 afterEach(async () => {
   refs.close();
