@@ -8,6 +8,7 @@ import { RunRecordSchema } from '../../scripts/core/run-record.ts';
 import { REPO_ROOT } from '../fixtures/cli.ts';
 import { GitHubFixture } from '../fixtures/github/fixture.ts';
 import { createSandboxRepo, simpleStory, type TaskStory } from '../fixtures/sandbox-repo.ts';
+import { chaosTrials, seededRandom } from '../fixtures/seeded-random.ts';
 
 /**
  * The crash test of the local loop, on the github forge: the CLI runs in its own process against
@@ -16,21 +17,9 @@ import { createSandboxRepo, simpleStory, type TaskStory } from '../fixtures/sand
  * reviewed head and iteration, one commit per iteration, one merge.
  */
 
-const TRIALS = 8;
-const SEED = 20261202;
+const { seed: SEED, trials: TRIALS } = chaosTrials({ seed: 20261202, trials: 8 });
 const LOADER = pathToFileURL(join(REPO_ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
 const CLI = join(REPO_ROOT, 'scripts/cli.ts');
-
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function run(
   root: string,
@@ -148,32 +137,36 @@ async function expectEachThingOnce(github: GitHubFixture, context: string): Prom
 }
 
 describe('crash safety on the github forge', () => {
-  it(`holds each pull request, review, commit and merge once after SIGKILL at random points (${TRIALS} seeded trials)`, async () => {
-    const next = random(SEED);
-    const calibration = await trial();
-    const whole = await run(calibration.root, calibration.env, calibration.args);
-    expect(whole.code, whole.output).toBe(0);
-    expect(await records(calibration.root)).toEqual(EXPECTED);
-    const progressLines = whole.output.split('\n').findIndex((line) => line.startsWith('Run finished'));
-    expect(progressLines).toBeGreaterThan(10);
-    let killedMidRun = 0;
-    for (let index = 0; index < TRIALS; index += 1) {
-      const killAt = { line: 1 + Math.floor(next() * progressLines), delayMs: Math.floor(next() * 40) };
-      const context = `trial ${index} (seed ${SEED}, kill after line ${killAt.line} + ${killAt.delayMs} ms)`;
-      const { root, github, env, args } = await trial();
-      const killed = await run(root, env, args, killAt);
-      if (killed.code === null && github.requests.some((request) => request.method !== 'GET'))
-        killedMidRun += 1;
-      let finished = await run(root, env, args);
-      if (finished.code !== 0) finished = await run(root, env, args);
-      expect(finished.code, `${context}\n${finished.output}`).toBe(0);
-      expect(await records(root), `${context}\n${finished.output}`).toEqual(EXPECTED);
+  it(
+    `holds each pull request, review, commit and merge once after SIGKILL at random points (${TRIALS} seeded trials)`,
+    async () => {
+      const next = seededRandom(SEED);
+      const calibration = await trial();
+      const whole = await run(calibration.root, calibration.env, calibration.args);
+      expect(whole.code, whole.output).toBe(0);
+      expect(await records(calibration.root)).toEqual(EXPECTED);
+      const progressLines = whole.output.split('\n').findIndex((line) => line.startsWith('Run finished'));
+      expect(progressLines).toBeGreaterThan(10);
+      let killedMidRun = 0;
+      for (let index = 0; index < TRIALS; index += 1) {
+        const killAt = { line: 1 + Math.floor(next() * progressLines), delayMs: Math.floor(next() * 40) };
+        const context = `trial ${index} (seed ${SEED}, kill after line ${killAt.line} + ${killAt.delayMs} ms)`;
+        const { root, github, env, args } = await trial();
+        const killed = await run(root, env, args, killAt);
+        if (killed.code === null && github.requests.some((request) => request.method !== 'GET'))
+          killedMidRun += 1;
+        let finished = await run(root, env, args);
+        if (finished.code !== 0) finished = await run(root, env, args);
+        expect(finished.code, `${context}\n${finished.output}`).toBe(0);
+        expect(await records(root), `${context}\n${finished.output}`).toEqual(EXPECTED);
 
-      await expectEachThingOnce(github, context);
-    }
-    // The seeded kills must land inside runs that had started writing to GitHub.
-    expect(killedMidRun).toBeGreaterThanOrEqual(TRIALS / 2);
-  }, 600_000);
+        await expectEachThingOnce(github, context);
+      }
+      // The seeded kills must land inside runs that had started writing to GitHub.
+      expect(killedMidRun).toBeGreaterThanOrEqual(TRIALS / 2);
+    },
+    Math.max(600_000, TRIALS * 75_000),
+  );
 
   it('stops on SIGINT after its step, commits its state, and a new job from a fresh clone finishes with nothing twice', async () => {
     const { root, github, env, args } = await trial();
