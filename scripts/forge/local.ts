@@ -11,7 +11,7 @@ import { type ForkPoint, Lineage, mergeTrees } from './fast-merge.ts';
 import { git, runGit } from './git.ts';
 import { GitObjects } from './git-objects.ts';
 import { HOLD_LABEL } from './labels.ts';
-import { type GitDirs, lockedGit, RefUpdates } from './locks.ts';
+import { lockedGit, RefUpdates } from './locks.ts';
 import { checkoutLinks, ignoredInCheckout } from './path-inspection.ts';
 import { type PullRecord, PullStore } from './pull-store.ts';
 import type {
@@ -24,7 +24,7 @@ import type {
   PostedReview,
   PullRequest,
 } from './types.ts';
-import { checkedOutElsewhere } from './worktrees.ts';
+import { checkedOutElsewhere, type GitDirs, headPointsAt } from './worktrees.ts';
 
 /** Who commits for the factory (agents are the authors). */
 export const FACTORY_COMMITTER: Author = { name: 'AI Factory OS', email: 'factory@aifactory.invalid' };
@@ -445,11 +445,10 @@ export class LocalForge implements Forge {
     return this.#objects.writeCommit({ tree, parents, message, author, committer: this.#committer });
   }
 
-  /** Whether the default branch is checked out here: read from HEAD itself, as `git symbolic-ref` does. */
+  /** Whether the default branch is checked out here. */
   async #defaultIsCheckedOut(): Promise<boolean> {
     if (this.#bare) return false;
-    const head = await readFile(join(this.#dirs.gitDir, 'HEAD'), 'utf8').catch(() => '');
-    return head.trim() === `ref: refs/heads/${this.#defaultBranch}`;
+    return headPointsAt(this.#dirs.gitDir, `refs/heads/${this.#defaultBranch}`);
   }
 
   /**

@@ -5,16 +5,7 @@ import { z } from 'zod';
 import { FactoryError } from '../core/errors.ts';
 import { isAlive, Mutex } from '../io/process.ts';
 import { GitPipe, type GitResult, runGit } from './git.ts';
-
-/**
- * Where a checkout's git files are: `gitDir` holds its own (HEAD, the index), `commonDir` those
- * every worktree of the repository shares (refs, objects). The same folder in a clone; in a linked
- * worktree, `gitDir` is `<commonDir>/worktrees/<name>`.
- */
-export interface GitDirs {
-  gitDir: string;
-  commonDir: string;
-}
+import { type GitDirs, headPointsAt } from './worktrees.ts';
 
 /**
  * Runs a git command that takes the index lock (`read-tree -u`). While it runs, a note in
@@ -32,9 +23,8 @@ export function lockedGit(root: string, dirs: GitDirs, args: string[]): Promise<
  * as well. A run killed between git taking them and committing leaves both behind.
  */
 async function refLocks(dirs: GitDirs, ref: string): Promise<string[]> {
-  const head = await readFile(join(dirs.gitDir, 'HEAD'), 'utf8').catch(() => '');
   const own = join(dirs.commonDir, `${ref}.lock`);
-  return head.trim() === `ref: ${ref}` ? [own, join(dirs.gitDir, 'HEAD.lock')] : [own];
+  return (await headPointsAt(dirs.gitDir, ref)) ? [own, join(dirs.gitDir, 'HEAD.lock')] : [own];
 }
 
 /**

@@ -1,7 +1,22 @@
 import { access, readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { runGit } from './git.ts';
-import type { GitDirs } from './locks.ts';
+
+/**
+ * Where a checkout's git files are: `gitDir` holds its own (HEAD, the index), `commonDir` those
+ * every worktree of the repository shares (refs, objects). The same folder in a clone; in a linked
+ * worktree, `gitDir` is `<commonDir>/worktrees/<name>`.
+ */
+export interface GitDirs {
+  gitDir: string;
+  commonDir: string;
+}
+
+/** Whether the HEAD in `gitDir` points at `ref`: read from the file, as `git symbolic-ref` does. */
+export async function headPointsAt(gitDir: string, ref: string): Promise<boolean> {
+  const head = await readFile(join(gitDir, 'HEAD'), 'utf8').catch(() => '');
+  return head.trim() === `ref: ${ref}`;
+}
 
 /**
  * Where `branch` is checked out in a worktree of the repository other than the one at `dirs`, if
@@ -15,12 +30,12 @@ export async function checkedOutElsewhere(
   dirs: GitDirs,
   branch: string,
 ): Promise<string | undefined> {
-  const points = (head: string) => head.trim() === `ref: refs/heads/${branch}`;
+  const ref = `refs/heads/${branch}`;
   const linked = await readdir(join(dirs.commonDir, 'worktrees')).catch(() => [] as string[]);
   for (const name of linked) {
     const gitDir = join(dirs.commonDir, 'worktrees', name);
     if (resolve(gitDir) === resolve(dirs.gitDir)) continue;
-    if (!points(await readFile(join(gitDir, 'HEAD'), 'utf8').catch(() => ''))) continue;
+    if (!(await headPointsAt(gitDir, ref))) continue;
     // `gitdir` names the checkout's `.git` file; a checkout deleted without `git worktree
     // remove` (prunable) holds nothing to leave behind.
     const checkout = dirname((await readFile(join(gitDir, 'gitdir'), 'utf8').catch(() => '')).trim());
@@ -34,7 +49,7 @@ export async function checkedOutElsewhere(
   }
   // From a linked worktree, the main one: its HEAD is the common folder's, unless it is bare.
   if (resolve(dirs.gitDir) === resolve(dirs.commonDir)) return undefined;
-  if (!points(await readFile(join(dirs.commonDir, 'HEAD'), 'utf8').catch(() => ''))) return undefined;
+  if (!(await headPointsAt(dirs.commonDir, ref))) return undefined;
   const bare = await runGit(root, [
     'config',
     '--file',
