@@ -372,6 +372,22 @@ describe('local forge', () => {
     expect(await readFile(join(root, 'src/a.txt'), 'utf8')).toBe('half written\n');
   });
 
+  it("never takes a person's untracked file for a half-written one, even when a proposal starts with its bytes", async () => {
+    // A hostile proposal that guessed the start of a person's file: the move is refused before
+    // it begins, so no cut move (and no recovery) ever looks at that file.
+    await mkdir(join(root, 'src'), { recursive: true });
+    await writeFile(join(root, 'src/a.txt'), 'my');
+    await push('my notes, overwritten\n');
+    const pr = await forge.openPullRequest({ branch: 'aifactory/t', title: 'T', body: '' });
+    await expect(forge.merge(pr, { message: 'Merge', head: pr.head })).rejects.toThrow('uncommitted changes');
+    await forge.commitToDefaultBranch({
+      changes: [{ path: 'docs/x.md', content: 'x\n' }],
+      message: 'x',
+      author: gpt,
+    });
+    expect(await readFile(join(root, 'src/a.txt'), 'utf8')).toBe('my');
+  });
+
   it('leaves a file alone after a cut move when its content is neither side nor the start of one', async () => {
     await cutMove('half written\n', 'my own notes\n');
     await forge.commitToDefaultBranch({
