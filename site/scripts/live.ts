@@ -17,7 +17,6 @@ const params = new URLSearchParams(location.search);
 // `?poll=<ms>` shortens the interval (tests); the default is 45 s.
 const pollMs = Math.max(250, Number(params.get('poll')) || 45_000);
 let etag: string | null = null;
-let known: string | null = null;
 let latest: Latest = {
   generated: body.dataset.generated || null,
   interval: Number(body.dataset.interval) || null,
@@ -25,6 +24,17 @@ let latest: Latest = {
   trigger: body.dataset.trigger || null,
   byState: JSON.parse(body.dataset.states || '{}') as Record<string, number>,
 };
+
+/** What says the tasks changed: the count in each state (zeros left out, in a fixed order) and the time. */
+function fingerprint(byState: Record<string, number>, generated: string | null): string {
+  const counts = Object.entries(byState)
+    .filter(([, count]) => count > 0)
+    .sort(([a], [b]) => (a < b ? -1 : 1));
+  return JSON.stringify([counts, generated]);
+}
+
+/** The data this page was built from: the reload notice compares the deployed data with it. */
+const built = fingerprint(latest.byState, latest.generated);
 
 function ago(iso: string): string {
   const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
@@ -81,12 +91,12 @@ function apply(summary: Summary): void {
     byState: summary.by_state,
   };
   renderAge(latest);
-  const fingerprint = JSON.stringify([summary.tasks_total, summary.by_state, summary.generated_at]);
-  if (known !== null && fingerprint !== known) {
+  // Against the build, not the first poll: data deployed before this page's first poll changed
+  // the tasks since it was built too.
+  if (fingerprint(summary.by_state, summary.generated_at) !== built) {
     const notice = document.querySelector<HTMLElement>('[data-reload]');
     if (notice) notice.hidden = false;
   }
-  known ??= fingerprint;
 }
 
 async function poll(): Promise<void> {

@@ -178,6 +178,31 @@ test('live refresh picks up a changed summary.json without a reload', async ({ p
   }
 });
 
+test('live refresh offers a reload for data deployed before the page first polled', async ({ page }) => {
+  const path = join(outDir(BASE), 'summary.json');
+  const original = await readFile(path, 'utf8');
+  try {
+    const summary = JSON.parse(original);
+    summary.by_state.merged += 1;
+    summary.tasks_total += 1;
+    await writeFile(path, JSON.stringify(summary));
+    await page.goto(`${BASE}?poll=300`);
+    await expect(page.locator('[data-count="merged"]')).toHaveText(String(summary.by_state.merged));
+    await expect(page.locator('[data-reload]')).toBeVisible();
+  } finally {
+    await writeFile(path, original);
+  }
+});
+
+test('live refresh offers no reload while the deployed data is what the page was built from', async ({
+  page,
+}) => {
+  await page.goto(`${BASE}?poll=250`);
+  // Several polls, each answered with the same data.
+  await page.waitForTimeout(1200);
+  await expect(page.locator('[data-reload]')).toBeHidden();
+});
+
 test('keyboard users can skip to the content and reach the navigation', async ({ page }) => {
   await page.goto(BASE);
   await page.keyboard.press('Tab');
