@@ -1,11 +1,11 @@
 /**
- * `npm run screenshots`: the README's pictures of the dashboard, taken from real output.
+ * `npm run screenshots`: the documentation's pictures of the dashboard, taken from real output.
  *
- * - `docs/screenshots/dashboard.png`: what a user sees after `npm start` — the demo is run in a
+ * - `docs/screenshots/dashboard.png` (in the README): what a user sees after `npm start` — the demo is run in a
  *   fresh copy of this repository (its tracked files), its own `shared/status/` is built into the
  *   site, and the overview is captured five minutes after the run.
  * - `docs/screenshots/sample-busy.png`: a busy factory, from the generated sample snapshots the
- *   e2e suite uses (240 tasks over 60 days, every agent state); labelled as sample data in the README.
+ *   e2e suite uses (240 tasks over 60 days, every agent state); labelled as sample data in docs/dashboard.md.
  *
  * Chromium: PLAYWRIGHT_CHROMIUM_PATH, else /usr/bin/chromium when installed, else Playwright's own.
  */
