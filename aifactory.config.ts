@@ -1,4 +1,4 @@
-import { defineConfig } from './scripts/core/config.ts';
+import { defineConfig } from 'aifactory-os';
 
 /**
  * The factory's settings for this repository. Every field is optional; see the README's

@@ -1,4 +1,4 @@
-import { defineConfig } from '../scripts/core/config.ts';
+import { defineConfig } from 'aifactory-os';
 
 /**
  * The repository's settings with every example agent enabled. The root `aifactory.config.ts`

@@ -1,8 +1,4 @@
-import { defineAgent } from '../../scripts/agents/define-agent.ts';
-import { FactoryError } from '../../scripts/core/errors.ts';
-import { renderProposal } from '../../scripts/core/proposal.ts';
-import type { RunRecord } from '../../scripts/core/run-record.ts';
-import { RunStore } from '../../scripts/engine/run-store.ts';
+import { defineAgent, FactoryError, type RunRecord, readRunRecords, renderProposal } from 'aifactory-os';
 
 /** One line of the changelog for a merged task. */
 function entryOf(record: RunRecord): string {
@@ -40,8 +36,7 @@ export default defineAgent({
     if (!path) {
       throw new FactoryError('config', `changelog: task ${task.task_id} declares no Markdown file to write`);
     }
-    const { records } = await new RunStore(root).readAll();
-    const content = renderChangelog(records.values());
+    const content = renderChangelog(await readRunRecords(root));
     if (files[path] === content) {
       throw new FactoryError('bad_output', `changelog: ${path} already lists every merged task`);
     }

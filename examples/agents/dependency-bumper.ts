@@ -1,9 +1,6 @@
 import { execFile } from 'node:child_process';
+import { type Agent, defineAgent, FactoryError, renderProposal } from 'aifactory-os';
 import { z } from 'zod';
-import { defineAgent } from '../../scripts/agents/define-agent.ts';
-import type { Agent } from '../../scripts/agents/types.ts';
-import { FactoryError } from '../../scripts/core/errors.ts';
-import { renderProposal } from '../../scripts/core/proposal.ts';
 
 /** What `npm outdated --json` says of each package (npm 7 and later). */
 const OutdatedSchema = z.record(

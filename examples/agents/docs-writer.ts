@@ -1,4 +1,4 @@
-import { defineAgent } from '../../scripts/agents/define-agent.ts';
+import { defineAgent } from 'aifactory-os';
 
 /**
  * An example documentation writer on OpenAI that falls back to Gemini Flash when OpenAI is down or

@@ -1,8 +1,6 @@
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { defineAgent } from '../../scripts/agents/define-agent.ts';
-import { FactoryError } from '../../scripts/core/errors.ts';
-import { renderProposal } from '../../scripts/core/proposal.ts';
+import { defineAgent, FactoryError, renderProposal } from 'aifactory-os';
 
 /** The Biome command line installed beside the factory. */
 const BIOME = createRequire(import.meta.url).resolve('@biomejs/biome/bin/biome');

@@ -1,4 +1,4 @@
-import { defineAgent } from '../../scripts/agents/define-agent.ts';
+import { defineAgent } from 'aifactory-os';
 
 /**
  * An example coder on Google Gemini, with guidance for how Gemini models tend to answer: they

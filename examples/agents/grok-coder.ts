@@ -1,4 +1,4 @@
-import { defineAgent } from '../../scripts/agents/define-agent.ts';
+import { defineAgent } from 'aifactory-os';
 
 /**
  * An example coder on xAI Grok (through its OpenAI-compatible API), with guidance for how Grok

@@ -1,4 +1,4 @@
-import { defineAgent } from '../../scripts/agents/define-agent.ts';
+import { defineAgent } from 'aifactory-os';
 
 /**
  * An example reviewer that holds every pull request to a house checklist. As a `reviewer` it is

@@ -1,6 +1,4 @@
-import { defineAgent } from '../../scripts/agents/define-agent.ts';
-import { FactoryError } from '../../scripts/core/errors.ts';
-import { renderProposal } from '../../scripts/core/proposal.ts';
+import { defineAgent, FactoryError, renderProposal } from 'aifactory-os';
 
 /** The SPDX identifier this repository's files carry; change it to your license. */
 const LICENSE = 'MIT';

@@ -1,4 +1,4 @@
-import { defineAgent } from '../../scripts/agents/define-agent.ts';
+import { defineAgent } from 'aifactory-os';
 
 /**
  * An example coder on a model on your own machine: any OpenAI-compatible server, such as Ollama

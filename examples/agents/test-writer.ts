@@ -1,4 +1,4 @@
-import { defineAgent } from '../../scripts/agents/define-agent.ts';
+import { defineAgent } from 'aifactory-os';
 
 /**
  * An example test writer on Gemini Pro: give it a task whose files are the test files to write

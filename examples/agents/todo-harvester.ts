@@ -3,10 +3,7 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { defineAgent } from '../../scripts/agents/define-agent.ts';
-import { FactoryError } from '../../scripts/core/errors.ts';
-import { renderProposal } from '../../scripts/core/proposal.ts';
-import { type Task, TaskSchema } from '../../scripts/core/task.ts';
+import { defineAgent, FactoryError, renderProposal, type Task, TaskSchema } from 'aifactory-os';
 
 /** Folders searched for TODO comments; change them to your product's folders. */
 const SCAN_DIRS = ['src', 'tests', 'docs'];
