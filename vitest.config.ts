@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['tests/{unit,property,chaos}/**/*.test.ts'],
+    include: ['tests/{unit,integration,property,chaos}/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // The JSON report feeds the one-line summary that .ci/run prints.
