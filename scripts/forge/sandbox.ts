@@ -212,7 +212,7 @@ async function runIsolated(
   // The factory's user names are not the sandbox's; its home and temporary folder are its own.
   const { USER: _user, LOGNAME: _logname, ...inherited } = checkEnvironment(process.env);
   const env = { ...inherited, HOME: SANDBOX_HOME, TMPDIR: '/tmp', TMP: '/tmp', TEMP: '/tmp' };
-  const root = await mkdtemp(join(tmpdir(), 'aifactory-sandbox-'));
+  const root = await mkdtemp(join(tmpdir(), 'aifactory-check-root-'));
   const owner = `${process.getuid!()}:${process.getgid!()}`;
   try {
     await chownTree(privileged, `${SANDBOX_ID}:${SANDBOX_ID}`, tree);
