@@ -95,12 +95,24 @@ export const MaxOutputTokensSchema = z.strictObject({
 });
 export type MaxOutputTokens = z.infer<typeof MaxOutputTokensSchema>;
 
+/** How checks run: `isolate` (the default) or `none`, which runs model-written code beside the keys. */
+export const CHECK_SANDBOXES = ['isolate', 'none'] as const;
+export type CheckSandboxKind = (typeof CHECK_SANDBOXES)[number];
+
 export const ChecksConfigSchema = z.strictObject({
   /** Shell command run in a worktree of the task's branch; none means "green". */
   command: z.string().min(1).optional(),
   timeout_seconds: z.int().positive().default(600),
   /** How long the checks of one head may stay pending (a remote CI) before the task fails. */
   pending_timeout_minutes: z.int().positive().default(120),
+  /**
+   * How the factory runs the command, which runs model-written code: `isolate` (another user, no
+   * view of the factory's processes, files or network; see SECURITY.md) or `none`, the opt-out by
+   * name, which runs it as the factory itself and warns on every run that does.
+   */
+  sandbox: z.enum(CHECK_SANDBOXES).default('isolate'),
+  /** The isolated command may use the network (it never may by default). */
+  network: z.boolean().default(false),
 });
 
 /** How the github forge writes to GitHub. */

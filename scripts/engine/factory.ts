@@ -11,6 +11,7 @@ import type { CiRun } from '../core/snapshot-schema.ts';
 import type { Task } from '../core/task.ts';
 import { isFinal } from '../core/task-state.ts';
 import { createForge, type ForgeKind, type GitHubTuning } from '../forge/index.ts';
+import { createCheckSandbox, type SandboxSupport } from '../forge/sandbox.ts';
 import type { Forge } from '../forge/types.ts';
 import { sweepStaleTemps } from '../io/atomic-write.ts';
 import { describeCallEvent } from '../providers/events.ts';
@@ -48,6 +49,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Started by `watch`: the run is one of a local schedule, not a one-off. */
   loop?: boolean;
+  /** Says whether checks can be isolated on this machine (tests simulate one that cannot). */
+  sandboxProbe?: () => Promise<SandboxSupport>;
 }
 
 /**
@@ -202,6 +205,13 @@ export async function runFactory(
     checks: {
       ...(config.checks.command ? { command: config.checks.command } : {}),
       timeoutSeconds: config.checks.timeout_seconds,
+      sandbox: createCheckSandbox({
+        kind: config.checks.sandbox,
+        network: config.checks.network,
+        hide: [root],
+        warn: (message) => progress.warn?.(message),
+        ...(options.sandboxProbe ? { probe: options.sandboxProbe } : {}),
+      }),
     },
   });
   const ledger = await BudgetLedger.open(root, {

@@ -31,18 +31,35 @@ export function checkEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   );
 }
 
+/** What a finished command left: its exit code (124 when it timed out) and its output, both streams. */
+export interface CommandResult {
+  code: number;
+  output: string;
+}
+
 /**
  * Runs a shell command with a timeout, killing its whole process group when time is up. It gets
- * the stripped environment of `checkEnvironment`, never the factory's own.
+ * the stripped environment of `checkEnvironment`, never the factory's own. It runs as the factory
+ * itself: model-written code goes through a `CheckSandbox` (sandbox.ts), which uses `runProgram`.
  */
 export function runCommand(
   command: string,
   cwd: string,
   timeoutMs: number,
   env: NodeJS.ProcessEnv = process.env,
-): Promise<{ code: number; output: string }> {
+): Promise<CommandResult> {
+  return runProgram(['sh', '-c', command], cwd, timeoutMs, env);
+}
+
+/** Runs `argv` (no shell) as `runCommand` runs a command: stripped environment, timeout, group kill. */
+export function runProgram(
+  argv: readonly string[],
+  cwd: string,
+  timeoutMs: number,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CommandResult> {
   return new Promise((resolve) => {
-    const child = spawn('sh', ['-c', command], {
+    const child = spawn(argv[0]!, argv.slice(1), {
       cwd,
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -60,6 +77,8 @@ export function runCommand(
         child.kill('SIGKILL');
       }
     }, timeoutMs);
+    // A program that cannot start (not installed) ends as a failed command, named in the output.
+    child.on('error', (error) => chunks.push(Buffer.from(`${argv[0]}: ${error.message}\n`)));
     child.on('close', (code) => {
       clearTimeout(timer);
       const output = Buffer.concat(chunks).toString('utf8');

@@ -30,7 +30,14 @@ function selfChecks(options: CreateForgeOptions): { selfChecks?: SelfChecks } {
   const env = options.env ?? process.env;
   const command = options.checks?.command;
   if (!command || env.GITHUB_ACTIONS !== 'true' || env.AIFACTORY_GITHUB_TOKEN) return {};
-  return { selfChecks: { command, timeoutSeconds: options.checks?.timeoutSeconds ?? 600 } };
+  const sandbox = options.checks?.sandbox;
+  return {
+    selfChecks: {
+      command,
+      timeoutSeconds: options.checks?.timeoutSeconds ?? 600,
+      ...(sandbox ? { sandbox } : {}),
+    },
+  };
 }
 
 /**

@@ -5,7 +5,6 @@ import { FactoryError } from '../core/errors.ts';
 import type { TreeMode } from '../core/path-tree.ts';
 import { writeJsonAtomically } from '../io/atomic-write.ts';
 import { KeyedMutex, Mutex } from '../io/process.ts';
-import { runCommand } from './command.ts';
 import { withTrailers } from './commit-message.ts';
 import { type ForkPoint, Lineage, mergeTrees } from './fast-merge.ts';
 import { git, runGit } from './git.ts';
@@ -14,6 +13,7 @@ import { HOLD_LABEL } from './labels.ts';
 import { lockedGit, RefUpdates } from './locks.ts';
 import { checkoutLinks, ignoredInCheckout } from './path-inspection.ts';
 import { type PullRecord, PullStore } from './pull-store.ts';
+import { type CheckSandbox, createCheckSandbox } from './sandbox.ts';
 import type {
   Author,
   ChangedFile,
@@ -57,6 +57,7 @@ export class LocalForge implements Forge {
   readonly #dirs: GitDirs;
   readonly #defaultBranch: string;
   readonly #checks: { command?: string; timeoutSeconds: number };
+  readonly #sandbox: CheckSandbox;
   readonly #committer: Author;
   /** Moves of the default branch, one at a time. */
   readonly #lock = new Mutex();
@@ -80,6 +81,7 @@ export class LocalForge implements Forge {
     this.#refs = new RefUpdates(root, dirs);
     this.#defaultBranch = options.defaultBranch;
     this.#checks = options.checks ?? { timeoutSeconds: 600 };
+    this.#sandbox = options.checks?.sandbox ?? createCheckSandbox();
     this.#committer = options.committer ?? FACTORY_COMMITTER;
     this.#store = new PullStore(dirs.gitDir);
   }
@@ -579,12 +581,18 @@ export class LocalForge implements Forge {
       // Adding, removing and pruning worktrees one at a time: a prune while another check's
       // worktree is half made removes its administrative files.
       await this.#worktrees.run(() => git(this.#root, ['worktree', 'add', '--detach', worktree, head]));
-      const { code, output } = await runCommand(command, worktree, this.#checks.timeoutSeconds * 1000);
+      const { code, output } = await this.#sandbox.run({
+        command,
+        tree: worktree,
+        timeoutMs: this.#checks.timeoutSeconds * 1000,
+        hide: [this.#root, this.#dirs.commonDir, this.#dirs.gitDir],
+      });
       const tail = output.length > CHECK_OUTPUT_CHARS ? output.slice(-CHECK_OUTPUT_CHARS) : output;
       return code === 0 ? { state: 'passed', output: tail } : { state: 'failed', output: tail };
     } finally {
+      // Removed without git: the check may have rewritten the worktree's `.git` file to point at a
+      // git folder of its own, whose config would run its commands in the factory's git.
       await this.#worktrees.run(async () => {
-        await runGit(this.#root, ['worktree', 'remove', '--force', worktree]);
         await rm(dir, { recursive: true, force: true });
         await runGit(this.#root, ['worktree', 'prune']);
       });
@@ -622,8 +630,11 @@ interface WaitingMerge {
 export interface LocalForgeOptions {
   root: string;
   defaultBranch: string;
-  /** `command` runs on each pull request head in a separate worktree; none means green. */
-  checks?: { command?: string; timeoutSeconds: number };
+  /**
+   * `command` runs on each pull request head in a separate worktree; none means green. It runs in
+   * `sandbox` (default: the isolating one, see sandbox.ts).
+   */
+  checks?: { command?: string; timeoutSeconds: number; sandbox?: CheckSandbox };
   committer?: Author;
 }
 

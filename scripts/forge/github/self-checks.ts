@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FactoryError } from '../../core/errors.ts';
-import { runCommand } from '../command.ts';
+import { type CheckSandbox, createCheckSandbox } from '../sandbox.ts';
 import { CHECKS_STATUS_CONTEXT } from './checks.ts';
 import { attempt, type GitHubClient } from './client.ts';
 
@@ -12,10 +12,11 @@ const OUTPUT_CHARS = 4000;
 /** GitHub keeps 140 characters of a status description. */
 const DESCRIPTION_CHARS = 140;
 
-/** `checks.command` and its time limit. */
+/** `checks.command`, its time limit, and where it runs (default: the isolating sandbox). */
 export interface SelfChecks {
   command: string;
   timeoutSeconds: number;
+  sandbox?: CheckSandbox;
 }
 
 function untar(archive: string, into: string): Promise<void> {
@@ -43,7 +44,7 @@ function bytesOf(data: unknown): Buffer {
 
 /**
  * Runs `checks.command` on `sha` as GitHub holds it — its tarball, unpacked in a temporary
- * folder, with the stripped environment of every check — and posts the result as the commit
+ * folder, in the checks sandbox (the factory's checkout hidden with its git credentials) — and posts the result as the commit
  * status `aifactory/checks`. For a set-up where the factory's pushes start no workflow (it
  * writes with GITHUB_TOKEN): the factory is then the CI. Returns the status and the output tail.
  */
@@ -63,7 +64,11 @@ export async function runChecksOnCommit(
     const tree = join(dir, 'tree');
     await mkdir(tree);
     await untar(archive, tree);
-    const { code, output } = await runCommand(checks.command, tree, checks.timeoutSeconds * 1000);
+    const { code, output } = await (checks.sandbox ?? createCheckSandbox()).run({
+      command: checks.command,
+      tree,
+      timeoutMs: checks.timeoutSeconds * 1000,
+    });
     const tail = output.length > OUTPUT_CHARS ? output.slice(-OUTPUT_CHARS) : output;
     const state = code === 0 ? 'success' : 'failure';
     const lastLine = tail.trimEnd().split('\n').at(-1)?.trim() ?? '';
