@@ -176,9 +176,12 @@ export class BudgetLedger {
   }
 
   /**
-   * Sets aside what a call may cost and returns its output limit: `ceiling` tokens, or fewer when
-   * the tightest cap can pay for fewer after the prompt. Money held by calls under way counts as
-   * spent, so concurrent calls cannot pass a cap together.
+   * Sets aside the most a call can cost and returns its output limit: `ceiling` tokens, or fewer
+   * when the tightest cap can pay for fewer. The worst case is `inputTokens` (an upper bound: the
+   * bytes of everything sent, see `inputTokenBound`) plus `turns` answers at the output limit,
+   * each answer but the last billed again as input (structured output's repair turn). What a call
+   * records never exceeds what it reserved, and money held by calls under way counts as spent, so
+   * concurrent calls cannot pass a cap together.
    * @throws FactoryError `budget`, naming the cap, the spend and the limit, when not even a minimal
    * answer (`MIN_OUTPUT_TOKENS`, or `ceiling` when lower) is affordable: the call is not made.
    */
@@ -189,12 +192,14 @@ export class BudgetLedger {
     model: string;
     inputTokens: number;
     ceiling: number;
+    turns?: number;
   }): Reservation {
     this.#rollDay();
     const { agent, taskId } = input;
+    const turns = input.turns ?? 1;
     const price = this.priceOf(input.provider, input.model);
     const inputUsd = (input.inputTokens * price.input_per_mtok) / 1e6;
-    const perToken = price.output_per_mtok / 1e6;
+    const perToken = (turns * price.output_per_mtok + (turns - 1) * price.input_per_mtok) / 1e6;
     const minimum = Math.min(MIN_OUTPUT_TOKENS, input.ceiling);
     const caps = this.#config.caps;
     const checks: [string, number | undefined, number, number][] = [
@@ -224,7 +229,7 @@ export class BudgetLedger {
         const during = held > 1e-9 ? ` (+ ${usd(held)} held by calls under way)` : '';
         throw new FactoryError(
           'budget',
-          `the ${name} ($${limit}) would be passed: ${usd(spent)} spent${during} + about ${usd(inputUsd + minimum * perToken)} for this call (the prompt and a minimal answer of ${minimum} tokens from ${input.provider}/${input.model}); the task waits for a later run or a higher cap`,
+          `the ${name} ($${limit}) would be passed: ${usd(spent)} spent${during} + about ${usd(inputUsd + minimum * perToken)} for this call at most (the prompt's bytes and a minimal answer of ${minimum} tokens from ${input.provider}/${input.model}); the task waits for a later run or a higher cap`,
         );
       }
       tokens = Math.min(tokens, affordable);

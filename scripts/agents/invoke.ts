@@ -2,7 +2,7 @@ import { type MaxOutputTokens, MaxOutputTokensSchema, type ModelRef } from '../c
 import { type ErrorInfo, FactoryError, toErrorInfo } from '../core/errors.ts';
 import { failureOf, RETRYABLE, seconds } from '../providers/errors.ts';
 import { DEFAULT_TIMEOUTS } from '../providers/index.ts';
-import { estimateInputTokens } from '../providers/reply.ts';
+import { inputTokenBound, repairInputBound, schemaTextOf } from '../providers/reply.ts';
 import type { GenerateRequest, GenerateResult, ModelClient } from '../providers/types.ts';
 import { untilAborted } from '../providers/watchdog.ts';
 import type { BudgetLedger } from './budget.ts';
@@ -56,7 +56,11 @@ export async function invokeAgent(
   const refs: ModelRef[] = [{ provider: agent.provider, model: agent.model }, ...agent.fallbacks];
   const tried: AgentAnswer['tried'] = [];
   const taskId = request.context.taskId;
-  const inputTokens = estimateInputTokens(request);
+  // The worst case, reserved whole: the bytes sent bound the input tokens, and a structured
+  // request may take a repair turn that sends it all again with the first answer.
+  const firstInput = inputTokenBound(request, schemaTextOf(request));
+  const turns = request.schema ? 2 : 1;
+  const inputTokens = turns === 2 ? firstInput + repairInputBound(firstInput, 0) : firstInput;
   const ceiling = request.maxOutputTokens ?? (deps.maxOutputTokens ?? DEFAULT_CEILINGS)[request.context.role];
   const deadlineMs = deps.deadlineMs ?? DEFAULT_TIMEOUTS.deadlineMs;
   let current = refs[0]!;
@@ -82,6 +86,7 @@ export async function invokeAgent(
         model: ref.model,
         inputTokens,
         ceiling,
+        turns,
       });
       try {
         const client = deps.providerFor(ref);

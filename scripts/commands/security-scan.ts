@@ -10,7 +10,7 @@ export function registerSecurityScan(program: Command): void {
   program
     .command('security-scan')
     .description(
-      'Check the repository: secrets in tracked files and shared/, workflows (pinned actions, permissions, pull_request_target, expressions in run:, merging steps) and the config (control plane, grants).',
+      'Check the repository: secrets in its files (tracked, and untracked unless ignored) and shared/, workflows (pinned actions, permissions, pull_request_target, expressions in run:, merging steps) and the config (control plane, grants).',
     )
     .option('--json', 'print a machine-readable report')
     .addHelpText(

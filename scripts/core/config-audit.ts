@@ -4,7 +4,7 @@
  * person's gate) becomes findings on the lines where the offending values stand, and every grant
  * of a control-plane area becomes an info finding. Pure: config text and issues in, findings out.
  */
-import { isControlPlaneDir } from './control-plane.ts';
+import { isControlPlaneDir, NAMED_AREAS } from './control-plane.ts';
 import { escapeRegExp, finding, findLine, type SecurityFinding } from './security-finding.ts';
 
 /** One reason a config value was refused, as the config loader reports it. */
@@ -117,12 +117,12 @@ export function locateGrant(text: string, agent: string): number {
 }
 
 /** Areas as people write them: folders with a trailing `/`, the named areas as they are. */
-const NAMED_AREAS = new Set(['root', 'manifests', 'plugins']);
+const NAMED: ReadonlySet<string> = new Set(NAMED_AREAS);
 
 /** One info finding per agent grant: the scan says who may propose control-plane changes. */
 export function grantFindings(grants: readonly AgentGrant[]): SecurityFinding[] {
   return grants.map((grant) => {
-    const areas = grant.areas.map((area) => (NAMED_AREAS.has(area) ? area : `${area}/`)).join(', ');
+    const areas = grant.areas.map((area) => (NAMED.has(area) ? area : `${area}/`)).join(', ');
     return {
       file: grant.file,
       line: grant.text === undefined ? 1 : locateGrant(grant.text, grant.agent),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CONTROL_PLANE_DIRS, isControlPlaneDir } from './control-plane.ts';
+import { CONTROL_PLANE_DIRS, isControlPlaneDir, NAMED_AREAS } from './control-plane.ts';
 import { AgentNameSchema } from './task.ts';
 
 /**
@@ -17,7 +17,7 @@ export const DEFAULT_ALLOWED_TOP_DIRS = [
 ] as const;
 
 /** The control-plane areas a config can grant an agent; its pull requests still wait for a person. */
-export const CONTROL_PLANE_AREAS = [...CONTROL_PLANE_DIRS, 'root', 'manifests', 'plugins'] as const;
+export const CONTROL_PLANE_AREAS = [...CONTROL_PLANE_DIRS, ...NAMED_AREAS] as const;
 
 /** What an agent may do beyond writing inside the allowed folders. */
 export const PermissionsSchema = z.strictObject({

@@ -4,6 +4,8 @@
  * and even then the factory never merges such a pull request: it waits for a person. Pure.
  */
 
+import { resolvedName } from './path-names.ts';
+
 /**
  * Folders of the control plane, by their first segment. `shared/` is machine state except for
  * the agents' drop folder, `shared/proposals/`.
@@ -39,9 +41,18 @@ const MANIFESTS = new Set([
   '.yarnrc.yml',
 ]);
 
+/**
+ * Git reads a `.gitattributes` in every folder, and its attributes pick the filters, diff and merge
+ * drivers and export rules git applies: a file that changes what git runs and what a review sees.
+ */
+const GIT_ATTRIBUTES = '.gitattributes';
+
+/** The areas a grant can name besides the control-plane folders. */
+export const NAMED_AREAS = ['root', 'manifests', 'gitattributes', 'plugins'] as const;
+
 /** What in the control plane a path falls in; `area` is what a grant names. */
 export interface ControlPlaneHit {
-  /** The grantable area: a folder (`tasks`, `.github`), `root` for files at the top, `manifests`, `plugins`. */
+  /** The grantable area: a folder (`tasks`, `.github`), `root` for files at the top, or another of NAMED_AREAS. */
   area: string;
   /** Why the path belongs to the control plane, for messages. */
   reason: string;
@@ -72,6 +83,14 @@ export function controlPlaneHit(path: string, options: ControlPlaneOptions): Con
   const folded = lower(path);
   const segments = folded.split('/');
   const top = segments[0]!;
+  // Before the root and the drop folder: git honours the file at any depth, the drop folder included.
+  // Resolved as NTFS and HFS+ would, so `.GitAttributes.` is caught here whoever checked its shape.
+  if (resolvedName(segments.at(-1)!) === GIT_ATTRIBUTES) {
+    return {
+      area: 'gitattributes',
+      reason: '.gitattributes sets the filters, diff and merge drivers git applies to files',
+    };
+  }
   if (segments.length === 1) {
     return {
       area: 'root',

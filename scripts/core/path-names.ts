@@ -53,7 +53,7 @@ const GIT_DOTFILES = ['.gitattributes', '.gitignore', '.mailmap'];
  * dropped (HFS+), lower case, an alternate data stream (`name:stream`) cut off, and trailing dots
  * and spaces dropped (NTFS).
  */
-function resolvedName(segment: string): string {
+export function resolvedName(segment: string): string {
   const visible = segment.replace(/\p{Cf}/gu, '').toLowerCase();
   const colon = visible.indexOf(':');
   return (colon === -1 ? visible : visible.slice(0, colon)).replace(/[. ]+$/, '');

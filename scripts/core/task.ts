@@ -43,6 +43,34 @@ export const AgentNameSchema = z
   .string()
   .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'use lower-case letters, digits, ".", "_" or "-" (up to 64)');
 
+/**
+ * Bounds on every field of a task file, far above any real task and far below what would flood a
+ * prompt: the description reaches the model whole, in the coder's and in the reviewer's prompt.
+ * A long real specification runs to a few thousand words (about 20 KB), so 64 Ki characters
+ * leave room; longer material belongs in a file of the repository that the task names. Paths
+ * stop where the protocol stops them (4096), and 200 files is four times the default proposal
+ * limit (`protocol.max_files`, 50).
+ */
+export const TASK_LIMITS = {
+  description_chars: 65_536,
+  title_chars: 200,
+  files: 200,
+  path_chars: 4096,
+  depends_on: 100,
+  labels: 20,
+  label_chars: 50,
+  schema_chars: 2048,
+} as const;
+
+/**
+ * A task file's whole text, checked before it is parsed: room for every field at its limit in
+ * plain JSON, and no 50 MB file is parsed only to be refused.
+ */
+export const MAX_TASK_FILE_CHARS = 2 * 1024 * 1024;
+
+/** A zod `max` message that names the field, the limit and what to do. */
+const atMost = (what: string, limit: number, hint = ''): string => `${what} may hold at most ${limit}${hint}`;
+
 export const DEFAULT_MAX_ITERATIONS = 3;
 export const DEFAULT_PRIORITY = 0;
 
@@ -52,27 +80,45 @@ export const DEFAULT_PRIORITY = 0;
  */
 export const TaskSchema = z
   .strictObject({
-    $schema: z.string().optional().describe('Path or URL of the JSON Schema, for editors.'),
+    $schema: z
+      .string()
+      .max(TASK_LIMITS.schema_chars, atMost('$schema', TASK_LIMITS.schema_chars, ' characters'))
+      .optional()
+      .describe('Path or URL of the JSON Schema, for editors.'),
     task_id: TaskIdSchema.describe('Unique id; must equal the file name without ".json".'),
     title: z
       .string()
       .min(1)
-      .max(200)
+      .max(TASK_LIMITS.title_chars, atMost('a title', TASK_LIMITS.title_chars, ' characters'))
       .regex(SINGLE_LINE, 'a title is one line: no line breaks, tabs or other control characters')
       .optional()
       .describe('A short title for tables and pull requests (one line).'),
     description: z
       .string()
+      .max(
+        TASK_LIMITS.description_chars,
+        atMost(
+          'the description',
+          TASK_LIMITS.description_chars,
+          ' characters (64 Ki); put longer material in a file of the repository and name it here',
+        ),
+      )
       .regex(/\S/, 'describe the work; the description is empty')
-      .describe('What the agent should do.'),
+      .describe(`What the agent should do (at most ${TASK_LIMITS.description_chars} characters).`),
     assignee: AgentNameSchema.describe('The agent that writes the change (see `aifactory agents`).'),
     reviewer: AgentNameSchema.optional().describe(
       'The agent that reviews it; by default one of a different vendor than the assignee.',
     ),
     files: z
-      .array(z.string().min(1, 'a path cannot be empty'))
+      .array(
+        z
+          .string()
+          .min(1, 'a path cannot be empty')
+          .max(TASK_LIMITS.path_chars, atMost('a path', TASK_LIMITS.path_chars, ' characters')),
+      )
+      .max(TASK_LIMITS.files, atMost('files', TASK_LIMITS.files, ' paths; split the work into several tasks'))
       .describe(
-        'The files the agent may write, relative to the repository root. Empty means "any allowed file".',
+        `The files the agent may write, relative to the repository root (at most ${TASK_LIMITS.files}). Empty means "any allowed file".`,
       ),
     priority: z
       .int()
@@ -82,12 +128,22 @@ export const TaskSchema = z
       .describe(`Higher runs first (-100 to 100, default ${DEFAULT_PRIORITY}).`),
     depends_on: z
       .array(TaskIdSchema)
+      .max(
+        TASK_LIMITS.depends_on,
+        atMost('depends_on', TASK_LIMITS.depends_on, ' task ids; depend on a task that gathers them'),
+      )
       .optional()
-      .describe('Tasks that must be merged before this one starts.'),
+      .describe(`Tasks that must be merged before this one starts (at most ${TASK_LIMITS.depends_on}).`),
     labels: z
-      .array(z.string().min(1).max(50))
+      .array(
+        z
+          .string()
+          .min(1)
+          .max(TASK_LIMITS.label_chars, atMost('a label', TASK_LIMITS.label_chars, ' characters')),
+      )
+      .max(TASK_LIMITS.labels, atMost('labels', TASK_LIMITS.labels, ' entries'))
       .optional()
-      .describe('Free labels for filtering on the dashboard.'),
+      .describe(`Free labels for filtering on the dashboard (at most ${TASK_LIMITS.labels}).`),
     max_iterations: z
       .int()
       .min(1)

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { formatJsonPath, type JsonDocument, type Position, parseJsonDocument } from './json-source.ts';
 import { checkWrite } from './protocol.ts';
 import { closestMatch } from './suggest.ts';
-import { type Task, TaskSchema } from './task.ts';
+import { MAX_TASK_FILE_CHARS, TASK_LIMITS, type Task, TaskSchema } from './task.ts';
 
 /** One task file's text, with the path it is reported under (relative to the repository root). */
 export interface TaskSource {
@@ -14,6 +14,7 @@ export interface TaskSource {
 export type ValidationRule =
   | 'json_syntax'
   | 'json_too_deep'
+  | 'task_file_too_large'
   | 'duplicate_key'
   | 'schema'
   | 'unknown_field'
@@ -84,6 +85,11 @@ function parseTask(
   problems: Problem[],
 ): ParsedTask | undefined {
   const file = source.path;
+  if (source.text.length > MAX_TASK_FILE_CHARS) {
+    const message = `the task file is ${source.text.length} characters; a task file holds at most ${MAX_TASK_FILE_CHARS} (the description at most ${TASK_LIMITS.description_chars}), so put long material in a file of the repository and name it`;
+    problems.push({ file, field: '(file)', rule: 'task_file_too_large', message, line: 1, column: 1 });
+    return undefined;
+  }
   const doc = parseJsonDocument(source.text);
   if (!('value' in doc)) {
     const rule = doc.kind === 'too_deep' ? 'json_too_deep' : 'json_syntax';

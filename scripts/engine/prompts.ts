@@ -121,7 +121,7 @@ export function rulesText(task: Task, agent: Agent, protocol: ProtocolConfig): s
     task.files.length > 0
       ? `- Write only these files: ${task.files.map((path) => `\`${path}\``).join(', ')}.`
       : `- Write only inside these top-level folders: ${protocol.allowed_top_dirs.map((dir) => `\`${dir}/\``).join(', ')}.`,
-    '- Paths are clean and relative: no `..`, no leading `/`, no backslashes, never inside `.git/`, never `.gitmodules`.',
+    '- Paths are clean and relative: no `..`, no leading `/`, no backslashes, never inside `.git/`, never `.gitmodules` or `.gitattributes`.',
     '- Every name works on Linux, Windows and macOS: no `< > : " | ? *`, no control or invisible characters, no device names (`CON`, `NUL`, `COM1`, …), no `NAME~1` short names, no trailing dot or space, at most 255 bytes, accents precomposed (NFC); no two paths that differ only in case.',
     '- Never write through or over a symbolic link or a submodule, over a folder, under a file, or to a path the repository ignores.',
     agent.permissions.github ? '- You may write under `.github/`.' : '- Never write under `.github/`.',

@@ -1,5 +1,6 @@
 /**
- * The I/O around `aifactory security-scan`: reads the repository's tracked files, `shared/`, the
+ * The I/O around `aifactory security-scan`: reads the repository's files (tracked, and untracked
+ * unless ignored), `shared/`, the
  * workflows and the config, and hands them to the pure audits in `scripts/core`.
  */
 import { lstat, readdir, readFile } from 'node:fs/promises';
@@ -32,14 +33,19 @@ export interface SecurityScanReport {
 
 const toPosix = (path: string): string => path.split(sep).join('/');
 
-/** The files git tracks under `root`, relative to it. Not a git repository: a `config` error. */
-async function trackedFiles(root: string): Promise<string[]> {
-  const result = await runGit(root, ['ls-files', '-z']);
+/**
+ * The files of the repository under `root`, relative to it: tracked ones, and untracked ones that
+ * no ignore rule (`.gitignore`, `.git/info/exclude`, the global excludes) hides. A key pasted into
+ * a new file is one `git add -A` away from a commit, so the scan reads it before that happens.
+ * Not a git repository: a `config` error.
+ */
+async function repositoryFiles(root: string): Promise<string[]> {
+  const result = await runGit(root, ['ls-files', '-z', '--cached', '--others', '--exclude-standard']);
   if (result.code !== 0) {
     const reason = result.stderr.trim().split('\n')[0] ?? '';
     throw new FactoryError(
       'config',
-      `cannot list the tracked files (${reason}); run security-scan in a git repository`,
+      `cannot list the repository's files (${reason}); run security-scan in a git repository`,
     );
   }
   return result.stdout.split('\0').filter((path) => path !== '');
@@ -69,7 +75,7 @@ async function readText(root: string, path: string): Promise<string | undefined>
 }
 
 /**
- * A line of a tracked file that says `aifactory:allow-secret` holds a fake credential on purpose
+ * A line of a repository file that says `aifactory:allow-secret` holds a fake credential on purpose
  * (a test's planted key). Only this repository scan honours the marker: the scan of a proposal
  * never does, so a model cannot use it to slip a secret past the factory.
  */
@@ -80,7 +86,7 @@ function allowedByPerson(lines: readonly string[] | undefined, line: number): bo
 }
 
 async function secretFindings(root: string): Promise<{ findings: SecurityFinding[]; files: number }> {
-  const paths = [...new Set([...(await trackedFiles(root)), ...(await filesUnder(root, SHARED_DIR))])]
+  const paths = [...new Set([...(await repositoryFiles(root)), ...(await filesUnder(root, SHARED_DIR))])]
     .filter((path) => !path.split('/').includes('node_modules'))
     .sort();
   const files: { path: string; content: string }[] = [];
@@ -169,7 +175,8 @@ async function configAudit(root: string): Promise<{ findings: SecurityFinding[];
 }
 
 /**
- * Scans the repository at `root`: secrets in tracked files and `shared/`, the workflows, and the
+ * Scans the repository at `root`: secrets in its files (tracked, and untracked unless ignored)
+ * and in `shared/`, the workflows, and the
  * control-plane rules of the config. Throws a `config` error only when it cannot scan at all
  * (not a git repository); everything it finds is a finding.
  */

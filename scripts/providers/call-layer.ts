@@ -1,8 +1,7 @@
-import { z } from 'zod';
 import { type MaxOutputTokens, MaxOutputTokensSchema } from '../core/config.ts';
 import { failureOf, ProviderError, seconds } from './errors.ts';
 import type { Limiter } from './limiter.ts';
-import { checkReply, estimateInputTokens } from './reply.ts';
+import { checkReply, estimateInputTokens, inputTokenBound, repairInputBound, schemaTextOf } from './reply.ts';
 import { type RetryPolicy, withRetries } from './retry.ts';
 import { generateWithRepair } from './structured.ts';
 import type { GenerateRequest, GenerateResult, ModelClient, Provider } from './types.ts';
@@ -20,6 +19,12 @@ export interface CallLayerOptions {
 }
 
 const DEFAULT_CEILINGS = MaxOutputTokensSchema.parse({});
+
+/** The schema a request sends, and the most input tokens it may be charged for. */
+interface RequestInput {
+  schemaText: string;
+  inputBound: number;
+}
 
 /**
  * The one layer above the `Provider` seam, in the manner of the AI SDK's `generateText`: a
@@ -46,21 +51,35 @@ export class CallLayer implements ModelClient {
       ...request,
       maxOutputTokens: request.maxOutputTokens ?? ceilings[request.context.role],
     };
-    // Structured output sends the schema too; it counts toward the input a server may bill.
-    const schemaText = request.schema ? JSON.stringify(z.toJSONSchema(request.schema.zod)) : '';
+    // Structured output sends the schema too; it counts toward the input a server may bill. The
+    // repair turn is bounded by what the budget reserved for it, not by the first answer's bytes.
+    const schemaText = schemaTextOf(request);
+    const firstBound = inputTokenBound(bounded, schemaText);
+    const bounds = {
+      schemaText,
+      first: firstBound,
+      repair: repairInputBound(firstBound, bounded.maxOutputTokens),
+    };
     return generateWithRepair(
       bounded,
-      (messages) => this.#withRetries({ ...bounded, messages }, schemaText),
+      (messages) =>
+        this.#withRetries(
+          { ...bounded, messages },
+          {
+            schemaText,
+            inputBound: messages === bounded.messages ? bounds.first : bounds.repair,
+          },
+        ),
       this.id,
     );
   }
 
   #withRetries(
     request: GenerateRequest & { maxOutputTokens: number },
-    schemaText: string,
+    input: RequestInput,
   ): Promise<GenerateResult> {
     const policy = this.#options.retry;
-    return withRetries(() => this.#once(request, schemaText), policy, {
+    return withRetries(() => this.#once(request, input), policy, {
       ...(request.signal ? { signal: request.signal } : {}),
       onRetry: (error, retry, delayMs) =>
         request.onEvent?.({
@@ -77,7 +96,11 @@ export class CallLayer implements ModelClient {
   }
 
   /** One HTTP request, in a slot of the provider's limits, abandoned when it goes silent. */
-  #once(request: GenerateRequest & { maxOutputTokens: number }, schemaText: string): Promise<GenerateResult> {
+  #once(
+    request: GenerateRequest & { maxOutputTokens: number },
+    input: RequestInput,
+  ): Promise<GenerateResult> {
+    const { schemaText, inputBound } = input;
     const where = `${this.id} ${request.model}`;
     const idleMs = this.#options.idleTimeoutMs;
     const cancelled = () => new ProviderError('timeout', `${where}: the call was cancelled`);
@@ -101,7 +124,7 @@ export class CallLayer implements ModelClient {
           if (error instanceof ProviderError && error.server) ticket.settle({ server: error.server });
           throw error;
         });
-        const checked = checkReply(reply, request, schemaText);
+        const checked = checkReply(reply, request, inputBound);
         ticket.settle({
           tokens: checked.usage.inputTokens + checked.usage.outputTokens,
           ...(reply.server ? { server: reply.server } : {}),

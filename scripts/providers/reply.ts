@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { ProviderError } from './errors.ts';
 import type { GenerateRequest, GenerateResult, ProviderReply } from './types.ts';
 
@@ -8,17 +9,43 @@ export function estimateInputTokens(request: Pick<GenerateRequest, 'system' | 'm
   return Math.ceil(chars / 4);
 }
 
+/** Tokens a server may add around each message it bills (role markers, separators). */
+const FRAMING_TOKENS_PER_MESSAGE = 16;
+/** Tokens a server may add once per request (the reply's start, a system preamble). */
+const FRAMING_TOKENS = 1024;
+/**
+ * The longest repair instruction, in bytes: structured output's second turn says what was wrong
+ * with the first answer, cut to this length, so the turn's input is known before the call.
+ */
+export const REPAIR_REASON_CHARS = 400;
+/** What the repair turn adds to the input besides the first answer: two messages and their text. */
+export const REPAIR_TURN_TOKENS = 2 * FRAMING_TOKENS_PER_MESSAGE + 4 * REPAIR_REASON_CHARS + 256;
+
 /**
  * The most input tokens a request can honestly be billed for: a tokenizer never makes more tokens
- * than bytes, so twice the bytes of everything sent (the schema too) plus room for message framing
- * is a bound no real server reaches.
+ * than bytes (every token stands for at least one byte), so the bytes of everything sent (the
+ * schema too) plus room for message framing. The budget reserves this much before the call, and a
+ * server that reports more is charged this much, so a reservation always covers the charge.
  */
 export function inputTokenBound(request: Pick<GenerateRequest, 'system' | 'messages'>, extra = ''): number {
   const bytes =
     Buffer.byteLength(request.system) +
     Buffer.byteLength(extra) +
     request.messages.reduce((sum, message) => sum + Buffer.byteLength(message.content), 0);
-  return 2 * bytes + 1024;
+  return bytes + FRAMING_TOKENS_PER_MESSAGE * (request.messages.length + 1) + FRAMING_TOKENS;
+}
+
+/**
+ * The input bound of structured output's repair turn: the first request's, the first answer
+ * (billed as it was produced, at most the output limit), and the repair instruction.
+ */
+export function repairInputBound(firstBound: number, maxOutputTokens: number): number {
+  return firstBound + maxOutputTokens + REPAIR_TURN_TOKENS;
+}
+
+/** The JSON Schema text a structured request sends; it counts toward the billed input. */
+export function schemaTextOf(request: Pick<GenerateRequest, 'schema'>): string {
+  return request.schema ? JSON.stringify(z.toJSONSchema(request.schema.zod)) : '';
 }
 
 /** A reported count as a whole number within `max`; `fallback` when it is missing, negative or not finite. */
@@ -31,20 +58,16 @@ const MODEL_NAME = /^[A-Za-z0-9][\w.:/@+-]{0,99}$/;
 
 /**
  * What a server reported, made safe to price and record. Token counts become whole non-negative
- * numbers no larger than the request allows (output: the maximum it asked for); a missing or
- * nonsensical count is charged at the estimate the budget check reserved. A model name that is not
- * a plain identifier (newlines, markup, kilobytes of text) becomes the requested model.
+ * numbers no larger than the request allows (input: `inputBound`, the budget's worst case; output:
+ * the maximum it asked for); a missing or nonsensical count is charged at that worst case. A model
+ * name that is not a plain identifier (newlines, markup, kilobytes of text) becomes the requested model.
  */
 export function checkReply(
   reply: ProviderReply,
   request: GenerateRequest & { maxOutputTokens: number },
-  schemaText = '',
+  inputBound: number,
 ): Omit<GenerateResult, 'json'> {
-  const inputTokens = count(
-    reply.usage.inputTokens,
-    inputTokenBound(request, schemaText),
-    estimateInputTokens(request),
-  );
+  const inputTokens = count(reply.usage.inputTokens, inputBound, inputBound);
   const outputTokens = count(reply.usage.outputTokens, request.maxOutputTokens, request.maxOutputTokens);
   const model = typeof reply.model === 'string' && MODEL_NAME.test(reply.model) ? reply.model : request.model;
   return {

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { ProviderError } from './errors.ts';
+import { REPAIR_REASON_CHARS } from './reply.ts';
 import type { ChatMessage, GenerateRequest, GenerateResult } from './types.ts';
 
 /** Parses and validates structured output; the reason says what is wrong, for the repair turn. */
@@ -41,7 +42,8 @@ export async function generateWithRepair(
     { role: 'assistant', content: first.text },
     {
       role: 'user',
-      content: `That answer does not match the required JSON schema: ${parsed.reason}. Answer again with the JSON object only.`,
+      // Cut, so the turn's input is bounded before the call (the budget reserved it).
+      content: `That answer does not match the required JSON schema: ${parsed.reason.slice(0, REPAIR_REASON_CHARS)}. Answer again with the JSON object only.`,
     },
   ];
   const second = await call(repair);

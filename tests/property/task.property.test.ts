@@ -18,6 +18,8 @@ const idChar = fc.constantFrom(
 const RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])$/i;
 const BUILT_IN = new Set(Object.getOwnPropertyNames(Object.prototype).map((name) => name.toLowerCase()));
 const GIT_NAMES = ['.git', '.gitmodules', '.gitattributes', '.gitignore', '.mailmap'];
+/** The git names an agent may write as they are (`.gitattributes` is control plane). */
+const WRITABLE_GIT_NAMES = ['.gitignore', '.mailmap'];
 const taskId = fc
   .tuple(fc.constantFrom(...'abc123XYZ'.split('')), fc.array(idChar, { maxLength: 30 }))
   .map(([first, rest]) => first + rest.join(''))
@@ -26,7 +28,7 @@ const taskId = fc
 const segment = fc
   .stringMatching(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,15}$/)
   .filter((s) => s !== '..' && !s.endsWith('.') && !RESERVED.test(s.split('.')[0]!))
-  .filter((s) => !GIT_NAMES.includes(s.toLowerCase()) || GIT_NAMES.slice(2).includes(s));
+  .filter((s) => !GIT_NAMES.includes(s.toLowerCase()) || WRITABLE_GIT_NAMES.includes(s));
 const allowedPath = fc
   .tuple(fc.constantFrom(...DEFAULT_ALLOWED_TOP_DIRS), fc.array(segment, { minLength: 1, maxLength: 4 }))
   .map(([top, rest]) => [top, ...rest].join('/'));

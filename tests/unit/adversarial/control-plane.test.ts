@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defineAgent } from '../../../scripts/agents/define-agent.ts';
 import { AgentRegistry, BUILTIN_AGENTS } from '../../../scripts/agents/registry.ts';
+import type { CONTROL_PLANE_AREAS } from '../../../scripts/core/config.ts';
 import type { Task } from '../../../scripts/core/task.ts';
 import { HOLD_LABEL } from '../../../scripts/forge/labels.ts';
 import { MemoryForge } from '../../fixtures/memory-forge.ts';
@@ -20,6 +21,8 @@ import {
   type SeenCall,
   scriptedServices,
 } from '../../fixtures/scripted-engine.ts';
+
+type ControlPlaneArea = (typeof CONTROL_PLANE_AREAS)[number];
 
 let root: string;
 let forge: MemoryForge;
@@ -66,6 +69,10 @@ describe('writes to the control plane without a grant', () => {
     ['the CLI launcher', 'bin/aifactory.mjs', 'control_plane'],
     ['a task file in another case', 'Tasks/grant.json', 'control_plane'],
     ['a workflow that prints the secrets', '.github/workflows/steal.yml', 'github_permission'],
+    ['git attributes that name a filter driver', 'src/.gitattributes', 'control_plane'],
+    ['git attributes deep in the docs', 'docs/guide/assets/.gitattributes', 'control_plane'],
+    ['git attributes in the drop folder', 'shared/proposals/.gitattributes', 'control_plane'],
+    ['git attributes at the root', '.gitattributes', 'control_plane'],
   ];
 
   it.each(ATTACKS)('refuses %s (%s) with rule %s, writing nothing', async (_what, path, rule) => {
@@ -100,6 +107,19 @@ describe('writes to the control plane without a grant', () => {
   });
 });
 
+/** The config and registry in which `gpt` is granted one control-plane area. */
+function grantGpt(area: ControlPlaneArea) {
+  const config = { agents: [{ name: 'gpt', permissions: { control_plane: [area] } }] };
+  const registry = new AgentRegistry(
+    BUILTIN_AGENTS.map((agent) =>
+      agent.name === 'gpt'
+        ? defineAgent({ ...agent, permissions: { control_plane: [area] }, fallbacks: [] })
+        : agent,
+    ),
+  );
+  return { config, registry };
+}
+
 describe('granted writes wait for a person', () => {
   it('holds an approved workflow from the agent granted .github/, labelled, with the reason', async () => {
     const steps: string[] = [];
@@ -117,14 +137,7 @@ describe('granted writes wait for a person', () => {
   });
 
   it('holds a planner that proposes task files, when the config grants it tasks/', async () => {
-    const config = { agents: [{ name: 'gpt', permissions: { control_plane: ['tasks' as const] } }] };
-    const registry = new AgentRegistry(
-      BUILTIN_AGENTS.map((agent) =>
-        agent.name === 'gpt'
-          ? defineAgent({ ...agent, permissions: { control_plane: ['tasks'] }, fallbacks: [] })
-          : agent,
-      ),
-    );
+    const { config, registry } = grantGpt('tasks');
     const script = always({
       'tasks/split-1.json':
         '{"task_id":"split-1","description":"The first step","assignee":"gpt","files":["src/a.ts"]}',
@@ -135,6 +148,18 @@ describe('granted writes wait for a person', () => {
     );
     expect(record.state).toBe('needs_human');
     expect(forge.main.has('tasks/split-1.json')).toBe(false);
+  });
+
+  it('holds .gitattributes from an agent granted the area, and never merges it', async () => {
+    const { config, registry } = grantGpt('gitattributes');
+    const script = always({ 'src/.gitattributes': '*.ts diff=astextplain\n' });
+    const record = await runTask(
+      task('attributes'),
+      scriptedServices({ root, forge, config, registry, script }),
+    );
+    expect(record.state).toBe('needs_human');
+    expect(record.last_error?.message).toContain('.gitattributes sets the filters');
+    expect(forge.main.has('src/.gitattributes')).toBe(false);
   });
 
   it('judges the whole branch: a workflow written in iteration 1 and left alone in iteration 2 is still held', async () => {

@@ -133,23 +133,23 @@ describe('budget ledger', () => {
   });
 
   it('stops a call that would pass the per-task cap before it is made', async () => {
-    const { call } = await setup({ caps: { per_task_usd: 2.005 } });
+    const { call } = await setup({ caps: { per_task_usd: 2.1 } });
     await call();
     const before = fixture.requests.length;
     const error = await call().catch((thrown: unknown) => thrown);
     expect(error).toBeInstanceOf(FactoryError);
     expect((error as FactoryError).errorClass).toBe('budget');
-    expect((error as Error).message).toContain('per-task cap of task-a ($2.005)');
+    expect((error as Error).message).toContain('per-task cap of task-a ($2.1)');
     expect(fixture.requests.length).toBe(before);
     await expect(call('task-b')).resolves.toMatchObject({ costUsd: 2 });
   });
 
   it('holds a daily cap across runs (a new ledger reads the day back) and resets the next day', async () => {
-    const first = await setup({ caps: { daily_usd: 2.005 } });
+    const first = await setup({ caps: { daily_usd: 2.1 } });
     await first.call('t1');
-    const second = await setup({ caps: { daily_usd: 2.005 } });
+    const second = await setup({ caps: { daily_usd: 2.1 } });
     expect(second.ledger.spentToday()).toBe(2);
-    await expect(second.call('t2')).rejects.toThrow('daily cap ($2.005)');
+    await expect(second.call('t2')).rejects.toThrow('daily cap ($2.1)');
     day = new Date('2026-11-26T00:30:00Z');
     expect(second.ledger.spentToday()).toBe(0);
     await expect(second.call('t2')).resolves.toMatchObject({ costUsd: 2 });

@@ -207,6 +207,25 @@ describe('aifactory security-scan', () => {
     ).toEqual(['shared/runs/leak.json:2', 'src/settings.ts:1']);
   });
 
+  it('scans untracked files too, but never one an ignore rule hides', async () => {
+    const root = await sandbox({ '.gitignore': '.aifactory/\n.replay/\nbuild/\n' });
+    await mkdir(join(root, 'src', 'new'), { recursive: true });
+    await writeFile(join(root, 'src', 'new', 'draft.ts'), `export const key = '${PLANTED_KEY}';\n`);
+    await writeFile(join(root, 'notes.md'), `# notes\n\nkey: ${PLANTED_KEY}\n`);
+    await mkdir(join(root, 'build'), { recursive: true });
+    await writeFile(join(root, 'build', 'out.js'), `var k = '${PLANTED_KEY}';\n`);
+    await writeFile(join(root, '.git', 'info', 'exclude'), 'private.env\n');
+    await writeFile(join(root, 'private.env'), `KEY=${PLANTED_KEY}\n`);
+    expect(git(root, 'status', '--porcelain', '--untracked-files=all')).toContain('?? src/new/draft.ts');
+    const result = await scan(root, '--json');
+    expect(result.code).toBe(1);
+    expect(result.stdout).not.toContain(PLANTED_KEY);
+    const report = JSON.parse(result.stdout) as JsonReport;
+    expect(
+      report.findings.filter((item) => item.rule === 'secret').map((item) => `${item.file}:${item.line}`),
+    ).toEqual(['notes.md:3', 'src/new/draft.ts:1']);
+  });
+
   it('prints a JSON report: ok, what it scanned, and every finding with file, line, rule, severity and message', async () => {
     const root = await sandbox(
       { '.github/workflows/build.yml': 'on: push\njobs: {}\n' },

@@ -36,6 +36,11 @@ describe('the control plane', () => {
     ['src/app/package.json', 'manifests'],
     ['docs/yarn.lock', 'manifests'],
     ['src/pnpm-lock.yaml', 'manifests'],
+    ['.gitattributes', 'gitattributes'],
+    ['src/.gitattributes', 'gitattributes'],
+    ['docs/a/b/c/.gitattributes', 'gitattributes'],
+    ['shared/proposals/.gitattributes', 'gitattributes'],
+    ['tasks/.gitattributes', 'gitattributes'],
   ])('holds %s (area %s)', (path, area) => {
     expect(controlPlaneHit(path, none)?.area).toBe(area);
   });
@@ -44,6 +49,21 @@ describe('the control plane', () => {
     expect(controlPlaneHit('Tasks/x.json', none)?.area).toBe('tasks');
     expect(controlPlaneHit('.GitHub/workflows/x.yml', none)?.area).toBe('.github');
     expect(controlPlaneHit('src/Package.JSON', none)?.area).toBe('manifests');
+  });
+
+  it('finds .gitattributes under every name a file system folds to it', () => {
+    for (const name of [
+      '.GitAttributes',
+      '.GITATTRIBUTES.',
+      '.gitattributes ',
+      '.git\u200Cattributes',
+      '.gitattributes::$DATA',
+    ]) {
+      expect(controlPlaneHit(`src/${name}`, none)?.area).toBe('gitattributes');
+    }
+    // Only the file counts: a folder of that name, or a longer name, is not read by git.
+    expect(controlPlaneHit('src/.gitattributes/x.md', none)).toBeUndefined();
+    expect(controlPlaneHit('src/.gitattributes.md', none)).toBeUndefined();
   });
 
   it("leaves the product's folders and the agents' drop folder to the agents", () => {
@@ -86,6 +106,8 @@ describe('writes to the control plane', () => {
     ['src/lib/package.json', 'control_plane'],
     ['examples/agents/docs-writer.ts', 'control_plane'],
     ['.github/workflows/evil.yml', 'github_permission'],
+    ['src/.gitattributes', 'control_plane'],
+    ['shared/proposals/.gitattributes', 'control_plane'],
   ])('refuses %s without a grant (%s)', (path, rule) => {
     const refused = checkWrite(path, policy);
     expect(refused?.rule).toBe(rule);
@@ -97,6 +119,8 @@ describe('writes to the control plane', () => {
     expect(checkWrite('tasks/split-1.json', granted)).toBeUndefined();
     expect(checkWrite('prompts/coder.md', granted)?.rule).toBe('control_plane');
     expect(checkWrite('.github/x.yml', { ...policy, grants: ['.github'] })).toBeUndefined();
+    expect(checkWrite('src/.gitattributes', { ...policy, grants: ['gitattributes'] })).toBeUndefined();
+    expect(checkWrite('src/.gitattributes', { ...policy, grants: ['root'] })?.rule).toBe('control_plane');
   });
 
   it('names the grant to give in its message', () => {
@@ -125,7 +149,7 @@ describe('the config', () => {
     const agent = (areas: string[]) => ({
       agents: [{ name: 'planner', role: 'planner', permissions: { control_plane: areas } }],
     });
-    expect(ConfigSchema.safeParse(agent(['tasks', 'root'])).success).toBe(true);
+    expect(ConfigSchema.safeParse(agent(['tasks', 'root', 'gitattributes'])).success).toBe(true);
     expect(ConfigSchema.safeParse(agent(['everything'])).success).toBe(false);
   });
 });
