@@ -27,7 +27,7 @@ const KEYS: Record<string, string> = {
   ...CANARY,
   AIFACTORY_GITHUB_TOKEN: CANARY.GITHUB_TOKEN,
   XAI_API_KEY: 'xai-LEAKCANARY-grok-5150',
-  GEMINI_API_KEY: 'AIzaLEAKCANARYgemini_0000000000000000',
+  GEMINI_API_KEY: 'AIzaLEAKCANARYgemini_0000000000000000', // aifactory:allow-secret
 };
 const gpt = { name: 'gpt', email: 'gpt@agents.aifactory.invalid' };
 const unavailable = async (): Promise<SandboxSupport> => ({

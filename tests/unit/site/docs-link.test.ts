@@ -36,7 +36,7 @@ describe('the footer link to the documentation', () => {
 
   it.each([
     ['a script URL', 'javascript:alert(1)'],
-    ['credentials', 'https://user:secret@github.com'],
+    ['credentials', 'https://user:secret@github.com'], // aifactory:allow-secret
     ['a path', 'https://evil.example/github.com'],
     ['a query', 'https://github.com?next=evil'],
     ['not a URL', 'github.com'],
