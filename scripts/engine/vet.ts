@@ -29,13 +29,16 @@ export async function vetProposal(
     secrets: SecretGuard;
     /** What proposed task files are validated against; without it they are judged by the paths alone. */
     tasks?: TaskFileRules;
+    /** The task's write scope (globs), for a task without declared files; see PathPolicy.scope. */
+    scope?: readonly string[];
   },
 ): Promise<Rejection | undefined> {
-  const { task, agent, protocol, plugins, forge, secrets, tasks } = context;
+  const { task, agent, protocol, plugins, forge, secrets, tasks, scope } = context;
   const violation =
     checkProposal(files, {
       allowedDirs: protocol.allowed_top_dirs,
       declaredFiles: task.files,
+      scope,
       grants: grantedAreas(agent.permissions),
       plugins,
       agent: agent.name,
