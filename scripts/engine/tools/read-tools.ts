@@ -5,7 +5,9 @@ import { checkPathShape, type ProtocolRule } from '../../core/protocol.ts';
 import type { PathRefusal, WorkingCopy } from './working-copy.ts';
 
 /** A tool's answer: text for the model, and whether it was refused (with the rule) or done. */
-export type ToolResult = { ok: true; rule?: undefined; text: string } | { ok: false; rule: string; text: string };
+export type ToolResult =
+  | { ok: true; rule?: undefined; text: string }
+  | { ok: false; rule: string; text: string };
 
 /** Bounds of the read tools; the dispatcher's `resultBytes` bounds every answer besides. */
 export interface ReadLimits {
@@ -216,6 +218,9 @@ async function readLarge(
   };
 }
 
+/** How many files a search reads from disk at once. */
+const READ_BATCH = 32;
+
 /** Whether a whole file can hold a match at all: a fast first pass before lines are split. */
 type Matcher = { file: (text: string) => boolean; line: (text: string) => boolean };
 
@@ -259,14 +264,21 @@ export async function search(
   const shown: string[] = [];
   let total = 0;
   let skipped = 0;
+  // Files not yet in memory are read a batch at a time, so the disk's latency overlaps.
+  for (let batch = 0; batch < files.length; batch += READ_BATCH) {
+    const next = files.slice(batch, batch + READ_BATCH).filter((file) => copy.held(file) === undefined);
+    if (next.length > 0) await Promise.all(next.map((file) => copy.read(file)));
+  }
   for (const file of files) {
-    const read = await copy.read(file);
-    if (read.kind !== 'text') {
+    // Past the cache's bound a file is not held, and is read again here.
+    const read = copy.held(file) ?? (await copy.read(file));
+    const text = typeof read === 'string' ? read : read.kind === 'text' ? read.text : undefined;
+    if (text === undefined) {
       skipped += 1;
       continue;
     }
-    if (!matcher.file(read.text)) continue;
-    const lines = read.text.split('\n');
+    if (!matcher.file(text)) continue;
+    const lines = text.split('\n');
     for (const [index, line] of lines.entries()) {
       if (!matcher.line(line)) continue;
       total += 1;

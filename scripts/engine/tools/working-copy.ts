@@ -61,12 +61,15 @@ export async function inspectOnDisk(
   root: string,
   path: string,
   mayBeMissing: boolean,
+  folders?: Set<string>,
 ): Promise<{ stats?: Stats; refusal?: PathRefusal }> {
   const segments = path.split('/');
   let at = root;
   for (const [index, segment] of segments.entries()) {
     at = join(at, segment);
     const shown = segments.slice(0, index + 1).join('/');
+    const last = index === segments.length - 1;
+    if (!last && folders?.has(shown)) continue;
     const stats = await lstat(at).catch(() => undefined);
     if (!stats) {
       return mayBeMissing
@@ -81,10 +84,10 @@ export async function inspectOnDisk(
         },
       };
     }
-    const last = index === segments.length - 1;
     if (!last && !stats.isDirectory()) {
       return { refusal: { rule: 'not_a_folder', message: `"${shown}" is a file, not a folder` } };
     }
+    if (!last) folders?.add(shown);
     if (last && stats.isDirectory()) {
       return { refusal: { rule: 'folder', message: `"${path}" is a folder; use list_files for its files` } };
     }
@@ -115,6 +118,11 @@ export class WorkingCopy {
   /** Edited paths: the new content, or null for a deletion. */
   readonly #overlay = new Map<string, string | null>();
   readonly #cache = new Map<string, string>();
+  /**
+   * Folders already seen to be real folders, not links: the worktree is the factory's own, and
+   * nothing the agent does changes it on disk, so each is inspected once.
+   */
+  readonly #folders = new Set<string>();
   #cachedBytes = 0;
   #sorted: string[] | undefined;
 
@@ -182,6 +190,13 @@ export class WorkingCopy {
     return this.#overlay.has(path);
   }
 
+  /** The text of `path` if it is held in memory (edited or cached), without touching the disk. */
+  held(path: string): string | undefined {
+    const edited = this.#overlay.get(path);
+    if (edited !== undefined) return edited ?? undefined;
+    return this.#cache.get(path);
+  }
+
   /**
    * The text of a visible file: from the overlay, the cache, or the disk. A file larger than
    * `wholeFileBytes` is answered as `large`, for `scan`; a binary one is refused with its size.
@@ -237,7 +252,7 @@ export class WorkingCopy {
     path: string,
     work: (handle: FileHandle, size: number) => Promise<T>,
   ): Promise<T | FileRead> {
-    const { stats, refusal } = await inspectOnDisk(this.root, path, false);
+    const { stats, refusal } = await inspectOnDisk(this.root, path, false, this.#folders);
     if (refusal) return { kind: 'refused', ...refusal };
     const handle = await open(
       join(this.root, path),
