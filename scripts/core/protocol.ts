@@ -5,6 +5,7 @@
  */
 
 import { controlPlaneHit } from './control-plane.ts';
+import { globMatches } from './glob.ts';
 import { gitNameProblem, type SegmentRule, segmentNameProblem, utf8Length } from './path-names.ts';
 
 /** The rules a write can break, named in run records and validate messages. */
@@ -23,6 +24,7 @@ export type ProtocolRule =
   | 'file_folder_collision'
   | 'top_dir'
   | 'undeclared_file'
+  | 'out_of_scope'
   | 'github_permission'
   | 'control_plane'
   | 'too_many_files'
@@ -50,6 +52,11 @@ export interface PathPolicy {
   allowedDirs: readonly string[];
   /** The task's declared files; empty means any allowed path. */
   declaredFiles: readonly string[];
+  /**
+   * The task's `scope`: globs a task without declared files may write, inside the allowed
+   * folders; absent or empty means anywhere there. Declared files, when a task has them, decide alone.
+   */
+  scope?: readonly string[];
   /** Control-plane areas granted to the agent: it may propose there, and a person merges. */
   grants: readonly string[];
   /** Plugin modules of the config, which the factory runs and agents therefore never write freely. */
@@ -193,6 +200,18 @@ export function checkWrite(path: string, policy: PathPolicy): ProtocolViolation 
   }
   if (policy.declaredFiles.length > 0 && !policy.declaredFiles.includes(path)) {
     return violation('undeclared_file', path, "the path is not among the task's declared files");
+  }
+  const scope = policy.scope ?? [];
+  if (
+    policy.declaredFiles.length === 0 &&
+    scope.length > 0 &&
+    !scope.some((glob) => globMatches(glob, path))
+  ) {
+    return violation(
+      'out_of_scope',
+      path,
+      `the path is outside the task's scope (${scope.join(', ')}); write only paths it matches`,
+    );
   }
   return undefined;
 }

@@ -1,7 +1,7 @@
 import { type Agent, grantedAreas } from '../agents/types.ts';
 import type { ProtocolConfig } from '../core/config.ts';
 import { checkTreeEntries } from '../core/path-tree.ts';
-import { checkProposal, type ProtocolViolation } from '../core/protocol.ts';
+import { checkProposal, type ProposalPolicy, type ProtocolViolation } from '../core/protocol.ts';
 import { branchFor } from '../core/record-ops.ts';
 import type { Rejection } from '../core/run-record.ts';
 import type { Task } from '../core/task.ts';
@@ -29,20 +29,13 @@ export async function vetProposal(
     secrets: SecretGuard;
     /** What proposed task files are validated against; without it they are judged by the paths alone. */
     tasks?: TaskFileRules;
+    /** The task's write scope (globs), for a task without declared files; see PathPolicy.scope. */
+    scope?: readonly string[];
   },
 ): Promise<Rejection | undefined> {
-  const { task, agent, protocol, plugins, forge, secrets, tasks } = context;
+  const { task, forge, secrets, tasks } = context;
   const violation =
-    checkProposal(files, {
-      allowedDirs: protocol.allowed_top_dirs,
-      declaredFiles: task.files,
-      grants: grantedAreas(agent.permissions),
-      plugins,
-      agent: agent.name,
-      maxFileBytes: protocol.max_file_bytes,
-      maxFiles: protocol.max_files,
-      maxTotalBytes: protocol.max_total_bytes,
-    }) ?? (await checkRepository(files, task, forge));
+    checkProposal(files, proposalPolicy(context)) ?? (await checkRepository(files, task, forge));
   if (violation) return { rule: violation.rule, path: violation.path, message: violation.message };
   const badTask = tasks ? checkTaskFiles(files, tasks) : undefined;
   if (badTask) return badTask;
@@ -56,6 +49,28 @@ export async function vetProposal(
     };
   }
   return undefined;
+}
+
+/** What a task's proposals are held to: the config's protocol, the task's files and scope, the agent's grants. */
+export function proposalPolicy(context: {
+  task: Task;
+  agent: Agent;
+  protocol: ProtocolConfig;
+  plugins: readonly string[];
+  scope?: readonly string[];
+}): ProposalPolicy {
+  const { task, agent, protocol, plugins, scope } = context;
+  return {
+    allowedDirs: protocol.allowed_top_dirs,
+    declaredFiles: task.files,
+    scope,
+    grants: grantedAreas(agent.permissions),
+    plugins,
+    agent: agent.name,
+    maxFileBytes: protocol.max_file_bytes,
+    maxFiles: protocol.max_files,
+    maxTotalBytes: protocol.max_total_bytes,
+  };
 }
 
 /** What a proposed task file must agree with: the registry and config, and the tasks that exist. */

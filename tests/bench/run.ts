@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: the run's cost against the model's latency, rate-limit adherence, the CLI's
- * start, scale to 10,000 tasks, the dashboard, and the micro cases of the hot paths. Writes
+ * start, scale to 10,000 tasks, the dashboard, the micro cases of the hot paths, and the agent tools. Writes
  * `bench/results.json` and prints a table naming the machine; each figure with a physical limit
  * is shown as a ratio to it, measured in the same run, and a missed target says MISS.
  *
@@ -15,6 +15,7 @@ import { microCases } from './micro.ts';
 import { type Figure, machine, table, writeResults } from './report.ts';
 import { cliStart, manyTasks } from './scale-bench.ts';
 import { site } from './site-bench.ts';
+import { agentTools } from './tools-bench.ts';
 
 export interface BenchOptions {
   small: boolean;
@@ -47,6 +48,7 @@ export async function runBench(
   await part('many tasks', () => manyTasks(small ? 40 : 10_000));
   if (options.withSite) await part('site', () => site(small ? 40 : 10_000));
   await part('micro cases', async () => microCases(small));
+  await part('agent tools', () => agentTools(small ? 50 : 5000, small ? 1 : 9));
   // The longest part last: what came before is already written if it is cut short.
   await part('overhead in process, large', async () => [
     await overheadInProcess(small ? 6 : 2000, small ? 2 : 8, small ? 20 : 200, 1.15),
