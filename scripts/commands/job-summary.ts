@@ -11,6 +11,7 @@ import { RunStore } from '../engine/run-store.ts';
 import { SecretGuard } from '../engine/secret-guard.ts';
 import { loadRunnableTasks } from '../engine/task-files.ts';
 import { githubConfigFromEnv } from '../forge/github/config.ts';
+import { writesStoppedUntil } from '../forge/github/write-stop.ts';
 
 /** The part of GitHub's `GET /rate_limit` answer the summary shows. */
 const RateLimitSchema = z.object({
@@ -54,7 +55,13 @@ const reasonOf = (record: RunRecord | undefined): string | undefined =>
  */
 async function summaryInput(
   root: string,
-  input: { title: string; summary: RunSummary; startedAt: Date; quota: Awaited<ReturnType<typeof apiQuota>> },
+  input: {
+    title: string;
+    summary: RunSummary;
+    startedAt: Date;
+    quota: Awaited<ReturnType<typeof apiQuota>>;
+    stoppedUntil: Date | undefined;
+  },
 ) {
   const { title, summary, startedAt, quota } = input;
   const config = await loadConfig(root);
@@ -90,7 +97,17 @@ async function summaryInput(
     spentTodayUsd: ledger.spentToday(),
     caps: config.caps,
     quota,
+    writesStoppedUntil: input.stoppedUntil?.toISOString(),
   };
+}
+
+/** Until when GitHub's rate limit stopped this process's writes, or undefined (also without a github set-up). */
+export function githubWritesStopped(env: NodeJS.ProcessEnv): Date | undefined {
+  try {
+    return writesStoppedUntil(githubConfigFromEnv(env).apiUrl);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -106,7 +123,8 @@ export async function writeJobSummary(
   const file = env.GITHUB_STEP_SUMMARY;
   if (!file) return false;
   const quota = input.forge === 'github' ? await apiQuota(env) : undefined;
-  const markdown = jobSummaryMarkdown(await summaryInput(root, { ...input, quota }));
+  const stoppedUntil = input.forge === 'github' ? githubWritesStopped(env) : undefined;
+  const markdown = jobSummaryMarkdown(await summaryInput(root, { ...input, quota, stoppedUntil }));
   await appendFile(file, `${SecretGuard.fromEnv(env).redact(markdown)}\n`);
   return true;
 }

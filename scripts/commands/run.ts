@@ -12,7 +12,7 @@ import { loadRunnableTasks } from '../engine/task-files.ts';
 import { FORGE_KINDS } from '../forge/index.ts';
 import { stopOnSignals } from '../io/stop-signal.ts';
 import { plural } from '../ui/words.ts';
-import { writeJobSummary } from './job-summary.ts';
+import { githubWritesStopped, writeJobSummary } from './job-summary.ts';
 
 /** The recorded answers the embedded demo replays. */
 export const DEFAULT_REPLAY_DIR = 'examples/replay';
@@ -176,6 +176,12 @@ that changed nothing commits nothing. With the local forge they stay in the work
       if (summary.refused) {
         console.log(
           `\nStopped early: GitHub refused the factory (${summary.refused}). The tasks wait; the next run goes on once the token has what it needs.`,
+        );
+      }
+      const stoppedUntil = options.forge === 'github' ? githubWritesStopped(process.env) : undefined;
+      if (stoppedUntil) {
+        console.log(
+          `\nGitHub's rate limit stopped the factory's writes until ${stoppedUntil.toISOString()}; the waiting tasks go on in the next run after that.`,
         );
       }
       const open = summary.waiting.filter((id) => !forPerson.some((record) => record.task_id === id));

@@ -29,6 +29,8 @@ export interface JobSummaryInput {
   caps: Caps;
   /** API requests left in the forge's rate-limit window, when the forge knows it. */
   quota?: { remaining: number; limit?: number | undefined } | undefined;
+  /** When GitHub's rate limit stopped the run's writes: the time writing may start again (ISO 8601). */
+  writesStoppedUntil?: string | undefined;
 }
 
 /** The longest reason kept in a cell; the rest is cut with an ellipsis. */
@@ -104,6 +106,14 @@ export function jobSummaryMarkdown(input: JobSummaryInput): string {
             input.quota.limit === undefined
               ? count(input.quota.remaining)
               : `${count(input.quota.remaining)} of ${count(input.quota.limit)}`,
+          ],
+        ]
+      : []),
+    ...(input.writesStoppedUntil
+      ? [
+          [
+            'GitHub writes stopped until',
+            `${markdownCell(input.writesStoppedUntil)} (GitHub's rate limit; writing may start again then, and the waiting tasks go on in the next run after it)`,
           ],
         ]
       : []),

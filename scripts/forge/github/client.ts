@@ -2,6 +2,7 @@ import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
 import { FactoryError } from '../../core/errors.ts';
+import { limitEnd, stopWrites, writesStoppedUntil } from './write-stop.ts';
 
 /** Octokit with GitHub's own retry and throttling plugins (GITHUB-NOTES.md, "Rate limits"). */
 const FactoryOctokit = Octokit.plugin(retry, throttling);
@@ -92,7 +93,23 @@ export function createClient(options: ClientOptions): GitHubClient {
   // Registered after the plugins, so it wraps them: it runs once per call, and the retries
   // inside (plugin-retry, throttling) are not counted as more writes.
   octokit.hook.before('request', (request) => {
-    if (WRITES.has(request.method)) options.writes.spend();
+    if (!WRITES.has(request.method)) return;
+    const stopped = writesStoppedUntil(options.baseUrl);
+    if (stopped) {
+      throw new FactoryError(
+        'rate_limit',
+        `GitHub's rate limit stopped the factory's writes until ${stopped.toISOString()}, longer than a run waits; no write is made before then, and the task continues in a later run`,
+      );
+    }
+    options.writes.spend();
+  });
+  // A rate limit the throttling plugin would not wait out (or met with throttling off) stops every
+  // later write of the process until GitHub's time: each one would only meet the limit again,
+  // and writing through a secondary limit risks the integration's ban.
+  octokit.hook.error('request', (error) => {
+    const until = limitEnd(error as HttpError, Date.now());
+    if (until !== undefined) stopWrites(options.baseUrl, until);
+    throw error;
   });
   return octokit;
 }
@@ -187,9 +204,12 @@ export function toFactoryError(error: unknown, what: string): FactoryError {
     status === 429 ||
     (status === 403 && (headers['x-ratelimit-remaining'] === '0' || /rate limit/i.test(message)))
   ) {
+    const until = limitEnd(e, Date.now());
+    const again =
+      until === undefined ? '' : `; GitHub allows requests again at ${new Date(until).toISOString()}`;
     return new FactoryError(
       'rate_limit',
-      `${what}: GitHub's rate limit was reached (${message}); the task continues next run`,
+      `${what}: GitHub's rate limit was reached (${message})${again}; the task continues next run`,
       options,
     );
   }

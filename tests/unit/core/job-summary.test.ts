@@ -90,4 +90,10 @@ describe('jobSummaryMarkdown', () => {
     expect(markdown).not.toContain('**Waiting**');
     expect(row(jobSummaryMarkdown(base), 'GitHub API requests left')).toBeUndefined();
   });
+
+  it("says until when GitHub's rate limit stopped the run's writes, and nothing when it did not", () => {
+    const markdown = jobSummaryMarkdown({ ...base, writesStoppedUntil: '2026-05-04T10:00:00.000Z' });
+    expect(row(markdown, 'GitHub writes stopped until')).toContain('2026-05-04T10:00:00.000Z');
+    expect(row(jobSummaryMarkdown(base), 'GitHub writes stopped until')).toBeUndefined();
+  });
 });

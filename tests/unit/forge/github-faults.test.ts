@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { FactoryError, isTransient } from '../../../scripts/core/errors.ts';
 import { permissionFor, toFactoryError } from '../../../scripts/forge/github/client.ts';
 import { githubConfigFromEnv } from '../../../scripts/forge/github/config.ts';
+import { limitEnd } from '../../../scripts/forge/github/write-stop.ts';
 import { createForge } from '../../../scripts/forge/index.ts';
-import { push, useGitHubForge } from './github-harness.ts';
+import { gpt, push, secondForge, useGitHubForge } from './github-harness.ts';
 
 const start = useGitHubForge();
 
@@ -25,6 +26,35 @@ describe('github forge: faults and limits', () => {
     expect(await forge.readFile('README.md')).toBe('# demo\n');
     expect(Date.now() - began).toBeGreaterThanOrEqual(190);
     expect(github.calls('repos/get-content').map((call) => call.status)).toEqual([403, 200]);
+    expect(github.invalid).toEqual([]);
+  });
+
+  it('stops every later write when a secondary limit asks for longer than a run waits', async () => {
+    // Throttling on, as in production: its onSecondaryRateLimit does not wait an hour.
+    const { github, forge } = await start({}, { client: { retryAfterBaseValue: 1 } });
+    github.inject({ kind: 'secondary-rate-limit', retryAfter: 3600 }, { operationId: 'git/create-tree' });
+    const began = Date.now();
+    const first = await classOf(push(forge, 'one\n'));
+    expect(first.errorClass).toBe('rate_limit');
+    const again = Date.parse(/allows requests again at (\S+?);/.exec(first.message)?.[1] ?? '');
+    expect(again - began).toBeGreaterThanOrEqual(3_599_000);
+    // Another task's push, and a forge of its own in the same process (the run's state commit).
+    const second = await classOf(push(forge, 'two\n', 'aifactory/u'));
+    expect(second.message).toContain("rate limit stopped the factory's writes until");
+    const other = secondForge(github);
+    const third = await classOf(
+      other.commitToDefaultBranch({
+        changes: [{ path: 'shared/x.json', content: '{}' }],
+        message: 'm',
+        author: gpt,
+      }),
+    );
+    expect(third.errorClass).toBe('rate_limit');
+    const limited = github.requests.findIndex((request) => request.fault === 'secondary-rate-limit');
+    expect(github.requests.slice(limited + 1).filter((request) => request.method !== 'GET')).toEqual([]);
+    // Reads go on: a paused task still sees where it is.
+    expect(await forge.readFile('README.md')).toBe('# demo\n');
+    expect(Date.now() - began).toBeLessThan(5000);
     expect(github.invalid).toEqual([]);
   });
 
@@ -208,5 +238,36 @@ describe('github forge: configuration from the environment', () => {
       authorToken: 'a',
       reviewerToken: 't',
     });
+  });
+});
+
+describe('github forge: when a rate limit ends', () => {
+  const now = Date.parse('2026-05-04T10:00:00Z');
+  const answer = (status: number, headers: Record<string, string>, message = 'Forbidden') => ({
+    status,
+    message,
+    response: { headers },
+  });
+
+  it('reads retry-after, else the primary reset, else waits a minute', () => {
+    expect(limitEnd(answer(403, { 'retry-after': '90' }), now)).toBe(now + 90_000);
+    const reset = String(now / 1000 + 600);
+    expect(limitEnd(answer(403, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': reset }), now)).toBe(
+      now + 600_000,
+    );
+    expect(limitEnd(answer(429, {}), now)).toBe(now + 60_000);
+    expect(limitEnd(answer(403, {}, 'You have exceeded a secondary rate limit'), now)).toBe(now + 60_000);
+  });
+
+  it('is no limit for other refusals, and never ends in the past or more than an hour away', () => {
+    expect(
+      limitEnd(answer(403, { 'x-ratelimit-remaining': '12' }, 'Resource not accessible'), now),
+    ).toBeUndefined();
+    expect(limitEnd(answer(500, { 'retry-after': '5' }), now)).toBeUndefined();
+    // A hostile or broken header: huge, negative, a date, a reset in the past.
+    expect(limitEnd(answer(429, { 'retry-after': '9'.repeat(400) }), now)).toBe(now + 3_600_000);
+    expect(limitEnd(answer(429, { 'retry-after': '-5' }), now)).toBe(now + 60_000);
+    expect(limitEnd(answer(429, { 'retry-after': 'Wed, 21 Oct 2015 07:28:00 GMT' }), now)).toBe(now + 60_000);
+    expect(limitEnd(answer(403, { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': '1' }), now)).toBe(now);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { gpt, push, useGitHubForge } from './github-harness.ts';
+import { gpt, push, secondForge, useGitHubForge } from './github-harness.ts';
 
 const start = useGitHubForge();
 
@@ -166,15 +166,7 @@ describe('github forge: racing runs', () => {
   it('opens one pull request when two runs race to open it (422 "already exists")', async () => {
     const { github, forge } = await start();
     await push(forge, 'one\n');
-    const { GitHubForge } = await import('../../../scripts/forge/github.ts');
-    const other = new GitHubForge({
-      apiUrl: github.url,
-      graphqlUrl: github.graphqlUrl,
-      owner: 'aifactory-test',
-      repo: 'demo',
-      authorToken: github.authorToken,
-      client: { throttle: false },
-    });
+    const other = secondForge(github);
     const input = { branch: 'aifactory/t', title: 'T', body: 'b' };
     const [a, b] = await Promise.all([forge.openPullRequest(input), other.openPullRequest(input)]);
     expect(a.number).toBe(b.number);

@@ -1,4 +1,5 @@
 import { afterEach } from 'vitest';
+import { forgetWriteStop } from '../../../scripts/forge/github/write-stop.ts';
 import { GitHubForge, type GitHubForgeOptions } from '../../../scripts/forge/github.ts';
 import { GitHubFixture, type GitHubFixtureOptions } from '../../fixtures/github/fixture.ts';
 
@@ -9,7 +10,11 @@ export const trailers = { 'Task-Id': 't', Agent: 'gpt', Iteration: '1' };
 export function useGitHubForge() {
   const started: GitHubFixture[] = [];
   afterEach(async () => {
-    for (const fixture of started.splice(0)) await fixture.stop();
+    for (const fixture of started.splice(0)) {
+      // A later fixture may get the same port: a rate limit this one asked for is not its.
+      forgetWriteStop(fixture.url);
+      await fixture.stop();
+    }
   });
   return async (
     options: GitHubFixtureOptions = {},
@@ -31,6 +36,18 @@ export function useGitHubForge() {
     });
     return { github, forge };
   };
+}
+
+/** Another forge on the same fixture, with the author's token only: a second run, or a rerun after a crash. */
+export function secondForge(github: GitHubFixture): GitHubForge {
+  return new GitHubForge({
+    apiUrl: github.url,
+    graphqlUrl: github.graphqlUrl,
+    owner: 'aifactory-test',
+    repo: 'demo',
+    authorToken: github.authorToken,
+    client: { throttle: false },
+  });
 }
 
 /** Pushes `content` to src/a.txt on `branch`. */
