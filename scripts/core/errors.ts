@@ -10,6 +10,8 @@ export const ERROR_CLASSES = [
   'server',
   'timeout',
   'network',
+  /** Another writer moved a branch between the factory's read and its write, again after one retry. */
+  'race',
   'bad_output',
   'protocol',
   'forge',
@@ -55,13 +57,14 @@ export function toErrorInfo(error: unknown): ErrorInfo {
 
 /**
  * Classes of errors that say nothing about the task: an outage, a rate limit, a dropped
- * connection. A step that meets one pauses the task for a later run instead of failing it.
+ * connection, a branch another writer keeps moving. A step that meets one pauses the task for a later run instead of failing it.
  */
 export const TRANSIENT_CLASSES: ReadonlySet<ErrorClass> = new Set([
   'rate_limit',
   'server',
   'timeout',
   'network',
+  'race',
 ]);
 
 /** True when `error` is a FactoryError of a transient class. */

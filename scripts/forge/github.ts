@@ -45,6 +45,11 @@ export const DEFAULT_WRITE_BUDGET = 400;
 const MAX_JOB_LOGS = 3;
 /** Retries of a commit to the default branch that lost a race with another writer. */
 const DEFAULT_BRANCH_RETRIES = 3;
+/**
+ * Waits, in seconds, before listing again a pull request GitHub does not list yet although this
+ * forge saw it: GitHub's lists can lag its writes by a moment. Scaled like retry-after.
+ */
+const LIST_LAG_WAITS = [0.25, 0.5, 1, 2];
 
 /** Options of the github forge: the environment's settings plus knobs for tests. */
 export interface GitHubForgeOptions extends GitHubConfig {
@@ -88,8 +93,12 @@ function commentMarker(key: string): string {
   return `<!-- aifactory:comment ${key.replace(/[^A-Za-z0-9._:-]/g, '_')} -->`;
 }
 
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 function jitter(attempt: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, 50 * attempt + Math.random() * 100));
+  return sleep(50 * attempt + Math.random() * 100);
 }
 
 /**
@@ -110,6 +119,8 @@ export class GitHubForge implements Forge {
   /** The write budget both identities share, for this run. */
   readonly writes: WriteBudget;
   #info: Promise<RepoInfo> | undefined;
+  /** The pull request this forge opened or found for each branch in this run: it cannot vanish. */
+  readonly #seen = new Map<string, number>();
   #required: Promise<string[]> | undefined;
   readonly #ci: CiState;
 
@@ -172,6 +183,24 @@ export class GitHubForge implements Forge {
   }
 
   async findPullRequest(branch: string): Promise<PullRequest | undefined> {
+    const seen = this.#seen.get(branch);
+    for (const wait of [0, ...LIST_LAG_WAITS]) {
+      if (wait > 0) await sleep(wait * (this.#config.client?.retryAfterBaseValue ?? 1000));
+      const found = await this.#listPullRequest(branch);
+      if (found) {
+        this.#seen.set(branch, found.number);
+        return found;
+      }
+      if (seen === undefined) return undefined;
+    }
+    // GitHub never deletes a pull request: one this run saw and cannot list is a read that lags.
+    throw new FactoryError(
+      'server',
+      `GitHub does not list pull request #${seen} of ${branch} a moment after the factory saw it; the task continues next run`,
+    );
+  }
+
+  async #listPullRequest(branch: string): Promise<PullRequest | undefined> {
     const pulls = await attempt(`looking for the pull request of ${branch}`, () =>
       this.#octokit.paginate(this.#octokit.rest.pulls.list, {
         ...this.#repo,
@@ -211,10 +240,11 @@ export class GitHubForge implements Forge {
       });
       const moved = await this.#git.setBranch(input.branch, commit, head, input.restart === true);
       if (moved === 'moved') return commit;
+      // Once re-read and rebuilt; a second loss is no verdict on the task: it pauses for the next run.
       if (round >= 1) {
         throw new FactoryError(
-          'forge',
-          `branch ${input.branch} kept moving while the factory pushed to it; another writer is using it — the task continues next run`,
+          'race',
+          `branch ${input.branch} kept moving while the factory pushed to it (another writer, or GitHub's answer 409); the task continues next run`,
         );
       }
     }
@@ -235,12 +265,19 @@ export class GitHubForge implements Forge {
         title: input.title,
         body: input.body,
       });
+      this.#seen.set(input.branch, data.number);
       return toPullRequest(data);
     } catch (error) {
       // A run that crashed after GitHub opened it (saadmk11/github-actions-version-updater#40).
       if (statusOf(error) === 422 && /already exists/i.test(gitHubMessage(error))) {
         const found = await this.findPullRequest(input.branch);
         if (found) return found;
+        // It exists, GitHub says so: a list that does not show it yet lags, and the task waits.
+        throw new FactoryError(
+          'server',
+          `GitHub says a pull request for ${input.branch} exists but does not list it yet; the task continues next run`,
+          { cause: error },
+        );
       }
       throw toFactoryError(error, `opening a pull request for ${input.branch}`);
     }
@@ -569,7 +606,7 @@ export class GitHubForge implements Forge {
       if ((await this.#git.setBranch(branch, commit, head, false)) === 'moved') return commit;
       if (round >= DEFAULT_BRANCH_RETRIES) {
         throw new FactoryError(
-          'forge',
+          'race',
           `${branch} kept moving while the factory committed to it (${DEFAULT_BRANCH_RETRIES + 1} tries); it is retried next run`,
         );
       }

@@ -97,8 +97,11 @@ async function judge(
     verdict = posted;
   } else {
     ctx.say(`iteration ${record.iteration}: ${reviewer.name} is reviewing`);
+    // Read before the call, outside its catch: the forge failing to show the change (an outage,
+    // a 5xx page) pauses the task for the next run; it is no failed model call.
+    const system = await reviewerSystem(ctx, pr, checks);
     try {
-      answer = await askReviewer(ctx, pr, checks);
+      answer = await askReviewer(ctx, system);
     } catch (error) {
       ctx.stage(withChecks);
       return ctx.callFailed('review', reviewer, started, toErrorInfo(error));
@@ -132,8 +135,9 @@ async function judge(
   return true;
 }
 
-async function askReviewer(ctx: TaskContext, pr: PullRequest, checks: string): Promise<AgentAnswer> {
-  const { forge, registry, prompts, signal } = ctx.services;
+/** The reviewer's prompt: the task, and the whole change as the forge shows it. */
+async function reviewerSystem(ctx: TaskContext, pr: PullRequest, checks: string): Promise<string> {
+  const { forge, registry, prompts } = ctx.services;
   const record = ctx.record;
   const reviewer = registry.require(record.reviewer ?? registry.reviewerFor(ctx.task).name);
   // The whole change of the branch, every iteration's files and deletions included: a file
@@ -141,7 +145,7 @@ async function askReviewer(ctx: TaskContext, pr: PullRequest, checks: string): P
   const changed = await forge.changedFiles(pr);
   const present = changed.filter((file) => file.status !== 'deleted').map((file) => file.path);
   const existed = changed.filter((file) => file.status !== 'added').map((file) => file.path);
-  const system = await reviewerPrompt(prompts, {
+  return reviewerPrompt(prompts, {
     agent: reviewer,
     task: ctx.task,
     record,
@@ -150,6 +154,12 @@ async function askReviewer(ctx: TaskContext, pr: PullRequest, checks: string): P
     before: await ctx.readFiles(existed),
     checks,
   });
+}
+
+async function askReviewer(ctx: TaskContext, system: string): Promise<AgentAnswer> {
+  const { registry, signal } = ctx.services;
+  const record = ctx.record;
+  const reviewer = registry.require(record.reviewer ?? registry.reviewerFor(ctx.task).name);
   return ctx.services.callAgent(reviewer, {
     system,
     messages: [{ role: 'user', content: `Review the pull request for task ${record.task_id} now.` }],

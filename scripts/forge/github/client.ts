@@ -44,6 +44,15 @@ export class WriteBudget {
     return this.#used;
   }
 
+  #turn: Promise<unknown> = Promise.resolve();
+
+  /** Runs `write` once the writes before it have ended, so the run's writes go one at a time. */
+  inTurn<T>(write: () => Promise<T>): Promise<T> {
+    const turn = this.#turn.then(write);
+    this.#turn = turn.catch(() => undefined);
+    return turn;
+  }
+
   /** @throws FactoryError (`rate_limit`) past the budget. */
   spend(): void {
     if (this.#used >= this.limit) {
@@ -91,25 +100,34 @@ export function createClient(options: ClientOptions): GitHubClient {
     },
   });
   // Registered after the plugins, so it wraps them: it runs once per call, and the retries
-  // inside (plugin-retry, throttling) are not counted as more writes.
-  octokit.hook.before('request', (request) => {
-    if (!WRITES.has(request.method)) return;
-    const stopped = writesStoppedUntil(options.baseUrl);
-    if (stopped) {
-      throw new FactoryError(
-        'rate_limit',
-        `GitHub's rate limit stopped the factory's writes until ${stopped.toISOString()}, longer than a run waits; no write is made before then, and the task continues in a later run`,
-      );
-    }
-    options.writes.spend();
-  });
-  // A rate limit the throttling plugin would not wait out (or met with throttling off) stops every
-  // later write of the process until GitHub's time: each one would only meet the limit again,
-  // and writing through a secondary limit risks the integration's ban.
-  octokit.hook.error('request', (error) => {
-    const until = limitEnd(error as HttpError, Date.now());
-    if (until !== undefined) stopWrites(options.baseUrl, until);
-    throw error;
+  // inside (plugin-retry, throttling) are not counted as more writes. Writes go one at a time
+  // (GitHub's advice) even with throttling off, so none is already on its way when a rate limit
+  // answers the one before it.
+  octokit.hook.wrap('request', (request, endpoint) => {
+    const send = async () => {
+      try {
+        return await request(endpoint);
+      } catch (error) {
+        // A rate limit the throttling plugin would not wait out (or met with throttling off)
+        // stops every later write of the process until GitHub's time: each would only meet the
+        // limit again, and writing through a secondary limit risks the integration's ban.
+        const until = limitEnd(error as HttpError, Date.now());
+        if (until !== undefined) stopWrites(options.baseUrl, until);
+        throw error;
+      }
+    };
+    if (!WRITES.has(endpoint.method)) return send();
+    return options.writes.inTurn(() => {
+      const stopped = writesStoppedUntil(options.baseUrl);
+      if (stopped) {
+        throw new FactoryError(
+          'rate_limit',
+          `GitHub's rate limit stopped the factory's writes until ${stopped.toISOString()}, longer than a run waits; no write is made before then, and the task continues in a later run`,
+        );
+      }
+      options.writes.spend();
+      return send();
+    });
   });
   return octokit;
 }
@@ -147,9 +165,30 @@ export function permissionFor(request: { method?: string; url?: string } | undef
   return found ? `${found[1]}=${access}` : undefined;
 }
 
+/** The longest part of a body that is not GitHub's JSON kept in a message. */
+const MAX_TEXT_BODY = 200;
+
+/**
+ * A body that is not GitHub's JSON, in one short line: a proxy's or GitHub's front end's HTML
+ * error page becomes its title, so no page of markup reaches a run record or a summary.
+ */
+function textBody(text: string): string {
+  const flat = (value: string) =>
+    value
+      .replace(/<[^>]*>/g, ' ')
+      .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim()
+      .slice(0, MAX_TEXT_BODY);
+  if (!/^\s*</.test(text)) return flat(text) || 'an empty body';
+  const title = flat(/<title[^>]*>([\s\S]*?)<\/title>/i.exec(text)?.[1] ?? '');
+  return title ? `an HTML page, "${title}"` : 'an HTML page';
+}
+
 /** GitHub's message of a refusal, with the `errors` details it sometimes adds. */
 export function gitHubMessage(error: unknown): string {
   const e = error as HttpError;
+  if (typeof e?.response?.data === 'string') return textBody(e.response.data);
   const data = e.response?.data as { message?: string; errors?: unknown[] } | undefined;
   const details = (data?.errors ?? [])
     .map((item) => (typeof item === 'string' ? item : ((item as { message?: string }).message ?? '')))

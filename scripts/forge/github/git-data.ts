@@ -103,7 +103,8 @@ export class GitData {
   /**
    * Points `branch` at `sha`. Creates it when `from` is undefined; otherwise moves it, forced or
    * fast-forward only. Returns 'moved', or 'raced' when another writer got there first (the ref
-   * exists already, or the move is not a fast forward): the caller re-reads and rebuilds.
+   * exists already, the move is not a fast forward, or GitHub answers 409 or "Reference cannot be
+   * updated" for writes that met on its side): the caller re-reads and rebuilds.
    */
   async setBranch(
     branch: string,
@@ -118,7 +119,9 @@ export class GitData {
       return 'moved';
     } catch (error) {
       const message = gitHubMessage(error);
-      if (statusOf(error) === 422 && /already exists|not a fast.forward/i.test(message)) return 'raced';
+      if (statusOf(error) === 409) return 'raced';
+      if (statusOf(error) === 422 && /already exists|not a fast.forward|cannot be updated/i.test(message))
+        return 'raced';
       if ((statusOf(error) === 422 || statusOf(error) === 403) && /protected branch/i.test(message)) {
         throw new FactoryError(
           'forge',

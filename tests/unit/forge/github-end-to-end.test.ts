@@ -6,6 +6,7 @@ import { runFactory } from '../../../scripts/engine/factory.ts';
 import { writeSnapshots } from '../../../scripts/engine/snapshot-writer.ts';
 import { GitHubFixture } from '../../fixtures/github/fixture.ts';
 import { createSandboxRepo, simpleStory } from '../../fixtures/sandbox-repo.ts';
+import { githubRunOptions } from './github-harness.ts';
 
 let github: GitHubFixture | undefined;
 let root: string | undefined;
@@ -25,19 +26,8 @@ describe('the factory on the github forge, end to end', () => {
     const sandbox = await createSandboxRepo(stories);
     root = sandbox.root;
     github = await GitHubFixture.start({ seed: root, ci: () => 'success', mergeableAfterReads: 0 });
-    const env = {
-      GITHUB_API_URL: github.url,
-      GITHUB_GRAPHQL_URL: github.graphqlUrl,
-      GITHUB_REPOSITORY: 'aifactory-test/demo',
-      AIFACTORY_GITHUB_TOKEN: github.authorToken,
-      GITHUB_TOKEN: github.actionsToken,
-    };
-    const options = {
-      forge: 'github' as const,
-      replayDir: sandbox.replayDir,
-      env,
-      github: { client: { throttle: false, retryAfterBaseValue: 10 } },
-    };
+    const options = githubRunOptions(github, sandbox.replayDir);
+    const { env } = options;
     const summary = await runFactory(root, options, quiet);
     const states = Object.fromEntries([...summary.records].map(([id, record]) => [id, record.state]));
     expect(states).toEqual({ 'gh-one': 'merged', 'gh-two': 'merged' });

@@ -58,6 +58,22 @@ describe('github forge: faults and limits', () => {
     expect(github.invalid).toEqual([]);
   });
 
+  it('re-reads and retries a ref update that GitHub answers 409 once, and pauses on a second', async () => {
+    const { github, forge } = await start();
+    await push(forge, 'one\n');
+    github.inject({ kind: 'conflict' }, { operationId: 'git/update-ref' });
+    const head = await push(forge, 'two\n');
+    expect(await github.branch('aifactory/t')).toBe(head);
+    expect(await github.readFile('aifactory/t', 'src/a.txt')).toBe('two\n');
+    expect(github.calls('git/update-ref').map((call) => call.status)).toEqual([409, 200]);
+    github.inject({ kind: 'conflict' }, { operationId: 'git/update-ref', times: 2 });
+    const error = await classOf(push(forge, 'three\n'));
+    expect(error.errorClass).toBe('race');
+    expect(isTransient(error)).toBe(true);
+    expect(await github.branch('aifactory/t')).toBe(head);
+    expect(github.invalid).toEqual([]);
+  });
+
   it('turns a 429 that does not clear into a rate_limit error that pauses the task', async () => {
     const { github, forge } = await start({}, { client: { retryAfterBaseValue: 1 } });
     github.inject(

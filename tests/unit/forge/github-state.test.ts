@@ -9,6 +9,7 @@ import { createForge } from '../../../scripts/forge/index.ts';
 import type { Forge } from '../../../scripts/forge/types.ts';
 import { GitHubFixture } from '../../fixtures/github/fixture.ts';
 import { createSandboxRepo, simpleStory } from '../../fixtures/sandbox-repo.ts';
+import { githubRunOptions } from './github-harness.ts';
 
 let github: GitHubFixture | undefined;
 let root: string | undefined;
@@ -32,19 +33,7 @@ async function setUp(settings?: Record<string, unknown>) {
     mergeableAfterReads: 0,
     ...(settings ? { settings } : {}),
   });
-  const env = {
-    GITHUB_API_URL: github.url,
-    GITHUB_GRAPHQL_URL: github.graphqlUrl,
-    GITHUB_REPOSITORY: 'aifactory-test/demo',
-    AIFACTORY_GITHUB_TOKEN: github.authorToken,
-    GITHUB_TOKEN: github.actionsToken,
-  };
-  const options = {
-    forge: 'github' as const,
-    replayDir: sandbox.replayDir,
-    env,
-    github: { client: { throttle: false, retryAfterBaseValue: 10 } },
-  };
+  const options = githubRunOptions(github, sandbox.replayDir);
   const run = async () => {
     const summary = await runFactory(root!, options, quiet);
     // As run.ts does: GitHub's CI state and commit counts go into the snapshots.
