@@ -45,7 +45,13 @@ const TRANSITIONS: Readonly<Record<TaskState, Partial<Record<TaskEvent, TaskStat
   pending: { start: 'running', block: 'blocked', fail: 'failed' },
   running: { propose: 'proposed', reject: 'rejected', fail: 'failed' },
   proposed: { review: 'reviewing', fail: 'failed' },
-  reviewing: { approve: 'approved', request_changes: 'changes_requested', fail: 'failed' },
+  // `hold` from review too: a change the forge cannot show whole is for a person to judge.
+  reviewing: {
+    approve: 'approved',
+    request_changes: 'changes_requested',
+    hold: 'needs_human',
+    fail: 'failed',
+  },
   changes_requested: { start: 'running', fail: 'failed' },
   // `review` again when the head moved after the approval; `request_changes` on a merge conflict.
   approved: {

@@ -1,8 +1,8 @@
-import { type ErrorInfo, pausesTask, toErrorInfo } from '../core/errors.ts';
+import { type ErrorInfo, FactoryError, pausesTask, toErrorInfo } from '../core/errors.ts';
 import { newRunRecord, syncWithTask, transition } from '../core/record-ops.ts';
 import type { RunRecord } from '../core/run-record.ts';
 import type { Task } from '../core/task.ts';
-import { isFinal, type TaskEvent } from '../core/task-state.ts';
+import { canTransition, isFinal, type TaskEvent } from '../core/task-state.ts';
 import { code, startIteration } from './steps/code.ts';
 import { awaitPerson, merge } from './steps/merge.ts';
 import { review } from './steps/review.ts';
@@ -51,6 +51,7 @@ export class TaskRunner {
       try {
         progressed = await this.#step();
       } catch (error) {
+        if (await this.#holdForPerson(error)) return 'paused';
         if (!pausesTask(error)) throw error;
         const info = toErrorInfo(error);
         await this.#ctx.pause(info);
@@ -78,6 +79,19 @@ export class TaskRunner {
   async move(event: Extract<TaskEvent, 'block' | 'retry'>, reason?: string): Promise<void> {
     const next = transition(this.#ctx.record, event, this.#ctx.now());
     await this.#ctx.save({ ...next, last_error: reason ? { class: 'dependency', message: reason } : null });
+  }
+
+  /**
+   * A forge that cannot show the whole change (`control_plane`: GitHub cut a tree short) leaves
+   * the control-plane rule undecidable: the task waits for a person, with the forge's reason.
+   */
+  async #holdForPerson(error: unknown): Promise<boolean> {
+    const ctx = this.#ctx;
+    if (!(error instanceof FactoryError) || error.errorClass !== 'control_plane') return false;
+    if (!canTransition(ctx.record.state, 'hold')) return false;
+    ctx.say(`waiting for a person: ${error.message}`);
+    await ctx.save({ ...transition(ctx.record, 'hold', ctx.now()), last_error: error.toInfo() });
+    return true;
   }
 
   async #step(): Promise<boolean> {

@@ -50,6 +50,8 @@ const DEFAULT_BRANCH_RETRIES = 3;
  * forge saw it: GitHub's lists can lag its writes by a moment. Scaled like retry-after.
  */
 const LIST_LAG_WAITS = [0.25, 0.5, 1, 2];
+/** "List pull requests files" stops at this many files (GitHub's docs); a longer change is compared by trees. */
+const LISTED_FILES_CAP = 3000;
 
 /** Options of the github forge: the environment's settings plus knobs for tests. */
 export interface GitHubForgeOptions extends GitHubConfig {
@@ -349,6 +351,7 @@ export class GitHubForge implements Forge {
         per_page: 100,
       }),
     );
+    if (files.length >= LISTED_FILES_CAP) return this.#comparedTrees(pr);
     const changed: ChangedFile[] = [];
     for (const file of files) {
       if (file.status === 'renamed') {
@@ -364,6 +367,41 @@ export class GitHubForge implements Forge {
       }
     }
     return changed;
+  }
+
+  /**
+   * The whole change of a pull request too long for GitHub's list of its files: the recursive
+   * trees of its merge base and its head, compared path by path.
+   * @throws FactoryError (`control_plane`) when GitHub cuts a tree short: no complete list, so a
+   * person decides on the change.
+   */
+  async #comparedTrees(pr: PullRequest): Promise<ChangedFile[]> {
+    const { defaultBranch } = await this.#repoInfo();
+    const { data } = await attempt(`comparing ${defaultBranch} with pull request #${pr.number}`, () =>
+      this.#octokit.rest.repos.compareCommitsWithBasehead({
+        ...this.#repo,
+        basehead: `${defaultBranch}...${pr.head}`,
+        per_page: 1,
+      }),
+    );
+    const [before, after] = await Promise.all([
+      this.#git.files(data.merge_base_commit.sha),
+      this.#git.files(pr.head),
+    ]);
+    if (!before || !after) {
+      throw new FactoryError(
+        'control_plane',
+        `pull request #${pr.number} changes more than ${LISTED_FILES_CAP} files and GitHub cut its tree short (past 100,000 entries or 7 MB), so the factory cannot see the whole change: a person reviews and merges it`,
+      );
+    }
+    const changed: ChangedFile[] = [];
+    for (const [path, entry] of after) {
+      const old = before.get(path);
+      if (!old) changed.push({ path, status: 'added' });
+      else if (old.sha !== entry.sha || old.mode !== entry.mode) changed.push({ path, status: 'modified' });
+    }
+    for (const path of before.keys()) if (!after.has(path)) changed.push({ path, status: 'deleted' });
+    return changed.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   }
 
   async labelPullRequest(pr: PullRequest, labels: readonly string[]): Promise<void> {

@@ -57,7 +57,7 @@ class LifecycleModel {
       case 'merge':
         return s === 'approved' || s === 'needs_human' ? 'merged' : undefined;
       case 'hold':
-        return s === 'approved' ? 'needs_human' : undefined;
+        return s === 'approved' || s === 'reviewing' ? 'needs_human' : undefined;
       default:
         return undefined;
     }

@@ -48,6 +48,24 @@ export class GitData {
     return entries;
   }
 
+  /**
+   * Every file (and submodule) in the tree of `commit`, by path, from one recursive read; undefined
+   * when GitHub cuts the read short (`truncated`: past 100,000 entries or 7 MB).
+   */
+  async files(commit: string): Promise<Map<string, { mode: string; sha: string }> | undefined> {
+    const tree = await this.treeOf(commit);
+    const { data } = await attempt(`reading the tree of ${commit}`, () =>
+      this.octokit.rest.git.getTree({ ...this.repo, tree_sha: tree, recursive: 'true' }),
+    );
+    if (data.truncated) return undefined;
+    const files = new Map<string, { mode: string; sha: string }>();
+    for (const entry of data.tree) {
+      if (entry.type !== 'tree' && entry.path && entry.mode && entry.sha)
+        files.set(entry.path, { mode: entry.mode, sha: entry.sha });
+    }
+    return files;
+  }
+
   /** The tree of `baseTree` with `changes` written as whole files. */
   async treeWith(baseTree: string, changes: readonly FileChange[]): Promise<string> {
     let tree = baseTree;

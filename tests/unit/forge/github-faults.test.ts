@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { controlPlaneChanges } from '../../../scripts/core/control-plane.ts';
 import { FactoryError, isTransient } from '../../../scripts/core/errors.ts';
 import { permissionFor, toFactoryError } from '../../../scripts/forge/github/client.ts';
 import { githubConfigFromEnv } from '../../../scripts/forge/github/config.ts';
@@ -171,6 +172,45 @@ describe('github forge: faults and limits', () => {
     const { github, forge } = await start({}, { authorToken: 'ghs_wrong' });
     const error = await classOf(forge.readFile('README.md'));
     expect(error.errorClass).toBe('auth');
+    expect(github.invalid).toEqual([]);
+  });
+});
+
+describe('github forge: a change longer than GitHub lists', () => {
+  /** 3,001 files under src/many/ and a task file, which sorts after them: past GitHub's 3,000. */
+  const bigChange = () => ({
+    ...Object.fromEntries(
+      Array.from({ length: 3001 }, (_, index) => [`src/many/f${String(index).padStart(4, '0')}.txt`, 'x\n']),
+    ),
+    'tasks/zz-late.json': '{}\n',
+    'README.md': null,
+  });
+
+  it('compares a change of more than 3,000 files whole, so a control-plane file past them is seen', async () => {
+    const { github, forge } = await start();
+    await github.push('aifactory/t', bigChange());
+    const pr = await forge.openPullRequest({ branch: 'aifactory/t', title: 'T', body: 'b' });
+    const changed = await forge.changedFiles(pr);
+    // GitHub's list: 30 pages of 100, then no more.
+    expect(github.calls('pulls/list-files')).toHaveLength(30);
+    expect(changed).toHaveLength(3003);
+    expect(changed).toContainEqual({ path: 'tasks/zz-late.json', status: 'added' });
+    expect(changed).toContainEqual({ path: 'README.md', status: 'deleted' });
+    const hits = controlPlaneChanges(
+      changed.map((file) => file.path),
+      { plugins: [] },
+    );
+    expect(hits.map((hit) => hit.path)).toContain('tasks/zz-late.json');
+    expect(github.invalid).toEqual([]);
+  });
+
+  it('says a person must decide when GitHub cuts the tree of such a change short', async () => {
+    const { github, forge } = await start({ treeEntryLimit: 1000 });
+    await github.push('aifactory/t', bigChange());
+    const pr = await forge.openPullRequest({ branch: 'aifactory/t', title: 'T', body: 'b' });
+    const error = await classOf(forge.changedFiles(pr));
+    expect(error.errorClass).toBe('control_plane');
+    expect(error.message).toContain(`pull request #${pr.number} changes more than 3000 files`);
     expect(github.invalid).toEqual([]);
   });
 });

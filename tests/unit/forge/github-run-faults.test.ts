@@ -112,4 +112,20 @@ describe('the factory on the github forge, when GitHub errs', () => {
     expect(github.requests.slice(limited + 1).filter((request) => request.method !== 'GET')).toEqual([]);
     expect(github.invalid).toEqual([]);
   });
+
+  it('holds for a person a change GitHub can neither list nor show as a whole tree', async () => {
+    const { github, run } = await setUp([simpleStory('huge')], { treeEntryLimit: 1000 });
+    // Someone's 3,001 files already on the task's branch: the coder's commit goes on top.
+    const many = Array.from({ length: 3001 }, (_, index) => [
+      `src/many/f${String(index).padStart(4, '0')}.txt`,
+      'x\n',
+    ]);
+    await github.push('aifactory/huge', Object.fromEntries(many));
+    const record = (await run()).huge;
+    expect(record?.state).toBe('needs_human');
+    expect(record?.last_error?.class).toBe('control_plane');
+    expect(record?.last_error?.message).toContain('a person reviews and merges it');
+    expect(github.pulls.map((pr) => pr.merged)).toEqual([false]);
+    expect(github.invalid).toEqual([]);
+  });
 });
