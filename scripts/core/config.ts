@@ -103,7 +103,10 @@ export const ChecksConfigSchema = z.strictObject({
   /** Shell command run in a worktree of the task's branch; none means "green". */
   command: z.string().min(1).optional(),
   timeout_seconds: z.int().positive().default(600),
-  /** How long the checks of one head may stay pending (a remote CI) before the task fails. */
+  /**
+   * How long the checks of one head may stay pending (a remote CI) before the task fails; for a
+   * head on which no check was seen at all, how long before it waits for a person instead.
+   */
   pending_timeout_minutes: z.int().positive().default(120),
   /**
    * How the factory runs the command, which runs model-written code: `isolate` (another user, no
@@ -113,6 +116,30 @@ export const ChecksConfigSchema = z.strictObject({
   sandbox: z.enum(CHECK_SANDBOXES).default('isolate'),
   /** The isolated command may use the network (it never may by default). */
   network: z.boolean().default(false),
+  /**
+   * github forge: false only when the repository has no checks at all, so a head on which none was
+   * seen may still be merged (as Renovate's `ignoreTests`). A `command`, or checks that branch
+   * protection requires, mean checks are expected whatever this says. The local forge keeps its
+   * contract: without `command` its heads are green.
+   */
+  required: z.boolean().default(true),
+  /**
+   * github forge, when its pushes start no workflow (GITHUB_TOKEN alone in Actions): the workflow
+   * file in .github/workflows it starts on each task branch with `workflow_dispatch`, so the checks
+   * run in the repository's CI, in a job that holds none of the factory's keys.
+   */
+  workflow: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*\.ya?ml$/, {
+      error: 'must be a workflow file name in .github/workflows, such as "ci.yml"',
+    })
+    .default('ci.yml'),
+  /**
+   * github forge, GITHUB_TOKEN alone in Actions: run `command` in the factory's own job instead of
+   * dispatching `workflow`. Model-written code then runs in the job that holds the factory's keys:
+   * an explicit choice, off by default.
+   */
+  self_run: z.boolean().default(false),
 });
 
 /** How the github forge writes to GitHub. */

@@ -2,11 +2,12 @@
  * The task state machine of DESIGN.md. Pure: the engine asks `nextState` and records the answer.
  *
  *   pending → running → proposed → reviewing → approved → merged
- *                 ▲                    │           │
- *                 └─ changes_requested ◄┘           └→ needs_human → merged (by a person)
+ *                 ▲                    │  │        │
+ *                 └─ changes_requested ◄┘  └────────┴→ needs_human → merged (by a person)
  * Ends: merged, failed (retries exhausted), rejected (protocol violation), blocked (a dependency failed).
- * `needs_human` is a wait, not an end: an approved change to the control plane, which the factory
- * never merges; it becomes merged when a person merges it, or failed when a person closes it.
+ * `needs_human` is a wait, not an end: an approved change to the control plane, or a head on which
+ * no check came (no checks, no automatic merge), which the factory never merges; it becomes merged
+ * when a person merges it, or failed when a person closes it.
  */
 export const TASK_STATES = [
   'pending',
@@ -45,7 +46,8 @@ const TRANSITIONS: Readonly<Record<TaskState, Partial<Record<TaskEvent, TaskStat
   pending: { start: 'running', block: 'blocked', fail: 'failed' },
   running: { propose: 'proposed', reject: 'rejected', fail: 'failed' },
   proposed: { review: 'reviewing', fail: 'failed' },
-  // `hold` from review too: a change the forge cannot show whole is for a person to judge.
+  // `hold` from review too: a change the forge cannot show whole, or a head on which no check came
+  // (no checks, no automatic merge), is for a person to judge.
   reviewing: {
     approve: 'approved',
     request_changes: 'changes_requested',

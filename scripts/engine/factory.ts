@@ -212,6 +212,9 @@ export async function runFactory(
         warn: (message) => progress.warn?.(message),
         ...(options.sandboxProbe ? { probe: options.sandboxProbe } : {}),
       }),
+      required: config.checks.required,
+      workflow: config.checks.workflow,
+      selfRun: config.checks.self_run,
     },
   });
   const ledger = await BudgetLedger.open(root, {

@@ -3,13 +3,8 @@ import type { TreeMode } from '../core/path-tree.ts';
 import { taskOfBranch } from '../core/record-ops.ts';
 import type { CiRun } from '../core/snapshot-schema.ts';
 import { withTrailers } from './commit-message.ts';
-import {
-  CHECKS_STATUS_CONTEXT,
-  type CheckRunView,
-  judgeChecks,
-  logTail,
-  type StatusView,
-} from './github/checks.ts';
+import { readCheckLists } from './github/check-lists.ts';
+import { CHECKS_STATUS_CONTEXT, type CheckRunView, judgeChecks, logTail } from './github/checks.ts';
 import { CiState } from './github/ci-state.ts';
 import {
   attempt,
@@ -22,6 +17,7 @@ import {
   WriteBudget,
 } from './github/client.ts';
 import type { GitHubConfig } from './github/config.ts';
+import { CiDispatch } from './github/dispatch.ts';
 import { GitData } from './github/git-data.ts';
 import { autoMerge, mergeMethodOf, type RepoInfo } from './github/merge.ts';
 import { Reviews } from './github/review-poster.ts';
@@ -62,8 +58,20 @@ export interface GitHubForgeOptions extends GitHubConfig {
   committer?: Author;
   writeBudget?: number;
   /**
-   * When set, the factory runs `checks.command` on each head itself and posts `aifactory/checks`:
-   * for a set-up where its pushes start no workflow (it writes with GITHUB_TOKEN).
+   * Whether checks are expected on every head (config `checks.required`, or a `checks.command`);
+   * default true: a head on which none was seen is never merged automatically. Branch
+   * protection's required checks mean checks are expected whatever this says.
+   */
+  checksExpected?: boolean;
+  /**
+   * The workflow file (`checks.workflow`) started with `workflow_dispatch` on each task branch
+   * whose head has no run of it: for a set-up where the factory's pushes start no workflow (it
+   * writes with GITHUB_TOKEN). The checks then run in the repository's CI, away from the factory's keys.
+   */
+  dispatchWorkflow?: string;
+  /**
+   * When set, the factory runs `checks.command` on each head itself and posts `aifactory/checks`
+   * (config `checks.self_run`): model-written code then runs in the factory's own job.
    */
   selfChecks?: SelfChecks;
   /** Commits without author and committer, so GitHub signs them (config `github.signed_commits`). */
@@ -125,6 +133,7 @@ export class GitHubForge implements Forge {
   readonly #seen = new Map<string, number>();
   #required: Promise<string[]> | undefined;
   readonly #ci: CiState;
+  readonly #dispatch: CiDispatch | undefined;
 
   constructor(config: GitHubForgeOptions) {
     this.#config = config;
@@ -141,6 +150,10 @@ export class GitHubForge implements Forge {
     this.#octokit = client(config.authorToken);
     this.#git = new GitData(this.#octokit, this.#repo);
     this.#ci = new CiState(this.#octokit, this.#repo);
+    this.#dispatch =
+      config.dispatchWorkflow === undefined
+        ? undefined
+        : new CiDispatch(this.#octokit, this.#repo, config.dispatchWorkflow);
     this.#committer = config.committer ?? FACTORY_COMMITTER;
     this.#reviews = new Reviews(
       this.#octokit,
@@ -152,6 +165,11 @@ export class GitHubForge implements Forge {
   /** Whether this forge runs `checks.command` itself and posts `aifactory/checks` (see `selfChecks`). */
   get runsChecksItself(): boolean {
     return this.#config.selfChecks !== undefined;
+  }
+
+  /** The workflow this forge starts on task branches with `workflow_dispatch`, if any (see `dispatchWorkflow`). */
+  get dispatchedWorkflow(): string | undefined {
+    return this.#dispatch?.workflow;
   }
 
   /** The repository's default branch and merge settings, read once per run. */
@@ -413,14 +431,14 @@ export class GitHubForge implements Forge {
 
   async readChecks(pr: PullRequest): Promise<CheckReport> {
     const ref = pr.head;
-    const [combined, runs] = await attempt(`reading the checks of ${ref}`, () =>
-      Promise.all([
-        this.#octokit.rest.repos.getCombinedStatusForRef({ ...this.#repo, ref, per_page: 100 }),
-        this.#octokit.paginate(this.#octokit.rest.checks.listForRef, { ...this.#repo, ref, per_page: 100 }),
-      ]),
-    );
-    // The combined state is `pending` when there are no statuses at all: total_count tells.
-    const statuses: StatusView[] = combined.data.total_count === 0 ? [] : [...combined.data.statuses];
+    const required = await this.#requiredChecks();
+    const expected = this.#config.checksExpected !== false || required.length > 0;
+    // Started before the lists are read, so a run GitHub creates at once is seen in this read.
+    const started = expected ? await this.#dispatch?.start(pr.branch, ref) : undefined;
+    const lists = await readCheckLists(this.#octokit, this.#repo, ref);
+    // Read every page, or refuse to decide (issue 18): a part of a list is no verdict.
+    if (!lists.complete) return { state: 'pending', output: lists.reason };
+    const { runs, statuses } = lists;
     const outputs = new Map<string, string>();
     const self = this.#config.selfChecks;
     if (self && !statuses.some((status) => status.context === CHECKS_STATUS_CONTEXT)) {
@@ -430,7 +448,14 @@ export class GitHubForge implements Forge {
     }
     this.#ci.observe(taskOfBranch(pr.branch), ref, runs, statuses);
     const logs = await this.#failedJobLogs(runs);
-    return judgeChecks(runs, statuses, { logs, outputs, required: await this.#requiredChecks() });
+    return judgeChecks(runs, statuses, {
+      logs,
+      outputs,
+      required,
+      expected,
+      head: ref,
+      ...(started?.kind === 'refused' ? { note: started.reason } : {}),
+    });
   }
 
   /**

@@ -16,28 +16,45 @@ export interface CreateForgeOptions extends LocalForgeOptions {
   github?: GitHubTuning;
   /** The github forge's commits are left for GitHub to sign (config `github.signed_commits`). */
   signedCommits?: boolean;
+  /** The config's `checks`; the github forge also reads the fields below. */
+  checks?: ForgeChecks;
+}
+
+/** The config's `checks` as the forges read them (see `ChecksConfigSchema`): the local forge's, and more. */
+export interface ForgeChecks extends NonNullable<LocalForgeOptions['checks']> {
+  /** false: the repository has no checks, so a head without any may be merged (github forge). */
+  required?: boolean;
+  /** The workflow file started with `workflow_dispatch` when the factory's pushes start none. */
+  workflow?: string;
+  /** Run `command` in the factory's own job instead of dispatching `workflow` (explicit, unsafe). */
+  selfRun?: boolean;
 }
 
 /** What a caller may tune in the github forge. */
 export type GitHubTuning = Partial<Pick<GitHubForgeOptions, 'client' | 'writeBudget' | 'committer'>>;
 
 /**
- * The factory runs `checks.command` itself on GitHub when its pushes start no workflow: inside
- * GitHub Actions, writing with GITHUB_TOKEN (no AIFACTORY_GITHUB_TOKEN), by GitHub's rule that
- * events caused by GITHUB_TOKEN start no workflow run.
+ * How checks come to the factory's heads on GitHub. With an App or personal token
+ * (AIFACTORY_GITHUB_TOKEN), or outside Actions, its pushes start the repository's CI by
+ * themselves. Inside Actions with GITHUB_TOKEN alone they start none ("events triggered by the
+ * GITHUB_TOKEN … will not create a new workflow run"), so the forge starts `checks.workflow` with
+ * `workflow_dispatch`, which GITHUB_TOKEN may trigger; only `checks.self_run` with a command makes
+ * the factory run the checks in its own job instead.
  */
-function selfChecks(options: CreateForgeOptions): { selfChecks?: SelfChecks } {
+function checksOnGitHub(
+  options: CreateForgeOptions,
+): Pick<GitHubForgeOptions, 'checksExpected' | 'dispatchWorkflow' | 'selfChecks'> {
   const env = options.env ?? process.env;
-  const command = options.checks?.command;
-  if (!command || env.GITHUB_ACTIONS !== 'true' || env.AIFACTORY_GITHUB_TOKEN) return {};
-  const sandbox = options.checks?.sandbox;
-  return {
-    selfChecks: {
-      command,
-      timeoutSeconds: options.checks?.timeoutSeconds ?? 600,
-      ...(sandbox ? { sandbox } : {}),
-    },
-  };
+  const checks = options.checks;
+  const command = checks?.command;
+  const checksExpected = checks?.required !== false || command !== undefined;
+  if (env.GITHUB_ACTIONS !== 'true' || env.AIFACTORY_GITHUB_TOKEN) return { checksExpected };
+  if (checks?.selfRun && command) {
+    const { timeoutSeconds, sandbox } = checks;
+    const selfChecks: SelfChecks = { command, timeoutSeconds, ...(sandbox ? { sandbox } : {}) };
+    return { checksExpected, selfChecks };
+  }
+  return { checksExpected, dispatchWorkflow: checks?.workflow ?? 'ci.yml' };
 }
 
 /**
@@ -57,7 +74,7 @@ export async function createForge(kind: ForgeKind, options: CreateForgeOptions):
       ...githubConfigFromEnv(options.env ?? process.env),
       defaultBranch: options.defaultBranch,
       checkout: options.root,
-      ...selfChecks(options),
+      ...checksOnGitHub(options),
       ...(options.signedCommits ? { signedCommits: true } : {}),
       ...options.github,
     });

@@ -49,7 +49,12 @@ export type MergeOutcome =
   | { kind: 'conflict'; paths: string[] };
 
 export interface CheckReport {
-  state: 'passed' | 'failed' | 'pending' | 'none';
+  /**
+   * `none`: no checks are configured (the local forge without `checks.command`, a repository
+   * whose config says it has none), which counts as green. `missing`: checks are expected but
+   * none was seen on the head; never green: the task waits for them, then for a person.
+   */
+  state: 'passed' | 'failed' | 'pending' | 'none' | 'missing';
   /** What failed, trimmed to a size a prompt can hold. */
   output: string;
 }

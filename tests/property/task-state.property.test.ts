@@ -27,7 +27,8 @@ const EVENTS: readonly TaskEvent[] = [
 /**
  * An independent model of the lifecycle in DESIGN.md: a task walks the happy path, may loop
  * through review, and ends merged, failed, rejected or blocked; only a retry reopens an end. An
- * approved change may be held for a person, who merges it (merged) or closes it (failed).
+ * approved change, or one under review that the forge cannot show whole or on which no check
+ * came, may be held for a person, who merges it (merged) or closes it (failed).
  */
 class LifecycleModel {
   state: TaskState = 'pending';
@@ -57,6 +58,8 @@ class LifecycleModel {
       case 'merge':
         return s === 'approved' || s === 'needs_human' ? 'merged' : undefined;
       case 'hold':
+        // An approved change to the control plane; under review, a change too large to compare or a
+        // head on which no check came in time.
         return s === 'approved' || s === 'reviewing' ? 'needs_human' : undefined;
       default:
         return undefined;

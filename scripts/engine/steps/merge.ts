@@ -97,7 +97,8 @@ export async function awaitPerson(ctx: TaskContext): Promise<boolean> {
   if (pr?.state === 'merged') return recordMerged(ctx, pr.head, 'merged by a person');
   if (!pr || pr.state === 'closed') {
     await ctx.fail({
-      class: 'control_plane',
+      // The class of the hold: a change to the control plane, or a head without checks.
+      class: ctx.record.last_error?.class ?? 'control_plane',
       message: `pull request ${pr ? `#${pr.number} ` : ''}was closed by a person without merging`,
     });
     return true;

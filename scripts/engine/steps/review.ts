@@ -2,7 +2,8 @@ import { toErrorInfo } from '../../core/errors.ts';
 import { branchFor, transition } from '../../core/record-ops.ts';
 import type { RunRecord } from '../../core/run-record.ts';
 import { parseVerdict, type Verdict, VerdictSchema } from '../../core/verdict.ts';
-import type { PullRequest } from '../../forge/types.ts';
+import { HOLD_LABEL } from '../../forge/labels.ts';
+import type { CheckReport, PullRequest } from '../../forge/types.ts';
 import { reviewerPrompt } from '../prompts.ts';
 import type { TaskContext } from '../task-context.ts';
 import type { AgentAnswer } from '../types.ts';
@@ -23,7 +24,7 @@ export async function review(ctx: TaskContext): Promise<boolean> {
   const checks = await forge.readChecks(pr);
   // With no checks configured there is no step to show.
   if (checks.state !== 'none') ctx.say(`iteration ${record.iteration}: checks ${checks.state}`);
-  if (checks.state === 'pending') return waitForChecks(ctx, pr, checks.output);
+  if (checks.state === 'pending' || checks.state === 'missing') return waitForChecks(ctx, pr, checks);
   // A finished check run is recorded with the verdict, in the same write, so a resumed review
   // never records the checks twice.
   let withChecks: RunRecord = { ...ctx.record, checks_pending_since: null };
@@ -51,12 +52,19 @@ export async function review(ctx: TaskContext): Promise<boolean> {
   );
 }
 
-/** Pending checks: the task waits for a later run, until the configured time is up. */
-async function waitForChecks(ctx: TaskContext, pr: PullRequest, detail: string): Promise<boolean> {
+/**
+ * Pending or missing checks: the task waits for a later run, until the configured time is up.
+ * Then pending checks fail the task; a head on which no check was ever seen goes to a person, who
+ * merges or closes the pull request ("no checks, no automatic merge", DESIGN.md).
+ */
+async function waitForChecks(ctx: TaskContext, pr: PullRequest, checks: CheckReport): Promise<boolean> {
+  const detail = checks.output;
   const why = detail ? `: ${detail}` : '';
   const since = ctx.record.checks_pending_since ?? ctx.now();
   const minutes = ctx.services.config.checks.pending_timeout_minutes;
   const waited = (ctx.services.now().getTime() - Date.parse(since)) / 60_000;
+  const missing = checks.state === 'missing';
+  if (waited > minutes && missing) return holdWithoutChecks(ctx, pr, detail, minutes);
   if (waited > minutes) {
     await ctx.fail({
       class: 'checks',
@@ -67,10 +75,33 @@ async function waitForChecks(ctx: TaskContext, pr: PullRequest, detail: string):
   return ctx.pause(
     {
       class: 'checks',
-      message: `waiting for the checks of ${pr.head.slice(0, 12)} (pending since ${since})${why}`,
+      message: missing
+        ? `${detail} (waiting since ${since})`
+        : `waiting for the checks of ${pr.head.slice(0, 12)} (pending since ${since})${why}`,
     },
     { checks_pending_since: since },
   );
+}
+
+/** No check came in time: the pull request is labelled and waits for a person, never merged by the factory. */
+async function holdWithoutChecks(
+  ctx: TaskContext,
+  pr: PullRequest,
+  detail: string,
+  minutes: number,
+): Promise<boolean> {
+  await ctx.services.forge.labelPullRequest(pr, [HOLD_LABEL]);
+  const reason = {
+    class: 'checks' as const,
+    message: `${detail}; none came within ${minutes} minutes (checks.pending_timeout_minutes), and the factory never merges a head without checks: a person merges or closes pull request #${pr.number}`,
+  };
+  ctx.say(`waiting for a person: ${reason.message}`);
+  await ctx.save({
+    ...transition(ctx.record, 'hold', ctx.now()),
+    checks_pending_since: null,
+    last_error: reason,
+  });
+  return true;
 }
 
 /**

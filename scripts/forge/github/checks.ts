@@ -34,6 +34,15 @@ export interface CheckExtras {
   outputs?: ReadonlyMap<string, string>;
   /** The checks branch protection requires on the default branch (run names or status contexts). */
   required?: readonly string[];
+  /**
+   * Whether the config expects checks (`checks.required`, default true, or a `checks.command`).
+   * Required checks of branch protection mean checks are expected whatever this says.
+   */
+  expected?: boolean;
+  /** The head the lists belong to, named when none was seen. */
+  head?: string;
+  /** Why no check may come (GitHub refused to start the CI workflow), said when none was seen. */
+  note?: string;
 }
 
 const RED_RUNS = new Set([
@@ -45,6 +54,20 @@ const RED_RUNS = new Set([
   'startup_failure',
 ]);
 const GREEN_RUNS = new Set(['success', 'neutral', 'skipped']);
+
+/** The verdict on a head where no check run and no status was seen. */
+function noChecks(extras: CheckExtras): CheckReport {
+  const required = extras.required ?? [];
+  if (required.length === 0 && extras.expected === false) return { state: 'none', output: '' };
+  const names = required.map((name) => `"${name}"`).join(', ');
+  const why = [
+    `no checks reported for ${extras.head ?? 'this commit'}`,
+    required.length > 0 ? `branch protection requires ${names}` : '',
+    extras.note ??
+      "does a workflow run for the factory's pushes? (pushes made with GITHUB_TOKEN start none; set checks.required to false only when the repository has no checks)",
+  ];
+  return { state: 'missing', output: why.filter(Boolean).join('; ') };
+}
 
 /** The end of a job log without its timestamps, at most LOG_TAIL_CHARS. */
 export function logTail(log: string): string {
@@ -59,11 +82,12 @@ export function logTail(log: string): string {
 /**
  * The verdict of a head's checks, from both of GitHub's sources (GITHUB-NOTES.md, "Checks"):
  * red when any check run or status failed, green when every one succeeded, pending otherwise.
- * With none at all: `none` when branch protection requires none — as in the local forge, "no
- * checks configured", which the engine treats as green — and pending when it requires some, saying
- * that none has appeared (a required check that is only missing among others is left to GitHub's
- * merge, which waits for it, or to auto-merge). The factory's own `aifactory/review` status is not
- * a check.
+ * With none at all ("no checks, no automatic merge", as Renovate without `ignoreTests`): `missing`
+ * when checks are expected (the config or branch protection), so the head is never taken for
+ * green, and `none` only when the config says the repository has no checks (`checks.required:
+ * false`) and branch protection requires none. A required check that is only missing among
+ * others is left to GitHub's merge, which waits for it, or to auto-merge. The factory's own
+ * `aifactory/review` status is not a check.
  */
 export function judgeChecks(
   runs: readonly CheckRunView[],
@@ -71,15 +95,7 @@ export function judgeChecks(
   extras: CheckExtras = {},
 ): CheckReport {
   const ours = statuses.filter((status) => status.context !== REVIEW_STATUS_CONTEXT);
-  if (runs.length === 0 && ours.length === 0) {
-    const required = extras.required ?? [];
-    if (required.length === 0) return { state: 'none', output: '' };
-    const names = required.map((name) => `"${name}"`).join(', ');
-    return {
-      state: 'pending',
-      output: `no check has appeared on this commit, and branch protection requires ${names}; does a workflow run for the factory's pushes? (pushes made with GITHUB_TOKEN start none)`,
-    };
-  }
+  if (runs.length === 0 && ours.length === 0) return noChecks(extras);
   const failedRuns = runs.filter((run) => run.status === 'completed' && RED_RUNS.has(run.conclusion ?? ''));
   const failedStatuses = ours.filter((status) => status.state === 'failure' || status.state === 'error');
   if (failedRuns.length > 0 || failedStatuses.length > 0) {

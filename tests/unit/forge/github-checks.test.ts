@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createForge } from '../../../scripts/forge/index.ts';
+import { createForge, type ForgeChecks } from '../../../scripts/forge/index.ts';
 import { gpt, push, trailers, useGitHubForge } from './github-harness.ts';
 
 const start = useGitHubForge();
@@ -42,15 +42,16 @@ describe('github forge: checks', () => {
     expect(github.invalid).toEqual([]);
   });
 
-  it('says that no check has appeared when branch protection requires one, instead of calling it green', async () => {
-    const { github, forge } = await start({ settings: { required_status_checks: ['ci'] } });
+  it('says that no check has appeared when branch protection requires one, even when the config expects none', async () => {
+    const { github, forge } = await start(
+      { settings: { required_status_checks: ['ci'] } },
+      { checksExpected: false },
+    );
     await push(forge, 'one\n');
     const pr = await forge.openPullRequest({ branch: 'aifactory/t', title: 'T', body: 'b' });
     const report = await forge.readChecks(pr);
-    expect(report.state).toBe('pending');
-    expect(report.output).toContain(
-      'no check has appeared on this commit, and branch protection requires "ci"',
-    );
+    expect(report.state).toBe('missing');
+    expect(report.output).toContain(`no checks reported for ${pr.head}; branch protection requires "ci"`);
     // The protection is read once per run.
     await forge.readChecks(pr);
     expect(github.calls('repos/get-branch')).toHaveLength(1);
@@ -92,25 +93,38 @@ describe('github forge: checks', () => {
     expect(github.invalid).toEqual([]);
   });
 
-  it('runs checks itself only inside Actions with GITHUB_TOKEN as the author and a command configured', async () => {
+  it('dispatches checks.workflow inside Actions with GITHUB_TOKEN alone, and runs checks itself only when checks.self_run asks', async () => {
     const env = { GITHUB_REPOSITORY: 'o/r', GITHUB_TOKEN: 't', GITHUB_ACTIONS: 'true' };
-    const checks = { command: 'npm test', timeoutSeconds: 60 };
-    const options = (extra: Record<string, string>, withCommand = true) => ({
-      root: '.',
-      defaultBranch: 'main',
-      env: { ...env, ...extra },
-      ...(withCommand ? { checks } : {}),
-    });
     const { GitHubForge } = await import('../../../scripts/forge/github.ts');
-    const made = async (extra: Record<string, string>, withCommand = true) => {
-      const forge = await createForge('github', options(extra, withCommand));
+    const made = async (extra: Record<string, string>, checks: ForgeChecks = { timeoutSeconds: 60 }) => {
+      const forge = await createForge('github', {
+        root: '.',
+        defaultBranch: 'main',
+        env: { ...env, ...extra },
+        checks,
+      });
       expect(forge).toBeInstanceOf(GitHubForge);
-      return (forge as InstanceType<typeof GitHubForge>).runsChecksItself;
+      const github = forge as InstanceType<typeof GitHubForge>;
+      return { self: github.runsChecksItself, dispatched: github.dispatchedWorkflow };
     };
-    expect(await made({})).toBe(true);
-    expect(await made({ AIFACTORY_GITHUB_TOKEN: 'app' })).toBe(false);
-    expect(await made({ GITHUB_ACTIONS: '' })).toBe(false);
-    expect(await made({}, false)).toBe(false);
+    const command = { command: 'npm test', timeoutSeconds: 60 };
+    // With a command, as without one: the repository's CI runs it, not the factory.
+    expect(await made({}, command)).toEqual({ self: false, dispatched: 'ci.yml' });
+    expect(await made({}, { timeoutSeconds: 60, workflow: 'test.yaml' })).toEqual({
+      self: false,
+      dispatched: 'test.yaml',
+    });
+    expect(await made({}, { ...command, selfRun: true })).toEqual({ self: true, dispatched: undefined });
+    // An App or personal token's pushes start CI; outside Actions the token is a person's.
+    for (const extra of [{ AIFACTORY_GITHUB_TOKEN: 'app' }, { GITHUB_ACTIONS: '' }] as Record<
+      string,
+      string
+    >[]) {
+      expect(await made(extra, { ...command, selfRun: true })).toEqual({
+        self: false,
+        dispatched: undefined,
+      });
+    }
   });
 
   it('leaves author and committer to GitHub with signed commits, so GitHub marks the commit verified', async () => {

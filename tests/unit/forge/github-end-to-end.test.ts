@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { CiRun } from '../../../scripts/core/snapshot-schema.ts';
 import { runFactory } from '../../../scripts/engine/factory.ts';
 import { writeSnapshots } from '../../../scripts/engine/snapshot-writer.ts';
+import { HOLD_LABEL } from '../../../scripts/forge/labels.ts';
 import { GitHubFixture } from '../../fixtures/github/fixture.ts';
 import { createSandboxRepo, simpleStory } from '../../fixtures/sandbox-repo.ts';
 import { githubRunOptions } from './github-harness.ts';
@@ -19,6 +20,47 @@ afterEach(async () => {
 });
 
 const quiet = { step: () => undefined, done: () => undefined };
+
+/** The options of `aifactory run --forge github` on `sandbox`, against the fixture, with `env` added. */
+function runOptions(sandbox: { replayDir: string }, fixture: GitHubFixture, env: Record<string, string>) {
+  return {
+    forge: 'github' as const,
+    replayDir: sandbox.replayDir,
+    env: { GITHUB_API_URL: fixture.url, GITHUB_REPOSITORY: 'aifactory-test/demo', ...env },
+    github: { client: { throttle: false, retryAfterBaseValue: 10 } },
+  };
+}
+
+/** GITHUB_TOKEN alone inside Actions: the factory's pushes start no workflow. */
+const insideActions = (fixture: GitHubFixture) => ({
+  GITHUB_TOKEN: fixture.actionsToken,
+  GITHUB_ACTIONS: 'true',
+});
+
+/** A task whose first iteration writes BROKEN into its file, and whose second repairs it. */
+function redThenRepaired(id: string) {
+  const path = `src/${id}.txt`;
+  return {
+    task: { task_id: id, description: `Write ${path}`, assignee: 'gpt', files: [path] },
+    iterations: [
+      { files: [{ path, content: 'BROKEN\n' }], verdict: 'approve' as const },
+      { files: [{ path, content: 'repaired\n' }], verdict: 'approve' as const },
+    ],
+  };
+}
+
+/** Each attempt of `record` as iteration:kind:result. */
+const attemptsOf = (record: { attempts: Array<{ iteration: number; kind: string; result: string }> }) =>
+  record.attempts.map((a) => `${a.iteration}:${a.kind}:${a.result}`);
+
+const RED_THEN_GREEN = [
+  '1:code:proposed',
+  '1:checks:failed',
+  '2:code:proposed',
+  '2:checks:passed',
+  '2:review:approved',
+  '2:merge:merged',
+];
 
 describe('the factory on the github forge, end to end', () => {
   it('takes tasks to merged through GitHub, and a rerun makes no second pull request, review or commit', async () => {
@@ -94,22 +136,10 @@ describe('the factory on the github forge, end to end', () => {
     expect(github.invalid).toEqual([]);
   });
 
-  it('with GITHUB_TOKEN alone inside Actions, runs the checks itself, repairs a red iteration and merges', async () => {
-    const story = {
-      task: {
-        task_id: 'gh-self',
-        description: 'Write src/gh-self.txt',
-        assignee: 'gpt',
-        files: ['src/gh-self.txt'],
-      },
-      iterations: [
-        { files: [{ path: 'src/gh-self.txt', content: 'BROKEN\n' }], verdict: 'approve' as const },
-        { files: [{ path: 'src/gh-self.txt', content: 'repaired\n' }], verdict: 'approve' as const },
-      ],
-    };
+  it('with GITHUB_TOKEN alone inside Actions and checks.self_run, runs the checks itself, repairs a red iteration and merges', async () => {
     const command = `if grep -q BROKEN src/gh-self.txt; then echo "src/gh-self.txt:1: BROKEN is not allowed"; exit 1; fi`;
-    const sandbox = await createSandboxRepo([story], {
-      config: `export default { checks: { command: ${JSON.stringify(command)} } };\n`,
+    const sandbox = await createSandboxRepo([redThenRepaired('gh-self')], {
+      config: `export default { checks: { command: ${JSON.stringify(command)}, self_run: true } };\n`,
     });
     root = sandbox.root;
     // The repository's CI would pass anything, but GITHUB_TOKEN's pushes start no workflow.
@@ -120,28 +150,10 @@ describe('the factory on the github forge, end to end', () => {
       mergeableAfterReads: 0,
       settings: { can_approve_pull_request_reviews: true, required_status_checks: ['aifactory/checks'] },
     });
-    const options = {
-      forge: 'github' as const,
-      replayDir: sandbox.replayDir,
-      env: {
-        GITHUB_API_URL: github.url,
-        GITHUB_REPOSITORY: 'aifactory-test/demo',
-        GITHUB_TOKEN: github.actionsToken,
-        GITHUB_ACTIONS: 'true',
-      },
-      github: { client: { throttle: false, retryAfterBaseValue: 10 } },
-    };
-    const summary = await runFactory(root, options, quiet);
+    const summary = await runFactory(root, runOptions(sandbox, github, insideActions(github)), quiet);
     const record = summary.records.get('gh-self')!;
     expect(record.state, JSON.stringify([record.last_error, github.invalid])).toBe('merged');
-    expect(record.attempts.map((a) => `${a.iteration}:${a.kind}:${a.result}`)).toEqual([
-      '1:code:proposed',
-      '1:checks:failed',
-      '2:code:proposed',
-      '2:checks:passed',
-      '2:review:approved',
-      '2:merge:merged',
-    ]);
+    expect(attemptsOf(record)).toEqual(RED_THEN_GREEN);
     expect(record.attempts[1]?.output).toContain('src/gh-self.txt:1: BROKEN is not allowed');
     expect(github.workflowRuns).toHaveLength(0);
     expect(
@@ -153,6 +165,94 @@ describe('the factory on the github forge, end to end', () => {
     ).toEqual(['failure', 'success']);
     expect(await github.readFile('main', 'src/gh-self.txt')).toBe('repaired\n');
     expect(github.invalid).toEqual([]);
+  });
+
+  it('with GITHUB_TOKEN alone inside Actions, dispatches the CI workflow on the task branch once per head, repairs a red iteration and merges', async () => {
+    // A command is configured, and still the factory never runs it: the repository's CI does.
+    const sandbox = await createSandboxRepo([redThenRepaired('gh-dispatch')], {
+      config: `export default { checks: { command: "exit 0" } };\n`,
+    });
+    root = sandbox.root;
+    github = await GitHubFixture.start({
+      seed: root,
+      ci: (_sha, files) =>
+        files['src/gh-dispatch.txt']?.includes('BROKEN')
+          ? { conclusion: 'failure', title: 'src/gh-dispatch.txt:1: BROKEN is not allowed' }
+          : 'success',
+      mergeableAfterReads: 0,
+      permissions: { actions: { actions: 'write' } },
+      settings: { can_approve_pull_request_reviews: true, required_status_checks: ['ci'] },
+    });
+    const summary = await runFactory(root, runOptions(sandbox, github, insideActions(github)), quiet);
+    const record = summary.records.get('gh-dispatch')!;
+    expect(record.state, JSON.stringify([record.last_error, github.invalid])).toBe('merged');
+    expect(attemptsOf(record)).toEqual(RED_THEN_GREEN);
+    expect(record.attempts[1]?.output).toContain('src/gh-dispatch.txt:1: BROKEN is not allowed');
+    // One dispatch per head, of ci.yml on the task branch, by GITHUB_TOKEN; no check ran in the factory.
+    const dispatches = github.requests.filter((r) => r.operationId === 'actions/create-workflow-dispatch');
+    expect(dispatches.map((r) => [r.path, r.status, r.login])).toEqual([
+      ['/repos/aifactory-test/demo/actions/workflows/ci.yml/dispatches', 204, 'github-actions[bot]'],
+      ['/repos/aifactory-test/demo/actions/workflows/ci.yml/dispatches', 204, 'github-actions[bot]'],
+    ]);
+    const heads = record.attempts.filter((a) => a.kind === 'checks').map((a) => a.commit);
+    expect(github.workflowRuns.map((run) => [run.event, run.headBranch, run.headSha])).toEqual(
+      heads.map((head) => ['workflow_dispatch', 'aifactory/gh-dispatch', head]),
+    );
+    expect(github.statuses().filter((status) => status.context === 'aifactory/checks')).toEqual([]);
+    expect(github.calls('repos/download-tarball-archive')).toHaveLength(0);
+    expect(await github.readFile('main', 'src/gh-dispatch.txt')).toBe('repaired\n');
+    expect(github.invalid).toEqual([]);
+  });
+});
+
+describe('no checks, no automatic merge', () => {
+  /** A task on a repository where nothing ever reports on a head (no workflow at all). */
+  async function bareRepository(config: string) {
+    const sandbox = await createSandboxRepo([simpleStory('gh-bare')], { config });
+    root = sandbox.root;
+    const fixture = await GitHubFixture.start({ seed: sandbox.root, mergeableAfterReads: 0 });
+    github = fixture;
+    const options = runOptions(sandbox, fixture, {
+      AIFACTORY_GITHUB_TOKEN: fixture.authorToken,
+      GITHUB_TOKEN: fixture.actionsToken,
+    });
+    const run = async (now: Date) =>
+      (await runFactory(sandbox.root, { ...options, now: () => now }, quiet)).records.get('gh-bare');
+    return { fixture, run };
+  }
+
+  it('waits with "no checks reported for <sha>", then for a person, and never merges the head itself', async () => {
+    const { fixture, run } = await bareRepository(
+      `export default { checks: { pending_timeout_minutes: 30 } };\n`,
+    );
+    const t0 = Date.parse('2030-01-01T10:00:00Z');
+    const first = await run(new Date(t0));
+    const head = fixture.pulls[0]!.headSha;
+    expect(first?.state).toBe('reviewing');
+    expect(first?.last_error).toEqual({
+      class: 'checks',
+      message: expect.stringMatching(new RegExp(`^no checks reported for ${head}`)),
+    });
+    expect((await run(new Date(t0 + 20 * 60_000)))?.state).toBe('reviewing');
+    const held = await run(new Date(t0 + 31 * 60_000));
+    expect(held?.state).toBe('needs_human');
+    expect(held?.last_error?.message).toContain(`no checks reported for ${head}`);
+    expect(held?.last_error?.message).toContain('a person merges or closes pull request #1');
+    expect(fixture.pulls[0]!.labels).toContain(HOLD_LABEL);
+    // Later runs leave it to the person: no review, no merge.
+    await run(new Date(t0 + 90 * 60_000));
+    expect(fixture.pulls[0]).toMatchObject({ state: 'open', merged: false });
+    expect(fixture.calls('pulls/merge')).toHaveLength(0);
+    expect(fixture.calls('pulls/create-review')).toHaveLength(0);
+    expect(fixture.invalid).toEqual([]);
+  });
+
+  it('merges a head without checks when the config says the repository has none (checks.required: false)', async () => {
+    const { fixture, run } = await bareRepository(`export default { checks: { required: false } };\n`);
+    const record = await run(new Date('2030-01-01T10:00:00Z'));
+    expect(record?.state, JSON.stringify(record?.last_error)).toBe('merged');
+    expect(fixture.pulls[0]).toMatchObject({ merged: true });
+    expect(fixture.invalid).toEqual([]);
   });
 });
 

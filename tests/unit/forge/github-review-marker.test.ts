@@ -35,11 +35,20 @@ describe('github forge: judging checks', () => {
     output: { title: `ci ${conclusion}`, summary: null },
   });
 
-  it('is none without checks, and ignores the factory own review status', () => {
-    expect(judgeChecks([], [])).toEqual({ state: 'none', output: '' });
-    expect(
-      judgeChecks([], [{ context: 'aifactory/review', state: 'failure', description: null }]).state,
-    ).toBe('none');
+  it('is missing without checks unless the config expects none, and ignores the factory own review status', () => {
+    expect(judgeChecks([], [], { head: 'abc' })).toMatchObject({
+      state: 'missing',
+      output: expect.stringMatching(/^no checks reported for abc; /),
+    });
+    expect(judgeChecks([], [], { expected: false })).toEqual({ state: 'none', output: '' });
+    const review = [{ context: 'aifactory/review', state: 'failure', description: null }];
+    expect(judgeChecks([], review).state).toBe('missing');
+    expect(judgeChecks([], review, { expected: false }).state).toBe('none');
+    // Checks branch protection requires are expected whatever the config says.
+    expect(judgeChecks([], [], { expected: false, required: ['ci'] })).toMatchObject({
+      state: 'missing',
+      output: expect.stringContaining('branch protection requires "ci"'),
+    });
   });
 
   it('is green when every run succeeded, was neutral or skipped, and every status is success', () => {

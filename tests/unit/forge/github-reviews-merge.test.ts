@@ -80,8 +80,8 @@ describe('github forge: reviews', () => {
     expect(github.statuses(pr.head).map((s) => [s.context, s.state])).toEqual([
       ['aifactory/review', 'success'],
     ]);
-    // The factory's own status is not a check.
-    expect(await forge.readChecks(pr)).toEqual({ state: 'none', output: '' });
+    // The factory's own status is not a check: no check was seen.
+    expect((await forge.readChecks(pr)).state).toBe('missing');
     expect(await forge.findReview(pr, { commit: pr.head, iteration: 1 })).toMatchObject({
       verdict: 'approve',
     });
@@ -127,10 +127,16 @@ describe('github forge: checks', () => {
     expect(github.invalid).toEqual([]);
   });
 
-  it('reads none when nothing reports on the head', async () => {
+  it('reads missing when nothing reports on the head, and none when the config says the repository has no checks', async () => {
     const { github, forge } = await start();
     const pr = await opened(forge);
-    expect(await forge.readChecks(pr)).toEqual({ state: 'none', output: '' });
+    expect(await forge.readChecks(pr)).toMatchObject({
+      state: 'missing',
+      output: expect.stringContaining(`no checks reported for ${pr.head}`),
+    });
+    const { forge: unchecked } = await start({}, { checksExpected: false });
+    const bare = await opened(unchecked);
+    expect(await unchecked.readChecks(bare)).toEqual({ state: 'none', output: '' });
     expect(github.invalid).toEqual([]);
   });
 });
