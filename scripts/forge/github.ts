@@ -434,7 +434,11 @@ export class GitHubForge implements Forge {
     const required = await this.#requiredChecks();
     const expected = this.#config.checksExpected !== false || required.length > 0;
     // Started before the lists are read, so a run GitHub creates at once is seen in this read.
-    const started = expected ? await this.#dispatch?.start(pr.branch, ref) : undefined;
+    const started = expected
+      ? await this.#dispatch?.start(pr.branch, ref, async () =>
+          (await this.changedFiles(pr)).some((file) => file.path.startsWith('.github/')),
+        )
+      : undefined;
     const lists = await readCheckLists(this.#octokit, this.#repo, ref);
     // Read every page, or refuse to decide (issue 18): a part of a list is no verdict.
     if (!lists.complete) return { state: 'pending', output: lists.reason };

@@ -34,15 +34,18 @@ export class CiDispatch {
   }
 
   /**
-   * Makes sure the workflow runs on `sha`, the head of `branch`.
+   * Makes sure the workflow runs on `sha`, the head of `branch`, unless `changesGitHubFolder` says
+   * the branch changes `.github/`: a dispatch runs the workflow files of the branch itself, with
+   * the repository's secrets, so a workflow a model may have written is never started by the
+   * factory; a person looks first.
    * @throws FactoryError: transient (the task waits for the next run) or `auth` when the token lacks
    * `actions: write`. A workflow GitHub will not start (missing, no `workflow_dispatch` trigger, the
    * branch gone) is a `refused` outcome whose reason says what to change.
    */
-  start(branch: string, sha: string): Promise<CiStart> {
+  start(branch: string, sha: string, changesGitHubFolder: () => Promise<boolean>): Promise<CiStart> {
     let started = this.#started.get(sha);
     if (!started) {
-      started = this.#start(branch, sha);
+      started = this.#start(branch, sha, changesGitHubFolder);
       this.#started.set(sha, started);
       // A failure is not remembered: the next read tries again.
       started.catch(() => this.#started.delete(sha));
@@ -50,8 +53,14 @@ export class CiDispatch {
     return started;
   }
 
-  async #start(branch: string, sha: string): Promise<CiStart> {
+  async #start(branch: string, sha: string, changesGitHubFolder: () => Promise<boolean>): Promise<CiStart> {
     if (await this.#ranOn(branch, sha)) return { kind: 'started' };
+    if (await changesGitHubFolder()) {
+      return {
+        kind: 'refused',
+        reason: `${branch} changes .github/, and a dispatched workflow runs the branch's own workflow files with the repository's secrets: the factory does not start it; a person reviews the pull request`,
+      };
+    }
     try {
       await this.#octokit.rest.actions.createWorkflowDispatch({
         ...this.#repo,

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ChecksConfigSchema } from '../../../scripts/core/config.ts';
 import { GitHubForge } from '../../../scripts/forge/github.ts';
 import type { GitHubFixture, GitHubFixtureOptions } from '../../fixtures/github/fixture.ts';
-import { push, useGitHubForge } from './github-harness.ts';
+import { gpt, push, trailers, useGitHubForge } from './github-harness.ts';
 
 const start = useGitHubForge();
 const repo = { owner: 'aifactory-test', repo: 'demo' };
@@ -106,6 +106,27 @@ describe('github forge: starting CI with workflow_dispatch when pushes start non
     const unknown = await forgeOn(github, 'tests.yml').readChecks(pr);
     expect(unknown).toMatchObject({ state: 'missing' });
     expect(unknown.output).toContain('tests.yml on aifactory/t (404 Not Found)');
+    expect(github.invalid).toEqual([]);
+  });
+
+  it('never dispatches a workflow on a branch that changes .github/, whose own workflow files would run with the secrets', async () => {
+    const { github, forge } = await openedWithGitHubToken({
+      ci: () => 'success',
+      permissions: { actions: { actions: 'write' } },
+    });
+    const head = await forge.pushIteration({
+      branch: 'aifactory/t',
+      changes: [{ path: '.github/workflows/ci.yml', content: 'on: workflow_dispatch\n' }],
+      message: 'Change CI',
+      author: gpt,
+      trailers,
+    });
+    const pr = (await forge.findPullRequest('aifactory/t'))!;
+    expect(pr.head).toBe(head);
+    const report = await forge.readChecks(pr);
+    expect(report).toMatchObject({ state: 'missing' });
+    expect(report.output).toContain('aifactory/t changes .github/');
+    expect(dispatches(github)).toHaveLength(0);
     expect(github.invalid).toEqual([]);
   });
 

@@ -100,10 +100,17 @@ describe('the workflows in .github/workflows', () => {
     expect(factory.on.workflow_dispatch.inputs.dry_run.type).toBe('boolean');
     expect(factory.on.push.paths).toEqual(['tasks/**']);
     expect(factory.concurrency).toEqual({ group: 'aifactory-writes', 'cancel-in-progress': false });
+    // The jobs that run tasks may start ci.yml with workflow_dispatch; the others may not.
+    const dispatching = Object.entries(factory.jobs as Record<string, { permissions?: { actions?: string } }>)
+      .filter(([, job]) => job.permissions?.actions === 'write')
+      .map(([name]) => name);
+    expect(dispatching.sort()).toEqual(['run', 'worker']);
     const pages = parse(WORKFLOWS.find((workflow) => workflow.file.endsWith('pages.yml'))!.text);
     expect(pages.on.workflow_run).toEqual({ workflows: ['factory'], types: ['completed'] });
     const ci = parse(WORKFLOWS.find((workflow) => workflow.file.endsWith('ci.yml'))!.text);
-    expect(Object.keys(ci.on)).toEqual(['pull_request']);
+    // Dispatched by the factory on task branches when its pushes start no workflow.
+    expect(Object.keys(ci.on)).toEqual(['pull_request', 'workflow_dispatch']);
+    expect(ci.concurrency.group).toContain('github.ref');
     expect(ci.permissions).toEqual({ contents: 'read' });
     expect(WORKFLOWS.find((workflow) => workflow.file.endsWith('ci.yml'))!.text).not.toContain('secrets.');
   });
