@@ -25,7 +25,9 @@ import type { GitHubConfig } from './github/config.ts';
 import { GitData } from './github/git-data.ts';
 import { autoMerge, mergeMethodOf, type RepoInfo } from './github/merge.ts';
 import { Reviews } from './github/review-poster.ts';
+import { REVIEW_STATUS_CONTEXT } from './github/reviews.ts';
 import { runChecksOnCommit, type SelfChecks } from './github/self-checks.ts';
+import { type GitHubAccount, signatureOf, statusContent, Trust } from './github/trust.ts';
 import { FACTORY_COMMITTER } from './local.ts';
 import { ignoredInCheckout } from './path-inspection.ts';
 import type {
@@ -77,8 +79,20 @@ type PullData = {
   html_url: string;
   state: string;
   merged_at: string | null;
-  head: { ref: string; sha: string };
+  head: { ref: string; sha: string; repo: { full_name: string } | null };
+  user: GitHubAccount | null;
 };
+
+/** A commit status as GET commits/{ref}/statuses lists it, with the account that posted it. */
+type StatusData = StatusView & {
+  id: number;
+  target_url: string | null;
+  created_at: string;
+  creator: GitHubAccount | null;
+};
+
+/** The statuses only the factory posts: they count only when it did (trust.ts). */
+const OWN_CONTEXTS = new Set([CHECKS_STATUS_CONTEXT, REVIEW_STATUS_CONTEXT]);
 
 function toPullRequest(pull: PullData): PullRequest {
   return {
@@ -120,6 +134,7 @@ export class GitHubForge implements Forge {
   readonly #committer: Author;
   /** The write budget both identities share, for this run. */
   readonly writes: WriteBudget;
+  readonly #trust: Trust;
   #info: Promise<RepoInfo> | undefined;
   /** The pull request this forge opened or found for each branch in this run: it cannot vanish. */
   readonly #seen = new Map<string, number>();
@@ -142,11 +157,14 @@ export class GitHubForge implements Forge {
     this.#git = new GitData(this.#octokit, this.#repo);
     this.#ci = new CiState(this.#octokit, this.#repo);
     this.#committer = config.committer ?? FACTORY_COMMITTER;
-    this.#reviews = new Reviews(
-      this.#octokit,
-      config.reviewerToken ? client(config.reviewerToken) : undefined,
+    const reviewer = config.reviewerToken ? client(config.reviewerToken) : undefined;
+    this.#trust = new Trust(
+      reviewer ? [this.#octokit, reviewer] : [this.#octokit],
+      config.graphqlUrl,
       this.#repo,
+      config.signingKey,
     );
+    this.#reviews = new Reviews(this.#octokit, reviewer, this.#repo, this.#trust);
   }
 
   /** Whether this forge runs `checks.command` itself and posts `aifactory/checks` (see `selfChecks`). */
@@ -211,8 +229,14 @@ export class GitHubForge implements Forge {
         per_page: 100,
       }),
     );
-    // GitHub ignores a `head` it cannot parse and lists every pull request (argoproj-labs/gitops-promoter#1417).
-    const mine = pulls.filter((pull) => pull.head.ref === branch).map((pull) => toPullRequest(pull));
+    // GitHub ignores a `head` it cannot parse and lists every pull request (argoproj-labs/gitops-promoter#1417);
+    // and a pull request from a fork, or opened by anyone else, may carry the task's branch name.
+    const here = `${this.#repo.owner}/${this.#repo.repo}`.toLowerCase();
+    const candidates = pulls.filter(
+      (pull) => pull.head.ref === branch && pull.head.repo?.full_name.toLowerCase() === here,
+    );
+    const mine: PullRequest[] = [];
+    for (const pull of candidates) if (await this.#trust.isOwn(pull.user)) mine.push(toPullRequest(pull));
     const rank = (pr: PullRequest) => (pr.state === 'open' ? 0 : pr.state === 'merged' ? 1 : 2);
     return mine.sort((a, b) => rank(a) - rank(b) || b.number - a.number)[0];
   }
@@ -274,10 +298,11 @@ export class GitHubForge implements Forge {
       if (statusOf(error) === 422 && /already exists/i.test(gitHubMessage(error))) {
         const found = await this.findPullRequest(input.branch);
         if (found) return found;
-        // It exists, GitHub says so: a list that does not show it yet lags, and the task waits.
+        // GitHub says one exists, yet none the factory opened is listed: another author's pull
+        // request holds the branch (it is not the task's), or the list lags a write. Either way the task waits.
         throw new FactoryError(
           'server',
-          `GitHub says a pull request for ${input.branch} exists but does not list it yet; the task continues next run`,
+          `GitHub says an open pull request for ${input.branch} exists, but none the factory opened is listed: if someone else's pull request holds the branch, close it; otherwise GitHub's list lags. The task continues next run`,
           { cause: error },
         );
       }
@@ -311,7 +336,10 @@ export class GitHubForge implements Forge {
         per_page: 100,
       }),
     );
-    if (comments.some((comment) => comment.body?.includes(marker))) return;
+    for (const comment of comments) {
+      // Anyone can copy the marker: only the factory's own comment means it was said.
+      if (comment.body?.includes(marker) && (await this.#trust.isOwn(comment.user))) return;
+    }
     await attempt(`commenting on pull request #${pr.number}`, () =>
       this.#octokit.rest.issues.createComment({
         ...this.#repo,
@@ -413,24 +441,51 @@ export class GitHubForge implements Forge {
 
   async readChecks(pr: PullRequest): Promise<CheckReport> {
     const ref = pr.head;
-    const [combined, runs] = await attempt(`reading the checks of ${ref}`, () =>
+    const [listed, runs] = await attempt(`reading the checks of ${ref}`, () =>
       Promise.all([
-        this.#octokit.rest.repos.getCombinedStatusForRef({ ...this.#repo, ref, per_page: 100 }),
+        this.#octokit.paginate(this.#octokit.rest.repos.listCommitStatusesForRef, {
+          ...this.#repo,
+          ref,
+          per_page: 100,
+        }),
         this.#octokit.paginate(this.#octokit.rest.checks.listForRef, { ...this.#repo, ref, per_page: 100 }),
       ]),
     );
-    // The combined state is `pending` when there are no statuses at all: total_count tells.
-    const statuses: StatusView[] = combined.data.total_count === 0 ? [] : [...combined.data.statuses];
+    const statuses: StatusView[] = await this.#countedStatuses(ref, listed);
     const outputs = new Map<string, string>();
     const self = this.#config.selfChecks;
     if (self && !statuses.some((status) => status.context === CHECKS_STATUS_CONTEXT)) {
-      const result = await runChecksOnCommit(this.#octokit, this.#repo, ref, self);
+      const result = await runChecksOnCommit(this.#octokit, this.#repo, ref, self, (content) =>
+        this.#trust.sign(content),
+      );
       statuses.push({ context: CHECKS_STATUS_CONTEXT, state: result.state, description: null });
       outputs.set(CHECKS_STATUS_CONTEXT, result.output);
     }
     this.#ci.observe(taskOfBranch(pr.branch), ref, runs, statuses);
     const logs = await this.#failedJobLogs(runs);
     return judgeChecks(runs, statuses, { logs, outputs, required: await this.#requiredChecks() });
+  }
+
+  /**
+   * The latest status of each context among those that count (newest first, as GitHub lists
+   * them): the factory's own contexts only from the factory (trust.ts), others only from an App,
+   * a workflow or a person with write access. GitHub's combined status shows the latest of each
+   * context whoever posted it, so a stranger's `aifactory/checks` would hide the factory's.
+   */
+  async #countedStatuses(sha: string, listed: readonly StatusData[]): Promise<StatusData[]> {
+    const latest = new Map<string, StatusData>();
+    for (const status of listed) {
+      if (latest.has(status.context)) continue;
+      const counts = OWN_CONTEXTS.has(status.context)
+        ? await this.#trust.isOwnMark(
+            status.creator,
+            statusContent(sha, status.context, status.state),
+            signatureOf(status.description),
+          )
+        : await this.#trust.maySteer(status.creator);
+      if (counts) latest.set(status.context, status);
+    }
+    return [...latest.values()];
   }
 
   /**

@@ -6,6 +6,9 @@ import { GitHubFixture, type GitHubFixtureOptions } from '../../fixtures/github/
 export const gpt = { name: 'gpt', email: 'gpt@agents.aifactory.invalid' };
 export const trailers = { 'Task-Id': 't', Agent: 'gpt', Iteration: '1' };
 
+/** AIFACTORY_SIGNING_KEY of the forges the harness makes. */
+export const SIGNING_KEY = 'test-signing-key-0123456789';
+
 /** Starts a fixture per test, stopped after it; every test must leave `invalid` empty. */
 export function useGitHubForge() {
   const started: GitHubFixture[] = [];
@@ -32,6 +35,8 @@ export function useGitHubForge() {
       ...(oneToken ? {} : { reviewerToken: github.actionsToken }),
       // Throttling's write spacing (1–3 s) is GitHub's advice, not behaviour under test here.
       client: { throttle: false, retryAfterBaseValue: 10, timeoutMs: 5000 },
+      // The recommended set-up: the reviewer writes as GITHUB_TOKEN, whose marks count only signed.
+      signingKey: SIGNING_KEY,
       ...rest,
     });
     return { github, forge };
@@ -39,7 +44,7 @@ export function useGitHubForge() {
 }
 
 /** Another forge on the same fixture, with the author's token only: a second run, or a rerun after a crash. */
-export function secondForge(github: GitHubFixture): GitHubForge {
+export function secondForge(github: GitHubFixture, extra: Partial<GitHubForgeOptions> = {}): GitHubForge {
   return new GitHubForge({
     apiUrl: github.url,
     graphqlUrl: github.graphqlUrl,
@@ -47,6 +52,7 @@ export function secondForge(github: GitHubFixture): GitHubForge {
     repo: 'demo',
     authorToken: github.authorToken,
     client: { throttle: false },
+    ...extra,
   });
 }
 
