@@ -238,7 +238,10 @@ export class GitHubForge implements Forge {
     const mine: PullRequest[] = [];
     for (const pull of candidates) if (await this.#trust.isOwn(pull.user)) mine.push(toPullRequest(pull));
     const rank = (pr: PullRequest) => (pr.state === 'open' ? 0 : pr.state === 'merged' ? 1 : 2);
-    return mine.sort((a, b) => rank(a) - rank(b) || b.number - a.number)[0];
+    const found = mine.sort((a, b) => rank(a) - rank(b) || b.number - a.number)[0];
+    // Deleting a pull request's branch closes it: whether the branch is gone is a person's decision too.
+    if (found?.state === 'closed' && (await this.#git.head(branch)) === undefined) found.headGone = true;
+    return found;
   }
 
   async pushIteration(input: {
@@ -582,12 +585,8 @@ export class GitHubForge implements Forge {
       this.#octokit.rest.pulls.get({ ...this.#repo, pull_number: pr.number }),
     );
     if (pull.merged) return { kind: 'merged', commit: pull.merge_commit_sha ?? pull.head.sha };
-    if (pull.state !== 'open') {
-      throw new FactoryError(
-        'forge',
-        `pull request #${pr.number} was closed without merging; reopen it or reset the task`,
-      );
-    }
+    if (pull.state !== 'open')
+      return { kind: 'closed', headGone: (await this.#git.head(pr.branch)) === undefined };
     if (pull.head.sha !== input.head) return { kind: 'head_moved', head: pull.head.sha };
     // A conflict first: GitHub never merges a conflicting pull request, even with auto-merge armed.
     if (pull.mergeable === false && pull.mergeable_state === 'dirty') return { kind: 'conflict', paths: [] };

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { afterEach } from 'vitest';
 import { forgetWriteStop } from '../../../scripts/forge/github/write-stop.ts';
 import { GitHubForge, type GitHubForgeOptions } from '../../../scripts/forge/github.ts';
@@ -54,6 +55,18 @@ export function secondForge(github: GitHubFixture, extra: Partial<GitHubForgeOpt
     client: { throttle: false },
     ...extra,
   });
+}
+
+/** A test's fixture and sandbox repository, for runs of the whole factory; stopped and removed after it. */
+export function useFactorySandbox(): { github?: GitHubFixture; root?: string } {
+  const held: { github?: GitHubFixture; root?: string } = {};
+  afterEach(async () => {
+    await held.github?.stop();
+    if (held.root) await rm(held.root, { recursive: true, force: true });
+    delete held.github;
+    delete held.root;
+  });
+  return held;
 }
 
 /** Pushes `content` to src/a.txt on `branch`. */
