@@ -47,6 +47,9 @@ export const AttemptSchema = z.strictObject({
     'skipped',
     'conflict',
     'head_moved',
+    /** A person closed the pull request without merging, or deleted its branch. */
+    'closed',
+    'branch_gone',
   ]),
   /** The commit this attempt produced or checked. */
   commit: z.string().optional(),

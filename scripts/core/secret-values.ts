@@ -13,6 +13,7 @@ export const KNOWN_SECRET_VARIABLES: readonly string[] = [
   'LOCAL_API_KEY',
   'GITHUB_TOKEN',
   'AIFACTORY_GITHUB_TOKEN',
+  'AIFACTORY_SIGNING_KEY',
 ];
 
 /** Shorter values are not worth guarding: they would match ordinary words and numbers. */

@@ -51,6 +51,8 @@ export const RESULT_TONES: Readonly<Record<string, TaskState>> = {
   skipped: 'pending',
   conflict: 'changes_requested',
   head_moved: 'changes_requested',
+  closed: 'failed',
+  branch_gone: 'failed',
   queued: 'pending',
   in_progress: 'running',
 };

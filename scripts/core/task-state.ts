@@ -8,6 +8,8 @@
  * `needs_human` is a wait, not an end: an approved change to the control plane, or a head on which
  * no check came (no checks, no automatic merge), which the factory never merges; it becomes merged
  * when a person merges it, or failed when a person closes it.
+ * A person may merge the pull request by hand at any point after it is proposed: `merge` is
+ * allowed from reviewing and changes_requested too.
  */
 export const TASK_STATES = [
   'pending',
@@ -52,9 +54,10 @@ const TRANSITIONS: Readonly<Record<TaskState, Partial<Record<TaskEvent, TaskStat
     approve: 'approved',
     request_changes: 'changes_requested',
     hold: 'needs_human',
+    merge: 'merged',
     fail: 'failed',
   },
-  changes_requested: { start: 'running', fail: 'failed' },
+  changes_requested: { start: 'running', merge: 'merged', fail: 'failed' },
   // `review` again when the head moved after the approval; `request_changes` on a merge conflict.
   approved: {
     merge: 'merged',

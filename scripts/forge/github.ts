@@ -3,8 +3,14 @@ import type { TreeMode } from '../core/path-tree.ts';
 import { taskOfBranch } from '../core/record-ops.ts';
 import type { CiRun } from '../core/snapshot-schema.ts';
 import { withTrailers } from './commit-message.ts';
-import { readCheckLists } from './github/check-lists.ts';
-import { CHECKS_STATUS_CONTEXT, type CheckRunView, judgeChecks, logTail } from './github/checks.ts';
+import { readCheckLists, type StatusData } from './github/check-lists.ts';
+import {
+  CHECKS_STATUS_CONTEXT,
+  type CheckRunView,
+  judgeChecks,
+  logTail,
+  type StatusView,
+} from './github/checks.ts';
 import { CiState } from './github/ci-state.ts';
 import {
   attempt,
@@ -21,7 +27,9 @@ import { CiDispatch } from './github/dispatch.ts';
 import { GitData } from './github/git-data.ts';
 import { autoMerge, mergeMethodOf, type RepoInfo } from './github/merge.ts';
 import { Reviews } from './github/review-poster.ts';
+import { REVIEW_STATUS_CONTEXT } from './github/reviews.ts';
 import { runChecksOnCommit, type SelfChecks } from './github/self-checks.ts';
+import { type GitHubAccount, signatureOf, statusContent, Trust } from './github/trust.ts';
 import { FACTORY_COMMITTER } from './local.ts';
 import { ignoredInCheckout } from './path-inspection.ts';
 import type {
@@ -85,8 +93,12 @@ type PullData = {
   html_url: string;
   state: string;
   merged_at: string | null;
-  head: { ref: string; sha: string };
+  head: { ref: string; sha: string; repo: { full_name: string } | null };
+  user: GitHubAccount | null;
 };
+
+/** The statuses only the factory posts: they count only when it did (trust.ts). */
+const OWN_CONTEXTS = new Set([CHECKS_STATUS_CONTEXT, REVIEW_STATUS_CONTEXT]);
 
 function toPullRequest(pull: PullData): PullRequest {
   return {
@@ -128,6 +140,7 @@ export class GitHubForge implements Forge {
   readonly #committer: Author;
   /** The write budget both identities share, for this run. */
   readonly writes: WriteBudget;
+  readonly #trust: Trust;
   #info: Promise<RepoInfo> | undefined;
   /** The pull request this forge opened or found for each branch in this run: it cannot vanish. */
   readonly #seen = new Map<string, number>();
@@ -155,11 +168,14 @@ export class GitHubForge implements Forge {
         ? undefined
         : new CiDispatch(this.#octokit, this.#repo, config.dispatchWorkflow);
     this.#committer = config.committer ?? FACTORY_COMMITTER;
-    this.#reviews = new Reviews(
-      this.#octokit,
-      config.reviewerToken ? client(config.reviewerToken) : undefined,
+    const reviewer = config.reviewerToken ? client(config.reviewerToken) : undefined;
+    this.#trust = new Trust(
+      reviewer ? [this.#octokit, reviewer] : [this.#octokit],
+      config.graphqlUrl,
       this.#repo,
+      config.signingKey,
     );
+    this.#reviews = new Reviews(this.#octokit, reviewer, this.#repo, this.#trust);
   }
 
   /** Whether this forge runs `checks.command` itself and posts `aifactory/checks` (see `selfChecks`). */
@@ -229,10 +245,19 @@ export class GitHubForge implements Forge {
         per_page: 100,
       }),
     );
-    // GitHub ignores a `head` it cannot parse and lists every pull request (argoproj-labs/gitops-promoter#1417).
-    const mine = pulls.filter((pull) => pull.head.ref === branch).map((pull) => toPullRequest(pull));
+    // GitHub ignores a `head` it cannot parse and lists every pull request (argoproj-labs/gitops-promoter#1417);
+    // and a pull request from a fork, or opened by anyone else, may carry the task's branch name.
+    const here = `${this.#repo.owner}/${this.#repo.repo}`.toLowerCase();
+    const candidates = pulls.filter(
+      (pull) => pull.head.ref === branch && pull.head.repo?.full_name.toLowerCase() === here,
+    );
+    const mine: PullRequest[] = [];
+    for (const pull of candidates) if (await this.#trust.isOwn(pull.user)) mine.push(toPullRequest(pull));
     const rank = (pr: PullRequest) => (pr.state === 'open' ? 0 : pr.state === 'merged' ? 1 : 2);
-    return mine.sort((a, b) => rank(a) - rank(b) || b.number - a.number)[0];
+    const found = mine.sort((a, b) => rank(a) - rank(b) || b.number - a.number)[0];
+    // Deleting a pull request's branch closes it: whether the branch is gone is a person's decision too.
+    if (found?.state === 'closed' && (await this.#git.head(branch)) === undefined) found.headGone = true;
+    return found;
   }
 
   async pushIteration(input: {
@@ -292,10 +317,11 @@ export class GitHubForge implements Forge {
       if (statusOf(error) === 422 && /already exists/i.test(gitHubMessage(error))) {
         const found = await this.findPullRequest(input.branch);
         if (found) return found;
-        // It exists, GitHub says so: a list that does not show it yet lags, and the task waits.
+        // GitHub says one exists, yet none the factory opened is listed: another author's pull
+        // request holds the branch (it is not the task's), or the list lags a write. Either way the task waits.
         throw new FactoryError(
           'server',
-          `GitHub says a pull request for ${input.branch} exists but does not list it yet; the task continues next run`,
+          `GitHub says an open pull request for ${input.branch} exists, but none the factory opened is listed: if someone else's pull request holds the branch, close it; otherwise GitHub's list lags. The task continues next run`,
           { cause: error },
         );
       }
@@ -329,7 +355,10 @@ export class GitHubForge implements Forge {
         per_page: 100,
       }),
     );
-    if (comments.some((comment) => comment.body?.includes(marker))) return;
+    for (const comment of comments) {
+      // Anyone can copy the marker: only the factory's own comment means it was said.
+      if (comment.body?.includes(marker) && (await this.#trust.isOwn(comment.user))) return;
+    }
     await attempt(`commenting on pull request #${pr.number}`, () =>
       this.#octokit.rest.issues.createComment({
         ...this.#repo,
@@ -442,11 +471,14 @@ export class GitHubForge implements Forge {
     const lists = await readCheckLists(this.#octokit, this.#repo, ref);
     // Read every page, or refuse to decide (issue 18): a part of a list is no verdict.
     if (!lists.complete) return { state: 'pending', output: lists.reason };
-    const { runs, statuses } = lists;
+    const { runs } = lists;
+    const statuses: StatusView[] = await this.#countedStatuses(ref, lists.statuses);
     const outputs = new Map<string, string>();
     const self = this.#config.selfChecks;
     if (self && !statuses.some((status) => status.context === CHECKS_STATUS_CONTEXT)) {
-      const result = await runChecksOnCommit(this.#octokit, this.#repo, ref, self);
+      const result = await runChecksOnCommit(this.#octokit, this.#repo, ref, self, (content) =>
+        this.#trust.sign(content),
+      );
       statuses.push({ context: CHECKS_STATUS_CONTEXT, state: result.state, description: null });
       outputs.set(CHECKS_STATUS_CONTEXT, result.output);
     }
@@ -460,6 +492,28 @@ export class GitHubForge implements Forge {
       head: ref,
       ...(started?.kind === 'refused' ? { note: started.reason } : {}),
     });
+  }
+
+  /**
+   * The latest status of each context among those that count (newest first, as GitHub lists
+   * them): the factory's own contexts only from the factory (trust.ts), others only from an App,
+   * a workflow or a person with write access. GitHub's combined status shows the latest of each
+   * context whoever posted it, so a stranger's `aifactory/checks` would hide the factory's.
+   */
+  async #countedStatuses(sha: string, listed: readonly StatusData[]): Promise<StatusData[]> {
+    const latest = new Map<string, StatusData>();
+    for (const status of listed) {
+      if (latest.has(status.context)) continue;
+      const counts = OWN_CONTEXTS.has(status.context)
+        ? await this.#trust.isOwnMark(
+            status.creator,
+            statusContent(sha, status.context, status.state),
+            signatureOf(status.description),
+          )
+        : await this.#trust.maySteer(status.creator);
+      if (counts) latest.set(status.context, status);
+    }
+    return [...latest.values()];
   }
 
   /**
@@ -556,12 +610,8 @@ export class GitHubForge implements Forge {
       this.#octokit.rest.pulls.get({ ...this.#repo, pull_number: pr.number }),
     );
     if (pull.merged) return { kind: 'merged', commit: pull.merge_commit_sha ?? pull.head.sha };
-    if (pull.state !== 'open') {
-      throw new FactoryError(
-        'forge',
-        `pull request #${pr.number} was closed without merging; reopen it or reset the task`,
-      );
-    }
+    if (pull.state !== 'open')
+      return { kind: 'closed', headGone: (await this.#git.head(pr.branch)) === undefined };
     if (pull.head.sha !== input.head) return { kind: 'head_moved', head: pull.head.sha };
     // A conflict first: GitHub never merges a conflicting pull request, even with auto-merge armed.
     if (pull.mergeable === false && pull.mergeable_state === 'dirty') return { kind: 'conflict', paths: [] };

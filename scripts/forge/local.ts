@@ -273,8 +273,8 @@ export class LocalForge implements Forge {
         return { kind: 'merged', commit: record.merge_commit };
       }
       const head = await this.#resolve(`refs/heads/${record.branch}`);
-      if (head === undefined)
-        throw new FactoryError('forge', `branch ${record.branch} is gone; cannot merge #${pr.number}`);
+      // A person deleted the branch (`git branch -D`): as on GitHub, that closes the pull request.
+      if (head === undefined) return { kind: 'closed', headGone: true };
       if (head !== input.head) return { kind: 'head_moved', head };
       const outcome = await new Promise<MergeOutcome>((resolve, reject) => {
         this.#waitingMerges.push({ head, message: input.message, resolve, reject });
@@ -603,8 +603,10 @@ export class LocalForge implements Forge {
     const branchHead = await this.#resolve(`refs/heads/${record.branch}`);
     const head = branchHead ?? record.head;
     let state = record.state;
-    // A held pull request is merged (or dropped) by a person with plain git, outside the factory.
-    if (state === 'open' && record.labels.includes(HOLD_LABEL)) {
+    // A person merges (`git merge`) or drops (`git branch -D`) a pull request with plain git,
+    // outside the factory: a held one, or any other whose branch is gone. (One merged by hand
+    // whose branch stays merges again as a no-op.) Asked only then: it costs a git process.
+    if (state === 'open' && (branchHead === undefined || record.labels.includes(HOLD_LABEL))) {
       const merged = await runGit(this.#root, [
         'merge-base',
         '--is-ancestor',
@@ -614,7 +616,15 @@ export class LocalForge implements Forge {
       if (merged.code === 0) state = 'merged';
       else if (branchHead === undefined) state = 'closed';
     }
-    return { number: record.number, branch: record.branch, url: null, state, head };
+    const gone = state === 'closed' && branchHead === undefined;
+    return {
+      number: record.number,
+      branch: record.branch,
+      url: null,
+      state,
+      head,
+      ...(gone ? { headGone: true as const } : {}),
+    };
   }
 }
 

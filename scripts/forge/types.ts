@@ -20,6 +20,8 @@ export interface PullRequest {
   state: 'open' | 'merged' | 'closed';
   /** The branch head. */
   head: string;
+  /** Set when the head branch no longer exists: a person deleted it (GitHub then closes the pull request). */
+  headGone?: true;
 }
 
 /** A file a pull request's branch changes against the default branch. */
@@ -46,7 +48,9 @@ export type MergeOutcome =
   /** The head is not the approved one: it goes back to review. */
   | { kind: 'head_moved'; head: string }
   /** It cannot merge as it is: it goes back to the coder, on a branch restarted from the default branch. */
-  | { kind: 'conflict'; paths: string[] };
+  | { kind: 'conflict'; paths: string[] }
+  /** A person closed the pull request without merging (or deleted its branch): the task ends there. */
+  | { kind: 'closed'; headGone: boolean };
 
 export interface CheckReport {
   /**

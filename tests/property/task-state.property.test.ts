@@ -28,7 +28,8 @@ const EVENTS: readonly TaskEvent[] = [
  * An independent model of the lifecycle in DESIGN.md: a task walks the happy path, may loop
  * through review, and ends merged, failed, rejected or blocked; only a retry reopens an end. An
  * approved change, or one under review that the forge cannot show whole or on which no check
- * came, may be held for a person, who merges it (merged) or closes it (failed).
+ * came, may be held for a person, who merges it (merged) or closes it (failed). A person may also
+ * merge a change by hand while it is under review or back with the coder.
  */
 class LifecycleModel {
   state: TaskState = 'pending';
@@ -56,7 +57,10 @@ class LifecycleModel {
       case 'request_changes':
         return s === 'reviewing' || s === 'approved' ? 'changes_requested' : undefined;
       case 'merge':
-        return s === 'approved' || s === 'needs_human' ? 'merged' : undefined;
+        // The factory merges an approved change; a person may merge by hand any proposed one.
+        return ['approved', 'needs_human', 'reviewing', 'changes_requested'].includes(s)
+          ? 'merged'
+          : undefined;
       case 'hold':
         // An approved change to the control plane; under review, a change too large to compare or a
         // head on which no check came in time.
@@ -107,11 +111,12 @@ describe('task state machine', () => {
     );
   });
 
-  it('never leaves merged, and reaches merged only from approved or a held change a person merged', () => {
+  it('never leaves merged, and reaches merged only from approved or a change a person merged', () => {
     for (const event of EVENTS) expect(nextState('merged', event)).toBeUndefined();
     for (const state of TASK_STATES) {
       const reachesMerged = EVENTS.some((event) => nextState(state, event) === 'merged');
-      expect(reachesMerged).toBe(state === 'approved' || state === 'needs_human');
+      const byPerson = state === 'needs_human' || state === 'reviewing' || state === 'changes_requested';
+      expect(reachesMerged).toBe(state === 'approved' || byPerson);
     }
   });
 

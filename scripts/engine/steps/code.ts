@@ -9,15 +9,23 @@ import type { TaskContext } from '../task-context.ts';
 import { taskIdsOnDisk, validationContextOf } from '../task-files.ts';
 import type { AgentAnswer } from '../types.ts';
 import { vetProposal } from '../vet.ts';
+import { personDecided } from './person.ts';
 
 /** The e-mail an agent commits with; never a real address. */
 export function agentEmail(agent: string): string {
   return `${agent}@agents.aifactory.invalid`;
 }
 
-/** Opens the next iteration, or fails the task when it has had all of them. */
+/**
+ * Opens the next iteration, or fails the task when it has had all of them; a pull request a
+ * person merged, closed or took the branch of meanwhile ends the task first.
+ */
 export async function startIteration(ctx: TaskContext): Promise<void> {
   const record = ctx.record;
+  if (record.state === 'changes_requested' && record.pull_request) {
+    const pr = await ctx.services.forge.findPullRequest(branchFor(record.task_id));
+    if (pr && (await personDecided(ctx, pr))) return;
+  }
   if (record.state === 'changes_requested' && iterationsUsed(record) >= record.max_iterations) {
     await ctx.fail({
       class: 'checks',

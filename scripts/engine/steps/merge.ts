@@ -1,10 +1,10 @@
 import { controlPlaneChanges } from '../../core/control-plane.ts';
-import { FactoryError } from '../../core/errors.ts';
 import { branchFor, lastAttempt, transition } from '../../core/record-ops.ts';
 import { singleLine } from '../../core/sanitize.ts';
 import { HOLD_LABEL } from '../../forge/labels.ts';
 import type { PullRequest } from '../../forge/types.ts';
 import type { TaskContext } from '../task-context.ts';
+import { personDecided, recordDecision } from './person.ts';
 
 /**
  * Merges an approved pull request, if it may be: a change to the control plane waits for a person,
@@ -16,8 +16,10 @@ export async function merge(ctx: TaskContext): Promise<boolean> {
   const record = ctx.record;
   const started = ctx.services.now();
   const pr = await forge.findPullRequest(branchFor(record.task_id));
-  if (!pr) throw new FactoryError('forge', `the pull request for ${branchFor(record.task_id)} is gone`);
-  if (pr.state === 'merged') return recordMerged(ctx, pr.head, 'merged');
+  if (!pr) return pullRequestGone(ctx);
+  // Merged by auto-merge since the last run, or by a person.
+  if (pr.state === 'merged') return recordDecision(ctx, { kind: 'merged', head: pr.head }, 'merged');
+  if (await personDecided(ctx, pr)) return true;
   if (await holdForPerson(ctx, pr)) return true;
   const approved = lastAttempt(record, 'review', record.iteration)?.commit ?? pr.head;
   const outcome = await forge.merge(pr, {
@@ -62,7 +64,22 @@ export async function merge(ctx: TaskContext): Promise<boolean> {
       await ctx.save(transition(conflicted, 'request_changes', ctx.now()));
       return true;
     }
+    case 'closed':
+      // A person closed it, or deleted its branch, since it was read above.
+      return recordDecision(
+        ctx,
+        outcome.headGone ? { kind: 'branch_gone', number: pr.number } : { kind: 'closed', number: pr.number },
+      );
   }
+}
+
+/** The task's pull request cannot be found at all: the task ends, rather than failing every run. */
+export async function pullRequestGone(ctx: TaskContext): Promise<true> {
+  await ctx.fail({
+    class: 'forge',
+    message: `the pull request for ${branchFor(ctx.record.task_id)} is gone`,
+  });
+  return true;
 }
 
 /**
@@ -94,7 +111,7 @@ async function holdForPerson(ctx: TaskContext, pr: PullRequest): Promise<boolean
 /** A held pull request: merged or closed by a person, or still waiting for one. */
 export async function awaitPerson(ctx: TaskContext): Promise<boolean> {
   const pr = await ctx.services.forge.findPullRequest(branchFor(ctx.record.task_id));
-  if (pr?.state === 'merged') return recordMerged(ctx, pr.head, 'merged by a person');
+  if (pr?.state === 'merged') return recordDecision(ctx, { kind: 'merged', head: pr.head });
   if (!pr || pr.state === 'closed') {
     await ctx.fail({
       // The class of the hold: a change to the control plane, or a head without checks.
@@ -104,17 +121,4 @@ export async function awaitPerson(ctx: TaskContext): Promise<boolean> {
     return true;
   }
   return false;
-}
-
-/** A pull request found merged (by a person, or by the forge's auto-merge). */
-async function recordMerged(ctx: TaskContext, head: string, note: string): Promise<boolean> {
-  const now = ctx.now();
-  const merged = ctx.withAttempt({
-    ...ctx.attempt('merge', ctx.services.now()),
-    result: 'merged',
-    commit: head,
-  });
-  ctx.say(note);
-  await ctx.save({ ...transition(merged, 'merge', now), merged_at: now, last_error: null });
-  return true;
 }

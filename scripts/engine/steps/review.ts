@@ -7,6 +7,8 @@ import type { CheckReport, PullRequest } from '../../forge/types.ts';
 import { reviewerPrompt } from '../prompts.ts';
 import type { TaskContext } from '../task-context.ts';
 import type { AgentAnswer } from '../types.ts';
+import { pullRequestGone } from './merge.ts';
+import { personDecided } from './person.ts';
 
 /** How long the checks of one head may stay pending before the task fails, by default. */
 export const DEFAULT_PENDING_CHECKS_MINUTES = 120;
@@ -16,10 +18,9 @@ export async function review(ctx: TaskContext): Promise<boolean> {
   const { forge } = ctx.services;
   const record = ctx.record;
   const pr = await forge.findPullRequest(branchFor(record.task_id));
-  if (!pr) {
-    await ctx.fail({ class: 'forge', message: `the pull request for ${branchFor(record.task_id)} is gone` });
-    return true;
-  }
+  if (!pr) return pullRequestGone(ctx);
+  // Merged, closed or its branch deleted by a person: nothing left to check or review.
+  if (await personDecided(ctx, pr)) return true;
   const started = ctx.services.now();
   const checks = await forge.readChecks(pr);
   // With no checks configured there is no step to show.

@@ -1,22 +1,24 @@
 /** Reads every page of a commit's statuses and check runs, or says that GitHub's lists ended early. */
-import type { StatusView } from './checks.ts';
 import { attempt, type GitHubClient } from './client.ts';
 
 type Rest = GitHubClient['rest'];
 /** A check run as GitHub lists it (the CI state keeps its head and times, the verdict the rest). */
 export type CheckRunData = Awaited<ReturnType<Rest['checks']['listForRef']>>['data']['check_runs'][number];
-type CombinedStatus = Awaited<ReturnType<Rest['repos']['getCombinedStatusForRef']>>['data'];
+/** A commit status as `GET commits/{ref}/statuses` lists it: every status, with who posted it. */
+export type StatusData = Awaited<
+  ReturnType<Rest['repos']['listCommitStatusesForRef']>
+>['data'][number];
 
 /** The most a page holds; GitHub's default of 30 would only mean more requests. */
 const PER_PAGE = 100;
 
 /** Both lists of one commit, whole; or why they are not, so nothing is decided on a part. */
 export type CheckLists =
-  | { complete: true; runs: CheckRunData[]; statuses: StatusView[] }
+  | { complete: true; runs: CheckRunData[]; statuses: StatusData[] }
   | { complete: false; reason: string };
 
 /**
- * Every check run and every latest status of `sha`, following GitHub's Link headers page by page
+ * Every check run and every status of `sha` (each with its creator, newest first), following GitHub's Link headers page by page
  * (GITHUB-NOTES.md, "Lists come in pages"): a failure on the last page blocks a merge as surely as
  * one on the first. When the pages hold fewer entries than the `total_count` GitHub announced (the
  * lists changed between two pages), the lists are not complete, and no verdict is drawn from them.
@@ -61,24 +63,22 @@ async function everyPage<T>(
 }
 
 /**
- * The combined status's `statuses`, every page. The combined status is not a plain list (it has
- * its own `state`, `sha` and `url`), so octokit's paginate does not flatten it, whatever its
- * types say: each page is the whole body.
+ * Every status of `ref`, every page, newest first. Not the combined status: it keeps only the
+ * latest status of each context, whoever posted it, and names no creator, so a stranger's later
+ * status would hide the factory's (trust.ts decides which count). The list has no `total_count`;
+ * the Link headers end it.
  */
-function allStatuses(
+async function allStatuses(
   octokit: GitHubClient,
   repo: { owner: string; repo: string },
   ref: string,
-): Promise<Counted<StatusView>> {
-  const pages = octokit.paginate.iterator(octokit.rest.repos.getCombinedStatusForRef, {
+): Promise<Counted<StatusData>> {
+  const items = await octokit.paginate(octokit.rest.repos.listCommitStatusesForRef, {
     ...repo,
     ref,
     per_page: PER_PAGE,
   });
-  return everyPage(pages, (data) => {
-    const body = data as CombinedStatus;
-    return { items: body.statuses, total: body.total_count };
-  });
+  return { items, total: items.length };
 }
 
 /** The check runs of `ref`, every page; octokit flattens each page and keeps its `total_count`. */

@@ -76,6 +76,11 @@ function fetchWithTimeout(ms: number): typeof fetch {
 
 const WRITES = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 
+/** A GraphQL read (`query …`): a POST that writes nothing, so it spends no write budget. */
+function isGraphqlQuery(request: { query?: unknown }): boolean {
+  return typeof request.query === 'string' && /^\s*query\b/.test(request.query);
+}
+
 /** Builds one identity's client. */
 export function createClient(options: ClientOptions): GitHubClient {
   const base = options.retryAfterBaseValue ?? 1000;
@@ -116,7 +121,7 @@ export function createClient(options: ClientOptions): GitHubClient {
         throw error;
       }
     };
-    if (!WRITES.has(endpoint.method)) return send();
+    if (!WRITES.has(endpoint.method) || isGraphqlQuery(endpoint)) return send();
     return options.writes.inTurn(() => {
       const stopped = writesStoppedUntil(options.baseUrl);
       if (stopped) {

@@ -15,6 +15,11 @@ export interface GitHubConfig {
    * advice for api.github.com). For a server without secondary limits, or a test double of one.
    */
   throttle?: false;
+  /**
+   * AIFACTORY_SIGNING_KEY: signs the factory's statuses and review markers, so no other workflow
+   * writing as the same GITHUB_TOKEN identity can pass for the factory (SECURITY.md).
+   */
+  signingKey?: string;
 }
 
 /**
@@ -56,5 +61,6 @@ export function githubConfigFromEnv(env: NodeJS.ProcessEnv): GitHubConfig {
     authorToken,
     ...(reviewer && reviewer !== authorToken ? { reviewerToken: reviewer } : {}),
     ...(throttle === 'off' ? { throttle: false as const } : {}),
+    ...(env.AIFACTORY_SIGNING_KEY ? { signingKey: env.AIFACTORY_SIGNING_KEY } : {}),
   };
 }

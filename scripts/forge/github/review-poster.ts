@@ -3,28 +3,32 @@ import { attempt, type GitHubClient, gitHubMessage, statusOf, toFactoryError } f
 import {
   CANNOT_JUDGE,
   LINE_OUTSIDE_DIFF,
-  parseReviewBody,
+  markedReview,
   REVIEW_STATUS_CONTEXT,
   reviewBody,
 } from './reviews.ts';
+import { statusContent, type Trust, withSignature } from './trust.ts';
 
 type Repo = { owner: string; repo: string };
 type Comment = PostedReview['comments'][number];
 
 /**
  * Posts and finds the factory's reviews. A review is marked in its body (reviews.ts), so a rerun
- * finds it by listing the pull request's reviews instead of asking a model twice.
+ * finds it by listing the pull request's reviews instead of asking a model twice; a marker counts
+ * only on a review the factory itself wrote (trust.ts): anyone can copy its text.
  */
 export class Reviews {
   private readonly author: GitHubClient;
   /** undefined with one token: reviews are then COMMENTs plus a commit status. */
   private readonly reviewer: GitHubClient | undefined;
   private readonly repo: Repo;
+  private readonly trust: Trust;
 
-  constructor(author: GitHubClient, reviewer: GitHubClient | undefined, repo: Repo) {
+  constructor(author: GitHubClient, reviewer: GitHubClient | undefined, repo: Repo, trust: Trust) {
     this.author = author;
     this.reviewer = reviewer;
     this.repo = repo;
+    this.trust = trust;
   }
 
   async find(pr: PullRequest, at: { commit: string; iteration: number }): Promise<PostedReview | undefined> {
@@ -36,8 +40,9 @@ export class Reviews {
       }),
     );
     for (const review of reviews) {
-      const posted = parseReviewBody(review.body);
-      if (posted && posted.commit === at.commit && posted.iteration === at.iteration) return posted;
+      const marked = markedReview(review.body);
+      if (!marked || marked.review.commit !== at.commit || marked.review.iteration !== at.iteration) continue;
+      if (await this.trust.isOwnMark(review.user, marked.content, marked.signature)) return marked.review;
     }
     return undefined;
   }
@@ -80,7 +85,7 @@ export class Reviews {
       pull_number: pr.number,
       commit_id: review.commit,
       event,
-      body: reviewBody(review, inBody),
+      body: reviewBody(review, inBody, (content) => this.trust.sign(content)),
       ...(inline.length > 0
         ? { comments: inline.map((c) => ({ path: c.path, line: c.line!, side: 'RIGHT', body: c.body })) }
         : {}),
@@ -95,14 +100,16 @@ export class Reviews {
   async #postAsComment(pr: PullRequest, review: PostedReview): Promise<void> {
     const client = this.reviewer ?? this.author;
     const summary = review.summary.trim() || review.verdict;
+    const state = review.verdict === 'approve' ? 'success' : 'failure';
+    const signature = this.trust.sign(statusContent(review.commit, REVIEW_STATUS_CONTEXT, state));
     // The status first: the review is what a rerun looks for, so it must be the last thing written.
     await attempt(`setting the ${REVIEW_STATUS_CONTEXT} status on ${review.commit}`, () =>
       this.author.rest.repos.createCommitStatus({
         ...this.repo,
         sha: review.commit,
-        state: review.verdict === 'approve' ? 'success' : 'failure',
+        state,
         context: REVIEW_STATUS_CONTEXT,
-        description: `${review.agent}: ${summary}`.slice(0, 140),
+        description: withSignature(`${review.agent}: ${summary}`, signature),
       }),
     );
     await attempt(`posting the review of pull request #${pr.number}`, () =>

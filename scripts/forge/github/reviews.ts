@@ -6,10 +6,14 @@ import type { PostedReview } from '../types.ts';
  */
 const MARKER = /<!-- aifactory:review (\{.*?\}) -->/s;
 
-/** The review's body, with the comments that cannot be line comments, and the marker. */
+/**
+ * The review's body, with the comments that cannot be line comments, and the marker; `sign`
+ * adds the factory's signature of the marker's data (trust.ts), so a copy with other data fails.
+ */
 export function reviewBody(
   review: PostedReview,
   inBody: readonly PostedReview['comments'][number][],
+  sign: (content: string) => string | undefined = () => undefined,
 ): string {
   const lines = [
     review.summary.trim() || (review.verdict === 'approve' ? 'Approved.' : 'Changes requested.'),
@@ -25,27 +29,44 @@ export function reviewBody(
     summary: review.summary,
     comments: review.comments,
   };
+  const sig = sign(JSON.stringify(data));
   // `--` cannot appear inside an HTML comment; JSON escapes keep it out.
-  const json = JSON.stringify(data).replace(/--/g, '-\\u002d').replace(/>/g, '\\u003e');
+  const json = JSON.stringify(sig ? { ...data, sig } : data)
+    .replace(/--/g, '-\\u002d')
+    .replace(/>/g, '\\u003e');
   lines.push('', `<!-- aifactory:review ${json} -->`);
   return lines.join('\n');
 }
 
 /** The review a body's marker records, or undefined when the body has none or it is damaged. */
 export function parseReviewBody(body: string | null | undefined): PostedReview | undefined {
+  return markedReview(body)?.review;
+}
+
+/**
+ * A body's marker: the review it records, the data its signature covers, and the signature
+ * (undefined when unsigned). Undefined when the body has no marker or it is damaged.
+ */
+export function markedReview(
+  body: string | null | undefined,
+): { review: PostedReview; content: string; signature: string | undefined } | undefined {
   const match = MARKER.exec(body ?? '');
   if (!match?.[1]) return undefined;
   try {
-    const data = JSON.parse(match[1]) as PostedReview;
+    const { sig, ...data } = JSON.parse(match[1]) as PostedReview & { sig?: unknown };
     if (typeof data.commit !== 'string' || typeof data.iteration !== 'number') return undefined;
     if (data.verdict !== 'approve' && data.verdict !== 'request_changes') return undefined;
     return {
-      agent: String(data.agent),
-      verdict: data.verdict,
-      summary: String(data.summary ?? ''),
-      comments: Array.isArray(data.comments) ? data.comments : [],
-      commit: data.commit,
-      iteration: data.iteration,
+      review: {
+        agent: String(data.agent),
+        verdict: data.verdict,
+        summary: String(data.summary ?? ''),
+        comments: Array.isArray(data.comments) ? data.comments : [],
+        commit: data.commit,
+        iteration: data.iteration,
+      },
+      content: JSON.stringify(data),
+      signature: typeof sig === 'string' ? sig : undefined,
     };
   } catch {
     return undefined;

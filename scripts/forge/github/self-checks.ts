@@ -6,12 +6,10 @@ import { FactoryError } from '../../core/errors.ts';
 import { type CheckSandbox, createCheckSandbox } from '../sandbox.ts';
 import { CHECKS_STATUS_CONTEXT } from './checks.ts';
 import { attempt, type GitHubClient } from './client.ts';
+import { statusContent, withSignature } from './trust.ts';
 
 /** How much of the command's output is kept: its end, where the failure is (as the local forge does). */
 const OUTPUT_CHARS = 4000;
-/** GitHub keeps 140 characters of a status description. */
-const DESCRIPTION_CHARS = 140;
-
 /** `checks.command`, its time limit, and where it runs (default: the isolating sandbox). */
 export interface SelfChecks {
   command: string;
@@ -53,6 +51,7 @@ export async function runChecksOnCommit(
   repo: { owner: string; repo: string },
   sha: string,
   checks: SelfChecks,
+  sign: (content: string) => string | undefined = () => undefined,
 ): Promise<{ state: 'success' | 'failure'; output: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'aifactory-checks-'));
   try {
@@ -72,17 +71,16 @@ export async function runChecksOnCommit(
     const tail = output.length > OUTPUT_CHARS ? output.slice(-OUTPUT_CHARS) : output;
     const state = code === 0 ? 'success' : 'failure';
     const lastLine = tail.trimEnd().split('\n').at(-1)?.trim() ?? '';
-    const description = `${checks.command} exited ${code}${lastLine ? `: ${lastLine}` : ''}`;
+    // The output's last line first: it says what failed, and the signature takes part of the room.
+    const description = `${lastLine ? `${lastLine} · ` : ''}${checks.command} exited ${code}`;
     await attempt(`posting the ${CHECKS_STATUS_CONTEXT} status of ${sha.slice(0, 12)}`, () =>
       octokit.rest.repos.createCommitStatus({
         ...repo,
         sha,
         state,
         context: CHECKS_STATUS_CONTEXT,
-        description:
-          description.length > DESCRIPTION_CHARS
-            ? `${description.slice(0, DESCRIPTION_CHARS - 1)}…`
-            : description,
+        // Signed, so no other workflow writing as the same identity can pass for the factory's checks.
+        description: withSignature(description, sign(statusContent(sha, CHECKS_STATUS_CONTEXT, state))),
       }),
     );
     return { state, output: `${CHECKS_STATUS_CONTEXT}: ${state}\n${tail}` };

@@ -61,6 +61,7 @@ const FORGES: { name: string; make: () => Promise<Made> }[] = [
         repo: 'demo',
         authorToken: github.authorToken,
         reviewerToken: github.actionsToken,
+        signingKey: 'contract-signing-key',
         client: { throttle: false, retryAfterBaseValue: 10, timeoutMs: 5000 },
       });
       return {

@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { afterEach } from 'vitest';
 import { forgetWriteStop } from '../../../scripts/forge/github/write-stop.ts';
 import { GitHubForge, type GitHubForgeOptions } from '../../../scripts/forge/github.ts';
@@ -5,6 +6,9 @@ import { GitHubFixture, type GitHubFixtureOptions } from '../../fixtures/github/
 
 export const gpt = { name: 'gpt', email: 'gpt@agents.aifactory.invalid' };
 export const trailers = { 'Task-Id': 't', Agent: 'gpt', Iteration: '1' };
+
+/** AIFACTORY_SIGNING_KEY of the forges the harness makes. */
+export const SIGNING_KEY = 'test-signing-key-0123456789';
 
 /** Starts a fixture per test, stopped after it; every test must leave `invalid` empty. */
 export function useGitHubForge() {
@@ -32,6 +36,8 @@ export function useGitHubForge() {
       ...(oneToken ? {} : { reviewerToken: github.actionsToken }),
       // Throttling's write spacing (1–3 s) is GitHub's advice, not behaviour under test here.
       client: { throttle: false, retryAfterBaseValue: 10, timeoutMs: 5000 },
+      // The recommended set-up: the reviewer writes as GITHUB_TOKEN, whose marks count only signed.
+      signingKey: SIGNING_KEY,
       ...rest,
     });
     return { github, forge };
@@ -39,7 +45,7 @@ export function useGitHubForge() {
 }
 
 /** Another forge on the same fixture, with the author's token only: a second run, or a rerun after a crash. */
-export function secondForge(github: GitHubFixture): GitHubForge {
+export function secondForge(github: GitHubFixture, extra: Partial<GitHubForgeOptions> = {}): GitHubForge {
   return new GitHubForge({
     apiUrl: github.url,
     graphqlUrl: github.graphqlUrl,
@@ -47,7 +53,20 @@ export function secondForge(github: GitHubFixture): GitHubForge {
     repo: 'demo',
     authorToken: github.authorToken,
     client: { throttle: false },
+    ...extra,
   });
+}
+
+/** A test's fixture and sandbox repository, for runs of the whole factory; stopped and removed after it. */
+export function useFactorySandbox(): { github?: GitHubFixture; root?: string } {
+  const held: { github?: GitHubFixture; root?: string } = {};
+  afterEach(async () => {
+    await held.github?.stop();
+    if (held.root) await rm(held.root, { recursive: true, force: true });
+    delete held.github;
+    delete held.root;
+  });
+  return held;
 }
 
 /** Pushes `content` to src/a.txt on `branch`. */

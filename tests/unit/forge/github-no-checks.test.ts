@@ -10,7 +10,7 @@ const repo = { owner: 'aifactory-test', repo: 'demo' };
 const OTHER_CI = 'ghs_otherCiToken';
 
 describe('github forge: every page of the checks', () => {
-  it('blocks on a failing status that GitHub lists on the second page of the combined status', async () => {
+  it('blocks on a failing status that GitHub lists on the second page of the statuses', async () => {
     const { github, forge } = await start({
       identities: [{ token: OTHER_CI, login: 'other-ci[bot]', kind: 'app' }],
     });
@@ -26,7 +26,7 @@ describe('github forge: every page of the checks', () => {
     const report = await forge.readChecks(pr);
     expect(report.state).toBe('failed');
     expect(report.output).toContain('lint: failure');
-    const pages = github.calls('repos/get-combined-status-for-ref').map((call) => call.query);
+    const pages = github.calls('repos/list-commit-statuses-for-ref').map((call) => call.query);
     expect(pages).toHaveLength(2);
     expect(pages[1]).toContain('page=2');
     expect(github.invalid).toEqual([]);

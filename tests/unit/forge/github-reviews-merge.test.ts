@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PostedReview } from '../../../scripts/forge/types.ts';
-import { push, secondForge, useGitHubForge } from './github-harness.ts';
+import { push, SIGNING_KEY, secondForge, useGitHubForge } from './github-harness.ts';
 
 const start = useGitHubForge();
 
@@ -31,7 +31,7 @@ describe('github forge: reviews', () => {
     expect(reviews.map((r) => [r.state, r.user.login])).toEqual([['APPROVED', 'github-actions[bot]']]);
     expect(github.calls('pulls/create-review')).toHaveLength(1);
     // A new forge, as a rerun after a crash would make, finds the verdict without asking a model.
-    const again = secondForge(github);
+    const again = secondForge(github, { reviewerToken: github.actionsToken, signingKey: SIGNING_KEY });
     expect(await again.findReview(pr, { commit: pr.head, iteration: 1 })).toEqual(review(pr.head));
     expect(await again.findReview(pr, { commit: pr.head, iteration: 2 })).toBeUndefined();
     expect(github.invalid).toEqual([]);
