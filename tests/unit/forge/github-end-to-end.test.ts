@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CiRun } from '../../../scripts/core/snapshot-schema.ts';
 import { runFactory } from '../../../scripts/engine/factory.ts';
-import { writeSnapshots } from '../../../scripts/engine/snapshot-writer.ts';
+import { forgeSnapshotInputs, writeSnapshots } from '../../../scripts/engine/snapshot-writer.ts';
 import { HOLD_LABEL } from '../../../scripts/forge/labels.ts';
 import { GitHubFixture } from '../../fixtures/github/fixture.ts';
 import { createSandboxRepo, simpleStory } from '../../fixtures/sandbox-repo.ts';
@@ -282,13 +282,17 @@ describe('CI state for the dashboard', () => {
       },
       { ...quiet, warn: (message: string) => warnings.push(message) },
     );
-    return { summary, warnings };
+    // What the after-run step adds to the snapshots, read through the run's forge.
+    const inputs = await forgeSnapshotInputs(root, summary.forge, new Date(), (message) =>
+      warnings.push(message),
+    );
+    return { summary, warnings, ...inputs };
   };
 
   it('gathers the latest workflow run and each task check, with their links, into ci.json', async () => {
-    const { summary, warnings } = await run();
+    const { warnings, ci, commitsPerDay } = await run();
     expect(warnings).toEqual([]);
-    const runs = summary.ci ?? [];
+    const runs = ci ?? [];
     const workflow = runs.find((entry) => entry.name === 'CI');
     expect(workflow).toMatchObject({ status: 'completed', conclusion: 'success' });
     expect(workflow?.url).toMatch(/^https?:\/\//);
@@ -300,7 +304,7 @@ describe('CI state for the dashboard', () => {
     // Its first-parent line: a merged pull request counts once.
     const line = await github!.git.run(['rev-list', '--first-parent', (await github!.branch('main'))!]);
     const onMain = line.stdout.toString().split('\n').filter(Boolean);
-    const counted = Object.values(summary.commitsPerDay ?? {}).reduce((sum, count) => sum + count, 0);
+    const counted = Object.values(commitsPerDay ?? {}).reduce((sum, count) => sum + count, 0);
     expect(counted).toBe(onMain.length);
     await writeSnapshots(root!, { ci: runs });
     const written = async () =>
@@ -313,11 +317,11 @@ describe('CI state for the dashboard', () => {
   });
 
   it('without actions: read, leaves the workflow runs out with a warning that names the permission', async () => {
-    const { summary, warnings } = await run({ author: { actions: 'none' } });
+    const { summary, warnings, ci } = await run({ author: { actions: 'none' } });
     expect(summary.records.get('gh-ci')?.state).toBe('merged');
     expect(github!.invalid).toEqual([]);
-    expect(summary.ci?.some((entry) => entry.name === 'CI')).toBe(false);
-    expect(summary.ci?.some((entry) => entry.name.endsWith(' · gh-ci'))).toBe(true);
+    expect(ci?.some((entry) => entry.name === 'CI')).toBe(false);
+    expect(ci?.some((entry) => entry.name.endsWith(' · gh-ci'))).toBe(true);
     expect(warnings.join('\n')).toMatch(/no workflow runs.*actions/);
   });
 });
