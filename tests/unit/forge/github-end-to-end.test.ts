@@ -6,8 +6,9 @@ import { runFactory } from '../../../scripts/engine/factory.ts';
 import { forgeSnapshotInputs, writeSnapshots } from '../../../scripts/engine/snapshot-writer.ts';
 import { HOLD_LABEL } from '../../../scripts/forge/labels.ts';
 import { GitHubFixture } from '../../fixtures/github/fixture.ts';
+import { githubRunOptions } from '../../fixtures/github-env.ts';
 import { createSandboxRepo, simpleStory } from '../../fixtures/sandbox-repo.ts';
-import { githubRunOptions } from './github-harness.ts';
+import { silentProgress } from '../../fixtures/silent-progress.ts';
 
 let github: GitHubFixture | undefined;
 let root: string | undefined;
@@ -18,8 +19,6 @@ afterEach(async () => {
   github = undefined;
   root = undefined;
 });
-
-const quiet = { step: () => undefined, done: () => undefined };
 
 /** The options of `aifactory run --forge github` on `sandbox`, against the fixture, with `env` added. */
 function runOptions(sandbox: { replayDir: string }, fixture: GitHubFixture, env: Record<string, string>) {
@@ -70,7 +69,7 @@ describe('the factory on the github forge, end to end', () => {
     github = await GitHubFixture.start({ seed: root, ci: () => 'success', mergeableAfterReads: 0 });
     const options = githubRunOptions(github, sandbox.replayDir);
     const { env } = options;
-    const summary = await runFactory(root, options, quiet);
+    const summary = await runFactory(root, options, silentProgress);
     const states = Object.fromEntries([...summary.records].map(([id, record]) => [id, record.state]));
     expect(states).toEqual({ 'gh-one': 'merged', 'gh-two': 'merged' });
     expect(await github.readFile('main', 'src/gh-one.txt')).toBe('gh-one v1\n');
@@ -92,7 +91,7 @@ describe('the factory on the github forge, end to end', () => {
     expect(before).toEqual([2, 3, 3, 2]);
     // GITHUB_TOKEN may not approve here, so approvals are COMMENT reviews plus the aifactory/review status.
     expect(github.statuses().filter((status) => status.context === 'aifactory/review')).toHaveLength(2);
-    await runFactory(root, options, quiet);
+    await runFactory(root, options, silentProgress);
     expect(counts()).toEqual(before);
     expect(github.invalid).toEqual([]);
   });
@@ -120,7 +119,7 @@ describe('the factory on the github forge, end to end', () => {
     let state: string | undefined;
     let runs = 0;
     for (; runs < 6 && state !== 'merged'; runs += 1) {
-      const summary = await runFactory(root, options, quiet);
+      const summary = await runFactory(root, options, silentProgress);
       state = summary.records.get('gh-wait')?.state;
     }
     expect(state).toBe('merged');
@@ -150,7 +149,11 @@ describe('the factory on the github forge, end to end', () => {
       mergeableAfterReads: 0,
       settings: { can_approve_pull_request_reviews: true, required_status_checks: ['aifactory/checks'] },
     });
-    const summary = await runFactory(root, runOptions(sandbox, github, insideActions(github)), quiet);
+    const summary = await runFactory(
+      root,
+      runOptions(sandbox, github, insideActions(github)),
+      silentProgress,
+    );
     const record = summary.records.get('gh-self')!;
     expect(record.state, JSON.stringify([record.last_error, github.invalid])).toBe('merged');
     expect(attemptsOf(record)).toEqual(RED_THEN_GREEN);
@@ -183,7 +186,11 @@ describe('the factory on the github forge, end to end', () => {
       permissions: { actions: { actions: 'write' } },
       settings: { can_approve_pull_request_reviews: true, required_status_checks: ['ci'] },
     });
-    const summary = await runFactory(root, runOptions(sandbox, github, insideActions(github)), quiet);
+    const summary = await runFactory(
+      root,
+      runOptions(sandbox, github, insideActions(github)),
+      silentProgress,
+    );
     const record = summary.records.get('gh-dispatch')!;
     expect(record.state, JSON.stringify([record.last_error, github.invalid])).toBe('merged');
     expect(attemptsOf(record)).toEqual(RED_THEN_GREEN);
@@ -217,7 +224,7 @@ describe('no checks, no automatic merge', () => {
       GITHUB_TOKEN: fixture.actionsToken,
     });
     const run = async (now: Date) =>
-      (await runFactory(sandbox.root, { ...options, now: () => now }, quiet)).records.get('gh-bare');
+      (await runFactory(sandbox.root, { ...options, now: () => now }, silentProgress)).records.get('gh-bare');
     return { fixture, run };
   }
 
@@ -280,7 +287,7 @@ describe('CI state for the dashboard', () => {
         },
         github: { client: { throttle: false, retryAfterBaseValue: 10 } },
       },
-      { ...quiet, warn: (message: string) => warnings.push(message) },
+      { ...silentProgress, warn: (message: string) => warnings.push(message) },
     );
     // What the after-run step adds to the snapshots, read through the run's forge.
     const inputs = await forgeSnapshotInputs(root, summary.forge, new Date(), (message) =>
