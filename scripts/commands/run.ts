@@ -3,11 +3,11 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { planRun } from '../core/schedule.ts';
 import { parseShard, type Shard, tasksInShard } from '../core/shard.ts';
 import type { TaskState } from '../core/task-state.ts';
+import { describeSnapshots, finishRun } from '../engine/after-run.ts';
 import { type RunOptions, runFactory, selectedIds } from '../engine/factory.ts';
 import { createProgress } from '../engine/progress.ts';
 import { RunStore } from '../engine/run-store.ts';
-import { writeSnapshots } from '../engine/snapshot-writer.ts';
-import { describePublish, publishState } from '../engine/state-publisher.ts';
+import { describePublish } from '../engine/state-publisher.ts';
 import { loadRunnableTasks } from '../engine/task-files.ts';
 import { FORGE_KINDS } from '../forge/index.ts';
 import { stopOnSignals } from '../io/stop-signal.ts';
@@ -195,6 +195,7 @@ that changed nothing commits nothing. With the local forge they stay in the work
           ),
       );
       if (flags.shard) {
+        summary.forge.close?.();
         stopping.dispose();
         // A worker of the matrix: the merge job folds every shard's records, snapshots and commits once.
         console.log(
@@ -202,18 +203,15 @@ that changed nothing commits nothing. With the local forge they stay in the work
         );
         return;
       }
-      if (flags.snapshot) {
-        // A github run brings the CI state and commit counts GitHub holds; a local run reads its own.
-        const result = await writeSnapshots(root, {
-          ...(summary.ci ? { ci: summary.ci } : {}),
-          ...(summary.commitsPerDay ? { commitsPerDay: summary.commitsPerDay } : {}),
-        });
-        console.log(
-          `Snapshots: ${result.written.length} written, ${result.unchanged.length} unchanged in shared/status/.`,
-        );
-      }
-      // With --forge github, the run's records and snapshots reach the default branch as one commit.
-      const published = describePublish(await publishState(root, options, { touched: summary.records.size }));
+      // The snapshots, with GitHub's CI state and commit counts on --forge github, then (there) the
+      // run's records and snapshots reach the default branch as one commit, through the run's forge.
+      const after = await finishRun(root, summary.forge, {
+        touched: summary.records.size,
+        snapshot: flags.snapshot,
+        warn: (message) => progress.warn(message),
+      }).finally(() => summary.forge.close?.());
+      if (after.snapshots) console.log(describeSnapshots(after.snapshots));
+      const published = describePublish(after.published);
       if (published) console.log(published);
       stopping.dispose();
       console.log(

@@ -3,10 +3,10 @@ import { type Command, Option } from 'commander';
 import { planRun } from '../core/schedule.ts';
 import { shardCount, shardMatrix } from '../core/shard.ts';
 import type { TaskState } from '../core/task-state.ts';
+import { describeSnapshots, finishRun, githubForgeFor } from '../engine/after-run.ts';
 import { RunStore } from '../engine/run-store.ts';
 import { foldShards, shardFolders } from '../engine/shard-merge.ts';
-import { forgeSnapshotInputs, writeSnapshots } from '../engine/snapshot-writer.ts';
-import { commitState, describePublish, githubForgeFor, publishState } from '../engine/state-publisher.ts';
+import { describePublish } from '../engine/state-publisher.ts';
 import { loadRunnableTasks } from '../engine/task-files.ts';
 import { FORGE_KINDS } from '../forge/index.ts';
 import { plural } from '../ui/words.ts';
@@ -81,25 +81,16 @@ Example (the workflow's merge job, after actions/download-artifact into shard-re
       console.log(
         `Merged ${plural(shards.length, 'shard')}: ${plural(fold.records.length, 'record')} changed${fold.records.length > 0 ? ` (${fold.records.join(', ')})` : ''}, spend of ${plural(fold.days.length, 'day')} folded.`,
       );
-      // One github forge for the snapshot's inputs and the state commit; the local forge has neither.
+      // On GitHub, the snapshots also show the latest workflow runs and GitHub's commit counts, and
+      // the state is committed once; the local forge leaves it in the working tree.
       const github = flags.forge === 'github' ? await githubForgeFor(root) : undefined;
-      if (flags.snapshot) {
-        // On GitHub, the snapshots also show the latest workflow runs and GitHub's commit counts.
-        const inputs = github
-          ? await forgeSnapshotInputs(root, github, new Date(), (message) =>
-              console.error(`warning: ${message}`),
-            )
-          : {};
-        const result = await writeSnapshots(root, inputs);
-        console.log(
-          `Snapshots: ${result.written.length} written, ${result.unchanged.length} unchanged in shared/status/.`,
-        );
-      }
-      const published = describePublish(
-        github
-          ? await commitState(root, github, { touched: fold.records.length })
-          : await publishState(root, { forge: 'local' }, { touched: fold.records.length }),
-      );
+      const after = await finishRun(root, github, {
+        touched: fold.records.length,
+        snapshot: flags.snapshot,
+        warn: (message) => console.error(`warning: ${message}`),
+      }).finally(() => github?.close?.());
+      if (after.snapshots) console.log(describeSnapshots(after.snapshots));
+      const published = describePublish(after.published);
       if (published) console.log(published);
     });
 }

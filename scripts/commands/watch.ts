@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { loadConfig } from '../agents/config-loader.ts';
+import { finishRun } from '../engine/after-run.ts';
 import { runFactory } from '../engine/factory.ts';
 import { createProgress } from '../engine/progress.ts';
-import { writeSnapshots } from '../engine/snapshot-writer.ts';
-import { describePublish, publishState } from '../engine/state-publisher.ts';
+import { describePublish } from '../engine/state-publisher.ts';
 import { stopOnSignals } from '../io/stop-signal.ts';
 import { plural } from '../ui/words.ts';
 import { addRunFlags, positiveInt, runOptionsFrom } from './run.ts';
@@ -43,10 +43,13 @@ export function registerWatch(program: Command): void {
           console.log(
             `  ${plural(summary.records.size, 'task')} touched; open: ${summary.waiting.join(', ') || 'none'}`,
           );
-          if (flags.snapshot) await writeSnapshots(root);
-          const published = describePublish(
-            await publishState(root, options, { touched: summary.records.size }),
-          );
+          // As `run` does: GitHub's CI state and commit counts reach the snapshots, through this pass's forge.
+          const after = await finishRun(root, summary.forge, {
+            touched: summary.records.size,
+            snapshot: flags.snapshot,
+            warn: (message) => progress.warn(message),
+          }).finally(() => summary.forge.close?.());
+          const published = describePublish(after.published);
           if (published) console.log(`  ${published}`);
           if (flags.maxRuns !== undefined && run >= flags.maxRuns) break;
           await sleep(interval * 1000, undefined, { signal }).catch(() => undefined);

@@ -7,7 +7,6 @@ import { runTrigger } from '../core/agent-status.ts';
 import type { Config, ModelRef } from '../core/config.ts';
 import { type ErrorInfo, FactoryError } from '../core/errors.ts';
 import { type Shard, tasksInShard } from '../core/shard.ts';
-import type { CiRun } from '../core/snapshot-schema.ts';
 import type { Task } from '../core/task.ts';
 import { isFinal } from '../core/task-state.ts';
 import { createForge, type ForgeKind, type GitHubTuning } from '../forge/index.ts';
@@ -24,7 +23,6 @@ import { redactingForge } from './redacting-forge.ts';
 import { RunObserver, readRunFile } from './run-observer.ts';
 import { RunStore } from './run-store.ts';
 import { SecretGuard } from './secret-guard.ts';
-import { forgeSnapshotInputs } from './snapshot-writer.ts';
 import { loadRunnableTasks } from './task-files.ts';
 import type { EngineServices, ProgressSink } from './types.ts';
 
@@ -146,12 +144,27 @@ function withAssignee(tasks: readonly Task[], options: RunOptions, registry: Age
   return tasks.map((task) => (!only || only.has(task.task_id) ? { ...task, assignee: agent } : task));
 }
 
-/** Runs the factory once over the repository at `root`. */
+/** What one run of the factory leaves to its caller. */
+export interface FactoryRun extends RunSummary {
+  /** Task files that were skipped, one line each naming the file and the problem. */
+  invalid: string[];
+  /**
+   * The run's forge, still open, handed over: the after-run step (`finishRun`) reads GitHub's CI
+   * state and commits the run's state through it, then the caller closes it (`close?.()`).
+   */
+  forge: Forge;
+}
+
+/**
+ * Runs the factory once over the repository at `root`.
+ * @throws FactoryError (`config`) when it cannot run at all (a bad config, an incomplete github
+ * environment, an unknown `--only` id); the forge is closed then.
+ */
 export async function runFactory(
   root: string,
   options: RunOptions,
   terminal: ProgressSink,
-): Promise<RunSummary & { invalid: string[]; ci?: CiRun[]; commitsPerDay?: Record<string, number> }> {
+): Promise<FactoryRun> {
   // Built first, so that every line, record, prompt and pull request of the run goes through it.
   const secrets = SecretGuard.fromEnv(options.env ?? process.env);
   const progress = redactedProgress(terminal, secrets);
@@ -217,69 +230,73 @@ export async function runFactory(
       selfRun: config.checks.self_run,
     },
   });
-  const ledger = await BudgetLedger.open(root, {
-    config,
-    now,
-    warn: (message) => progress.warn?.(message),
-    // Replayed answers cost nothing: the dashboard of the demo shows $0, not a model's price.
-    free: options.replayDir !== undefined,
-    ...(options.shard ? { shards: options.shard.count } : {}),
-  });
-  const providerFor = providerSource(options, { timeouts, config });
-  const env = options.env ?? process.env;
-  // The run's own observations (`shared/status/run.json`) feed the agent status of the dashboard.
-  const observer = new RunObserver({
-    root,
-    trigger: runTrigger(env, options.loop === true),
-    replay: options.replayDir !== undefined,
-    now,
-    secrets,
-    previous: await readRunFile(root, (message) => progress.warn?.(message)),
-    agents: registry.list(),
-    env,
-  });
-  const services: EngineServices = {
-    root,
-    config,
-    registry,
-    forge: redactingForge(forge, secrets),
-    store,
-    prompts: new PromptLibrary(root, { redact: (text) => secrets.redact(text) }),
-    progress,
-    secrets,
-    now,
-    callAgent: observer.wrap((agent, request) => {
-      // Retries and fallbacks show on the task's progress line as they happen.
-      const onEvent = (event: CallEvent) => {
-        request.onEvent?.(event);
-        progress.step(request.context.taskId, describeCallEvent(event));
-      };
-      return invokeAgent(
-        agent,
-        { ...request, onEvent },
-        {
-          providerFor: (ref) => providerFor(ref, agent),
-          ledger,
-          deadlineMs: timeouts.deadlineMs,
-          maxOutputTokens: config.max_output_tokens,
-        },
-      );
-    }),
-    ...(options.signal ? { signal: options.signal } : {}),
-  };
-  let touched = 0;
-  const summary = await runOnce(tasks, services, {
-    concurrency: options.concurrency ?? config.concurrency,
-    ...(only ? { only } : {}),
-    ...(options.maxTasks ? { maxTasks: options.maxTasks } : {}),
-    held,
-  })
-    .then((done) => {
-      touched = done.records.size;
-      return done;
+  // Until it is handed over with the summary, the forge is this function's to close.
+  try {
+    const ledger = await BudgetLedger.open(root, {
+      config,
+      now,
+      warn: (message) => progress.warn?.(message),
+      // Replayed answers cost nothing: the dashboard of the demo shows $0, not a model's price.
+      free: options.replayDir !== undefined,
+      ...(options.shard ? { shards: options.shard.count } : {}),
+    });
+    const providerFor = providerSource(options, { timeouts, config });
+    const env = options.env ?? process.env;
+    // The run's own observations (`shared/status/run.json`) feed the agent status of the dashboard.
+    const observer = new RunObserver({
+      root,
+      trigger: runTrigger(env, options.loop === true),
+      replay: options.replayDir !== undefined,
+      now,
+      secrets,
+      previous: await readRunFile(root, (message) => progress.warn?.(message)),
+      agents: registry.list(),
+      env,
+    });
+    const services: EngineServices = {
+      root,
+      config,
+      registry,
+      forge: redactingForge(forge, secrets),
+      store,
+      prompts: new PromptLibrary(root, { redact: (text) => secrets.redact(text) }),
+      progress,
+      secrets,
+      now,
+      callAgent: observer.wrap((agent, request) => {
+        // Retries and fallbacks show on the task's progress line as they happen.
+        const onEvent = (event: CallEvent) => {
+          request.onEvent?.(event);
+          progress.step(request.context.taskId, describeCallEvent(event));
+        };
+        return invokeAgent(
+          agent,
+          { ...request, onEvent },
+          {
+            providerFor: (ref) => providerFor(ref, agent),
+            ledger,
+            deadlineMs: timeouts.deadlineMs,
+            maxOutputTokens: config.max_output_tokens,
+          },
+        );
+      }),
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
+    let touched = 0;
+    const summary = await runOnce(tasks, services, {
+      concurrency: options.concurrency ?? config.concurrency,
+      ...(only ? { only } : {}),
+      ...(options.maxTasks ? { maxTasks: options.maxTasks } : {}),
+      held,
     })
-    .finally(() => observer.finish(touched));
-  // The forge's CI state (GitHub: check links and workflow runs) and commit counts go into the snapshots.
-  const inputs = await forgeSnapshotInputs(root, forge, now(), (message) => progress.warn?.(message));
-  return { ...summary, invalid, ...inputs };
+      .then((done) => {
+        touched = done.records.size;
+        return done;
+      })
+      .finally(() => observer.finish(touched));
+    return { ...summary, invalid, forge };
+  } catch (error) {
+    forge.close?.();
+    throw error;
+  }
 }

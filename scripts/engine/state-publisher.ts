@@ -1,12 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BUDGET_DIR } from '../agents/budget.ts';
-import { loadConfig } from '../agents/config-loader.ts';
-import { createForge } from '../forge/index.ts';
 import { FACTORY_COMMITTER } from '../forge/local.ts';
 import type { FileChange, Forge } from '../forge/types.ts';
 import { plural } from '../ui/words.ts';
-import type { RunOptions } from './factory.ts';
 import { RUNS_DIR } from './run-store.ts';
 import { STATE_COMMIT_SUBJECT, STATUS_DIR } from './snapshot-writer.ts';
 
@@ -98,38 +95,7 @@ export async function commitState(
   }
 }
 
-/**
- * After a run with `--forge github` (and after its snapshots are written): publishes the run's
- * state to the default branch, since a github run's clone is not where anyone looks. With the
- * local forge the files are already in the working tree, for the person to commit; nothing is
- * done.
- */
-export async function publishState(
-  root: string,
-  options: Pick<RunOptions, 'forge' | 'env' | 'github'>,
-  input: { touched: number },
-): Promise<PublishOutcome> {
-  if (options.forge !== 'github')
-    return { status: 'skipped', reason: 'the local forge leaves state in the working tree' };
-  return commitState(root, await githubForgeFor(root, options), input);
-}
-
-/** The github forge for the repository at `root`, as its config and the environment describe it. */
-export async function githubForgeFor(
-  root: string,
-  options: Pick<RunOptions, 'env' | 'github'> = {},
-): Promise<Forge> {
-  const config = await loadConfig(root);
-  return createForge('github', {
-    root,
-    env: options.env ?? process.env,
-    ...(options.github ? { github: options.github } : {}),
-    defaultBranch: config.default_branch,
-    signedCommits: config.github.signed_commits,
-  });
-}
-
-/** The line `run` and `watch` print for an outcome, or undefined when there is nothing to say. */
+/** The line `run`, `watch` and `merge-shards` print for an outcome, or undefined when there is nothing to say. */
 export function describePublish(outcome: PublishOutcome): string | undefined {
   switch (outcome.status) {
     case 'skipped':

@@ -707,6 +707,15 @@ export class GitHubForge implements Forge {
     message: string;
     author: Author;
   }): Promise<string | undefined> {
+    // The state commit comes after the tasks, which may have spent the write budget.
+    return this.writes.outside(() => this.#commitToDefaultBranch(input));
+  }
+
+  async #commitToDefaultBranch(input: {
+    changes: readonly FileChange[];
+    message: string;
+    author: Author;
+  }): Promise<string | undefined> {
     for (let round = 0; ; round += 1) {
       const { branch, head } = await this.#defaultHead();
       const base = await this.#git.treeOf(head);

@@ -164,4 +164,10 @@ export interface Forge {
    * the commits the factory made through the API). At most `limit` commits are read.
    */
   landedCommits?(since: string, limit: number): Promise<Array<{ day: string; subject: string }>>;
+  /**
+   * Ends what the forge keeps running between calls (the local forge's long-lived git
+   * processes). Whoever made the forge calls it once, after the run's last step; a `watch` loop
+   * that skipped it would leave those processes behind on every pass.
+   */
+  close?(): void;
 }

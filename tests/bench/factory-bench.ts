@@ -13,6 +13,7 @@ import { runFactory } from '../../scripts/engine/factory.ts';
 import { CLI_BIN } from '../fixtures/cli.ts';
 import { type LlmFixture, type SeenRequest, startLlmFixture } from '../fixtures/llm-fixture.ts';
 import { createSandboxRepo, git, type TaskStory } from '../fixtures/sandbox-repo.ts';
+import { silentProgress } from '../fixtures/silent-progress.ts';
 import type { Figure } from './report.ts';
 
 /** Coder and reviewer: one call each for a task approved at its first iteration. */
@@ -82,7 +83,7 @@ export async function overheadInProcess(
     const summary = await runFactory(
       root,
       { forge: 'local', concurrency, env: { ...process.env, ...modelEnv(fixture) } },
-      { step: () => undefined, done: () => undefined },
+      silentProgress,
     );
     const wall = performance.now() - started;
     const merged = [...summary.records.values()].filter((record) => record.state === 'merged').length;

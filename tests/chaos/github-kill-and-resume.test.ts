@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { RunRecordSchema } from '../../scripts/core/run-record.ts';
 import { REPO_ROOT } from '../fixtures/cli.ts';
 import { GitHubFixture } from '../fixtures/github/fixture.ts';
+import { githubEnv } from '../fixtures/github-env.ts';
 import { createSandboxRepo, simpleStory, type TaskStory } from '../fixtures/sandbox-repo.ts';
 import { chaosTrials, seededRandom } from '../fixtures/seeded-random.ts';
 
@@ -95,14 +96,7 @@ async function trial(): Promise<{
     await github.stop();
     await rm(root, { recursive: true, force: true });
   });
-  const env = {
-    GITHUB_API_URL: github.url,
-    GITHUB_GRAPHQL_URL: github.graphqlUrl,
-    GITHUB_REPOSITORY: 'aifactory-test/demo',
-    AIFACTORY_GITHUB_TOKEN: github.authorToken,
-    GITHUB_TOKEN: github.actionsToken,
-    AIFACTORY_GITHUB_THROTTLE: 'off',
-  };
+  const env = githubEnv(github);
   return { root, github, env, args: ['run', '--once', '--forge', 'github', '--replay', replayDir] };
 }
 

@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { REPO_ROOT } from '../fixtures/cli.ts';
 import { GitHubFixture } from '../fixtures/github/fixture.ts';
+import { githubEnv } from '../fixtures/github-env.ts';
 
 /**
  * The local rehearsal of the factory workflow: the scripts of the workflow's own steps, read from
@@ -135,13 +136,7 @@ describe('the factory workflow, rehearsed locally against the GitHub fixture', (
       mergeableAfterReads: 0,
     });
     cleanups.push(() => github.stop());
-    const secrets = {
-      GITHUB_API_URL: github.url,
-      GITHUB_GRAPHQL_URL: github.graphqlUrl,
-      GITHUB_REPOSITORY: 'aifactory-test/demo',
-      AIFACTORY_GITHUB_TOKEN: github.authorToken,
-      GITHUB_TOKEN: github.actionsToken,
-    };
+    const secrets = githubEnv(github, { AIFACTORY_GITHUB_THROTTLE: undefined });
     const head = async () => (await github.git.run(['rev-parse', 'main'])).stdout.toString().trim();
     const before = await head();
 

@@ -35,6 +35,7 @@ export interface ClientOptions {
 export class WriteBudget {
   readonly limit: number;
   #used = 0;
+  #outside = 0;
 
   constructor(limit: number) {
     this.limit = limit;
@@ -55,6 +56,7 @@ export class WriteBudget {
 
   /** @throws FactoryError (`rate_limit`) past the budget. */
   spend(): void {
+    if (this.#outside > 0) return;
     if (this.#used >= this.limit) {
       throw new FactoryError(
         'rate_limit',
@@ -62,6 +64,20 @@ export class WriteBudget {
       );
     }
     this.#used += 1;
+  }
+
+  /**
+   * Runs `work` with its writes left out of the budget: the run's state commit, made after its
+   * tasks, through the same forge. A run that spent its budget on tasks still records them (a
+   * few writes), or an Actions clone, and every record of the run, would be thrown away.
+   */
+  async outside<T>(work: () => Promise<T>): Promise<T> {
+    this.#outside += 1;
+    try {
+      return await work();
+    } finally {
+      this.#outside -= 1;
+    }
   }
 }
 

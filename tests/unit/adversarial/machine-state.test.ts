@@ -17,6 +17,7 @@ import { checkEnvironment } from '../../../scripts/forge/command.ts';
 import { MemoryForge } from '../../fixtures/memory-forge.ts';
 import { createSandboxRepo, simpleStory } from '../../fixtures/sandbox-repo.ts';
 import { proposalOf, type Script, scriptedServices } from '../../fixtures/scripted-engine.ts';
+import { silentProgress } from '../../fixtures/silent-progress.ts';
 
 let root: string;
 let forge: MemoryForge;
@@ -178,11 +179,7 @@ describe('checks run without the keys', () => {
     const saved = { ...process.env };
     Object.assign(process.env, PLANTED);
     try {
-      await runFactory(
-        repo,
-        { forge: 'local', replayDir, only: ['env-dump'] },
-        { step: () => undefined, done: () => undefined },
-      );
+      await runFactory(repo, { forge: 'local', replayDir, only: ['env-dump'] }, silentProgress);
     } finally {
       for (const name of Object.keys(PLANTED)) delete process.env[name];
       Object.assign(process.env, saved);

@@ -11,6 +11,7 @@ import { vetProposal } from '../../../scripts/engine/vet.ts';
 import { createLocalForge, type LocalForge } from '../../../scripts/forge/local.ts';
 import { MemoryForge } from '../../fixtures/memory-forge.ts';
 import { createSandboxRepo, git, type TaskStory } from '../../fixtures/sandbox-repo.ts';
+import { silentProgress } from '../../fixtures/silent-progress.ts';
 
 /**
  * Hostile paths: each proposal must be refused whole, under the rule that names its attack.
@@ -192,11 +193,7 @@ beforeAll(async () => {
   await writeFile(join(root, 'src/debug.log'), 'mine\n');
   mainBefore = git(root, 'rev-parse', 'main');
   forge = await createLocalForge({ root, defaultBranch: 'main' });
-  summary = await runFactory(
-    root,
-    { forge: 'local', replayDir },
-    { step: () => undefined, done: () => undefined },
-  );
+  summary = await runFactory(root, { forge: 'local', replayDir }, silentProgress);
 }, 120_000);
 
 afterAll(async () => {

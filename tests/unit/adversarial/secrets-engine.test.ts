@@ -15,6 +15,7 @@ import { writeSnapshots } from '../../../scripts/engine/snapshot-writer.ts';
 import { startLlmFixture } from '../../fixtures/llm-fixture.ts';
 import { createSandboxRepo, git } from '../../fixtures/sandbox-repo.ts';
 import { base64At, CANARY, CANARY_ENV, leaksIn, SLACK_TOKEN } from '../../fixtures/secret-canaries.ts';
+import { silentProgress } from '../../fixtures/silent-progress.ts';
 
 const KEY = CANARY.OPENAI_API_KEY;
 const hex = (text: string) => Buffer.from(text).toString('hex');
@@ -224,11 +225,7 @@ describe('the engine, with the run key in its environment', () => {
         OPENAI_BASE_URL: fixture.openaiUrl,
         GEMINI_BASE_URL: fixture.geminiUrl,
       };
-      const summary = await runFactory(
-        root,
-        { forge: 'local', env },
-        { step: () => undefined, done: () => undefined },
-      );
+      const summary = await runFactory(root, { forge: 'local', env }, silentProgress);
       expect(summary.records.get('wire')?.state).toBe('merged');
       const bodies = fixture.requests.map((request) => JSON.stringify(request.body));
       expect(bodies.length).toBeGreaterThanOrEqual(4);

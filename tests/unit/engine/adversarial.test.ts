@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunRecordSchema } from '../../../scripts/core/run-record.ts';
 import { runFactory } from '../../../scripts/engine/factory.ts';
 import { createSandboxRepo, git, type TaskStory } from '../../fixtures/sandbox-repo.ts';
+import { silentProgress } from '../../fixtures/silent-progress.ts';
 
 /** One hostile proposal per protocol rule; each must be rejected whole, with nothing written. */
 const ATTACKS: {
@@ -84,11 +85,7 @@ beforeAll(async () => {
   await symlink('/tmp', join(root, 'docs/linked'));
   git(root, 'add', '-A');
   git(root, 'commit', '-q', '-m', 'a link');
-  summary = await runFactory(
-    root,
-    { forge: 'local', replayDir },
-    { step: () => undefined, done: () => undefined },
-  );
+  summary = await runFactory(root, { forge: 'local', replayDir }, silentProgress);
 }, 60_000);
 
 afterAll(async () => {

@@ -6,6 +6,7 @@ import { runFactory } from '../../../scripts/engine/factory.ts';
 import { TEST_KEYS } from '../../fixtures/agent-calls.ts';
 import { type LlmFixture, startLlmFixture } from '../../fixtures/llm-fixture.ts';
 import { createSandboxRepo, simpleStory } from '../../fixtures/sandbox-repo.ts';
+import { silentProgress } from '../../fixtures/silent-progress.ts';
 
 /** What a whole run shows of its model calls: retries as they happen, and warnings about the ledger and prices. */
 let fixture: LlmFixture;
@@ -72,7 +73,7 @@ describe('a run', () => {
       runFactory(
         root,
         { forge: 'local', env: { ...env(), AIFACTORY_CALL_DEADLINE_MS: '10m' } },
-        { step: () => undefined, done: () => undefined },
+        silentProgress,
       ),
     ).rejects.toThrow('AIFACTORY_CALL_DEADLINE_MS is "10m"');
   });

@@ -6,6 +6,7 @@ import { RunRecordSchema } from '../../../scripts/core/run-record.ts';
 import { runFactory } from '../../../scripts/engine/factory.ts';
 import { type LlmFixture, type SeenRequest, startLlmFixture } from '../../fixtures/llm-fixture.ts';
 import { createSandboxRepo, git, type TaskStory } from '../../fixtures/sandbox-repo.ts';
+import { silentProgress } from '../../fixtures/silent-progress.ts';
 
 /**
  * The whole loop, for 20 tasks over four agents on three SDKs and a local OpenAI-compatible
@@ -172,11 +173,7 @@ describe('the factory, end to end', () => {
 
     // Rerunning changes nothing: no second branch, commit or pull request.
     const before = git(root, 'for-each-ref', '--format=%(refname) %(objectname)');
-    const again = await runFactory(
-      root,
-      { forge: 'local', env },
-      { step: () => undefined, done: () => undefined },
-    );
+    const again = await runFactory(root, { forge: 'local', env }, silentProgress);
     expect(again.records.size).toBe(0);
     expect(git(root, 'for-each-ref', '--format=%(refname) %(objectname)')).toBe(before);
   }, 120_000);

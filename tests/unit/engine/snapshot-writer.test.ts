@@ -6,6 +6,7 @@ import { HistorySchema, SummarySchema } from '../../../scripts/core/snapshot-sch
 import { FACTORY_WORKFLOW, writeSnapshots } from '../../../scripts/engine/snapshot-writer.ts';
 import { sampleData } from '../../fixtures/sample-data.ts';
 import { createSandboxRepo, git, simpleStory } from '../../fixtures/sandbox-repo.ts';
+import { commitAll } from '../../fixtures/temp-repo.ts';
 
 let root: string | undefined;
 afterEach(async () => {
@@ -75,11 +76,7 @@ describe('writeSnapshots', () => {
     await mkdir(join(root, 'shared/runs'), { recursive: true });
     for (const task of tasks)
       await writeFile(join(root, 'tasks', `${task.task_id}.json`), JSON.stringify(task));
-    git(root, 'init', '-q', '-b', 'main');
-    git(root, 'config', 'user.name', 'Test');
-    git(root, 'config', 'user.email', 'test@example.invalid');
-    git(root, 'add', '-A');
-    git(root, 'commit', '-q', '-m', 'tasks');
+    commitAll(root, 'tasks');
     // The sample's merges share one commit id this clone lacks; one is given the clone's own commit.
     const merged = records.filter((record) => record.merge_commit && record.merged_at);
     expect(merged.length).toBeGreaterThan(2);

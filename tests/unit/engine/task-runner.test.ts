@@ -17,6 +17,7 @@ import type { AgentAnswer, EngineServices } from '../../../scripts/engine/types.
 import type { GenerateRequest } from '../../../scripts/providers/types.ts';
 import { REPO_ROOT } from '../../fixtures/cli.ts';
 import { MemoryForge } from '../../fixtures/memory-forge.ts';
+import { silentProgress } from '../../fixtures/silent-progress.ts';
 
 type Script = (call: { agent: Agent; request: Omit<GenerateRequest, 'model'> }) => string | Error | unknown;
 
@@ -55,7 +56,7 @@ function services(script: Script, extra: Partial<EngineServices> = {}): EngineSe
     forge,
     store: new RunStore(root),
     prompts: new PromptLibrary(REPO_ROOT),
-    progress: { step: () => undefined, done: () => undefined },
+    progress: silentProgress,
     secrets: new SecretGuard([]),
     now: () => {
       clock += 1000;

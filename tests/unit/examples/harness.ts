@@ -1,13 +1,13 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { type RunRecord, RunRecordSchema } from '../../../scripts/core/run-record.ts';
 import type { Task } from '../../../scripts/core/task.ts';
 import { runFactory } from '../../../scripts/engine/factory.ts';
 import { REPO_ROOT } from '../../fixtures/cli.ts';
 import { type LlmFixture, type SeenRequest, startLlmFixture } from '../../fixtures/llm-fixture.ts';
-import { git } from '../../fixtures/sandbox-repo.ts';
+import { commitAll, git, writeFiles } from '../../fixtures/temp-repo.ts';
 
 /**
  * A scratch repository where example agents work: its files and task files committed on main, and
@@ -30,15 +30,8 @@ export async function exampleRepo(input: {
     ...input.files,
   };
   for (const task of input.tasks) files[`tasks/${task.task_id}.json`] = `${JSON.stringify(task, null, 2)}\n`;
-  for (const [path, content] of Object.entries(files)) {
-    await mkdir(dirname(join(root, path)), { recursive: true });
-    await writeFile(join(root, path), content);
-  }
-  git(root, 'init', '-q', '-b', 'main');
-  git(root, 'config', 'user.name', 'Scratch');
-  git(root, 'config', 'user.email', 'scratch@example.invalid');
-  git(root, 'add', '-A');
-  git(root, 'commit', '-q', '-m', 'initial');
+  await writeFiles(root, files);
+  commitAll(root);
   return root;
 }
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { AgentStatusFileSchema } from '../../../scripts/core/agent-status.ts';
 import { AgentsSchema } from '../../../scripts/core/snapshot-schema.ts';
 import { REPO_ROOT } from '../../fixtures/cli.ts';
 import { type LlmFixture, startLlmFixture } from '../../fixtures/llm-fixture.ts';
-import { git } from '../../fixtures/sandbox-repo.ts';
+import { commitAll, git, writeFiles } from '../../fixtures/temp-repo.ts';
 import { fixtureEnv, scriptModels } from './harness.ts';
 
 /**
@@ -79,15 +79,8 @@ beforeAll(async () => {
     await cp(join(REPO_ROOT, path), join(root, path), { recursive: true });
   }
   await symlink(join(REPO_ROOT, 'node_modules'), join(root, 'node_modules'), 'dir');
-  git(root, 'init', '-q', '-b', 'main');
-  git(root, 'config', 'user.name', 'Guide');
-  git(root, 'config', 'user.email', 'guide@example.invalid');
-  for (const file of guideFiles(markdown)) {
-    await mkdir(dirname(join(root, file.path)), { recursive: true });
-    await writeFile(join(root, file.path), file.content);
-  }
-  git(root, 'add', '-A');
-  git(root, 'commit', '-q', '-m', 'the project, with the guide followed');
+  await writeFiles(root, Object.fromEntries(guideFiles(markdown).map((file) => [file.path, file.content])));
+  commitAll(root, 'the project, with the guide followed');
   const env = {
     PATH: process.env.PATH,
     HOME: process.env.HOME,

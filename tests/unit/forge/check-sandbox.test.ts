@@ -21,6 +21,7 @@ import type { CheckFactoryJob } from '../../fixtures/check-factory.ts';
 import { REPO_ROOT } from '../../fixtures/cli.ts';
 import { createSandboxRepo, git } from '../../fixtures/sandbox-repo.ts';
 import { ALL_FORMS, CANARY } from '../../fixtures/secret-canaries.ts';
+import { silentProgress } from '../../fixtures/silent-progress.ts';
 
 /** The run's keys, as the factory's process holds them: every one carries the canary marker. */
 const KEYS: Record<string, string> = {
@@ -317,11 +318,7 @@ describe('checks sandbox: where none can be made, and the opt-out', () => {
       { config: `export default { checks: { command: 'touch "${tmpdir()}/aifactory-ran-$$"' } };\n` },
     );
     try {
-      await runFactory(
-        root,
-        { forge: 'local', replayDir, sandboxProbe: unavailable },
-        { step: () => undefined, done: () => undefined },
-      );
+      await runFactory(root, { forge: 'local', replayDir, sandboxProbe: unavailable }, silentProgress);
       const record = RunRecordSchema.parse(
         JSON.parse(await readFile(join(root, 'shared/runs/checked.json'), 'utf8')),
       );

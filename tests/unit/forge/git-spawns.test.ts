@@ -4,6 +4,7 @@ import { runFactory } from '../../../scripts/engine/factory.ts';
 import { createLocalForge } from '../../../scripts/forge/local.ts';
 import { RefUpdates } from '../../../scripts/forge/locks.ts';
 import { createSandboxRepo, simpleStory } from '../../fixtures/sandbox-repo.ts';
+import { silentProgress } from '../../fixtures/silent-progress.ts';
 
 /** Every git process the factory starts, by its arguments: here, or through the spawn helper. */
 const spawned: string[][] = [];
@@ -42,14 +43,7 @@ async function spawnsFor(tasks: number): Promise<string[][]> {
   );
   roots.push(root);
   spawned.length = 0;
-  const summary = await runFactory(
-    root,
-    { forge: 'local', replayDir, concurrency: 1 },
-    {
-      step: () => undefined,
-      done: () => undefined,
-    },
-  );
+  const summary = await runFactory(root, { forge: 'local', replayDir, concurrency: 1 }, silentProgress);
   expect([...summary.records.values()].map((record) => record.state)).toEqual(
     Array.from({ length: tasks }, () => 'merged'),
   );

@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CiRun } from '../../../scripts/core/snapshot-schema.ts';
 import { runFactory } from '../../../scripts/engine/factory.ts';
-import { writeSnapshots } from '../../../scripts/engine/snapshot-writer.ts';
+import { forgeSnapshotInputs, writeSnapshots } from '../../../scripts/engine/snapshot-writer.ts';
 import { HOLD_LABEL } from '../../../scripts/forge/labels.ts';
 import { GitHubFixture } from '../../fixtures/github/fixture.ts';
+import { githubRunOptions } from '../../fixtures/github-env.ts';
 import { createSandboxRepo, simpleStory } from '../../fixtures/sandbox-repo.ts';
-import { githubRunOptions } from './github-harness.ts';
+import { silentProgress } from '../../fixtures/silent-progress.ts';
 
 let github: GitHubFixture | undefined;
 let root: string | undefined;
@@ -18,8 +19,6 @@ afterEach(async () => {
   github = undefined;
   root = undefined;
 });
-
-const quiet = { step: () => undefined, done: () => undefined };
 
 /** The options of `aifactory run --forge github` on `sandbox`, against the fixture, with `env` added. */
 function runOptions(sandbox: { replayDir: string }, fixture: GitHubFixture, env: Record<string, string>) {
@@ -70,7 +69,7 @@ describe('the factory on the github forge, end to end', () => {
     github = await GitHubFixture.start({ seed: root, ci: () => 'success', mergeableAfterReads: 0 });
     const options = githubRunOptions(github, sandbox.replayDir);
     const { env } = options;
-    const summary = await runFactory(root, options, quiet);
+    const summary = await runFactory(root, options, silentProgress);
     const states = Object.fromEntries([...summary.records].map(([id, record]) => [id, record.state]));
     expect(states).toEqual({ 'gh-one': 'merged', 'gh-two': 'merged' });
     expect(await github.readFile('main', 'src/gh-one.txt')).toBe('gh-one v1\n');
@@ -92,7 +91,7 @@ describe('the factory on the github forge, end to end', () => {
     expect(before).toEqual([2, 3, 3, 2]);
     // GITHUB_TOKEN may not approve here, so approvals are COMMENT reviews plus the aifactory/review status.
     expect(github.statuses().filter((status) => status.context === 'aifactory/review')).toHaveLength(2);
-    await runFactory(root, options, quiet);
+    await runFactory(root, options, silentProgress);
     expect(counts()).toEqual(before);
     expect(github.invalid).toEqual([]);
   });
@@ -120,7 +119,7 @@ describe('the factory on the github forge, end to end', () => {
     let state: string | undefined;
     let runs = 0;
     for (; runs < 6 && state !== 'merged'; runs += 1) {
-      const summary = await runFactory(root, options, quiet);
+      const summary = await runFactory(root, options, silentProgress);
       state = summary.records.get('gh-wait')?.state;
     }
     expect(state).toBe('merged');
@@ -150,7 +149,11 @@ describe('the factory on the github forge, end to end', () => {
       mergeableAfterReads: 0,
       settings: { can_approve_pull_request_reviews: true, required_status_checks: ['aifactory/checks'] },
     });
-    const summary = await runFactory(root, runOptions(sandbox, github, insideActions(github)), quiet);
+    const summary = await runFactory(
+      root,
+      runOptions(sandbox, github, insideActions(github)),
+      silentProgress,
+    );
     const record = summary.records.get('gh-self')!;
     expect(record.state, JSON.stringify([record.last_error, github.invalid])).toBe('merged');
     expect(attemptsOf(record)).toEqual(RED_THEN_GREEN);
@@ -183,7 +186,11 @@ describe('the factory on the github forge, end to end', () => {
       permissions: { actions: { actions: 'write' } },
       settings: { can_approve_pull_request_reviews: true, required_status_checks: ['ci'] },
     });
-    const summary = await runFactory(root, runOptions(sandbox, github, insideActions(github)), quiet);
+    const summary = await runFactory(
+      root,
+      runOptions(sandbox, github, insideActions(github)),
+      silentProgress,
+    );
     const record = summary.records.get('gh-dispatch')!;
     expect(record.state, JSON.stringify([record.last_error, github.invalid])).toBe('merged');
     expect(attemptsOf(record)).toEqual(RED_THEN_GREEN);
@@ -217,7 +224,7 @@ describe('no checks, no automatic merge', () => {
       GITHUB_TOKEN: fixture.actionsToken,
     });
     const run = async (now: Date) =>
-      (await runFactory(sandbox.root, { ...options, now: () => now }, quiet)).records.get('gh-bare');
+      (await runFactory(sandbox.root, { ...options, now: () => now }, silentProgress)).records.get('gh-bare');
     return { fixture, run };
   }
 
@@ -280,15 +287,19 @@ describe('CI state for the dashboard', () => {
         },
         github: { client: { throttle: false, retryAfterBaseValue: 10 } },
       },
-      { ...quiet, warn: (message: string) => warnings.push(message) },
+      { ...silentProgress, warn: (message: string) => warnings.push(message) },
     );
-    return { summary, warnings };
+    // What the after-run step adds to the snapshots, read through the run's forge.
+    const inputs = await forgeSnapshotInputs(root, summary.forge, new Date(), (message) =>
+      warnings.push(message),
+    );
+    return { summary, warnings, ...inputs };
   };
 
   it('gathers the latest workflow run and each task check, with their links, into ci.json', async () => {
-    const { summary, warnings } = await run();
+    const { warnings, ci, commitsPerDay } = await run();
     expect(warnings).toEqual([]);
-    const runs = summary.ci ?? [];
+    const runs = ci ?? [];
     const workflow = runs.find((entry) => entry.name === 'CI');
     expect(workflow).toMatchObject({ status: 'completed', conclusion: 'success' });
     expect(workflow?.url).toMatch(/^https?:\/\//);
@@ -300,7 +311,7 @@ describe('CI state for the dashboard', () => {
     // Its first-parent line: a merged pull request counts once.
     const line = await github!.git.run(['rev-list', '--first-parent', (await github!.branch('main'))!]);
     const onMain = line.stdout.toString().split('\n').filter(Boolean);
-    const counted = Object.values(summary.commitsPerDay ?? {}).reduce((sum, count) => sum + count, 0);
+    const counted = Object.values(commitsPerDay ?? {}).reduce((sum, count) => sum + count, 0);
     expect(counted).toBe(onMain.length);
     await writeSnapshots(root!, { ci: runs });
     const written = async () =>
@@ -313,11 +324,11 @@ describe('CI state for the dashboard', () => {
   });
 
   it('without actions: read, leaves the workflow runs out with a warning that names the permission', async () => {
-    const { summary, warnings } = await run({ author: { actions: 'none' } });
+    const { summary, warnings, ci } = await run({ author: { actions: 'none' } });
     expect(summary.records.get('gh-ci')?.state).toBe('merged');
     expect(github!.invalid).toEqual([]);
-    expect(summary.ci?.some((entry) => entry.name === 'CI')).toBe(false);
-    expect(summary.ci?.some((entry) => entry.name.endsWith(' · gh-ci'))).toBe(true);
+    expect(ci?.some((entry) => entry.name === 'CI')).toBe(false);
+    expect(ci?.some((entry) => entry.name.endsWith(' · gh-ci'))).toBe(true);
     expect(warnings.join('\n')).toMatch(/no workflow runs.*actions/);
   });
 });

@@ -85,23 +85,3 @@ export function push(
     ...extra,
   });
 }
-
-/**
- * The options of `runFactory` for a github run against `github` with two tokens (the App's and
- * GITHUB_TOKEN), answered from `replayDir`, with throttling's spacing off.
- */
-export function githubRunOptions(github: GitHubFixture, replayDir: string) {
-  const env = {
-    GITHUB_API_URL: github.url,
-    GITHUB_GRAPHQL_URL: github.graphqlUrl,
-    GITHUB_REPOSITORY: 'aifactory-test/demo',
-    AIFACTORY_GITHUB_TOKEN: github.authorToken,
-    GITHUB_TOKEN: github.actionsToken,
-  };
-  return {
-    forge: 'github' as const,
-    replayDir,
-    env,
-    github: { client: { throttle: false as const, retryAfterBaseValue: 10 } },
-  };
-}

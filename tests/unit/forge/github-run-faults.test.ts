@@ -4,19 +4,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeJobSummary } from '../../../scripts/commands/job-summary.ts';
+import { finishRun } from '../../../scripts/engine/after-run.ts';
 import { runFactory } from '../../../scripts/engine/factory.ts';
-import { publishState } from '../../../scripts/engine/state-publisher.ts';
 import { forgetWriteStop } from '../../../scripts/forge/github/write-stop.ts';
+import type { Forge } from '../../../scripts/forge/types.ts';
 import { GitHubFixture, type GitHubFixtureOptions } from '../../fixtures/github/fixture.ts';
+import { githubRunOptions } from '../../fixtures/github-env.ts';
 import { createSandboxRepo, simpleStory, type TaskStory } from '../../fixtures/sandbox-repo.ts';
-import { githubRunOptions } from './github-harness.ts';
+import { silentProgress } from '../../fixtures/silent-progress.ts';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
-
-const quiet = { step: () => undefined, done: () => undefined };
 
 async function setUp(stories: TaskStory[], fixture: GitHubFixtureOptions = {}) {
   const sandbox = await createSandboxRepo(stories);
@@ -33,11 +33,15 @@ async function setUp(stories: TaskStory[], fixture: GitHubFixtureOptions = {}) {
   });
   const options = githubRunOptions(github, sandbox.replayDir);
   const { env } = options;
+  let forge: Forge | undefined;
   const run = async () => {
-    const summary = await runFactory(sandbox.root, options, quiet);
+    const summary = await runFactory(sandbox.root, options, silentProgress);
+    forge = summary.forge;
     return Object.fromEntries([...summary.records].map(([id, record]) => [id, record]));
   };
-  return { github, root: sandbox.root, env, options, run };
+  /** The after-run step of the last run, through its forge, as `run` does it. */
+  const finish = () => finishRun(sandbox.root, forge, { touched: 3, snapshot: false, warn: () => undefined });
+  return { github, root: sandbox.root, env, options, run, finish };
 }
 
 describe('the factory on the github forge, when GitHub errs', () => {
@@ -79,7 +83,7 @@ describe('the factory on the github forge, when GitHub errs', () => {
   });
 
   it('makes no write after a secondary limit longer than the run waits, and says when writing may start', async () => {
-    const { github, root, env, options, run } = await setUp([
+    const { github, root, env, options, run, finish } = await setUp([
       simpleStory('one'),
       simpleStory('two'),
       simpleStory('three'),
@@ -90,7 +94,7 @@ describe('the factory on the github forge, when GitHub errs', () => {
     const limited = github.requests.findIndex((request) => request.fault === 'secondary-rate-limit');
     expect(limited).toBeGreaterThan(0);
     // The state commit at the end of the run is a write too.
-    expect((await publishState(root, options, { touched: 3 })).status).toBe('refused');
+    expect((await finish()).published.status).toBe('refused');
     expect(github.requests.slice(limited + 1).filter((request) => request.method !== 'GET')).toEqual([]);
     for (const id of ['one', 'two', 'three']) {
       expect(records[id]?.state).not.toBe('failed');
@@ -99,7 +103,7 @@ describe('the factory on the github forge, when GitHub errs', () => {
     const dir = await mkdtemp(join(tmpdir(), 'aifactory-summary-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const file = join(dir, 'summary.md');
-    const summary = await runFactory(root, options, quiet);
+    const summary = await runFactory(root, options, silentProgress);
     await writeJobSummary(root, {
       title: 'aifactory run',
       summary,

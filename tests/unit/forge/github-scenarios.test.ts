@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunRecord, RunRecordSchema } from '../../../scripts/core/run-record.ts';
 import { type RunOptions, runFactory } from '../../../scripts/engine/factory.ts';
 import { GitHubFixture } from '../../fixtures/github/fixture.ts';
+import { githubRunOptions } from '../../fixtures/github-env.ts';
 import { createSandboxRepo, simpleStory, type TaskStory } from '../../fixtures/sandbox-repo.ts';
+import { silentProgress } from '../../fixtures/silent-progress.ts';
 
 /**
  * The real engine against the GitHub fixture, scenario by scenario, in one sandbox: each phase runs
@@ -53,8 +55,6 @@ const STORIES: TaskStory[] = [
 let github: GitHubFixture;
 let root: string;
 let options: RunOptions;
-const quiet = { step: () => undefined, done: () => undefined };
-
 beforeAll(async () => {
   const sandbox = await createSandboxRepo(STORIES);
   root = sandbox.root;
@@ -68,15 +68,7 @@ beforeAll(async () => {
         : 'success',
   });
   options = {
-    forge: 'github',
-    replayDir: sandbox.replayDir,
-    env: {
-      GITHUB_API_URL: github.url,
-      GITHUB_GRAPHQL_URL: github.graphqlUrl,
-      GITHUB_REPOSITORY: 'aifactory-test/demo',
-      AIFACTORY_GITHUB_TOKEN: github.authorToken,
-      GITHUB_TOKEN: github.actionsToken,
-    },
+    ...githubRunOptions(github, sandbox.replayDir),
     github: { client: { throttle: false, retryAfterBaseValue: 10, timeoutMs: 5000 } },
   };
 });
@@ -87,7 +79,7 @@ afterAll(async () => {
 });
 
 const run = (only: string[], extra: Partial<RunOptions> = {}) =>
-  runFactory(root, { ...options, only, ...extra }, quiet);
+  runFactory(root, { ...options, only, ...extra }, silentProgress);
 
 async function record(id: string): Promise<RunRecord> {
   return RunRecordSchema.parse(JSON.parse(await readFile(join(root, 'shared/runs', `${id}.json`), 'utf8')));
@@ -289,7 +281,7 @@ describe('the factory on the github forge, scenario by scenario', () => {
       github.requests.filter((r) => r.method !== 'GET' && r.operationId !== 'graphql' && r.status < 300)
         .length;
     const writesBefore = writes();
-    const summary = await runFactory(root, options, quiet);
+    const summary = await runFactory(root, options, silentProgress);
     expect(counts()).toEqual(before);
     expect(writes()).toBe(writesBefore);
     expect(summary.records.get('s-hold')?.state ?? 'needs_human').toBe('needs_human');

@@ -2,14 +2,16 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FactoryError } from '../../../scripts/core/errors.ts';
+import { finishRun } from '../../../scripts/engine/after-run.ts';
 import { runFactory } from '../../../scripts/engine/factory.ts';
 import { writeSnapshots } from '../../../scripts/engine/snapshot-writer.ts';
-import { commitState, describePublish, publishState } from '../../../scripts/engine/state-publisher.ts';
+import { commitState, describePublish } from '../../../scripts/engine/state-publisher.ts';
 import { createForge } from '../../../scripts/forge/index.ts';
 import type { Forge } from '../../../scripts/forge/types.ts';
 import { GitHubFixture } from '../../fixtures/github/fixture.ts';
+import { githubRunOptions } from '../../fixtures/github-env.ts';
 import { createSandboxRepo, simpleStory } from '../../fixtures/sandbox-repo.ts';
-import { githubRunOptions } from './github-harness.ts';
+import { silentProgress } from '../../fixtures/silent-progress.ts';
 
 let github: GitHubFixture | undefined;
 let root: string | undefined;
@@ -21,9 +23,7 @@ afterEach(async () => {
   root = undefined;
 });
 
-const quiet = { step: () => undefined, done: () => undefined };
-
-/** A github run as `aifactory run --forge github` does it: run, snapshots, then the state commit. */
+/** A github run as `aifactory run --forge github` does it: run, then the after-run step. */
 async function setUp(settings?: Record<string, unknown>) {
   const sandbox = await createSandboxRepo([simpleStory('gh-one'), simpleStory('gh-two')]);
   root = sandbox.root;
@@ -35,13 +35,13 @@ async function setUp(settings?: Record<string, unknown>) {
   });
   const options = githubRunOptions(github, sandbox.replayDir);
   const run = async () => {
-    const summary = await runFactory(root!, options, quiet);
-    // As run.ts does: GitHub's CI state and commit counts go into the snapshots.
-    await writeSnapshots(root!, {
-      ...(summary.ci ? { ci: summary.ci } : {}),
-      ...(summary.commitsPerDay ? { commitsPerDay: summary.commitsPerDay } : {}),
+    const summary = await runFactory(root!, options, silentProgress);
+    const after = await finishRun(root!, summary.forge, {
+      touched: summary.records.size,
+      snapshot: true,
+      warn: () => undefined,
     });
-    return { summary, published: await publishState(root!, options, { touched: summary.records.size }) };
+    return { summary, published: after.published };
   };
   return { github, root, options, run };
 }
@@ -55,13 +55,17 @@ describe('a github run publishes its state to the default branch', () => {
   it('as one factory commit holding the clone’s records and snapshots; a rerun with nothing pending commits nothing', async () => {
     const { github, root, options, run } = await setUp();
     const before = await commitsOnMain(github);
-    const summary = await runFactory(root, options, quiet);
+    const summary = await runFactory(root, options, silentProgress);
     await writeSnapshots(root);
     const writeOperations = ['git/create-tree', 'git/create-commit', 'git/update-ref', 'git/create-blob'];
     const writesSoFar = () =>
       writeOperations.map((operation) => github.calls(operation).filter((call) => call.status < 300).length);
     const beforeState = writesSoFar();
-    const published = await publishState(root, options, { touched: summary.records.size });
+    const { published } = await finishRun(root, summary.forge, {
+      touched: summary.records.size,
+      snapshot: false,
+      warn: () => undefined,
+    });
     // The state commit is one tree, one commit and one ref update (blobs travel inside the tree).
     expect(writesSoFar().map((count, index) => count - beforeState[index]!)).toEqual([1, 1, 1, 0]);
     expect([...summary.records.values()].map((record) => record.state)).toEqual(['merged', 'merged']);
@@ -144,15 +148,18 @@ describe('a github run publishes its state to the default branch', () => {
   });
 
   it('does nothing with the local forge', async () => {
-    expect(await publishState('/nonexistent', { forge: 'local' }, { touched: 1 })).toMatchObject({
-      status: 'skipped',
+    const after = await finishRun('/nonexistent', undefined, {
+      touched: 1,
+      snapshot: false,
+      warn: () => undefined,
     });
+    expect(after.published).toMatchObject({ status: 'skipped' });
     expect(describePublish({ status: 'skipped', reason: 'x' })).toBeUndefined();
   });
 
   it('warns, without throwing, when the default branch refuses the commit', async () => {
     const { github, root, options } = await setUp();
-    await runFactory(root, options, quiet);
+    await runFactory(root, options, silentProgress);
     await writeSnapshots(root);
     const real = await createForge('github', {
       root,

@@ -9,6 +9,7 @@ import { renderProposal } from '../../../scripts/core/proposal.ts';
 import { RunRecordSchema } from '../../../scripts/core/run-record.ts';
 import { type CliResult, runCli } from '../../fixtures/cli.ts';
 import { GitHubFixture } from '../../fixtures/github/fixture.ts';
+import { githubEnv } from '../../fixtures/github-env.ts';
 import { type LlmFixture, type SeenRequest, startLlmFixture } from '../../fixtures/llm-fixture.ts';
 import { createSandboxRepo, simpleStory, type TaskStory } from '../../fixtures/sandbox-repo.ts';
 
@@ -106,12 +107,7 @@ async function setUp(config: string) {
     OPENAI_BASE_URL: llm.openaiUrl,
     XAI_BASE_URL: llm.openaiUrl,
     GEMINI_BASE_URL: llm.geminiUrl,
-    GITHUB_API_URL: github.url,
-    GITHUB_GRAPHQL_URL: github.graphqlUrl,
-    GITHUB_REPOSITORY: 'aifactory-test/demo',
-    AIFACTORY_GITHUB_TOKEN: github.authorToken,
-    GITHUB_TOKEN: github.actionsToken,
-    AIFACTORY_GITHUB_THROTTLE: 'off',
+    ...githubEnv(github),
   };
   const started = (await github.git.run(['rev-parse', 'main'])).stdout.toString().trim();
 
