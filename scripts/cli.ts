@@ -31,6 +31,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   'security-scan': async () => (await import('./commands/security-scan.ts')).registerSecurityScan,
   'plan-shards': async () => (await import('./commands/shards.ts')).registerPlanShards,
   'merge-shards': async () => (await import('./commands/shards.ts')).registerMergeShards,
+  init: async () => (await import('./commands/init.ts')).registerInit,
+  site: async () => (await import('./commands/site.ts')).registerSite,
 };
 
 /** The program with the command `name`, or with every command when `name` is not one of them. */
