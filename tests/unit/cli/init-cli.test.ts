@@ -149,7 +149,9 @@ describe('aifactory init', () => {
   });
 
   it('refuses a test command that GitHub would expand or that spans lines', async () => {
-    for (const command of ['echo ${{ secrets.OPENAI_API_KEY }}', 'npm test\nrm -rf /']) {
+    // An Actions expression, as a hostile test command would carry one.
+    const expression = ['$', '{{ secrets.OPENAI_API_KEY }}'].join('');
+    for (const command of [`echo ${expression}`, 'npm test\nrm -rf /']) {
       const refused = await runCli(['init', '--test-command', command], { cwd: root, env: NO_KEYS });
       expect(refused.code).toBe(2);
       expect(refused.stderr).toContain('one line of shell');
