@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Runs the TypeScript CLI without a build step: Node strips the types itself where it can, and tsx
 // compiles them where it cannot.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import module, { createRequire } from 'node:module';
+import { constants as osConstants } from 'node:os';
 import { dirname, join, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -34,11 +35,37 @@ if (major >= 22) {
   }
 } else {
   // An older system Node (npx runs this file with it) hands over to the project's pinned Node 24
-  // when it is installed; otherwise the CLI itself says which Node it needs.
+  // when the project has one (this repository, the template); otherwise it says what to install.
   const pinned = join(root, 'node_modules', 'node', 'bin', 'node');
-  const [node, args] = existsSync(pinned)
-    ? [pinned, [bin]]
-    : [process.execPath, [createRequire(import.meta.url).resolve('tsx/cli'), cli]];
-  const result = spawnSync(node, [...args, ...process.argv.slice(2)], { stdio: 'inherit' });
-  process.exit(result.status ?? 1);
+  if (existsSync(pinned)) {
+    process.exitCode = await runForwardingSignals(pinned, [bin, ...process.argv.slice(2)]);
+  } else {
+    console.error(
+      `aifactory needs Node.js 22 or newer and this is v${process.versions.node}: install Node.js 24 LTS (https://nodejs.org/en/download, or \`nvm install 24\`) and run it again.`,
+    );
+    process.exitCode = 2;
+  }
+}
+
+/**
+ * Runs the CLI in a child process and waits for it. SIGINT, SIGTERM and SIGHUP sent to this
+ * process are passed on to the child, which stops as it does when signalled itself (`watch`
+ * finishes its step), so a supervisor that stops this process never leaves the child behind.
+ * Resolves to the child's exit code, or 128 + the signal's number when a signal ended it.
+ */
+function runForwardingSignals(node, args) {
+  return new Promise((resolve) => {
+    const child = spawn(node, args, { stdio: 'inherit' });
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    const forward = (signal) => child.kill(signal);
+    for (const signal of signals) process.on(signal, forward);
+    child.on('error', (error) => {
+      console.error(`aifactory: cannot start ${node}: ${error.message}`);
+      resolve(2);
+    });
+    child.on('exit', (code, signal) => {
+      for (const each of signals) process.off(each, forward);
+      resolve(code ?? 128 + (osConstants.signals[signal] ?? 0));
+    });
+  });
 }

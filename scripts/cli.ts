@@ -3,9 +3,10 @@
  * The one entry point: `npm run aifactory -- <command>` (or `npx aifactory <command>`).
  * Exit codes: 0 success, 1 the command found problems (e.g. invalid tasks), 2 bad usage.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { enterRepoRoot } from './io/repo-root.ts';
 
 function packageVersion(): string {
   const path = join(import.meta.dirname, '..', 'package.json');
@@ -30,6 +31,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   'security-scan': async () => (await import('./commands/security-scan.ts')).registerSecurityScan,
   'plan-shards': async () => (await import('./commands/shards.ts')).registerPlanShards,
   'merge-shards': async () => (await import('./commands/shards.ts')).registerMergeShards,
+  init: async () => (await import('./commands/init.ts')).registerInit,
+  site: async () => (await import('./commands/site.ts')).registerSite,
 };
 
 /** The program with the command `name`, or with every command when `name` is not one of them. */
@@ -51,6 +54,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const program = await buildProgram(argv[0]);
+  // Every command reads tasks/, shared/ and the config from the root, as git finds it.
+  enterRepoRoot();
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
@@ -68,8 +73,14 @@ const MIN_NODE_MAJOR = 22;
 
 if (Number(process.versions.node.split('.')[0]) < MIN_NODE_MAJOR) {
   // Older Nodes lack import.meta.main, so without this the CLI would end silently with exit 0.
+  // npm's script runs the pinned Node only where the project has it (this repository, not a
+  // project that installed the package).
+  const pinned = existsSync(join(import.meta.dirname, '..', 'node_modules', 'node', 'package.json'));
+  const fix = pinned
+    ? "run it through npm (`npm run aifactory -- <command>`), which uses the project's Node 24 from node_modules, or install Node.js 24 LTS"
+    : 'install Node.js 24 LTS (https://nodejs.org/en/download, or `nvm install 24`) and run it again';
   console.error(
-    `aifactory needs Node.js ${MIN_NODE_MAJOR} or newer (the project pins 24), and this is ${process.version}. Run it through npm (\`npm run aifactory -- <command>\`), which uses the project's Node 24 from node_modules, or install Node 24.`,
+    `aifactory needs Node.js ${MIN_NODE_MAJOR} or newer and this is v${process.versions.node}: ${fix}.`,
   );
   process.exitCode = 2;
 } else if (import.meta.main) {

@@ -42,27 +42,33 @@ export class AgentRegistry {
   }
 
   /**
-   * The reviewer of a task: its own `reviewer`, else the configured default reviewer when that is
-   * of another vendor than the assignee, else the first agent of another vendor (reviewer-role
-   * agents first; tools and planners write no code, so they review none by default). Falls back to
-   * any other agent when every agent shares the assignee's vendor.
+   * The reviewer of a task: its own `reviewer`, else the configured default reviewer, else the
+   * first agent that reviews independently of the assignee (see `reviewsIndependently`;
+   * reviewer-role agents first; tools and planners write no code, so they review none by default).
+   * Falls back to any other agent when none is independent.
+   * @throws FactoryError `config` when the default reviewer cannot review the assignee's work
+   *   independently: a setting that cannot apply is an error, never silently replaced by an agent
+   *   of another vendor (which could send a fully local set-up's code to a cloud).
    */
   reviewerFor(task: { assignee: string; reviewer?: string | undefined }): Agent {
     if (task.reviewer !== undefined) return this.require(task.reviewer);
     const assignee = this.require(task.assignee);
-    const vendor = vendorOf(assignee.provider);
+    const preferred = this.#defaultReviewer ? this.#agents.get(this.#defaultReviewer) : undefined;
+    if (preferred && preferred.name !== assignee.name) {
+      if (reviewsIndependently(assignee, preferred)) return preferred;
+      throw new FactoryError(
+        'config',
+        `default_reviewer: "${preferred.name}" cannot review tasks of "${assignee.name}": both use ${preferred.provider} model ${preferred.model}. Choose a default_reviewer of another vendor (or, for local agents, another model), or set the task's reviewer`,
+      );
+    }
     const candidates = this.list().filter(
       (agent) => agent.name !== assignee.name && agent.role !== 'tool' && agent.role !== 'planner',
     );
-    const preferred = this.#defaultReviewer ? this.#agents.get(this.#defaultReviewer) : undefined;
-    if (preferred && preferred.name !== assignee.name && vendorOf(preferred.provider) !== vendor) {
-      return preferred;
-    }
     const ranked = [
       ...candidates.filter((agent) => agent.role === 'reviewer'),
       ...candidates.filter((agent) => agent.role !== 'reviewer'),
     ];
-    const other = ranked.find((agent) => vendorOf(agent.provider) !== vendor) ?? ranked[0];
+    const other = ranked.find((agent) => reviewsIndependently(assignee, agent)) ?? ranked[0];
     if (!other) {
       throw new FactoryError('config', `no agent can review tasks of "${assignee.name}"; add a second agent`);
     }
@@ -74,6 +80,17 @@ export class AgentRegistry {
     const guess = closestMatch(name, names);
     return `unknown agent "${name}"${guess ? `; did you mean "${guess}"?` : ''} (known: ${names.join(', ')})`;
   }
+}
+
+/**
+ * Whether `reviewer` judges `assignee`'s work as a second opinion: an agent of another vendor, or,
+ * on local servers, where every model is "local", another model.
+ */
+export function reviewsIndependently(assignee: Agent, reviewer: Agent): boolean {
+  if (reviewer.name === assignee.name) return false;
+  const vendor = vendorOf(assignee.provider);
+  if (vendorOf(reviewer.provider) !== vendor) return true;
+  return vendor === 'local' && reviewer.model !== assignee.model;
 }
 
 function isAgent(value: unknown): value is Agent {

@@ -31,7 +31,7 @@ function row(agent: Agent, reviewer: string, globalCaps: Caps): string[] {
 }
 
 function keyCell(status: AgentStatus): string {
-  if (status.key_env === null) return 'not needed';
+  if (status.key_env === null) return 'no key needed';
   if (status.key_configured === null) return status.key_env;
   return `${status.key_env} (${status.key_configured ? 'set' : 'missing'})`;
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { workflowCommand } from '../core/annotation.ts';
 import type { Problem, ValidationReport } from '../core/validate.ts';
 import { loadTasks, loadValidationContext } from '../engine/task-files.ts';
+import { fromInvocation } from '../io/repo-root.ts';
 
 /** `aifactory validate [paths…] [--json]`: exit 0 when every task file is valid, 1 otherwise, 2 on bad usage. */
 export function registerValidate(program: Command): void {
@@ -17,7 +18,7 @@ export function registerValidate(program: Command): void {
     .action(async (paths: string[], options: { json?: boolean }) => {
       const root = process.cwd();
       const { context } = await loadValidationContext(root);
-      const report = await loadTasks(root, context, paths.length > 0 ? paths : undefined);
+      const report = await loadTasks(root, context, paths.length > 0 ? paths.map(fromInvocation) : undefined);
       printReport(report, {
         json: options.json === true,
         annotations: process.env.GITHUB_ACTIONS === 'true',

@@ -218,7 +218,8 @@ export const ProvidersConfigSchema = z.strictObject({
   openai: ProviderLimitsSchema.optional(),
   xai: ProviderLimitsSchema.optional(),
   gemini: ProviderLimitsSchema.optional(),
-  local: ProviderLimitsSchema.optional(),
+  /** A local server also takes its address here (LOCAL_BASE_URL, when set, wins). */
+  local: ProviderLimitsSchema.extend({ base_url: z.url({ protocol: /^https?$/ }).optional() }).optional(),
 });
 export type ProvidersConfig = z.infer<typeof ProvidersConfigSchema>;
 

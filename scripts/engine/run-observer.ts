@@ -42,9 +42,13 @@ export async function readRunFile(root: string, warn: (message: string) => void)
   return parsed.data;
 }
 
-/** The variable an agent's key is read from; null when it needs none (replay, a tool agent). */
+/**
+ * The variable an agent's key is read from; null when it needs none: replay, a tool agent, or a
+ * local server, which usually takes none (LOCAL_API_KEY is sent only when set), so a missing one
+ * is never reported as a missing key.
+ */
 export function keyEnvOf(agent: Agent, replay: boolean): string | null {
-  if (replay || agent.run || agent.provider === 'replay') return null;
+  if (replay || agent.run || agent.provider === 'replay' || agent.provider === 'local') return null;
   return PROVIDER_ENV[agent.provider].key;
 }
 

@@ -129,7 +129,8 @@ export function createProviderClient(
       `${who} needs ${settings.key}; set it in the environment (a repository secret under GitHub Actions), or use --replay`,
     );
   }
-  const baseUrl = env[settings.baseUrl] || settings.defaultBaseUrl;
+  const configured = id === 'local' ? options.providers?.local?.base_url : undefined;
+  const baseUrl = env[settings.baseUrl] || configured || settings.defaultBaseUrl;
   const timeoutMs = options.timeoutMs ?? callTimeouts(env).timeoutMs;
   const limiterKey = `${id}:${baseUrl ?? ''}`;
   if (id === 'gemini') {

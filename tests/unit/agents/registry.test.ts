@@ -35,6 +35,34 @@ describe('the agent registry', () => {
     expect(registry.reviewerFor({ assignee: 'grok-fast' }).name).toBe('gemini-pro');
   });
 
+  it('has a local agent reviewed by a local agent of another model, never by a cloud built-in', () => {
+    const coder = defineAgent({ name: 'qwen', role: 'coder', provider: 'local', model: 'qwen2.5-coder' });
+    const twin = defineAgent({ name: 'twin', role: 'reviewer', provider: 'local', model: 'qwen2.5-coder' });
+    const llama = defineAgent({ name: 'llama', role: 'reviewer', provider: 'local', model: 'llama3.1' });
+    const agents = [...BUILTIN_AGENTS, coder, twin, llama];
+    expect(new AgentRegistry(agents).reviewerFor({ assignee: 'qwen' }).name).toBe('llama');
+    expect(new AgentRegistry(agents, 'llama').reviewerFor({ assignee: 'qwen' }).name).toBe('llama');
+    // The same model under another name is no second opinion.
+    expect(() => new AgentRegistry(agents, 'twin').reviewerFor({ assignee: 'qwen' })).toThrow(
+      'default_reviewer: "twin" cannot review tasks of "qwen": both use local model qwen2.5-coder',
+    );
+  });
+
+  it("refuses a default reviewer of the assignee's own vendor instead of silently choosing another", () => {
+    const registry = new AgentRegistry(
+      [
+        ...BUILTIN_AGENTS,
+        defineAgent({ name: 'flash', role: 'coder', provider: 'gemini', model: 'gemini-2.5-flash' }),
+      ],
+      'gemini-pro',
+    );
+    expect(() => registry.reviewerFor({ assignee: 'flash' })).toThrow(
+      /default_reviewer: "gemini-pro" cannot review/,
+    );
+    expect(registry.reviewerFor({ assignee: 'gemini-pro' }).name).not.toBe('gemini-pro');
+    expect(registry.reviewerFor({ assignee: 'flash', reviewer: 'gpt' }).name).toBe('gpt');
+  });
+
   it('suggests the closest name for an unknown agent', () => {
     expect(() => new AgentRegistry(BUILTIN_AGENTS).require('grok-fats')).toThrow('did you mean "grok-fast"?');
     expect(() => new AgentRegistry(BUILTIN_AGENTS, 'nobody')).toThrow('default_reviewer');

@@ -44,6 +44,23 @@ describe('aifactory agents --status', () => {
     expect(table.stdout).toContain('\n1 task: 1 pending');
   });
 
+  it('shows a local agent without LOCAL_API_KEY as needing no key, never as a missing key', async () => {
+    const { root: local } = await createSandboxRepo([simpleStory('beta', { assignee: 'qwen' })], {
+      config: `export default {
+  agents: [
+    { name: 'qwen', role: 'coder', provider: 'local', model: 'qwen2.5-coder' },
+    { name: 'llama', role: 'reviewer', provider: 'local', model: 'llama3.1' },
+  ],
+};\n`,
+    });
+    const env = { LOCAL_API_KEY: undefined, LOCAL_BASE_URL: 'http://127.0.0.1:9/v1' };
+    await runCli(['run', '--once', '--no-snapshot'], { cwd: local, env });
+    const status = await runCli(['agents', '--status'], { cwd: local, env });
+    await rm(local, { recursive: true, force: true });
+    expect(status.stdout).toMatch(/qwen\s+no key needed\s/);
+    expect(status.stdout).not.toMatch(/qwen.*(missing|no key: set)/);
+  });
+
   it('shows working, rate-limited and budget-paused agents, the fallback that answered, and spend against caps', async () => {
     const file: RunFile = {
       version: 1,

@@ -216,8 +216,9 @@ describe('readRunFile', () => {
     expect(await readRunFile(root, () => undefined)).toMatchObject({ trigger: 'schedule' });
   });
 
-  it('names no key variable for a tool agent or a replay', () => {
+  it('names no key variable for a tool agent, a replay or a local server, which needs none', () => {
     expect(keyEnvOf(gpt, false)).toBe('OPENAI_API_KEY');
+    expect(keyEnvOf({ ...gpt, provider: 'local' }, false)).toBeNull();
     expect(keyEnvOf(gpt, true)).toBeNull();
     expect(keyEnvOf({ ...gpt, run: async () => ({ files: {} }) } as unknown as Agent, false)).toBeNull();
   });

@@ -131,8 +131,8 @@ export function npmScriptProblems(
  * `aifactory` (after npm's `--`); when the arguments come from a bash array (`"${args[@]}"`), the
  * array's assignment gives the subcommand, and its `args+=(…)` lines give more flags.
  */
-export function cliCalls(script: string): { command: string; flags: string[] }[] {
-  const calls: { command: string; flags: string[] }[] = [];
+export function cliCalls(script: string): { command: string; sub?: string; flags: string[] }[] {
+  const calls: { command: string; sub?: string; flags: string[] }[] = [];
   const lines = script.split('\n');
   for (const line of lines) {
     const match = /\baifactory\b(?:\s+--)?\s+(.*)$/.exec(line);
@@ -159,7 +159,12 @@ export function cliCalls(script: string): { command: string; flags: string[] }[]
         flags: [...arrayWords, ...added].filter((word) => word.startsWith('--')),
       });
     } else {
-      calls.push({ command: words[0] ?? '', flags: words.slice(1).filter((word) => word.startsWith('--')) });
+      const sub = words[1] !== undefined && !words[1].startsWith('-') ? { sub: words[1] } : {};
+      calls.push({
+        command: words[0] ?? '',
+        ...sub,
+        flags: words.slice(1).filter((word) => word.startsWith('--')),
+      });
     }
   }
   return calls;
@@ -170,7 +175,9 @@ export function cliProblems(file: string, text: string, program: Command): Workf
   const problems: WorkflowProblem[] = [];
   for (const { line, script } of runScripts(file, text)) {
     for (const call of cliCalls(script)) {
-      const command = program.commands.find((item) => item.name() === call.command);
+      const top = program.commands.find((item) => item.name() === call.command);
+      // A command with subcommands (`site build`) takes the subcommand's flags.
+      const command = top?.commands.find((item) => item.name() === call.sub) ?? top;
       if (!command) {
         problems.push({ file, line, message: `aifactory ${call.command}: the CLI has no such command` });
         continue;
