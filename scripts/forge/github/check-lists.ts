@@ -5,9 +5,7 @@ type Rest = GitHubClient['rest'];
 /** A check run as GitHub lists it (the CI state keeps its head and times, the verdict the rest). */
 export type CheckRunData = Awaited<ReturnType<Rest['checks']['listForRef']>>['data']['check_runs'][number];
 /** A commit status as `GET commits/{ref}/statuses` lists it: every status, with who posted it. */
-export type StatusData = Awaited<
-  ReturnType<Rest['repos']['listCommitStatusesForRef']>
->['data'][number];
+export type StatusData = Awaited<ReturnType<Rest['repos']['listCommitStatusesForRef']>>['data'][number];
 
 /** The most a page holds; GitHub's default of 30 would only mean more requests. */
 const PER_PAGE = 100;

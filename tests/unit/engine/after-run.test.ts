@@ -95,7 +95,7 @@ describe('finishRun', () => {
 
   it('redacts the run’s secrets from what the forge warns about', async () => {
     const { root } = await sandboxOf(['quiet-one']);
-    const token = 'ghs_leakedInAnErrorMessage0123456789';
+    const token = 'ghs_leakedInAnErrorMessage0123456789'; // aifactory:allow-secret
     const forge: Forge = Object.assign(new MemoryForge(), {
       ciRuns: async () => ({ runs: [], warning: `GitHub answered 403 for ${token}` }),
     });
