@@ -219,12 +219,14 @@ describe('what a server reports', () => {
   );
 
   it.each([
-    ['negative input, 1e30 output', { input: -5, output: 1e30 }, { inputTokens: 2, outputTokens: 100 }],
-    ['1e30 input, negative output', { input: 1e30, output: -1 }, { inputTokens: 1034, outputTokens: 100 }],
-    ['null and a string', { input: null, output: '12' }, { inputTokens: 2, outputTokens: 100 }],
-    ['no usage at all', 'none' as const, { inputTokens: 2, outputTokens: 100 }],
+    // What a call reserved is its bound: the request's bytes plus framing (1,061 tokens here) and
+    // its output ceiling. A count that is missing, negative or past that bound is charged at it.
+    ['negative input, 1e30 output', { input: -5, output: 1e30 }, { inputTokens: 1061, outputTokens: 100 }],
+    ['1e30 input, negative output', { input: 1e30, output: -1 }, { inputTokens: 1061, outputTokens: 100 }],
+    ['null and a string', { input: null, output: '12' }, { inputTokens: 1061, outputTokens: 100 }],
+    ['no usage at all', 'none' as const, { inputTokens: 1061, outputTokens: 100 }],
     ['fractions', { input: 12.2, output: 7 }, { inputTokens: 13, outputTokens: 7 }],
-  ])('usage with %s is clamped or charged at the estimate', async (_, usage, expected) => {
+  ])('usage with %s is clamped or charged at the reserved bound', async (_, usage, expected) => {
     for (const stream of [false, true]) {
       fixture.fallback = () => ({ kind: 'answer', text: 'ok', usage });
       const { call } = await harness();
