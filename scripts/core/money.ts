@@ -14,3 +14,18 @@ export function formatUsd(usd: number): string {
 export function formatUsdTick(usd: number): string {
   return `$${usd.toLocaleString('en', { maximumFractionDigits: 4, useGrouping: false })}`;
 }
+
+/** Less than this past a cap is rounding, not spend: it reads as the cap reached. */
+const PAST_CAP_USD = 0.0001;
+
+/**
+ * Spend read against a cap named `cap_name` ("daily cap"): "$1.10 of $5.00 daily cap", or, once
+ * spend went past it (a call's cost is known only after it answered), "$5.00 daily cap passed by
+ * $0.20" — never "$5.20 of $5.00". Without a cap, the spend and "no daily cap".
+ */
+export function spendAgainstCap(spent: number, cap: number | null, capName: string): string {
+  if (cap === null) return `${formatUsd(spent)} (no ${capName})`;
+  const over = spent - cap;
+  if (over >= PAST_CAP_USD) return `${formatUsd(cap)} ${capName} passed by ${formatUsd(over)}`;
+  return `${formatUsd(Math.min(spent, cap))} of ${formatUsd(cap)} ${capName}`;
+}

@@ -1,6 +1,7 @@
 import { type AgentStatusInput, buildAgentStatus } from './agent-status.ts';
 import { totals } from './record-ops.ts';
 import type { RunRecord } from './run-record.ts';
+import { stripInvisible } from './sanitize.ts';
 import type {
   CiRun,
   History,
@@ -35,7 +36,7 @@ function rowOf(task: Task | undefined, record: RunRecord | undefined, id: string
   const spent = record ? totals(record) : { input: 0, output: 0, cost_usd: 0 };
   return {
     id,
-    title: task?.title ?? record?.title ?? id,
+    title: task?.title ?? record?.title ?? (task && titleFrom(task.description)) ?? id,
     state: record?.state ?? 'pending',
     assignee: (task ?? record)!.assignee,
     reviewer: record?.reviewer ?? task?.reviewer ?? null,
@@ -48,6 +49,32 @@ function rowOf(task: Task | undefined, record: RunRecord | undefined, id: string
     cost_usd: round(spent.cost_usd),
     tokens: spent.input + spent.output,
   };
+}
+
+/** How long a title made from a description may be, in characters, before it is cut. */
+export const DERIVED_TITLE_CHARS = 80;
+
+/**
+ * A title for a task that has none: the start of its description's first non-blank line, cut at
+ * a word (or, for one long word, at the limit) with an ellipsis. Invisible, bidirectional and
+ * control characters are dropped, as a task's own title may not hold them, so a description
+ * cannot make a table row read other than it is. Null when nothing readable is left.
+ */
+export function titleFrom(description: string): string | null {
+  const line = stripInvisible(description)
+    .split(/[\n\r\u0085\u2028\u2029]/u)
+    .map((text) =>
+      text
+        .replace(/[\u0000-\u001F\u007F-\u009F]/gu, ' ')
+        .replace(/\s+/gu, ' ')
+        .trim(),
+    )
+    .find((text) => text !== '');
+  if (line === undefined) return null;
+  if (line.length <= DERIVED_TITLE_CHARS) return line;
+  const cut = line.slice(0, DERIVED_TITLE_CHARS - 1);
+  const space = cut.lastIndexOf(' ');
+  return `${space > DERIVED_TITLE_CHARS / 2 ? cut.slice(0, space) : cut}…`;
 }
 
 function round(usd: number): number {

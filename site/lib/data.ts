@@ -90,3 +90,5 @@ export const percent = (value: number | null): string =>
 /** The task states in their order, from the state machine itself. */
 export const STATE_ORDER = TASK_STATES;
 export const stateLabel = (state: string): string => state.replaceAll('_', ' ');
+/** Commits are shown by one short form everywhere (as GitHub abbreviates them). */
+export const shortSha = (sha: string): string => sha.slice(0, 7);

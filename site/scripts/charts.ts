@@ -80,7 +80,8 @@ for (const canvas of document.querySelectorAll<HTMLCanvasElement>('canvas[data-c
         ? {}
         : {
             scales: {
-              x: { stacked: spec.stacked === true },
+              // Day labels skip rather than rotate when crowded; every day keeps its place.
+              x: { stacked: spec.stacked === true, ticks: { maxRotation: 0, autoSkipPadding: 12 } },
               y: {
                 stacked: spec.stacked === true,
                 beginAtZero: true,

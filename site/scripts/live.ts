@@ -78,8 +78,8 @@ function renderAge(state: Latest): void {
 }
 
 function apply(summary: Summary): void {
-  for (const element of document.querySelectorAll<HTMLElement>('[data-count]')) {
-    const state = element.dataset.count!;
+  for (const element of document.querySelectorAll<HTMLElement>('[data-count], [data-state-count]')) {
+    const state = (element.dataset.count ?? element.dataset.stateCount)!;
     const value = state === 'total' ? summary.tasks_total : (summary.by_state[state] ?? 0);
     element.textContent = String(value);
   }

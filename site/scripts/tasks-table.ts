@@ -22,6 +22,7 @@ const form = document.querySelector<HTMLFormElement>('[data-filters]')!;
 const tbody = document.querySelector<HTMLTableSectionElement>('[data-rows]');
 const count = document.querySelector<HTMLElement>('[data-result-count]')!;
 const pager = document.querySelector<HTMLElement>('[data-pager]')!;
+const noMatch = document.querySelector<HTMLElement>('[data-no-match]');
 const headers = [...document.querySelectorAll<HTMLTableCellElement>('th[data-key]')];
 const params = new URLSearchParams(location.search);
 let rows: Row[] = [];
@@ -72,18 +73,19 @@ function render(): void {
       .slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE)
       .map(
         (row) => `<tr>
-<td><a href="${base}tasks/${encodeURIComponent(row.id)}/">${escapeHtml(row.id)}</a><br><span class="muted">${escapeHtml(row.title)}</span></td>
-<td><span class="state state-${row.state}">${row.state.replaceAll('_', ' ')}</span></td>
-<td>${escapeHtml(row.assignee)}</td>
-<td class="hide-narrow">${escapeHtml(row.reviewer ?? '—')}</td>
-<td class="num hide-narrow">${row.iteration}</td>
-<td class="num">${row.pr ? (row.pr_url ? `<a href="${escapeHtml(row.pr_url)}">#${row.pr}</a>` : `#${row.pr}`) : '—'}</td>
-<td class="num hide-narrow">${usd(row.cost_usd)}</td>
-<td>${row.updated_at ? `<time datetime="${row.updated_at}">${row.updated_at.slice(0, 10)}</time>` : '—'}</td>
+<td data-label="Task"><a href="${base}tasks/${encodeURIComponent(row.id)}/">${escapeHtml(row.id)}</a><br><span class="muted">${escapeHtml(row.title)}</span></td>
+<td data-label="State"><span class="state state-${row.state}">${row.state.replaceAll('_', ' ')}</span></td>
+<td data-label="Agent">${escapeHtml(row.assignee)}</td>
+<td data-label="Reviewer" class="hide-narrow">${escapeHtml(row.reviewer ?? '—')}</td>
+<td data-label="Iteration" class="num hide-narrow">${row.iteration}</td>
+<td data-label="PR" class="num">${row.pr ? (row.pr_url ? `<a href="${escapeHtml(row.pr_url)}">#${row.pr}</a>` : `#${row.pr}`) : '—'}</td>
+<td data-label="Cost" class="num hide-narrow">${usd(row.cost_usd)}</td>
+<td data-label="Updated">${row.updated_at ? `<time datetime="${escapeHtml(row.updated_at)}">${row.updated_at.slice(0, 10)}</time>` : '—'}</td>
 </tr>`,
       )
       .join('');
   }
+  if (noMatch) noMatch.hidden = matches.length > 0 || rows.length === 0;
   pager.hidden = pages <= 1;
   pager.querySelector<HTMLElement>('[data-page]')!.textContent = `Page ${page} of ${pages}`;
   pager.querySelector<HTMLButtonElement>('[data-prev]')!.disabled = page <= 1;
@@ -111,6 +113,11 @@ form.addEventListener('input', () => {
   render();
 });
 form.addEventListener('submit', (event) => event.preventDefault());
+noMatch?.querySelector('[data-clear]')?.addEventListener('click', () => {
+  form.reset();
+  page = 1;
+  render();
+});
 for (const header of headers) {
   header.querySelector('button')?.addEventListener('click', () => {
     const key = header.dataset.key!;

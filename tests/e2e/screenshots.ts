@@ -7,6 +7,9 @@
  * - `docs/screenshots/sample-busy.png`: a busy factory, from the generated sample snapshots the
  *   e2e suite uses (240 tasks over 60 days, every agent state); labelled as sample data in docs/dashboard.md.
  *
+ * Each picture is taken once every chart on the page has drawn (`waitForDrawnCharts`), and the
+ * run fails rather than keep a picture of a blank chart.
+ *
  * Chromium: PLAYWRIGHT_CHROMIUM_PATH, else /usr/bin/chromium when installed, else Playwright's own.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -19,6 +22,7 @@ import { chromium } from 'playwright';
 import { SummarySchema } from '../../scripts/core/snapshot-schema.ts';
 import { REPO_ROOT } from '../fixtures/cli.ts';
 import { writeSampleStatus } from '../fixtures/sample-data.ts';
+import { waitForDrawnCharts } from './chart-ink.ts';
 
 const SHOTS = join(REPO_ROOT, 'docs/screenshots');
 const TYPES: Record<string, string> = {
@@ -98,7 +102,12 @@ async function capture(site: string, statusDir: string, target: string): Promise
     await page.clock.setFixedTime(new Date(seen));
     await page.goto(url);
     await page.locator('canvas[data-legend]').first().waitFor({ state: 'attached' });
-    await page.screenshot({ path: target, fullPage: true });
+    // The viewport takes the page's whole height first: a full-page capture of a shorter viewport
+    // resizes it, and a chart cleared by the resize may be captured before it draws again.
+    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    await page.setViewportSize({ width: 1280, height });
+    await waitForDrawnCharts(page);
+    await page.screenshot({ path: target });
     console.log(`wrote ${target}`);
   } finally {
     await browser.close();

@@ -1,7 +1,8 @@
 /**
  * Builds the dashboard from generated sample snapshots with a non-root base path and serves it,
- * for the Playwright suite: `/aifactory/` (240 tasks) and `/big/` (10,000 tasks). The server sends
- * ETags and answers If-None-Match with 304, like GitHub Pages.
+ * for the Playwright suite: `/aifactory/` (240 tasks), `/big/` (10,000 tasks) and `/demo/` (the
+ * demo's few replayed tasks). The server sends ETags, answers If-None-Match with 304 and a missing
+ * page with the site's own 404 page, like GitHub Pages.
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -9,13 +10,16 @@ import { readFile, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 import { REPO_ROOT } from '../fixtures/cli.ts';
+import { writeDemoStatus } from '../fixtures/demo-data.ts';
 import { writeSampleStatus } from '../fixtures/sample-data.ts';
 
 export const E2E_DIR = join(REPO_ROOT, '.e2e');
 export const PORT = Number(process.env.E2E_PORT ?? 4321);
-const SITES = [
-  { base: '/aifactory/', tasks: 240 },
-  { base: '/big/', tasks: 10_000 },
+const SITES: { base: string; write: (dir: string) => Promise<void> }[] = [
+  { base: '/aifactory/', write: (dir) => writeSampleStatus(dir, 240) },
+  { base: '/big/', write: (dir) => writeSampleStatus(dir, 10_000) },
+  // A handful of replayed tasks, as after `npm start`: one day of data, $0, one task for a person.
+  { base: '/demo/', write: writeDemoStatus },
 ];
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -30,7 +34,7 @@ export const statusDir = (base: string) => join(E2E_DIR, 'status', base.replaceA
 
 async function build(): Promise<void> {
   for (const site of SITES) {
-    await writeSampleStatus(statusDir(site.base), site.tasks);
+    await site.write(statusDir(site.base));
     const result = spawnSync(
       process.execPath,
       [join(REPO_ROOT, 'node_modules/astro/bin/astro.mjs'), 'build'],
@@ -66,7 +70,8 @@ function serve(): void {
     if (info?.isDirectory()) path = join(path, 'index.html');
     const body = await readFile(path).catch(() => undefined);
     if (!body) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+      const page = await readFile(join(outDir(site.base), '404.html')).catch(() => undefined);
+      res.writeHead(404, { 'content-type': page ? TYPES['.html']! : 'text/plain' }).end(page ?? 'not found');
       return;
     }
     const etag = `"${createHash('sha1').update(body).digest('hex')}"`;

@@ -10,7 +10,7 @@ import {
   RunFileSchema,
   runTrigger,
 } from '../../../scripts/core/agent-status.ts';
-import { formatUsd, formatUsdTick } from '../../../scripts/core/money.ts';
+import { formatUsd, formatUsdTick, spendAgainstCap } from '../../../scripts/core/money.ts';
 
 const profile = (name: string, extra: Partial<AgentProfile> = {}): AgentProfile => ({
   name,
@@ -223,5 +223,24 @@ describe('formatUsdTick', () => {
       '$2.5',
       '$1200',
     ]);
+  });
+});
+
+describe('spendAgainstCap', () => {
+  it('reads spend under a cap as a share of it', () => {
+    expect(spendAgainstCap(1.1, 5, 'daily cap')).toBe('$1.10 of $5.00 daily cap');
+    expect(spendAgainstCap(0, 25, 'daily cap')).toBe('$0 of $25.00 daily cap');
+  });
+
+  it('says by how much a cap was passed, never "$5.20 of $5.00"', () => {
+    expect(spendAgainstCap(5.2, 5, 'daily cap')).toBe('$5.00 daily cap passed by $0.20');
+  });
+
+  it('reads a rounding speck past the cap as the cap reached', () => {
+    expect(spendAgainstCap(5.00001, 5, 'daily cap')).toBe('$5.00 of $5.00 daily cap');
+  });
+
+  it('says when there is no cap', () => {
+    expect(spendAgainstCap(3, null, 'daily cap')).toBe('$3.00 (no daily cap)');
   });
 });

@@ -4,7 +4,9 @@ import {
   buildHistory,
   buildSnapshots,
   checkRunsFrom,
+  DERIVED_TITLE_CHARS,
   HISTORY_WINDOW_DAYS,
+  titleFrom,
 } from '../../../scripts/core/snapshot.ts';
 import {
   AgentsSchema,
@@ -303,5 +305,43 @@ describe('checkRunsFrom', () => {
       ['checks · a', 'success'],
       ['checks · b', 'failure'],
     ]);
+  });
+});
+
+describe('titles', () => {
+  const titleOf = (tasks: Task[], records: RunRecord[] = []) =>
+    TasksSchema.parse(
+      buildSnapshots({ tasks, records, ci: [], commitsPerDay: {}, scheduleIntervalSeconds: null }).get(
+        'tasks.json',
+      ),
+    ).tasks[0]!.title;
+
+  it('shows the start of the description for a task without a title', () => {
+    expect(titleOf([task('a', { description: '\n  Fix the   retry helper\nso it backs off' })])).toBe(
+      'Fix the retry helper',
+    );
+  });
+
+  it('cuts a long description at a word, and one long word at the limit', () => {
+    const words = 'word '.repeat(40);
+    const title = titleOf([task('a', { description: words })]);
+    expect(title.length).toBeLessThanOrEqual(DERIVED_TITLE_CHARS);
+    expect(title).toMatch(/^(word )+word…$/);
+    const long = titleFrom('x'.repeat(500))!;
+    expect(long).toBe(`${'x'.repeat(DERIVED_TITLE_CHARS - 1)}…`);
+  });
+
+  it('drops bidi, invisible and control characters a description could use to disguise a row', () => {
+    expect(titleFrom('\u202Egnp.exe\u200B\u0007 run\u0000me\u2028second line')).toBe('gnp.exe run me');
+    expect(titleFrom(' \u202E\u200B \n\t\n')).toBeNull();
+  });
+
+  it('keeps a title the task or its record has, and the id when there is nothing else', () => {
+    expect(titleOf([task('a', { title: 'Own title' })])).toBe('Own title');
+    expect(titleOf([], [record('a', 'failed', '2026-11-20', { title: 'From the record' })])).toBe(
+      'From the record',
+    );
+    expect(titleOf([], [record('a', 'failed', '2026-11-20')])).toBe('a');
+    expect(titleOf([task('a', { description: '   ' })])).toBe('a');
   });
 });
