@@ -142,12 +142,15 @@ export const RETRYABLE_STATES: ReadonlySet<RunRecord['state']> = new Set(['faile
 
 /**
  * A failed, rejected or blocked task put back to pending by a person: its history stays, and its
- * iteration budget starts again from the iteration it had reached.
+ * iteration budget starts again from the iteration it had reached. Its branch starts over from the
+ * default branch in the next iteration, unless `keepBranch` (see `restartsBranch`).
  */
-export function reopen(record: RunRecord, now: string): RunRecord {
+export function reopen(record: RunRecord, now: string, options: { keepBranch?: boolean } = {}): RunRecord {
+  const { retry_keeps_branch: _, ...rest } = transition(record, 'retry', now);
   return {
-    ...transition(record, 'retry', now),
+    ...rest,
     retry_base: record.iteration,
+    ...(options.keepBranch ? { retry_keeps_branch: true as const } : {}),
     last_error: null,
     rejection: null,
     checks_pending_since: null,
@@ -157,6 +160,17 @@ export function reopen(record: RunRecord, now: string): RunRecord {
 /** Iterations used since the task was last reopened (or ever). */
 export function iterationsUsed(record: RunRecord): number {
   return record.iteration - (record.retry_base ?? 0);
+}
+
+/**
+ * Whether the current iteration starts the task's branch over from the default branch: the first
+ * one after a person's `retry` (the default branch may hold their fix, and the old head its old
+ * check results), unless they kept the branch; and the one after a merge conflict.
+ */
+export function restartsBranch(record: RunRecord): boolean {
+  const retried = record.retry_base !== undefined && record.iteration === record.retry_base + 1;
+  if (retried && !record.retry_keeps_branch) return true;
+  return lastAttempt(record, 'merge', record.iteration - 1)?.result === 'conflict';
 }
 
 /** What the factory says on the pull request of a task that ended without merging, once. */

@@ -1,7 +1,7 @@
 import type { Agent } from '../../agents/types.ts';
 import { pausesTask, toErrorInfo } from '../../core/errors.ts';
 import { parseProposal } from '../../core/proposal.ts';
-import { branchFor, iterationsUsed, lastAttempt, transition } from '../../core/record-ops.ts';
+import { branchFor, iterationsUsed, restartsBranch, transition } from '../../core/record-ops.ts';
 import { singleLine } from '../../core/sanitize.ts';
 import type { FileChange, PullRequest } from '../../forge/types.ts';
 import { coderPrompt, feedbackFor } from '../prompts.ts';
@@ -43,11 +43,6 @@ export async function startIteration(ctx: TaskContext): Promise<void> {
   });
 }
 
-/** True when the previous iteration ended in a merge conflict: the branch starts over from the default branch. */
-function restarts(ctx: TaskContext): boolean {
-  return lastAttempt(ctx.record, 'merge', ctx.record.iteration - 1)?.result === 'conflict';
-}
-
 /** The coder writes a proposal; it is vetted, committed and put up as a pull request. */
 export async function code(ctx: TaskContext): Promise<boolean> {
   const { forge, registry, config, secrets } = ctx.services;
@@ -55,7 +50,7 @@ export async function code(ctx: TaskContext): Promise<boolean> {
   const agent = registry.require(ctx.record.assignee);
   const started = ctx.services.now();
   ctx.say(`iteration ${ctx.record.iteration}: ${agent.name} is writing`);
-  const onBranch = ctx.record.iteration > 1 && !restarts(ctx);
+  const onBranch = ctx.record.iteration > 1 && !restartsBranch(ctx.record);
   const files = await ctx.readFiles(task.files, onBranch ? (ctx.record.branch ?? undefined) : undefined);
   let answer: AgentAnswer;
   try {
@@ -184,7 +179,7 @@ async function publish(
       Model: `${answer.provider}/${answer.model}`,
       Iteration: String(record.iteration),
     },
-    ...(restarts(ctx) ? { restart: true } : {}),
+    ...(restartsBranch(record) ? { restart: true } : {}),
   });
   const existing = await forge.findPullRequest(branch);
   if (existing && existing.state === 'open') return existing;

@@ -194,3 +194,41 @@ describe('reopen', () => {
     expect([...RETRYABLE_STATES].sort()).toEqual(['blocked', 'failed', 'rejected']);
   });
 });
+
+describe('restartsBranch', () => {
+  it('starts the branch over in the first iteration after a retry, unless the person kept it', async () => {
+    const { newRunRecord, reopen, restartsBranch } = await import('../../../scripts/core/record-ops.ts');
+    const failed = { ...newRunRecord(task('a'), 'gemini-pro', T0), state: 'failed' as const, iteration: 3 };
+    const fresh = reopen(failed, T1);
+    expect(fresh.retry_keeps_branch).toBeUndefined();
+    expect(restartsBranch({ ...fresh, iteration: 4 })).toBe(true);
+    expect(restartsBranch({ ...fresh, iteration: 5 })).toBe(false);
+    const kept = reopen(failed, T1, { keepBranch: true });
+    expect(kept.retry_keeps_branch).toBe(true);
+    expect(restartsBranch({ ...kept, iteration: 4 })).toBe(false);
+    // A later retry without the flag forgets it.
+    expect(reopen({ ...kept, state: 'failed', iteration: 4 }, T1).retry_keeps_branch).toBeUndefined();
+    expect(restartsBranch({ ...failed, iteration: 2 })).toBe(false);
+  });
+
+  it('starts the branch over after a merge conflict', async () => {
+    const { newRunRecord, restartsBranch } = await import('../../../scripts/core/record-ops.ts');
+    const record = appendAttempt(
+      { ...newRunRecord(task('a'), 'gemini-pro', T0), iteration: 1 },
+      {
+        iteration: 1,
+        kind: 'merge',
+        agent: null,
+        provider: null,
+        model: null,
+        started_at: T0,
+        finished_at: T1,
+        tokens: { input: 0, output: 0 },
+        cost_usd: 0,
+        result: 'conflict',
+      },
+    );
+    expect(restartsBranch({ ...record, iteration: 2 })).toBe(true);
+    expect(restartsBranch({ ...record, iteration: 3 })).toBe(false);
+  });
+});
