@@ -162,15 +162,32 @@ export function iterationsUsed(record: RunRecord): number {
   return record.iteration - (record.retry_base ?? 0);
 }
 
+/** Whether a proposal was committed to the task's branch in an attempt after `n` (0: ever). */
+function pushedAfter(record: RunRecord, n: number): boolean {
+  return record.attempts.some(
+    (attempt) => attempt.n > n && attempt.kind === 'code' && attempt.result === 'proposed',
+  );
+}
+
 /**
- * Whether the current iteration starts the task's branch over from the default branch: the first
- * one after a person's `retry` (the default branch may hold their fix, and the old head its old
- * check results), unless they kept the branch; and the one after a merge conflict.
+ * Whether the current iteration starts the task's branch over from the default branch, until a
+ * proposal is committed there: after a person's `retry` (the default branch may hold their fix,
+ * and the old head its old check results), unless they kept the branch; and after a merge
+ * conflict.
  */
 export function restartsBranch(record: RunRecord): boolean {
-  const retried = record.retry_base !== undefined && record.iteration === record.retry_base + 1;
-  if (retried && !record.retry_keeps_branch) return true;
-  return lastAttempt(record, 'merge', record.iteration - 1)?.result === 'conflict';
+  const conflict = record.attempts.findLast(
+    (attempt) => attempt.kind === 'merge' && attempt.result === 'conflict',
+  );
+  if (conflict && !pushedAfter(record, conflict.n)) return true;
+  if (record.retry_base === undefined || record.retry_keeps_branch) return false;
+  const retriedAt = record.attempts.findLast((attempt) => attempt.iteration <= record.retry_base!)?.n ?? 0;
+  return !pushedAfter(record, retriedAt);
+}
+
+/** Whether the current iteration goes on from the task's branch: one was committed and is not started over. */
+export function buildsOnBranch(record: RunRecord): boolean {
+  return pushedAfter(record, 0) && !restartsBranch(record);
 }
 
 /** What the factory says on the pull request of a task that ended without merging, once. */

@@ -196,39 +196,53 @@ describe('reopen', () => {
 });
 
 describe('restartsBranch', () => {
-  it('starts the branch over in the first iteration after a retry, unless the person kept it', async () => {
-    const { newRunRecord, reopen, restartsBranch } = await import('../../../scripts/core/record-ops.ts');
-    const failed = { ...newRunRecord(task('a'), 'gemini-pro', T0), state: 'failed' as const, iteration: 3 };
+  const step = (iteration: number, kind: Attempt['kind'], result: Attempt['result']): Omit<Attempt, 'n'> => ({
+    iteration,
+    kind,
+    agent: null,
+    provider: null,
+    model: null,
+    started_at: T0,
+    finished_at: T1,
+    tokens: { input: 0, output: 0 },
+    cost_usd: 0,
+    result,
+  });
+  const withSteps = (iteration: number, ...steps: Omit<Attempt, 'n'>[]) =>
+    steps.reduce(appendAttempt, { ...newRunRecord(task('a'), 'gemini-pro', T0), iteration });
+
+  it('starts the branch over after a retry until a proposal is committed, unless the person kept it', async () => {
+    const { reopen, restartsBranch, buildsOnBranch } = await import('../../../scripts/core/record-ops.ts');
+    const failed = {
+      ...withSteps(1, step(1, 'code', 'proposed'), step(1, 'checks', 'failed')),
+      state: 'failed' as const,
+    };
+    expect(buildsOnBranch({ ...failed, iteration: 2 })).toBe(true);
     const fresh = reopen(failed, T1);
     expect(fresh.retry_keeps_branch).toBeUndefined();
-    expect(restartsBranch({ ...fresh, iteration: 4 })).toBe(true);
-    expect(restartsBranch({ ...fresh, iteration: 5 })).toBe(false);
+    expect(restartsBranch({ ...fresh, iteration: 2 })).toBe(true);
+    expect(buildsOnBranch({ ...fresh, iteration: 2 })).toBe(false);
+    // An answer that was no proposal commits nothing: the next iteration still starts over.
+    const sentBack = appendAttempt({ ...fresh, iteration: 2 }, step(2, 'code', 'error'));
+    expect(restartsBranch({ ...sentBack, iteration: 3 })).toBe(true);
+    const pushed = appendAttempt({ ...sentBack, iteration: 3 }, step(3, 'code', 'proposed'));
+    expect(restartsBranch({ ...pushed, iteration: 4 })).toBe(false);
+    expect(buildsOnBranch({ ...pushed, iteration: 4 })).toBe(true);
     const kept = reopen(failed, T1, { keepBranch: true });
     expect(kept.retry_keeps_branch).toBe(true);
-    expect(restartsBranch({ ...kept, iteration: 4 })).toBe(false);
+    expect(restartsBranch({ ...kept, iteration: 2 })).toBe(false);
     // A later retry without the flag forgets it.
-    expect(reopen({ ...kept, state: 'failed', iteration: 4 }, T1).retry_keeps_branch).toBeUndefined();
-    expect(restartsBranch({ ...failed, iteration: 2 })).toBe(false);
+    expect(reopen({ ...kept, state: 'failed' }, T1).retry_keeps_branch).toBeUndefined();
+    // A task retried before any attempt (blocked) has nothing to keep.
+    const blocked = reopen({ ...withSteps(0), state: 'blocked' }, T1);
+    expect(restartsBranch({ ...blocked, iteration: 1 })).toBe(true);
   });
 
-  it('starts the branch over after a merge conflict', async () => {
-    const { newRunRecord, restartsBranch } = await import('../../../scripts/core/record-ops.ts');
-    const record = appendAttempt(
-      { ...newRunRecord(task('a'), 'gemini-pro', T0), iteration: 1 },
-      {
-        iteration: 1,
-        kind: 'merge',
-        agent: null,
-        provider: null,
-        model: null,
-        started_at: T0,
-        finished_at: T1,
-        tokens: { input: 0, output: 0 },
-        cost_usd: 0,
-        result: 'conflict',
-      },
-    );
-    expect(restartsBranch({ ...record, iteration: 2 })).toBe(true);
-    expect(restartsBranch({ ...record, iteration: 3 })).toBe(false);
+  it('starts the branch over after a merge conflict, until a proposal is committed', async () => {
+    const { restartsBranch } = await import('../../../scripts/core/record-ops.ts');
+    const conflict = withSteps(2, step(1, 'code', 'proposed'), step(1, 'merge', 'conflict'));
+    expect(restartsBranch(conflict)).toBe(true);
+    expect(restartsBranch(appendAttempt(conflict, step(2, 'code', 'proposed')))).toBe(false);
+    expect(restartsBranch(withSteps(1))).toBe(false);
   });
 });
