@@ -28,6 +28,8 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   agents: async () => (await import('./commands/agents.ts')).registerAgents,
   new: async () => (await import('./commands/new.ts')).registerNew,
   retry: async () => (await import('./commands/retry.ts')).registerRetry,
+  approve: async () => (await import('./commands/approve.ts')).registerApprove,
+  close: async () => (await import('./commands/approve.ts')).registerClose,
   'security-scan': async () => (await import('./commands/security-scan.ts')).registerSecurityScan,
   'plan-shards': async () => (await import('./commands/shards.ts')).registerPlanShards,
   'merge-shards': async () => (await import('./commands/shards.ts')).registerMergeShards,

@@ -190,6 +190,50 @@ export function buildsOnBranch(record: RunRecord): boolean {
   return pushedAfter(record, 0) && !restartsBranch(record);
 }
 
+/**
+ * A person's decision on a pull request that waits for them (needs_human), taken with `aifactory
+ * approve` or `close`: merged as `commit`, or closed without merging. Recorded as theirs: the
+ * attempt names them, and no agent.
+ * @throws FactoryError (`internal`) when the task is not waiting for a person.
+ */
+export function personDecided(
+  record: RunRecord,
+  decision: { merged: true; commit: string } | { merged: false },
+  by: string,
+  now: string,
+): RunRecord {
+  if (record.state !== 'needs_human') {
+    throw new FactoryError('internal', `task ${record.task_id} is ${record.state}, not waiting for a person`);
+  }
+  const pr = record.pull_request ? `pull request #${record.pull_request.number}` : 'the pull request';
+  const base = attemptBase('merge', {}, now);
+  if (decision.merged) {
+    const attempt = {
+      ...base,
+      result: 'merged' as const,
+      commit: decision.commit,
+      summary: `merged by ${by}`,
+    };
+    return {
+      ...transition(withAttempt(record, attempt, now), 'merge', now),
+      merged_at: now,
+      merge_commit: decision.commit,
+      last_error: null,
+    };
+  }
+  const error = { class: 'control_plane' as const, message: `${pr} was closed by ${by} without merging` };
+  return {
+    ...transition(
+      withAttempt(record, { ...base, result: 'skipped', summary: error.message }, now),
+      'fail',
+      now,
+    ),
+    // Closed by the person already: the factory has nothing to say on it.
+    pull_request: record.pull_request ? { ...record.pull_request, closed: true } : null,
+    last_error: error,
+  };
+}
+
 /** What the factory says on the pull request of a task that ended without merging, once. */
 export interface EndNotice {
   /** Keys the comment, so a rerun never posts it twice: one per ending (a retried task may end again). */
