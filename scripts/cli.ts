@@ -25,6 +25,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   watch: async () => (await import('./commands/watch.ts')).registerWatch,
   snapshot: async () => (await import('./commands/snapshot.ts')).registerSnapshot,
   status: async () => (await import('./commands/status.ts')).registerStatus,
+  show: async () => (await import('./commands/show.ts')).registerShow,
   agents: async () => (await import('./commands/agents.ts')).registerAgents,
   new: async () => (await import('./commands/new.ts')).registerNew,
   retry: async () => (await import('./commands/retry.ts')).registerRetry,
