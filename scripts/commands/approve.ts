@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../agents/config-loader.ts';
 import { FactoryError } from '../core/errors.ts';
-import { branchFor, personDecided } from '../core/record-ops.ts';
+import { branchFor, decidedByPerson } from '../core/record-ops.ts';
 import type { RunRecord } from '../core/run-record.ts';
 import { singleLine } from '../core/sanitize.ts';
 import { TaskIdSchema } from '../core/task.ts';
@@ -77,7 +77,7 @@ async function decide(root: string, id: string, decision: Decision): Promise<str
   const now = new Date().toISOString();
   if (decision === 'close') {
     await forge.closePullRequest(pr);
-    await store.write(personDecided(record, { merged: false }, by, now));
+    await store.write(decidedByPerson(record, { merged: false }, by, now));
     return `${id}: pull request #${pr.number} closed; the task is failed (\`aifactory retry ${id}\` reopens it), its branch ${pr.branch} is kept`;
   }
   const outcome = await forge.merge(pr, {
@@ -91,7 +91,7 @@ async function decide(root: string, id: string, decision: Decision): Promise<str
       `${id}: pull request #${pr.number} did not merge: ${why}; merge it yourself with \`git merge ${pr.branch}\`, and the next run records it`,
     );
   }
-  await store.write(personDecided(record, { merged: true, commit: outcome.commit }, by, now));
+  await store.write(decidedByPerson(record, { merged: true, commit: outcome.commit }, by, now));
   return `${id}: pull request #${pr.number} merged as ${outcome.commit.slice(0, 12)}, by ${by}`;
 }
 

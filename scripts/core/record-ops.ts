@@ -196,7 +196,7 @@ export function buildsOnBranch(record: RunRecord): boolean {
  * attempt names them, and no agent.
  * @throws FactoryError (`internal`) when the task is not waiting for a person.
  */
-export function personDecided(
+export function decidedByPerson(
   record: RunRecord,
   decision: { merged: true; commit: string } | { merged: false },
   by: string,

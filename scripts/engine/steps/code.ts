@@ -31,7 +31,9 @@ export function agentEmail(agent: string): string {
  */
 export async function startIteration(ctx: TaskContext): Promise<void> {
   const record = ctx.record;
-  if (record.state === 'changes_requested' && record.pull_request) {
+  // A pull request the factory closed itself (the task ended, then a person retried it) is no
+  // person's decision: it opens again with the next commit.
+  if (record.state === 'changes_requested' && record.pull_request && !record.pull_request.closed) {
     const pr = await ctx.services.forge.findPullRequest(branchFor(record.task_id));
     if (pr && (await personDecided(ctx, pr))) return;
   }

@@ -36,6 +36,8 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
+/** The person at the keyboard, as git knows them in the sandbox. */
+const me = () => `${git(root, 'config', 'user.name')} <${git(root, 'config', 'user.email')}>`;
 const recordOf = async (id: string) =>
   RunRecordSchema.parse(JSON.parse(await readFile(join(root, 'shared/runs', `${id}.json`), 'utf8')));
 
@@ -65,7 +67,7 @@ describe('aifactory approve and close', () => {
     expect(result.stdout).toContain('approved: pull request #');
     expect(git(root, 'show', 'main:.github/workflows/approved.yml')).toBe('on: workflow_dispatch');
     expect(git(root, 'log', '-1', '--format=%an <%ae>|%cn', 'main')).toBe(
-      'Sandbox <sandbox@example.invalid>|Sandbox',
+      `${me()}|${git(root, 'config', 'user.name')}`,
     );
     const record = await recordOf('approved');
     expect(record).toMatchObject({
@@ -74,7 +76,7 @@ describe('aifactory approve and close', () => {
       merge_commit: git(root, 'rev-parse', 'main'),
     });
     expect(record.attempts.at(-1)).toMatchObject({ kind: 'merge', result: 'merged', agent: null });
-    expect(record.attempts.at(-1)?.summary).toBe('merged by Sandbox <sandbox@example.invalid>');
+    expect(record.attempts.at(-1)?.summary).toBe(`merged by ${me()}`);
     // A second approve finds nothing waiting.
     const again = await runCli(['approve', 'approved'], { cwd: root });
     expect(again.code).toBe(1);
@@ -86,9 +88,7 @@ describe('aifactory approve and close', () => {
     expect(result.code).toBe(0);
     const record = await recordOf('closed');
     expect(record.state).toBe('failed');
-    expect(record.last_error?.message).toContain(
-      'was closed by Sandbox <sandbox@example.invalid> without merging',
-    );
+    expect(record.last_error?.message).toContain(`was closed by ${me()} without merging`);
     expect(git(root, 'ls-tree', '--name-only', 'main', '.github/workflows/')).not.toContain('closed.yml');
     expect(git(root, 'rev-parse', '--verify', 'aifactory/closed')).toMatch(/^[0-9a-f]{40}$/);
     // The next run leaves it failed, and says nothing more on its pull request.

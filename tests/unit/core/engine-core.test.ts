@@ -247,7 +247,7 @@ describe('restartsBranch', () => {
   });
 });
 
-describe('personDecided', () => {
+describe('decidedByPerson', () => {
   const waiting = {
     ...newRunRecord(task('a'), 'gemini-pro', T0),
     state: 'needs_human' as const,
@@ -257,8 +257,8 @@ describe('personDecided', () => {
   };
 
   it('records a merge by a person as theirs: no agent, their name, the merge commit', async () => {
-    const { personDecided } = await import('../../../scripts/core/record-ops.ts');
-    const merged = personDecided(waiting, { merged: true, commit: 'abc' }, 'Ada <ada@example.org>', T1);
+    const { decidedByPerson } = await import('../../../scripts/core/record-ops.ts');
+    const merged = decidedByPerson(waiting, { merged: true, commit: 'abc' }, 'Ada <ada@example.org>', T1);
     expect(RunRecordSchema.parse(merged)).toMatchObject({
       state: 'merged',
       merged_at: T1,
@@ -275,20 +275,20 @@ describe('personDecided', () => {
   });
 
   it('records a close by a person as a failure, with the pull request marked closed', async () => {
-    const { personDecided, endNotice } = await import('../../../scripts/core/record-ops.ts');
-    const closed = personDecided(waiting, { merged: false }, 'Ada', T1);
+    const { decidedByPerson, endNotice } = await import('../../../scripts/core/record-ops.ts');
+    const closed = decidedByPerson(waiting, { merged: false }, 'Ada', T1);
     expect(closed).toMatchObject({ state: 'failed', pull_request: { number: 7, closed: true } });
     expect(closed.last_error?.message).toBe('pull request #7 was closed by Ada without merging');
     // Closed by the person: the factory posts no notice of its own.
     expect(endNotice(closed)).toBeUndefined();
-    const without = personDecided({ ...waiting, pull_request: null }, { merged: false }, 'Ada', T1);
+    const without = decidedByPerson({ ...waiting, pull_request: null }, { merged: false }, 'Ada', T1);
     expect(without.last_error?.message).toBe('the pull request was closed by Ada without merging');
     expect(without.pull_request).toBeNull();
   });
 
   it('refuses a task that is not waiting for a person', async () => {
-    const { personDecided } = await import('../../../scripts/core/record-ops.ts');
-    expect(() => personDecided({ ...waiting, state: 'pending' }, { merged: false }, 'Ada', T1)).toThrow(
+    const { decidedByPerson } = await import('../../../scripts/core/record-ops.ts');
+    expect(() => decidedByPerson({ ...waiting, state: 'pending' }, { merged: false }, 'Ada', T1)).toThrow(
       'task a is pending, not waiting for a person',
     );
   });
