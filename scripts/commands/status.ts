@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { formatUsd } from '../core/money.ts';
-import { totals } from '../core/record-ops.ts';
+import { iterationsUsed, totals } from '../core/record-ops.ts';
 import type { RunRecord } from '../core/run-record.ts';
 import { RunStore } from '../engine/run-store.ts';
 import { loadRunnableTasks } from '../engine/task-files.ts';
@@ -41,7 +41,8 @@ function rowOf(taskId: string, assignee: string, record: RunRecord | undefined):
     state: record.state,
     assignee: record.assignee,
     reviewer: record.reviewer,
-    iteration: record.iteration,
+    // Counted from the last retry, as max_iterations counts them.
+    iteration: iterationsUsed(record),
     pull_request: record.pull_request?.number ?? null,
     cost_usd: Math.round(totals(record).cost_usd * 10_000) / 10_000,
     note,

@@ -142,12 +142,15 @@ export const RETRYABLE_STATES: ReadonlySet<RunRecord['state']> = new Set(['faile
 
 /**
  * A failed, rejected or blocked task put back to pending by a person: its history stays, and its
- * iteration budget starts again from the iteration it had reached.
+ * iteration budget starts again from the iteration it had reached. Its branch starts over from the
+ * default branch in the next iteration, unless `keepBranch` (see `restartsBranch`).
  */
-export function reopen(record: RunRecord, now: string): RunRecord {
+export function reopen(record: RunRecord, now: string, options: { keepBranch?: boolean } = {}): RunRecord {
+  const { retry_keeps_branch: _, ...rest } = transition(record, 'retry', now);
   return {
-    ...transition(record, 'retry', now),
+    ...rest,
     retry_base: record.iteration,
+    ...(options.keepBranch ? { retry_keeps_branch: true as const } : {}),
     last_error: null,
     rejection: null,
     checks_pending_since: null,
@@ -157,6 +160,78 @@ export function reopen(record: RunRecord, now: string): RunRecord {
 /** Iterations used since the task was last reopened (or ever). */
 export function iterationsUsed(record: RunRecord): number {
   return record.iteration - (record.retry_base ?? 0);
+}
+
+/** Whether a proposal was committed to the task's branch in an attempt after `n` (0: ever). */
+function pushedAfter(record: RunRecord, n: number): boolean {
+  return record.attempts.some(
+    (attempt) => attempt.n > n && attempt.kind === 'code' && attempt.result === 'proposed',
+  );
+}
+
+/**
+ * Whether the current iteration starts the task's branch over from the default branch, until a
+ * proposal is committed there: after a person's `retry` (the default branch may hold their fix,
+ * and the old head its old check results), unless they kept the branch; and after a merge
+ * conflict.
+ */
+export function restartsBranch(record: RunRecord): boolean {
+  const conflict = record.attempts.findLast(
+    (attempt) => attempt.kind === 'merge' && attempt.result === 'conflict',
+  );
+  if (conflict && !pushedAfter(record, conflict.n)) return true;
+  if (record.retry_base === undefined || record.retry_keeps_branch) return false;
+  const retriedAt = record.attempts.findLast((attempt) => attempt.iteration <= record.retry_base!)?.n ?? 0;
+  return !pushedAfter(record, retriedAt);
+}
+
+/** Whether the current iteration goes on from the task's branch: one was committed and is not started over. */
+export function buildsOnBranch(record: RunRecord): boolean {
+  return pushedAfter(record, 0) && !restartsBranch(record);
+}
+
+/**
+ * A person's decision on a pull request that waits for them (needs_human), taken with `aifactory
+ * approve` or `close`: merged as `commit`, or closed without merging. Recorded as theirs: the
+ * attempt names them, and no agent.
+ * @throws FactoryError (`internal`) when the task is not waiting for a person.
+ */
+export function decidedByPerson(
+  record: RunRecord,
+  decision: { merged: true; commit: string } | { merged: false },
+  by: string,
+  now: string,
+): RunRecord {
+  if (record.state !== 'needs_human') {
+    throw new FactoryError('internal', `task ${record.task_id} is ${record.state}, not waiting for a person`);
+  }
+  const pr = record.pull_request ? `pull request #${record.pull_request.number}` : 'the pull request';
+  const base = attemptBase('merge', {}, now);
+  if (decision.merged) {
+    const attempt = {
+      ...base,
+      result: 'merged' as const,
+      commit: decision.commit,
+      summary: `merged by ${by}`,
+    };
+    return {
+      ...transition(withAttempt(record, attempt, now), 'merge', now),
+      merged_at: now,
+      merge_commit: decision.commit,
+      last_error: null,
+    };
+  }
+  const error = { class: 'control_plane' as const, message: `${pr} was closed by ${by} without merging` };
+  return {
+    ...transition(
+      withAttempt(record, { ...base, result: 'skipped', summary: error.message }, now),
+      'fail',
+      now,
+    ),
+    // Closed by the person already: the factory has nothing to say on it.
+    pull_request: record.pull_request ? { ...record.pull_request, closed: true } : null,
+    last_error: error,
+  };
 }
 
 /** What the factory says on the pull request of a task that ended without merging, once. */

@@ -93,6 +93,12 @@ export const RunRecordSchema = z.strictObject({
   rejection: RejectionSchema.nullable(),
   /** The iteration a person's `retry` reopened the task at: its iteration budget counts from here. */
   retry_base: z.int().nonnegative().optional(),
+  /**
+   * Set by `retry --keep-branch`: the first iteration after the retry goes on from the task's
+   * branch as it is. Without it, that iteration starts the branch over from the default branch,
+   * so a fix a person made there since reaches the task.
+   */
+  retry_keeps_branch: z.literal(true).optional(),
   /** When the checks of the current head were first seen pending; they time out from here. */
   checks_pending_since: IsoTime.nullable().optional(),
   attempts: z.array(AttemptSchema),

@@ -45,6 +45,7 @@ export const TaskRowSchema = z.strictObject({
   reviewer: z.string().nullable(),
   labels: z.array(z.string()),
   priority: z.int(),
+  /** Iterations since the task was last retried (or ever): what counts against max_iterations. */
   iteration: z.int().nonnegative(),
   pr: z.int().positive().nullable(),
   pr_url: z.string().nullable(),

@@ -1,5 +1,5 @@
 import { type AgentStatusInput, buildAgentStatus } from './agent-status.ts';
-import { totals } from './record-ops.ts';
+import { iterationsUsed, totals } from './record-ops.ts';
 import type { RunRecord } from './run-record.ts';
 import { stripInvisible } from './sanitize.ts';
 import type {
@@ -42,7 +42,8 @@ function rowOf(task: Task | undefined, record: RunRecord | undefined, id: string
     reviewer: record?.reviewer ?? task?.reviewer ?? null,
     labels: [...(task?.labels ?? record?.labels ?? [])].sort(),
     priority: task?.priority ?? record?.priority ?? 0,
-    iteration: record?.iteration ?? 0,
+    // Counted from the last retry, as the iteration budget is: older iterations stay in the attempts.
+    iteration: record ? iterationsUsed(record) : 0,
     pr: record?.pull_request?.number ?? null,
     pr_url: record?.pull_request?.url ?? null,
     updated_at: record?.updated_at ?? null,

@@ -2,8 +2,10 @@
  * The task state machine of DESIGN.md. Pure: the engine asks `nextState` and records the answer.
  *
  *   pending → running → proposed → reviewing → approved → merged
- *                 ▲                    │  │        │
- *                 └─ changes_requested ◄┘  └────────┴→ needs_human → merged (by a person)
+ *               ▲   │                  │  │        │
+ *               │   ▼                  │  └────────┴→ needs_human → merged (by a person)
+ *               └─ changes_requested ◄─┘
+ * running → changes_requested: the answer was no proposal, or it changed nothing.
  * Ends: merged, failed (retries exhausted), rejected (protocol violation), blocked (a dependency failed).
  * `needs_human` is a wait, not an end: an approved change to the control plane, or a head on which
  * no check came (no checks, no automatic merge), which the factory never merges; it becomes merged
@@ -46,7 +48,8 @@ export type TaskEvent =
 
 const TRANSITIONS: Readonly<Record<TaskState, Partial<Record<TaskEvent, TaskState>>>> = {
   pending: { start: 'running', block: 'blocked', fail: 'failed' },
-  running: { propose: 'proposed', reject: 'rejected', fail: 'failed' },
+  // `request_changes` when the answer is no proposal, or changes nothing: the coder tries again.
+  running: { propose: 'proposed', reject: 'rejected', request_changes: 'changes_requested', fail: 'failed' },
   proposed: { review: 'reviewing', fail: 'failed' },
   // `hold` from review too: a change the forge cannot show whole, or a head on which no check came
   // (no checks, no automatic merge), is for a person to judge.

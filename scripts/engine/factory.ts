@@ -177,11 +177,13 @@ export async function runFactory(
   await sweepStaleTemps(join(root, 'shared'));
   const only = inShard(tasks, selectedIds(tasks, options.only), options.shard);
   const store = new RunStore(root, { redactor: secrets });
-  // Keys matter only for tasks that still have work: a finished task waits for nothing.
+  // Keys matter only for tasks an agent still works on: a finished task waits for nothing, and one
+  // waiting for a person (needs_human) keeps that reason whatever key is missing.
   const { records } = await store.readAll();
-  const chosen = tasks.filter(
-    (task) => (!only || only.has(task.task_id)) && !isFinal(records.get(task.task_id)?.state ?? 'pending'),
-  );
+  const chosen = tasks.filter((task) => {
+    const state = records.get(task.task_id)?.state ?? 'pending';
+    return (!only || only.has(task.task_id)) && !isFinal(state) && state !== 'needs_human';
+  });
   const agents = new Set<Agent>();
   for (const task of chosen) {
     agents.add(registry.require(task.assignee));

@@ -93,7 +93,13 @@ class LiveProgress implements ProgressSink {
 
   step(taskId: string, message: string): void {
     if (this.#finished.has(taskId)) return;
-    this.#active.set(taskId, message);
+    const [first = '', ...rest] = message.split('\n');
+    if (rest.length > 0) {
+      // A message of several lines (what failed) stays on the screen: it scrolls up above the live lines.
+      this.#clear();
+      this.#stream.write(`  ${taskId}: ${message}\n`);
+    }
+    this.#active.set(taskId, first);
     this.#redraw();
   }
 

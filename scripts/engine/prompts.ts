@@ -147,6 +147,11 @@ export function feedbackFor(record: RunRecord, redact: Redact = asIs): string {
     if (attempt.kind === 'checks' && attempt.result === 'failed') {
       parts.push(`The checks failed. The end of their output:\n${attempt.output ?? ''}`);
     }
+    if (attempt.kind === 'code' && attempt.result === 'error' && attempt.error?.class === 'bad_output') {
+      parts.push(
+        `Your previous answer was not used: ${attempt.error.message}. Answer with the whole new content of each file to change, each in a fenced block whose info string is lang:path (e.g. \`\`\`ts:src/x.ts).`,
+      );
+    }
     if (attempt.kind === 'merge' && attempt.result === 'conflict') {
       parts.push(
         `The approved change could not merge (${attempt.output ?? 'conflicts'}): the default branch moved. The branch starts over from the default branch; write every file again against its current content.`,

@@ -7,3 +7,15 @@ export function plural(count: number, noun: string, nouns = `${noun}s`): string 
 export function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, Math.max(0, max - 1))}…` : text;
 }
+
+/**
+ * Text from a record as the terminal may print it: models and checks wrote it, so control
+ * characters (escape sequences that move the cursor, retitle the window or hide text) are shown
+ * as `\xNN` and never obeyed. Newlines and tabs stay.
+ */
+export function printable(text: string): string {
+  return text.replace(
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g,
+    (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+}

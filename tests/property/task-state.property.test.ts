@@ -55,7 +55,8 @@ class LifecycleModel {
       case 'approve':
         return s === 'reviewing' ? 'approved' : undefined;
       case 'request_changes':
-        return s === 'reviewing' || s === 'approved' ? 'changes_requested' : undefined;
+        // From running: the answer was no proposal, or changed nothing.
+        return s === 'reviewing' || s === 'approved' || s === 'running' ? 'changes_requested' : undefined;
       case 'merge':
         // The factory merges an approved change; a person may merge by hand any proposed one.
         return ['approved', 'needs_human', 'reviewing', 'changes_requested'].includes(s)

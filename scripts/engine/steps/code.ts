@@ -1,9 +1,18 @@
 import type { Agent } from '../../agents/types.ts';
 import { pausesTask, toErrorInfo } from '../../core/errors.ts';
 import { parseProposal } from '../../core/proposal.ts';
-import { branchFor, iterationsUsed, lastAttempt, transition } from '../../core/record-ops.ts';
+import {
+  type AttemptInput,
+  branchFor,
+  buildsOnBranch,
+  iterationsUsed,
+  lastAttempt,
+  restartsBranch,
+  transition,
+} from '../../core/record-ops.ts';
 import { singleLine } from '../../core/sanitize.ts';
 import type { FileChange, PullRequest } from '../../forge/types.ts';
+import { plural } from '../../ui/words.ts';
 import { coderPrompt, feedbackFor } from '../prompts.ts';
 import type { TaskContext } from '../task-context.ts';
 import { taskIdsOnDisk, validationContextOf } from '../task-files.ts';
@@ -22,14 +31,17 @@ export function agentEmail(agent: string): string {
  */
 export async function startIteration(ctx: TaskContext): Promise<void> {
   const record = ctx.record;
-  if (record.state === 'changes_requested' && record.pull_request) {
+  // A pull request the factory closed itself (the task ended, then a person retried it) is no
+  // person's decision: it opens again with the next commit.
+  if (record.state === 'changes_requested' && record.pull_request && !record.pull_request.closed) {
     const pr = await ctx.services.forge.findPullRequest(branchFor(record.task_id));
     if (pr && (await personDecided(ctx, pr))) return;
   }
   if (record.state === 'changes_requested' && iterationsUsed(record) >= record.max_iterations) {
+    const last = lastAttempt(record, 'code', record.iteration)?.error;
     await ctx.fail({
-      class: 'checks',
-      message: `not approved with green checks after ${record.max_iterations} iterations; raise max_iterations or refine the task`,
+      class: last?.class ?? 'checks',
+      message: `not approved with green checks after ${plural(record.max_iterations, 'iteration')}${last ? ` (the last: ${last.message})` : ''}; raise max_iterations or refine the task`,
     });
     return;
   }
@@ -43,11 +55,6 @@ export async function startIteration(ctx: TaskContext): Promise<void> {
   });
 }
 
-/** True when the previous iteration ended in a merge conflict: the branch starts over from the default branch. */
-function restarts(ctx: TaskContext): boolean {
-  return lastAttempt(ctx.record, 'merge', ctx.record.iteration - 1)?.result === 'conflict';
-}
-
 /** The coder writes a proposal; it is vetted, committed and put up as a pull request. */
 export async function code(ctx: TaskContext): Promise<boolean> {
   const { forge, registry, config, secrets } = ctx.services;
@@ -55,7 +62,7 @@ export async function code(ctx: TaskContext): Promise<boolean> {
   const agent = registry.require(ctx.record.assignee);
   const started = ctx.services.now();
   ctx.say(`iteration ${ctx.record.iteration}: ${agent.name} is writing`);
-  const onBranch = ctx.record.iteration > 1 && !restarts(ctx);
+  const onBranch = buildsOnBranch(ctx.record);
   const files = await ctx.readFiles(task.files, onBranch ? (ctx.record.branch ?? undefined) : undefined);
   let answer: AgentAnswer;
   try {
@@ -66,12 +73,7 @@ export async function code(ctx: TaskContext): Promise<boolean> {
   const base = ctx.attempt('code', started, { agent, answer });
   const proposal = parseProposal(answer.text);
   if (!proposal.ok) {
-    const error = {
-      class: 'bad_output' as const,
-      message: `the answer holds no usable proposal: ${proposal.reason}`,
-    };
-    await ctx.fail(error, ctx.withAttempt({ ...base, result: 'error', error }));
-    return true;
+    return sendBack(ctx, base, `the answer holds no usable proposal: ${proposal.reason}`);
   }
   const changes: FileChange[] = proposal.files.map(({ path, content }) => ({ path, content }));
   const paths = changes.map((change) => change.path);
@@ -100,6 +102,18 @@ export async function code(ctx: TaskContext): Promise<boolean> {
     });
     return true;
   }
+  const unchanged = await changesNothing(
+    ctx,
+    changes,
+    onBranch ? (ctx.record.branch ?? undefined) : undefined,
+  );
+  if (unchanged) {
+    return sendBack(
+      ctx,
+      { ...base, files: paths },
+      `the answer changes nothing: ${unchanged} already hold${paths.length === 1 ? 's' : ''} exactly that content`,
+    );
+  }
   try {
     const pr = await publish(ctx, agent, answer, changes);
     const attempt = ctx.withAttempt({ ...base, result: 'proposed', files: paths, commit: pr.head });
@@ -114,6 +128,43 @@ export async function code(ctx: TaskContext): Promise<boolean> {
     await ctx.fail(info, ctx.withAttempt({ ...base, result: 'error', files: paths, error: info }));
   }
   return true;
+}
+
+/** How much of why an answer was not used is kept and told to the coder. */
+const SEND_BACK_CHARS = 500;
+
+/**
+ * Ends the iteration without a proposal, like failed checks: the coder is told `message` in the
+ * next iteration, which counts against max_iterations. Nothing is committed.
+ */
+async function sendBack(ctx: TaskContext, base: AttemptInput, reason: string): Promise<boolean> {
+  // Bounded: the reason may quote the model's own text.
+  const message = singleLine(reason, SEND_BACK_CHARS);
+  const error = { class: 'bad_output' as const, message };
+  ctx.say(`${message}; back to the coder`);
+  await ctx.save(
+    transition(ctx.withAttempt({ ...base, result: 'error', error }), 'request_changes', ctx.now()),
+  );
+  return true;
+}
+
+/**
+ * The files the proposal writes, named, when each already holds that content where the
+ * iteration starts from (`ref`, or the default branch): such a commit would change nothing.
+ * Undefined when anything changes.
+ */
+async function changesNothing(
+  ctx: TaskContext,
+  changes: readonly FileChange[],
+  ref: string | undefined,
+): Promise<string | undefined> {
+  const current = await ctx.readFiles(
+    changes.map((change) => change.path),
+    ref,
+  );
+  if (changes.some((change) => current.get(change.path) !== change.content)) return undefined;
+  const names = changes.map((change) => change.path);
+  return names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ');
 }
 
 async function askCoder(
@@ -184,7 +235,7 @@ async function publish(
       Model: `${answer.provider}/${answer.model}`,
       Iteration: String(record.iteration),
     },
-    ...(restarts(ctx) ? { restart: true } : {}),
+    ...(restartsBranch(record) ? { restart: true } : {}),
   });
   const existing = await forge.findPullRequest(branch);
   if (existing && existing.state === 'open') return existing;

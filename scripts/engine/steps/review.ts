@@ -1,9 +1,11 @@
 import { toErrorInfo } from '../../core/errors.ts';
 import { branchFor, transition } from '../../core/record-ops.ts';
 import type { RunRecord } from '../../core/run-record.ts';
+import { singleLine } from '../../core/sanitize.ts';
 import { parseVerdict, type Verdict, VerdictSchema } from '../../core/verdict.ts';
 import { HOLD_LABEL } from '../../forge/labels.ts';
 import type { CheckReport, PullRequest } from '../../forge/types.ts';
+import { printable } from '../../ui/words.ts';
 import { reviewerPrompt } from '../prompts.ts';
 import type { TaskContext } from '../task-context.ts';
 import type { AgentAnswer } from '../types.ts';
@@ -40,7 +42,7 @@ export async function review(ctx: TaskContext): Promise<boolean> {
       checks_pending_since: null,
     };
     if (checks.state === 'failed') {
-      ctx.say('checks failed; back to the coder');
+      ctx.say(`checks failed; back to the coder${failureExcerpt(checks.output, record.task_id)}`);
       await ctx.save(transition(withChecks, 'request_changes', ctx.now()));
       return true;
     }
@@ -51,6 +53,28 @@ export async function review(ctx: TaskContext): Promise<boolean> {
     withChecks,
     checks.state === 'none' ? 'No checks are configured.' : 'The checks passed.',
   );
+}
+
+/** How much of a failing check's output, and of a reviewer's summary, a progress line shows. */
+const EXCERPT_LINES = 5;
+const SUMMARY_CHARS = 300;
+
+/**
+ * The first lines of a failing check's output, each cut short, and where all of it is kept: the
+ * terminal shows what failed without a flood. Progress lines are redacted on their way out.
+ */
+export function failureExcerpt(output: string, taskId: string): string {
+  const lines = output
+    .split('\n')
+    .map((line) => printable(singleLine(line, 200)))
+    .filter(Boolean);
+  if (lines.length === 0) return ' (the checks printed nothing)';
+  const shown = lines
+    .slice(0, EXCERPT_LINES)
+    .map((line) => `\n  | ${line}`)
+    .join('');
+  const more = lines.length > EXCERPT_LINES ? `\n  | … ${lines.length - EXCERPT_LINES} more lines` : '';
+  return `:${shown}${more}\n  the output is kept in shared/runs/${taskId}.json; \`aifactory show ${taskId}\` prints it`;
 }
 
 /**
@@ -155,6 +179,8 @@ async function judge(
     await forge.addReview(pr, { ...verdict, agent: reviewer.name, ...at });
   }
   const approved = verdict.verdict === 'approve';
+  if (!approved)
+    ctx.say(`${reviewer.name} requests changes: ${printable(singleLine(verdict.summary, SUMMARY_CHARS))}`);
   ctx.stage(withChecks);
   const reviewed = ctx.withAttempt({
     ...ctx.attempt('review', started, { agent: reviewer, ...(answer ? { answer } : {}) }),

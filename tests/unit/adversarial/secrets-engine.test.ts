@@ -204,9 +204,12 @@ describe('the engine, with the run key in its environment', () => {
       git(root, 'add', '-A');
       git(root, 'commit', '-q', '-m', 'a leaked key');
       let reviews = 0;
+      let proposals = 0;
       fixture.fallback = (request) => {
         if (!request.path.includes(':')) {
-          return { kind: 'answer', text: proposal('src/notes.txt', 'key = process.env.KEY\n') };
+          // Each iteration changes something: an answer that changes nothing is sent back.
+          proposals += 1;
+          return { kind: 'answer', text: proposal('src/notes.txt', `key = process.env.KEY_${proposals}\n`) };
         }
         reviews += 1;
         const verdict =

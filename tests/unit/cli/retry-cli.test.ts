@@ -1,4 +1,4 @@
-import { readFile, rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunRecordSchema } from '../../../scripts/core/run-record.ts';
@@ -34,7 +34,7 @@ describe('aifactory retry', () => {
     expect((await recordOf('second-try')).state).toBe('rejected');
     const retried = await runCli(['retry', 'second-try'], { cwd: root });
     expect(retried.code).toBe(0);
-    expect(retried.stdout).toContain('second-try: pending again (was rejected; 1 attempts kept)');
+    expect(retried.stdout).toContain('second-try: pending again (was rejected; 1 attempt kept;');
     const reopened = await recordOf('second-try');
     expect(reopened).toMatchObject({ state: 'pending', last_error: null, rejection: null, retry_base: 1 });
     expect(reopened.attempts).toHaveLength(1);
@@ -48,10 +48,15 @@ describe('aifactory retry', () => {
   }, 120_000);
 
   it('refuses a merged task, a task that never ran and an unknown one, naming each, and exits 1', async () => {
-    const result = await runCli(['retry', 'done', 'never-ran'], { cwd: root });
+    // A task file that no run has taken on yet.
+    const never = { task_id: 'never-ran', description: 'd', assignee: 'gpt', files: [] };
+    await writeFile(join(root, 'tasks/never-ran.json'), JSON.stringify(never));
+    const result = await runCli(['retry', 'done', 'never-ran', 'nope'], { cwd: root });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('done: is merged; only failed, rejected or blocked tasks can be retried');
     expect(result.stderr).toContain('never-ran: no run record');
+    expect(result.stderr).toContain('the task has not run, so it is pending already');
+    expect(result.stderr).toContain('nope: no such task');
     expect((await recordOf('done')).state).toBe('merged');
   });
 

@@ -194,3 +194,102 @@ describe('reopen', () => {
     expect([...RETRYABLE_STATES].sort()).toEqual(['blocked', 'failed', 'rejected']);
   });
 });
+
+describe('restartsBranch', () => {
+  const step = (iteration: number, kind: Attempt['kind'], result: Attempt['result']): Omit<Attempt, 'n'> => ({
+    iteration,
+    kind,
+    agent: null,
+    provider: null,
+    model: null,
+    started_at: T0,
+    finished_at: T1,
+    tokens: { input: 0, output: 0 },
+    cost_usd: 0,
+    result,
+  });
+  const withSteps = (iteration: number, ...steps: Omit<Attempt, 'n'>[]) =>
+    steps.reduce(appendAttempt, { ...newRunRecord(task('a'), 'gemini-pro', T0), iteration });
+
+  it('starts the branch over after a retry until a proposal is committed, unless the person kept it', async () => {
+    const { reopen, restartsBranch, buildsOnBranch } = await import('../../../scripts/core/record-ops.ts');
+    const failed = {
+      ...withSteps(1, step(1, 'code', 'proposed'), step(1, 'checks', 'failed')),
+      state: 'failed' as const,
+    };
+    expect(buildsOnBranch({ ...failed, iteration: 2 })).toBe(true);
+    const fresh = reopen(failed, T1);
+    expect(fresh.retry_keeps_branch).toBeUndefined();
+    expect(restartsBranch({ ...fresh, iteration: 2 })).toBe(true);
+    expect(buildsOnBranch({ ...fresh, iteration: 2 })).toBe(false);
+    // An answer that was no proposal commits nothing: the next iteration still starts over.
+    const sentBack = appendAttempt({ ...fresh, iteration: 2 }, step(2, 'code', 'error'));
+    expect(restartsBranch({ ...sentBack, iteration: 3 })).toBe(true);
+    const pushed = appendAttempt({ ...sentBack, iteration: 3 }, step(3, 'code', 'proposed'));
+    expect(restartsBranch({ ...pushed, iteration: 4 })).toBe(false);
+    expect(buildsOnBranch({ ...pushed, iteration: 4 })).toBe(true);
+    const kept = reopen(failed, T1, { keepBranch: true });
+    expect(kept.retry_keeps_branch).toBe(true);
+    expect(restartsBranch({ ...kept, iteration: 2 })).toBe(false);
+    // A later retry without the flag forgets it.
+    expect(reopen({ ...kept, state: 'failed' }, T1).retry_keeps_branch).toBeUndefined();
+    // A task retried before any attempt (blocked) has nothing to keep.
+    const blocked = reopen({ ...withSteps(0), state: 'blocked' }, T1);
+    expect(restartsBranch({ ...blocked, iteration: 1 })).toBe(true);
+  });
+
+  it('starts the branch over after a merge conflict, until a proposal is committed', async () => {
+    const { restartsBranch } = await import('../../../scripts/core/record-ops.ts');
+    const conflict = withSteps(2, step(1, 'code', 'proposed'), step(1, 'merge', 'conflict'));
+    expect(restartsBranch(conflict)).toBe(true);
+    expect(restartsBranch(appendAttempt(conflict, step(2, 'code', 'proposed')))).toBe(false);
+    expect(restartsBranch(withSteps(1))).toBe(false);
+  });
+});
+
+describe('decidedByPerson', () => {
+  const waiting = {
+    ...newRunRecord(task('a'), 'gemini-pro', T0),
+    state: 'needs_human' as const,
+    iteration: 1,
+    pull_request: { number: 7, url: null },
+    last_error: { class: 'control_plane' as const, message: 'touches the control plane' },
+  };
+
+  it('records a merge by a person as theirs: no agent, their name, the merge commit', async () => {
+    const { decidedByPerson } = await import('../../../scripts/core/record-ops.ts');
+    const merged = decidedByPerson(waiting, { merged: true, commit: 'abc' }, 'Ada <ada@example.org>', T1);
+    expect(RunRecordSchema.parse(merged)).toMatchObject({
+      state: 'merged',
+      merged_at: T1,
+      merge_commit: 'abc',
+      last_error: null,
+    });
+    expect(merged.attempts.at(-1)).toMatchObject({
+      kind: 'merge',
+      result: 'merged',
+      agent: null,
+      commit: 'abc',
+      summary: 'merged by Ada <ada@example.org>',
+    });
+  });
+
+  it('records a close by a person as a failure, with the pull request marked closed', async () => {
+    const { decidedByPerson, endNotice } = await import('../../../scripts/core/record-ops.ts');
+    const closed = decidedByPerson(waiting, { merged: false }, 'Ada', T1);
+    expect(closed).toMatchObject({ state: 'failed', pull_request: { number: 7, closed: true } });
+    expect(closed.last_error?.message).toBe('pull request #7 was closed by Ada without merging');
+    // Closed by the person: the factory posts no notice of its own.
+    expect(endNotice(closed)).toBeUndefined();
+    const without = decidedByPerson({ ...waiting, pull_request: null }, { merged: false }, 'Ada', T1);
+    expect(without.last_error?.message).toBe('the pull request was closed by Ada without merging');
+    expect(without.pull_request).toBeNull();
+  });
+
+  it('refuses a task that is not waiting for a person', async () => {
+    const { decidedByPerson } = await import('../../../scripts/core/record-ops.ts');
+    expect(() => decidedByPerson({ ...waiting, state: 'pending' }, { merged: false }, 'Ada', T1)).toThrow(
+      'task a is pending, not waiting for a person',
+    );
+  });
+});
