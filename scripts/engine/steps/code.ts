@@ -1,14 +1,16 @@
-import type { Agent } from '../../agents/types.ts';
-import { pausesTask, toErrorInfo } from '../../core/errors.ts';
+import { type Agent, usesTools } from '../../agents/types.ts';
+import { type ErrorInfo, pausesTask, toErrorInfo } from '../../core/errors.ts';
 import { parseProposal } from '../../core/proposal.ts';
 import { branchFor, iterationsUsed, lastAttempt, transition } from '../../core/record-ops.ts';
 import { singleLine } from '../../core/sanitize.ts';
 import type { FileChange, PullRequest } from '../../forge/types.ts';
+import { coderSession } from '../agent-loop/coder-session.ts';
+import type { LoopOutcome } from '../agent-loop/loop.ts';
 import { coderPrompt, feedbackFor } from '../prompts.ts';
 import type { TaskContext } from '../task-context.ts';
 import { taskIdsOnDisk, validationContextOf } from '../task-files.ts';
+import { vetEdits } from '../tools/write-tools.ts';
 import type { AgentAnswer } from '../types.ts';
-import { vetProposal } from '../vet.ts';
 import { personDecided } from './person.ts';
 
 /** The e-mail an agent commits with; never a real address. */
@@ -58,35 +60,39 @@ export async function code(ctx: TaskContext): Promise<boolean> {
   const onBranch = ctx.record.iteration > 1 && !restarts(ctx);
   const files = await ctx.readFiles(task.files, onBranch ? (ctx.record.branch ?? undefined) : undefined);
   let answer: AgentAnswer;
+  let loop: LoopOutcome | undefined;
   try {
-    answer = await askCoder(ctx, agent, files);
+    if (usesTools(agent)) {
+      loop = await coderSession(ctx, agent, files);
+      answer = loop.answer;
+    } else answer = await askCoder(ctx, agent, files);
   } catch (error) {
     return ctx.callFailed('code', agent, started, toErrorInfo(error));
   }
   const base = ctx.attempt('code', started, { agent, answer });
-  const proposal = parseProposal(answer.text);
-  if (!proposal.ok) {
-    const error = {
-      class: 'bad_output' as const,
-      message: `the answer holds no usable proposal: ${proposal.reason}`,
-    };
-    await ctx.fail(error, ctx.withAttempt({ ...base, result: 'error', error }));
+  const edits = editsOf(loop, answer);
+  if ('error' in edits) {
+    ctx.say(edits.error.message);
+    await ctx.fail(edits.error, ctx.withAttempt({ ...base, result: 'error', error: edits.error }));
     return true;
   }
-  const changes: FileChange[] = proposal.files.map(({ path, content }) => ({ path, content }));
-  const paths = changes.map((change) => change.path);
-  const rejection = await vetProposal(changes, {
-    task,
-    agent,
-    protocol: config.protocol,
-    plugins: config.plugins,
-    forge,
-    secrets,
-    tasks: {
-      context: validationContextOf(config, registry),
-      existingIds: await taskIdsOnDisk(ctx.services.root),
+  const { changes, deletions } = edits;
+  const paths = [...changes.map((change) => change.path), ...deletions];
+  const rejection = await vetEdits(
+    { changes, deletions },
+    {
+      task,
+      agent,
+      protocol: config.protocol,
+      plugins: config.plugins,
+      forge,
+      secrets,
+      tasks: {
+        context: validationContextOf(config, registry),
+        existingIds: await taskIdsOnDisk(ctx.services.root),
+      },
     },
-  });
+  );
   if (rejection) {
     ctx.say(`proposal rejected: ${rejection.message}`);
     await ctx.save({
@@ -101,7 +107,8 @@ export async function code(ctx: TaskContext): Promise<boolean> {
     return true;
   }
   try {
-    const pr = await publish(ctx, agent, answer, changes);
+    const summary = loop?.kind === 'finished' ? loop.finished.summary : undefined;
+    const pr = await publish(ctx, agent, answer, { changes, deletions, summary });
     const attempt = ctx.withAttempt({ ...base, result: 'proposed', files: paths, commit: pr.head });
     await ctx.save({
       ...transition(attempt, 'propose', ctx.now()),
@@ -114,6 +121,39 @@ export async function code(ctx: TaskContext): Promise<boolean> {
     await ctx.fail(info, ctx.withAttempt({ ...base, result: 'error', files: paths, error: info }));
   }
   return true;
+}
+
+/**
+ * What an iteration hands to the forge: the loop's edits at `finish`, or the files of a whole-file
+ * answer (one answer, or a loop turn of fenced blocks). An answer cut by the output limit is never
+ * applied, and a loop stopped by a limit drops its edits whole.
+ */
+function editsOf(
+  loop: LoopOutcome | undefined,
+  answer: AgentAnswer,
+): { changes: FileChange[]; deletions: string[] } | { error: ErrorInfo } {
+  if (loop?.kind === 'stopped') return { error: loop.error };
+  if (loop?.kind === 'finished') {
+    const { changes, deletions } = loop.finished.edits;
+    if (changes.length + deletions.length > 0) return { changes, deletions };
+    return { error: { class: 'bad_output', message: 'the agent called finish without any edit' } };
+  }
+  if (answer.finishReason === 'length') {
+    return {
+      error: {
+        class: 'bad_output',
+        message:
+          'the answer was cut by the output limit (finish reason "length"), so none of it was applied; raise max_output_tokens.coder or split the task',
+      },
+    };
+  }
+  const proposal = parseProposal(loop?.kind === 'proposal' ? loop.text : answer.text);
+  if (!proposal.ok) {
+    return {
+      error: { class: 'bad_output', message: `the answer holds no usable proposal: ${proposal.reason}` },
+    };
+  }
+  return { changes: proposal.files.map(({ path, content }) => ({ path, content })), deletions: [] };
 }
 
 async function askCoder(
@@ -166,7 +206,7 @@ async function publish(
   ctx: TaskContext,
   agent: Agent,
   answer: AgentAnswer,
-  changes: FileChange[],
+  edits: { changes: FileChange[]; deletions: string[]; summary: string | undefined },
 ): Promise<PullRequest> {
   const { forge } = ctx.services;
   const record = ctx.record;
@@ -175,7 +215,8 @@ async function publish(
   const title = singleLine(record.title ?? record.task_id);
   await forge.pushIteration({
     branch,
-    changes,
+    changes: edits.changes,
+    ...(edits.deletions.length > 0 ? { deletions: edits.deletions } : {}),
     message: `${title} (iteration ${record.iteration})`,
     author: { name: agent.name, email: agentEmail(agent.name) },
     trailers: {
@@ -191,6 +232,6 @@ async function publish(
   return forge.openPullRequest({
     branch,
     title: `[${record.task_id}] ${title}`,
-    body: `Task \`${record.task_id}\`, written by ${agent.name}; reviewer: ${record.reviewer ?? 'default'}.\n\n${ctx.task.description}`,
+    body: `Task \`${record.task_id}\`, written by ${agent.name}; reviewer: ${record.reviewer ?? 'default'}.\n\n${ctx.task.description}${edits.summary ? `\n\n## What ${agent.name} did\n\n${edits.summary}` : ''}`,
   });
 }
