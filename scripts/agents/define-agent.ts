@@ -18,6 +18,7 @@ const AgentDefinitionSchema = z.strictObject({
     .optional(),
   instructions: z.string().trim().min(1).max(8_000).optional(),
   caps: CapsSchema.default({}),
+  tools: z.boolean().optional(),
   run: z.function().optional(),
 });
 
@@ -60,6 +61,7 @@ export function defineAgent(definition: AgentDefinition, source = 'defineAgent')
     prompt: value.prompt ?? 'coder',
     ...(value.instructions ? { instructions: value.instructions } : {}),
     caps: value.caps,
+    ...(value.tools !== undefined ? { tools: value.tools } : {}),
     ...(definition.run ? { run: definition.run } : {}),
   };
 }

@@ -59,8 +59,20 @@ export interface Agent {
    */
   instructions?: string;
   caps: Caps;
+  /**
+   * Whether the agent works through the tool loop (list, read, search, edit, run checks, finish).
+   * Unset: yes, unless its provider is `local` (small local models often have no function
+   * calling). `false` keeps the one-answer form of fenced file blocks.
+   */
+  tools?: boolean;
   /** Only for `tool` agents: runs instead of a model call. */
   run?: (input: ToolInput) => Promise<ToolOutput>;
+}
+
+/** Whether `agent` writes through the tool loop rather than one answer of fenced file blocks. */
+export function usesTools(agent: Agent): boolean {
+  if (agent.run) return false;
+  return agent.tools ?? agent.provider !== 'local';
 }
 
 /** The organisation behind a provider: a task's default reviewer comes from a different one. */

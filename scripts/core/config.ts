@@ -142,6 +142,31 @@ export const ChecksConfigSchema = z.strictObject({
   self_run: z.boolean().default(false),
 });
 
+/**
+ * The bounds of an agent's tool loop in one iteration (docs/agent-loop.md). A loop that reaches
+ * the turns, repeats or deadline ends the iteration with an error naming the limit, and its edits
+ * are dropped whole.
+ */
+export const AgentLoopConfigSchema = z.strictObject({
+  /** Model answers in one iteration. */
+  max_turns: z.int().min(1).max(1000).default(40),
+  /** Tool calls run from one answer; calls past it are refused, not run. */
+  max_calls_per_turn: z.int().min(1).max(1000).default(32),
+  /** Bytes of one tool result the model sees. */
+  result_bytes: z
+    .int()
+    .min(1024)
+    .max(1024 * 1024)
+    .default(32 * 1024),
+  /** Estimated tokens of the conversation before older tool results are shortened. */
+  conversation_tokens: z.int().min(4096).max(10_000_000).default(100_000),
+  /** The same call (name and arguments), with no write in between, this many times is a model looping. */
+  max_repeats: z.int().min(2).max(100).default(3),
+  /** The whole loop of one iteration, model calls and tools. */
+  deadline_seconds: z.int().min(10).max(86_400).default(1800),
+});
+export type AgentLoopConfig = z.infer<typeof AgentLoopConfigSchema>;
+
 /** How the github forge writes to GitHub. */
 export const GitHubSettingsSchema = z.strictObject({
   /**
@@ -174,6 +199,7 @@ export const AgentConfigSchema = z.strictObject({
   permissions: PermissionsSchema.optional(),
   prompt: z.string().min(1).optional(),
   caps: CapsSchema.optional(),
+  tools: z.boolean().optional(),
 });
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 
@@ -242,6 +268,7 @@ export const ConfigSchema = z.strictObject({
   max_output_tokens: MaxOutputTokensSchema.default(MaxOutputTokensSchema.parse({})),
   protocol: ProtocolConfigSchema.default(ProtocolConfigSchema.parse({})),
   checks: ChecksConfigSchema.default(ChecksConfigSchema.parse({})),
+  agent_loop: AgentLoopConfigSchema.default(AgentLoopConfigSchema.parse({})),
   github: GitHubSettingsSchema.default(GitHubSettingsSchema.parse({})),
   shards: ShardsConfigSchema.default(ShardsConfigSchema.parse({})),
   /** Rate limits per provider (see DEFAULT_PROVIDER_LIMITS). */

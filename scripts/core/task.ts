@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_GLOB_LENGTH } from './glob.ts';
 import { segmentNameProblem } from './path-names.ts';
 
 /** A task id: also the task file's name without `.json`. */
@@ -56,6 +57,7 @@ export const TASK_LIMITS = {
   title_chars: 200,
   files: 200,
   path_chars: 4096,
+  scope: 50,
   depends_on: 100,
   labels: 20,
   label_chars: 50,
@@ -117,8 +119,21 @@ export const TaskSchema = z
           .max(TASK_LIMITS.path_chars, atMost('a path', TASK_LIMITS.path_chars, ' characters')),
       )
       .max(TASK_LIMITS.files, atMost('files', TASK_LIMITS.files, ' paths; split the work into several tasks'))
+      .default([])
       .describe(
-        `The files the agent may write, relative to the repository root (at most ${TASK_LIMITS.files}). Empty means "any allowed file".`,
+        `The files the agent may write, relative to the repository root (at most ${TASK_LIMITS.files}): its starting context. Empty or left out means "any allowed file", within \`scope\` when given; the agent then finds its way with tools.`,
+      ),
+    scope: z
+      .array(
+        z
+          .string()
+          .min(1, 'a glob cannot be empty')
+          .max(MAX_GLOB_LENGTH, atMost('a glob', MAX_GLOB_LENGTH, ' characters')),
+      )
+      .max(TASK_LIMITS.scope, atMost('scope', TASK_LIMITS.scope, ' globs'))
+      .optional()
+      .describe(
+        `Globs the agent may write when the task declares no files, inside the allowed folders (e.g. ["src/**", "tests/**"]; at most ${TASK_LIMITS.scope}). Declared files, when given, decide alone.`,
       ),
     priority: z
       .int()

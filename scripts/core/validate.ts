@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { compileGlob } from './glob.ts';
 import { formatJsonPath, type JsonDocument, type Position, parseJsonDocument } from './json-source.ts';
 import { checkWrite } from './protocol.ts';
 import { closestMatch } from './suggest.ts';
@@ -25,6 +26,7 @@ export type ValidationRule =
   | 'unknown_dependency'
   | 'dependency_cycle'
   | 'duplicate_file'
+  | 'bad_glob'
   | 'protocol';
 
 /** A problem in a task file: which file, which field, where, and what to do. */
@@ -167,11 +169,14 @@ function checkAgents(task: Task, context: ValidationContext, at: Report): void {
 
 /** The fields the path rules need, read from a task file that fails the schema elsewhere. */
 const PathsOnly = z.object({
-  files: TaskSchema.shape.files,
+  files: TaskSchema.shape.files.catch([]),
+  scope: TaskSchema.shape.scope.catch(undefined),
   assignee: z.string().catch(''),
 });
 
-function checkFiles(task: Pick<Task, 'files' | 'assignee'>, context: ValidationContext, at: Report): void {
+type PathFields = Pick<Task, 'files' | 'scope' | 'assignee'>;
+
+function checkFiles(task: PathFields, context: ValidationContext, at: Report): void {
   const seen = new Set<string>();
   const policy = {
     allowedDirs: context.allowedDirs,
@@ -186,6 +191,33 @@ function checkFiles(task: Pick<Task, 'files' | 'assignee'>, context: ValidationC
     const violation = checkWrite(path, policy);
     if (violation) at(['files', index], 'protocol', `${violation.message} [${violation.rule}]`);
   });
+  (task.scope ?? []).forEach((glob, index) => {
+    const compiled = compileGlob(glob);
+    if (!compiled.ok) {
+      at(['scope', index], 'bad_glob', `"${glob}" is not a glob the factory reads: ${compiled.error}`);
+      return;
+    }
+    const sample = scopeSample(glob);
+    const violation = sample === '' ? undefined : checkWrite(sample, policy);
+    if (violation) at(['scope', index], 'protocol', `${violation.message} [${violation.rule}]`);
+  });
+}
+
+const GLOB_CHARS = /[*?[\]{}]/;
+
+/**
+ * A path standing for what a scope glob reaches, judged as a write: the glob itself when it holds
+ * no wildcard, else its literal folders with a file name under them (`src/**` → `src/file`). A
+ * glob that opens with a wildcard names no folder: what it matches is bounded at each write.
+ */
+export function scopeSample(glob: string): string {
+  if (!GLOB_CHARS.test(glob)) return glob;
+  const segments = glob.split('/');
+  const literal = segments.slice(
+    0,
+    segments.findIndex((segment) => GLOB_CHARS.test(segment)),
+  );
+  return literal.length === 0 ? '' : [...literal, 'file'].join('/');
 }
 
 /**

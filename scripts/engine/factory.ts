@@ -16,6 +16,7 @@ import { sweepStaleTemps } from '../io/atomic-write.ts';
 import { describeCallEvent } from '../providers/events.ts';
 import { type CallTimeouts, callTimeouts, createProvider, preloadProviders } from '../providers/index.ts';
 import type { CallEvent, ModelClient } from '../providers/types.ts';
+import { agentChecks } from './agent-loop/checks.ts';
 import { type RunSummary, runOnce } from './orchestrator.ts';
 import { redactedProgress } from './progress.ts';
 import { PromptLibrary } from './prompts.ts';
@@ -211,6 +212,13 @@ export async function runFactory(
     );
   }
   const now = options.now ?? (() => new Date());
+  const sandbox = createCheckSandbox({
+    kind: config.checks.sandbox,
+    network: config.checks.network,
+    hide: [root],
+    warn: (message) => progress.warn?.(message),
+    ...(options.sandboxProbe ? { probe: options.sandboxProbe } : {}),
+  });
   const forge: Forge = await createForge(options.forge, {
     root,
     env: options.env ?? process.env,
@@ -220,13 +228,7 @@ export async function runFactory(
     checks: {
       ...(config.checks.command ? { command: config.checks.command } : {}),
       timeoutSeconds: config.checks.timeout_seconds,
-      sandbox: createCheckSandbox({
-        kind: config.checks.sandbox,
-        network: config.checks.network,
-        hide: [root],
-        warn: (message) => progress.warn?.(message),
-        ...(options.sandboxProbe ? { probe: options.sandboxProbe } : {}),
-      }),
+      sandbox,
       required: config.checks.required,
       workflow: config.checks.workflow,
       selfRun: config.checks.self_run,
@@ -265,6 +267,16 @@ export async function runFactory(
       progress,
       secrets,
       now,
+      ...(config.checks.command
+        ? {
+            agentChecks: agentChecks({
+              root,
+              command: config.checks.command,
+              timeoutMs: config.checks.timeout_seconds * 1000,
+              sandbox,
+            }),
+          }
+        : {}),
       callAgent: observer.wrap((agent, request) => {
         // Retries and fallbacks show on the task's progress line as they happen.
         const onEvent = (event: CallEvent) => {

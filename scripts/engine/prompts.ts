@@ -121,6 +121,9 @@ export function rulesText(task: Task, agent: Agent, protocol: ProtocolConfig): s
     task.files.length > 0
       ? `- Write only these files: ${task.files.map((path) => `\`${path}\``).join(', ')}.`
       : `- Write only inside these top-level folders: ${protocol.allowed_top_dirs.map((dir) => `\`${dir}/\``).join(', ')}.`,
+    ...(task.files.length === 0 && task.scope && task.scope.length > 0
+      ? [`- Write only paths these globs match: ${task.scope.map((glob) => `\`${glob}\``).join(', ')}.`]
+      : []),
     '- Paths are clean and relative: no `..`, no leading `/`, no backslashes, never inside `.git/`, never `.gitmodules` or `.gitattributes`.',
     '- Every name works on Linux, Windows and macOS: no `< > : " | ? *`, no control or invisible characters, no device names (`CON`, `NUL`, `COM1`, …), no `NAME~1` short names, no trailing dot or space, at most 255 bytes, accents precomposed (NFC); no two paths that differ only in case.',
     '- Never write through or over a symbolic link or a submodule, over a folder, under a file, or to a path the repository ignores.',
@@ -176,12 +179,15 @@ export async function coderPrompt(
     record: RunRecord;
     files: ReadonlyMap<string, string | undefined>;
     protocol: ProtocolConfig;
+    /** The agent works through tools: the built-in `coder` prompt becomes `coder-tools`. */
+    tools?: boolean;
   },
 ): Promise<{ system: string; flagged: string | undefined }> {
   const { agent, task, record } = input;
   const { redact } = library;
   const framed = taskAsData(task, redact);
-  const system = renderTemplate(`${agent.prompt}.md`, await library.template(agent.prompt), {
+  const name = input.tools && agent.prompt === 'coder' ? 'coder-tools' : agent.prompt;
+  const system = renderTemplate(`${name}.md`, await library.template(name), {
     agent: agent.name,
     task_id: task.task_id,
     iteration: String(record.iteration),

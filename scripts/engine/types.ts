@@ -8,6 +8,7 @@ import type { GenerateResult } from '../providers/types.ts';
 import type { PromptLibrary } from './prompts.ts';
 import type { RunStore } from './run-store.ts';
 import type { SecretGuard } from './secret-guard.ts';
+import type { ChecksRunner } from './tools/run-checks.ts';
 
 /** An agent's answer as the engine records it: which provider and model answered, and the cost. */
 export interface AgentAnswer extends GenerateResult {
@@ -41,6 +42,11 @@ export interface EngineServices {
   /** The run's secrets: proposals holding one are refused; the store, prompts and progress redact them. */
   secrets: SecretGuard;
   now: () => Date;
+  /**
+   * The agent's `run_checks`: `checks.command` on its edits, in the checks sandbox. Absent when no
+   * command is configured; the tool then says checks are not available.
+   */
+  agentChecks?: ChecksRunner;
   /** When aborted, tasks stop at the next step boundary (their state is saved). */
   signal?: AbortSignal;
 }

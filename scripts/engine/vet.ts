@@ -63,7 +63,7 @@ export function proposalPolicy(context: {
   return {
     allowedDirs: protocol.allowed_top_dirs,
     declaredFiles: task.files,
-    scope,
+    scope: scope ?? task.scope,
     grants: grantedAreas(agent.permissions),
     plugins,
     agent: agent.name,

@@ -359,19 +359,24 @@ export class GitObjects {
   }
 
   /** The tree of `commit` with `changes` applied (each a whole regular file). */
-  async treeWith(commit: string, changes: readonly FileChange[]): Promise<string> {
+  async treeWith(
+    commit: string,
+    changes: readonly FileChange[],
+    deletions: readonly string[] = [],
+  ): Promise<string> {
     const root = await this.resolve(`${commit}^{tree}`);
     if (root === undefined) throw new FactoryError('forge', `commit ${commit} has no tree`);
     const blobs = await Promise.all(
       changes.map(
-        async (change): Promise<[string, TreeEntry]> => [
+        async (change): Promise<[string, TreeEntry | undefined]> => [
           change.path,
           { mode: '100644', name: change.path, oid: await this.writeBlob(change.content) },
         ],
       ),
     );
-    // A change always leaves a file behind, so the tree is never empty.
-    return (await this.applyChanges(root, new Map(blobs)))!;
+    const removed = deletions.map((path): [string, undefined] => [path, undefined]);
+    // A tree left with nothing is written as git's empty tree, as a commit needs one.
+    return (await this.applyChanges(root, new Map([...removed, ...blobs]))) ?? (await this.writeTree([]));
   }
 
   /**

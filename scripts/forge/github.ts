@@ -263,6 +263,7 @@ export class GitHubForge implements Forge {
   async pushIteration(input: {
     branch: string;
     changes: readonly FileChange[];
+    deletions?: readonly string[];
     message: string;
     author: Author;
     trailers: Record<string, string>;
@@ -273,7 +274,7 @@ export class GitHubForge implements Forge {
     for (let round = 0; ; round += 1) {
       const head = await this.#git.head(input.branch);
       const base = head === undefined || input.restart ? (await this.#defaultHead()).head : head;
-      const tree = await this.#git.treeWith(await this.#git.treeOf(base), input.changes);
+      const tree = await this.#git.treeWith(await this.#git.treeOf(base), input.changes, input.deletions);
       if (head !== undefined && tree === (await this.#git.treeOf(head))) return head;
       const commit = await this.#git.commit({
         tree,

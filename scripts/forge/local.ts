@@ -129,6 +129,7 @@ export class LocalForge implements Forge {
   async pushIteration(input: {
     branch: string;
     changes: readonly FileChange[];
+    deletions?: readonly string[];
     message: string;
     author: Author;
     trailers: Record<string, string>;
@@ -138,7 +139,7 @@ export class LocalForge implements Forge {
       const ref = `refs/heads/${input.branch}`;
       const head = await this.#resolve(ref);
       const base = head === undefined || input.restart ? await this.#defaultHead() : head;
-      const tree = await this.#objects.treeWith(base, input.changes);
+      const tree = await this.#objects.treeWith(base, input.changes, input.deletions);
       if (head !== undefined && tree === (await this.#objects.resolve(`${head}^{tree}`))) return head;
       const commit = await this.#commitTree(
         tree,

@@ -78,12 +78,14 @@ export interface Forge {
   findPullRequest(branch: string): Promise<PullRequest | undefined>;
   /**
    * Commits `changes` on `branch` (created from the default branch when missing) and returns the
-   * head. A commit whose tree equals the head's is not made, so a rerun is safe. With `restart`,
+   * head; each of `deletions` is removed from the tree (a path the tree does not hold is left as
+   * it is). A commit whose tree equals the head's is not made, so a rerun is safe. With `restart`,
    * the branch starts over from the default branch (after a merge conflict).
    */
   pushIteration(input: {
     branch: string;
     changes: readonly FileChange[];
+    deletions?: readonly string[];
     message: string;
     author: Author;
     trailers: Record<string, string>;

@@ -1,9 +1,16 @@
-import { ApiError, type GenerateContentResponse, GoogleGenAI } from '@google/genai';
+import { ApiError, type Content, type GenerateContentResponse, GoogleGenAI, type Part } from '@google/genai';
 import { z } from 'zod';
 import { FactoryError } from '../core/errors.ts';
 import { classOfStatus, ProviderError, redact, seconds } from './errors.ts';
-import { appendAnswer, wholeReply } from './reply.ts';
-import type { FinishReason, GenerateRequest, Provider, ProviderReply } from './types.ts';
+import { appendAnswer, checkFlood, wholeReply } from './reply.ts';
+import type {
+  ChatMessage,
+  FinishReason,
+  GenerateRequest,
+  Provider,
+  ProviderReply,
+  ToolCall,
+} from './types.ts';
 
 export interface GeminiOptions {
   apiKey: string;
@@ -12,8 +19,8 @@ export interface GeminiOptions {
   timeoutMs: number;
 }
 
-function finishReason(reason: string | undefined): FinishReason {
-  if (reason === 'STOP') return 'stop';
+function finishReason(reason: string | undefined, called: boolean): FinishReason {
+  if (reason === 'STOP') return called ? 'tool_calls' : 'stop';
   if (reason === 'MAX_TOKENS') return 'length';
   if (reason === 'SAFETY' || reason === 'PROHIBITED_CONTENT' || reason === 'BLOCKLIST')
     return 'content_filter';
@@ -54,6 +61,61 @@ export function classifyGeminiError(
   return new ProviderError('internal', `${where}: ${message.slice(0, 300)}`);
 }
 
+/**
+ * A conversation as Gemini contents: the model's turn carries its function calls (with the thought
+ * signature it attached, which the API wants back); the results of one turn's calls travel
+ * together in one user turn, as function responses named after their calls.
+ */
+export function toGeminiContents(messages: readonly ChatMessage[]): Content[] {
+  const contents: Content[] = [];
+  for (const message of messages) {
+    if (message.role === 'tool') {
+      const part: Part = {
+        functionResponse: {
+          id: message.toolCallId ?? '',
+          name: message.toolName ?? '',
+          response: { output: message.content },
+        },
+      };
+      const last = contents.at(-1);
+      if (last?.parts?.[0]?.functionResponse) last.parts.push(part);
+      else contents.push({ role: 'user', parts: [part] });
+      continue;
+    }
+    const parts: Part[] = message.content === '' ? [] : [{ text: message.content }];
+    for (const call of message.toolCalls ?? []) {
+      parts.push({
+        functionCall: {
+          id: call.id,
+          name: call.name,
+          args: (call.arguments ?? {}) as Record<string, unknown>,
+        },
+        ...(call.signature ? { thoughtSignature: call.signature } : {}),
+      });
+    }
+    contents.push({ role: message.role === 'assistant' ? 'model' : 'user', parts });
+  }
+  return contents;
+}
+
+/** The answer's text (thoughts left out) and function calls in one response's parts. */
+function partsOf(parts: readonly Part[], callsSoFar: number): { text: string; calls: ToolCall[] } {
+  let text = '';
+  const calls: ToolCall[] = [];
+  for (const part of parts) {
+    if (typeof part.text === 'string' && !part.thought) text += part.text;
+    if (part.functionCall) {
+      calls.push({
+        id: part.functionCall.id || `call_${callsSoFar + calls.length}`,
+        name: part.functionCall.name ?? '',
+        arguments: part.functionCall.args ?? {},
+        ...(part.thoughtSignature ? { signature: part.thoughtSignature } : {}),
+      });
+    }
+  }
+  return { text, calls };
+}
+
 /** Output tokens as Gemini bills them: the answer plus the model's thinking. */
 function outputTokens(metadata: GenerateContentResponse['usageMetadata']): unknown {
   const answer = metadata?.candidatesTokenCount;
@@ -87,12 +149,22 @@ export class GeminiProvider implements Provider {
     try {
       const params = {
         model: request.model,
-        contents: request.messages.map((message) => ({
-          role: message.role === 'assistant' ? 'model' : 'user',
-          parts: [{ text: message.content }],
-        })),
+        contents: toGeminiContents(request.messages),
         config: {
           systemInstruction: request.system,
+          ...(request.tools && request.tools.length > 0
+            ? {
+                tools: [
+                  {
+                    functionDeclarations: request.tools.map((tool) => ({
+                      name: tool.name,
+                      description: tool.description,
+                      parametersJsonSchema: tool.parameters,
+                    })),
+                  },
+                ],
+              }
+            : {}),
           ...(request.maxOutputTokens ? { maxOutputTokens: request.maxOutputTokens } : {}),
           ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
           ...(request.schema
@@ -116,11 +188,18 @@ export class GeminiProvider implements Provider {
       let model: unknown;
       let usage: ProviderReply['usage'] = { inputTokens: undefined, outputTokens: undefined };
       let answered = false;
+      const toolCalls: ToolCall[] = [];
+      let callChars = 0;
       for await (const response of responses) {
         request.onChunk?.();
         const candidate = response.candidates?.[0];
         answered ||= candidate !== undefined;
-        text = appendAnswer(text, response.text, request, where);
+        const found = partsOf(candidate?.content?.parts ?? [], toolCalls.length);
+        text = appendAnswer(text, found.text, request, where);
+        toolCalls.push(...found.calls);
+        // Calls count toward the flood limit with the text: a server can flood through either.
+        if (found.calls.length > 0) callChars += JSON.stringify(found.calls).length;
+        checkFlood(text.length + callChars, request, where);
         finish = candidate?.finishReason ?? finish;
         if (response.modelVersion) model = response.modelVersion;
         if (response.usageMetadata) {
@@ -134,9 +213,10 @@ export class GeminiProvider implements Provider {
         text,
         usage,
         model,
-        finishReason: finishReason(finish),
+        finishReason: finishReason(finish, toolCalls.length > 0),
+        toolCalls,
         cutShort: request.stream === true && finish === undefined,
-        empty: !answered || (text === '' && !request.schema),
+        empty: !answered || (text === '' && !request.schema && toolCalls.length === 0),
         started,
       });
     } catch (error) {

@@ -4,8 +4,15 @@ import type { ProviderId } from '../core/config.ts';
 import { FactoryError } from '../core/errors.ts';
 import { classOfStatus, ProviderError, redact, retryAfterMs, seconds } from './errors.ts';
 import { serverLimits } from './rate-headers.ts';
-import { appendAnswer, wholeReply } from './reply.ts';
-import type { FinishReason, GenerateRequest, Provider, ProviderReply } from './types.ts';
+import { appendAnswer, ToolCallAssembler, wholeReply } from './reply.ts';
+import type {
+  ChatMessage,
+  FinishReason,
+  GenerateRequest,
+  Provider,
+  ProviderReply,
+  ToolCall,
+} from './types.ts';
 
 /** Settings of one OpenAI-compatible endpoint. */
 export interface OpenAiCompatibleOptions {
@@ -18,8 +25,47 @@ export interface OpenAiCompatibleOptions {
 }
 
 function finishReason(reason: string | null | undefined): FinishReason {
-  if (reason === 'stop' || reason === 'length' || reason === 'content_filter') return reason;
+  if (reason === 'stop' || reason === 'length' || reason === 'content_filter' || reason === 'tool_calls')
+    return reason;
   return 'other';
+}
+
+type WireMessage = OpenAI.Chat.ChatCompletionMessageParam;
+
+/** A conversation in chat-completions form: tool calls on the assistant's turn, each result paired by its call id. */
+export function toOpenAiMessages(system: string, messages: readonly ChatMessage[]): WireMessage[] {
+  const wire: WireMessage[] = [{ role: 'system', content: system }];
+  for (const message of messages) {
+    if (message.role === 'tool') {
+      wire.push({ role: 'tool', tool_call_id: message.toolCallId ?? '', content: message.content });
+    } else if (message.role === 'assistant' && message.toolCalls && message.toolCalls.length > 0) {
+      wire.push({
+        role: 'assistant',
+        content: message.content === '' ? null : message.content,
+        tool_calls: message.toolCalls.map((call) => ({
+          id: call.id,
+          type: 'function' as const,
+          function: {
+            name: call.name,
+            arguments:
+              typeof call.arguments === 'string' ? call.arguments : JSON.stringify(call.arguments ?? {}),
+          },
+        })),
+      });
+    } else {
+      wire.push({ role: message.role, content: message.content });
+    }
+  }
+  return wire;
+}
+
+/** The function calls of an unstreamed answer; other kinds of call (custom tools) are none of ours. */
+function callsOf(calls: readonly OpenAI.Chat.ChatCompletionMessageToolCall[] | null | undefined): ToolCall[] {
+  return (calls ?? []).flatMap((call, index) =>
+    call.type === 'function'
+      ? [{ id: call.id || `call_${index}`, name: call.function.name, arguments: call.function.arguments }]
+      : [],
+  );
 }
 
 /** Maps what the openai SDK throws onto the factory's error classes, without the key. */
@@ -101,7 +147,15 @@ export class OpenAiCompatibleProvider implements Provider {
       const limit = request.maxOutputTokens;
       const body = {
         model: request.model,
-        messages: [{ role: 'system' as const, content: request.system }, ...request.messages],
+        messages: toOpenAiMessages(request.system, request.messages),
+        ...(request.tools && request.tools.length > 0
+          ? {
+              tools: request.tools.map((tool) => ({
+                type: 'function' as const,
+                function: { name: tool.name, description: tool.description, parameters: tool.parameters },
+              })),
+            }
+          : {}),
         ...(limit ? (this.id === 'local' ? { max_tokens: limit } : { max_completion_tokens: limit }) : {}),
         ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
         ...(request.schema
@@ -125,6 +179,7 @@ export class OpenAiCompatibleProvider implements Provider {
       const choice = completion.choices?.[0];
       const content: unknown = choice?.message?.content;
       const text = typeof content === 'string' ? content : '';
+      const toolCalls = callsOf(choice?.message?.tool_calls);
       return wholeReply(where, {
         text,
         usage: {
@@ -133,8 +188,9 @@ export class OpenAiCompatibleProvider implements Provider {
         },
         model: completion.model,
         finishReason: finishReason(choice?.finish_reason),
+        toolCalls,
         cutShort: false,
-        empty: !choice || (text === '' && !request.schema),
+        empty: !choice || (text === '' && !request.schema && toolCalls.length === 0),
         started,
         ...(server ? { server } : {}),
       });
@@ -159,23 +215,27 @@ export class OpenAiCompatibleProvider implements Provider {
     let model: unknown;
     let usage: ProviderReply['usage'] = { inputTokens: undefined, outputTokens: undefined };
     const where = `${this.id} ${request.model}`;
+    const calls = new ToolCallAssembler();
     for await (const chunk of stream) {
       request.onChunk?.();
       if (chunk.model) model = chunk.model;
       const choice = chunk.choices?.[0];
       text = appendAnswer(text, choice?.delta?.content, request, where);
+      for (const delta of choice?.delta?.tool_calls ?? []) calls.add(delta, request, where, text.length);
       finish = choice?.finish_reason ?? finish;
       if (chunk.usage) {
         usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
       }
     }
+    const toolCalls = calls.calls();
     return wholeReply(where, {
       text,
       usage,
       model,
       finishReason: finishReason(finish),
+      toolCalls,
       cutShort: finish === null,
-      empty: text === '' && !request.schema,
+      empty: text === '' && !request.schema && toolCalls.length === 0,
       started,
       ...(server ? { server } : {}),
     });

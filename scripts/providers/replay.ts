@@ -8,7 +8,9 @@ import type { GenerateRequest, Provider, ProviderReply } from './types.ts';
 /**
  * A cassette: recorded answers for one task (`examples/replay/<task_id>.json` by convention).
  * An entry answers the call of `role` in `iteration` of `task_id`; a later iteration without an
- * entry of its own gets the last recorded one.
+ * entry of its own gets the last recorded one. A recorded session has one entry per `turn` (the
+ * model's answers within the iteration, from 1), each with its `tool_calls`; a turn past the
+ * last recorded one gets the last.
  */
 export const CassetteSchema = z.strictObject({
   version: z.literal(1),
@@ -18,7 +20,11 @@ export const CassetteSchema = z.strictObject({
       role: z.enum(['coder', 'reviewer', 'planner']),
       iteration: z.int().positive(),
       model: z.string().min(1).optional(),
+      turn: z.int().positive().optional(),
       text: z.string(),
+      tool_calls: z
+        .array(z.strictObject({ name: z.string().min(1), arguments: z.record(z.string(), z.unknown()) }))
+        .optional(),
       usage: z.strictObject({ input: z.int().nonnegative(), output: z.int().nonnegative() }),
     }),
   ),
@@ -69,9 +75,16 @@ export class ReplayProvider implements Provider {
   async generate(request: GenerateRequest): Promise<ProviderReply> {
     this.#entries ??= loadCassettes(this.#dir);
     const { taskId, role, iteration } = request.context;
+    const turn = request.messages.filter((message) => message.role === 'assistant').length + 1;
     const candidates = this.#entries
-      .filter((entry) => entry.task_id === taskId && entry.role === role && entry.iteration <= iteration)
-      .sort((a, b) => b.iteration - a.iteration);
+      .filter(
+        (entry) =>
+          entry.task_id === taskId &&
+          entry.role === role &&
+          entry.iteration <= iteration &&
+          (entry.turn ?? 1) <= turn,
+      )
+      .sort((a, b) => b.iteration - a.iteration || (b.turn ?? 1) - (a.turn ?? 1));
     const entry = candidates[0];
     if (!entry) {
       throw new ProviderError(
@@ -79,11 +92,17 @@ export class ReplayProvider implements Provider {
         `replay: no recorded ${role} answer for task ${taskId} (iteration ${iteration}) in ${this.#dir}`,
       );
     }
+    const toolCalls = (request.tools ? (entry.tool_calls ?? []) : []).map((call, index) => ({
+      id: `call_${turn}_${index}`,
+      name: call.name,
+      arguments: call.arguments,
+    }));
     return {
       text: entry.text,
       usage: { inputTokens: entry.usage.input, outputTokens: entry.usage.output },
       model: entry.model ?? request.model,
-      finishReason: 'stop',
+      finishReason: toolCalls.length > 0 ? 'tool_calls' : 'stop',
+      ...(toolCalls.length > 0 ? { toolCalls } : {}),
       latencyMs: 0,
     };
   }

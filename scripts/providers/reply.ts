@@ -1,11 +1,17 @@
 import { z } from 'zod';
 import { ProviderError } from './errors.ts';
-import type { GenerateRequest, GenerateResult, ProviderReply } from './types.ts';
+import type { ChatMessage, GenerateRequest, GenerateResult, ProviderReply, ToolCall } from './types.ts';
+
+/** Everything of a message that is sent: its text, and the tool calls or the call it answers. */
+function messageText(message: ChatMessage): string {
+  const calls = message.toolCalls ? JSON.stringify(message.toolCalls) : '';
+  return message.content + calls + (message.toolCallId ?? '') + (message.toolName ?? '');
+}
 
 /** Tokens of a request, estimated at four characters per token. */
 export function estimateInputTokens(request: Pick<GenerateRequest, 'system' | 'messages'>): number {
   const chars =
-    request.system.length + request.messages.reduce((sum, message) => sum + message.content.length, 0);
+    request.system.length + request.messages.reduce((sum, message) => sum + messageText(message).length, 0);
   return Math.ceil(chars / 4);
 }
 
@@ -31,7 +37,7 @@ export function inputTokenBound(request: Pick<GenerateRequest, 'system' | 'messa
   const bytes =
     Buffer.byteLength(request.system) +
     Buffer.byteLength(extra) +
-    request.messages.reduce((sum, message) => sum + Buffer.byteLength(message.content), 0);
+    request.messages.reduce((sum, message) => sum + Buffer.byteLength(messageText(message)), 0);
   return bytes + FRAMING_TOKENS_PER_MESSAGE * (request.messages.length + 1) + FRAMING_TOKENS;
 }
 
@@ -43,9 +49,13 @@ export function repairInputBound(firstBound: number, maxOutputTokens: number): n
   return firstBound + maxOutputTokens + REPAIR_TURN_TOKENS;
 }
 
-/** The JSON Schema text a structured request sends; it counts toward the billed input. */
-export function schemaTextOf(request: Pick<GenerateRequest, 'schema'>): string {
-  return request.schema ? JSON.stringify(z.toJSONSchema(request.schema.zod)) : '';
+/**
+ * The JSON Schema text a request sends besides its messages (structured output's schema, the
+ * tools' declarations); it counts toward the billed input.
+ */
+export function schemaTextOf(request: Pick<GenerateRequest, 'schema' | 'tools'>): string {
+  const schema = request.schema ? JSON.stringify(z.toJSONSchema(request.schema.zod)) : '';
+  return schema + (request.tools ? JSON.stringify(request.tools) : '');
 }
 
 /** A reported count as a whole number within `max`; `fallback` when it is missing, negative or not finite. */
@@ -75,6 +85,7 @@ export function checkReply(
     usage: { inputTokens, outputTokens },
     model,
     finishReason: reply.finishReason,
+    ...(reply.toolCalls && reply.toolCalls.length > 0 ? { toolCalls: reply.toolCalls } : {}),
     latencyMs: reply.latencyMs,
   };
 }
@@ -90,14 +101,19 @@ export function answerCharLimit(maxOutputTokens: number | undefined): number {
 /** `text` with `piece` added; a flood past `answerCharLimit` is `bad_output` and ends the reading. */
 export function appendAnswer(text: string, piece: unknown, request: GenerateRequest, where: string): string {
   const longer = typeof piece === 'string' ? text + piece : text;
+  checkFlood(longer.length, request, where);
+  return longer;
+}
+
+/** Throws `bad_output` when an answer of `chars` characters is longer than its output limit allows. */
+export function checkFlood(chars: number, request: GenerateRequest, where: string): void {
   const limit = answerCharLimit(request.maxOutputTokens);
-  if (longer.length > limit) {
+  if (chars > limit) {
     throw new ProviderError(
       'bad_output',
       `${where}: the answer passed ${limit} characters, more than ${request.maxOutputTokens ?? 'the'} output tokens can hold; the server is flooding`,
     );
   }
-  return longer;
 }
 
 /**
@@ -115,7 +131,50 @@ export function wholeReply(
     usage: answer.usage,
     model: answer.model,
     finishReason: answer.finishReason,
+    ...(answer.toolCalls && answer.toolCalls.length > 0 ? { toolCalls: answer.toolCalls } : {}),
     latencyMs: Math.round(performance.now() - answer.started),
     ...(answer.server ? { server: answer.server } : {}),
   };
+}
+
+/**
+ * The tool calls of a streamed OpenAI answer, assembled from their deltas (each names its call by
+ * `index`; the first piece brings the id and name, later ones more of the arguments). Every piece
+ * counts toward the answer's flood limit, with the text.
+ */
+export class ToolCallAssembler {
+  readonly #calls = new Map<number, { id: string; name: string; arguments: string }>();
+  #chars = 0;
+
+  add(
+    delta: {
+      index?: number;
+      id?: string | null;
+      function?: { name?: string | null; arguments?: string | null };
+    },
+    request: GenerateRequest,
+    where: string,
+    textChars: number,
+  ): void {
+    const index = typeof delta.index === 'number' ? delta.index : this.#calls.size;
+    const call = this.#calls.get(index) ?? { id: '', name: '', arguments: '' };
+    const piece = (delta.function?.name ?? '') + (delta.function?.arguments ?? '');
+    this.#chars += piece.length;
+    checkFlood(this.#chars + textChars, request, where);
+    if (delta.id) call.id = delta.id;
+    call.name += delta.function?.name ?? '';
+    call.arguments += delta.function?.arguments ?? '';
+    this.#calls.set(index, call);
+  }
+
+  /** The calls in index order; one without an id gets one from its place. */
+  calls(): ToolCall[] {
+    return [...this.#calls.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([index, call]) => ({
+        id: call.id || `call_${index}`,
+        name: call.name,
+        arguments: call.arguments,
+      }));
+  }
 }

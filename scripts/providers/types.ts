@@ -3,10 +3,43 @@ import type { ProviderId } from '../core/config.ts';
 import type { ErrorClass } from '../core/errors.ts';
 import type { ServerLimits } from './rate-headers.ts';
 
-/** One message of a conversation. The system prompt travels separately. */
+/**
+ * A function call a model made. `arguments` is as the server sent it: a JSON text (OpenAI) or a
+ * parsed object (Gemini); the tools parse and check it, never the provider.
+ */
+export interface ToolCall {
+  /** The server's id of the call (made up from the order when the server sent none). */
+  id: string;
+  name: string;
+  arguments: unknown;
+  /**
+   * Opaque state the server attached to the call (Gemini's thought signature), sent back with it
+   * in the next request as the API requires; never read.
+   */
+  signature?: string;
+}
+
+/**
+ * A tool the model may call, as it crosses the provider seam: plain JSON Schema (STYLE.md §1: zod
+ * stays above the seam).
+ */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+}
+
+/**
+ * One message of a conversation. The system prompt travels separately. An assistant message may
+ * carry the tool calls it made; a `tool` message is the answer to one of them, paired by
+ * `toolCallId` (OpenAI) and `toolName` (Gemini's function responses go by name).
+ */
 export interface ChatMessage {
-  role: 'user' | 'assistant';
+  role: 'user' | 'assistant' | 'tool';
   content: string;
+  toolCalls?: readonly ToolCall[];
+  toolCallId?: string;
+  toolName?: string;
 }
 
 /** Who is asking, so replay cassettes and the budget ledger can attribute the call. */
@@ -53,6 +86,11 @@ export interface GenerateRequest {
   model: string;
   system: string;
   messages: readonly ChatMessage[];
+  /**
+   * Tools the model may call through the provider's native function calling; the result carries
+   * the calls it made in `toolCalls`.
+   */
+  tools?: readonly ToolSpec[];
   /** When given, the answer must be JSON of this schema; the result carries the parsed value in `json`. */
   schema?: { name: string; zod: z.ZodType };
   /**
@@ -78,7 +116,11 @@ export interface GenerateRequest {
   context: CallContext;
 }
 
-export type FinishReason = 'stop' | 'length' | 'content_filter' | 'other';
+/**
+ * Why the answer ended: `length` means the output limit cut it (OpenAI `length`, Gemini
+ * `MAX_TOKENS`), so it is not whole; `tool_calls` means it ended to call tools.
+ */
+export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls' | 'other';
 
 /**
  * What one HTTP call returned, as the server said it. The server is untrusted: token counts may be
@@ -92,6 +134,8 @@ export interface ProviderReply {
   /** The model id the server reports as having answered, if any. */
   model: unknown;
   finishReason: FinishReason;
+  /** The function calls of the answer, in order (several when the model called in parallel). */
+  toolCalls?: ToolCall[];
   latencyMs: number;
   /** The rate-limit budgets the server reported with the answer, when it sent any. */
   server?: ServerLimits;
@@ -107,6 +151,8 @@ export interface GenerateResult {
   /** The model the server reports as having answered (the requested one when it said nothing usable). */
   model: string;
   finishReason: FinishReason;
+  /** The function calls of the answer, when the request offered tools and the model called some. */
+  toolCalls?: ToolCall[];
   latencyMs: number;
 }
 

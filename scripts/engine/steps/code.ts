@@ -1,5 +1,5 @@
-import type { Agent } from '../../agents/types.ts';
-import { pausesTask, toErrorInfo } from '../../core/errors.ts';
+import { type Agent, usesTools } from '../../agents/types.ts';
+import { type ErrorInfo, pausesTask, toErrorInfo } from '../../core/errors.ts';
 import { parseProposal } from '../../core/proposal.ts';
 import {
   type AttemptInput,
@@ -13,11 +13,13 @@ import {
 import { singleLine } from '../../core/sanitize.ts';
 import type { FileChange, PullRequest } from '../../forge/types.ts';
 import { plural } from '../../ui/words.ts';
+import { coderSession } from '../agent-loop/coder-session.ts';
+import type { LoopOutcome } from '../agent-loop/loop.ts';
 import { coderPrompt, feedbackFor } from '../prompts.ts';
 import type { TaskContext } from '../task-context.ts';
 import { taskIdsOnDisk, validationContextOf } from '../task-files.ts';
+import { vetEdits } from '../tools/write-tools.ts';
 import type { AgentAnswer } from '../types.ts';
-import { vetProposal } from '../vet.ts';
 import { personDecided } from './person.ts';
 
 /** The e-mail an agent commits with; never a real address. */
@@ -65,30 +67,44 @@ export async function code(ctx: TaskContext): Promise<boolean> {
   const onBranch = buildsOnBranch(ctx.record);
   const files = await ctx.readFiles(task.files, onBranch ? (ctx.record.branch ?? undefined) : undefined);
   let answer: AgentAnswer;
+  let loop: LoopOutcome | undefined;
   try {
-    answer = await askCoder(ctx, agent, files);
+    if (usesTools(agent)) {
+      loop = await coderSession(ctx, agent, files);
+      answer = loop.answer;
+    } else answer = await askCoder(ctx, agent, files);
   } catch (error) {
     return ctx.callFailed('code', agent, started, toErrorInfo(error));
   }
   const base = ctx.attempt('code', started, { agent, answer });
-  const proposal = parseProposal(answer.text);
-  if (!proposal.ok) {
-    return sendBack(ctx, base, `the answer holds no usable proposal: ${proposal.reason}`);
+  const edits = editsOf(loop, answer);
+  if ('error' in edits) {
+    // A loop stopped by one of its limits ends the task's attempt with that error; an answer that
+    // holds nothing usable goes back to the coder, like failed checks.
+    if (loop?.kind === 'stopped') {
+      ctx.say(edits.error.message);
+      await ctx.fail(edits.error, ctx.withAttempt({ ...base, result: 'error', error: edits.error }));
+      return true;
+    }
+    return sendBack(ctx, base, edits.error.message);
   }
-  const changes: FileChange[] = proposal.files.map(({ path, content }) => ({ path, content }));
-  const paths = changes.map((change) => change.path);
-  const rejection = await vetProposal(changes, {
-    task,
-    agent,
-    protocol: config.protocol,
-    plugins: config.plugins,
-    forge,
-    secrets,
-    tasks: {
-      context: validationContextOf(config, registry),
-      existingIds: await taskIdsOnDisk(ctx.services.root),
+  const { changes, deletions } = edits;
+  const paths = [...changes.map((change) => change.path), ...deletions];
+  const rejection = await vetEdits(
+    { changes, deletions },
+    {
+      task,
+      agent,
+      protocol: config.protocol,
+      plugins: config.plugins,
+      forge,
+      secrets,
+      tasks: {
+        context: validationContextOf(config, registry),
+        existingIds: await taskIdsOnDisk(ctx.services.root),
+      },
     },
-  });
+  );
   if (rejection) {
     ctx.say(`proposal rejected: ${rejection.message}`);
     await ctx.save({
@@ -102,11 +118,10 @@ export async function code(ctx: TaskContext): Promise<boolean> {
     });
     return true;
   }
-  const unchanged = await changesNothing(
-    ctx,
-    changes,
-    onBranch ? (ctx.record.branch ?? undefined) : undefined,
-  );
+  // A deletion always changes something; only written files can all match what is there.
+  const unchanged =
+    deletions.length === 0 &&
+    (await changesNothing(ctx, changes, onBranch ? (ctx.record.branch ?? undefined) : undefined));
   if (unchanged) {
     return sendBack(
       ctx,
@@ -115,7 +130,8 @@ export async function code(ctx: TaskContext): Promise<boolean> {
     );
   }
   try {
-    const pr = await publish(ctx, agent, answer, changes);
+    const summary = loop?.kind === 'finished' ? loop.finished.summary : undefined;
+    const pr = await publish(ctx, agent, answer, { changes, deletions, summary });
     const attempt = ctx.withAttempt({ ...base, result: 'proposed', files: paths, commit: pr.head });
     await ctx.save({
       ...transition(attempt, 'propose', ctx.now()),
@@ -165,6 +181,39 @@ async function changesNothing(
   if (changes.some((change) => current.get(change.path) !== change.content)) return undefined;
   const names = changes.map((change) => change.path);
   return names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ');
+}
+
+/**
+ * What an iteration hands to the forge: the loop's edits at `finish`, or the files of a whole-file
+ * answer (one answer, or a loop turn of fenced blocks). An answer cut by the output limit is never
+ * applied, and a loop stopped by a limit drops its edits whole.
+ */
+function editsOf(
+  loop: LoopOutcome | undefined,
+  answer: AgentAnswer,
+): { changes: FileChange[]; deletions: string[] } | { error: ErrorInfo } {
+  if (loop?.kind === 'stopped') return { error: loop.error };
+  if (loop?.kind === 'finished') {
+    const { changes, deletions } = loop.finished.edits;
+    if (changes.length + deletions.length > 0) return { changes, deletions };
+    return { error: { class: 'bad_output', message: 'the agent called finish without any edit' } };
+  }
+  if (answer.finishReason === 'length') {
+    return {
+      error: {
+        class: 'bad_output',
+        message:
+          'the answer was cut by the output limit (finish reason "length"), so none of it was applied; raise max_output_tokens.coder or split the task',
+      },
+    };
+  }
+  const proposal = parseProposal(loop?.kind === 'proposal' ? loop.text : answer.text);
+  if (!proposal.ok) {
+    return {
+      error: { class: 'bad_output', message: `the answer holds no usable proposal: ${proposal.reason}` },
+    };
+  }
+  return { changes: proposal.files.map(({ path, content }) => ({ path, content })), deletions: [] };
 }
 
 async function askCoder(
@@ -217,7 +266,7 @@ async function publish(
   ctx: TaskContext,
   agent: Agent,
   answer: AgentAnswer,
-  changes: FileChange[],
+  edits: { changes: FileChange[]; deletions: string[]; summary: string | undefined },
 ): Promise<PullRequest> {
   const { forge } = ctx.services;
   const record = ctx.record;
@@ -226,7 +275,8 @@ async function publish(
   const title = singleLine(record.title ?? record.task_id);
   await forge.pushIteration({
     branch,
-    changes,
+    changes: edits.changes,
+    ...(edits.deletions.length > 0 ? { deletions: edits.deletions } : {}),
     message: `${title} (iteration ${record.iteration})`,
     author: { name: agent.name, email: agentEmail(agent.name) },
     trailers: {
@@ -242,6 +292,6 @@ async function publish(
   return forge.openPullRequest({
     branch,
     title: `[${record.task_id}] ${title}`,
-    body: `Task \`${record.task_id}\`, written by ${agent.name}; reviewer: ${record.reviewer ?? 'default'}.\n\n${ctx.task.description}`,
+    body: `Task \`${record.task_id}\`, written by ${agent.name}; reviewer: ${record.reviewer ?? 'default'}.\n\n${ctx.task.description}${edits.summary ? `\n\n## What ${agent.name} did\n\n${edits.summary}` : ''}`,
   });
 }

@@ -66,26 +66,59 @@ export class GitData {
     return files;
   }
 
-  /** The tree of `baseTree` with `changes` written as whole files. */
-  async treeWith(baseTree: string, changes: readonly FileChange[]): Promise<string> {
+  /**
+   * The tree of `baseTree` with `changes` written as whole files and `deletions` removed: an entry
+   * with `sha: null` deletes its path (REST "Create a tree"). A path the base tree does not hold
+   * is left out, as GitHub refuses to delete what is not there.
+   */
+  async treeWith(
+    baseTree: string,
+    changes: readonly FileChange[],
+    deletions: readonly string[] = [],
+  ): Promise<string> {
     let tree = baseTree;
-    for (let start = 0; start < changes.length; start += TREE_CHUNK) {
-      const chunk = changes.slice(start, start + TREE_CHUNK);
+    const present = deletions.length > 0 ? await this.presentPaths(baseTree, deletions) : new Set<string>();
+    const entries = [
+      ...changes.map((change) => ({
+        path: change.path,
+        mode: '100644' as const,
+        type: 'blob' as const,
+        content: change.content,
+      })),
+      ...deletions
+        .filter((path) => present.has(path))
+        .map((path) => ({ path, mode: '100644' as const, type: 'blob' as const, sha: null })),
+    ];
+    for (let start = 0; start < entries.length; start += TREE_CHUNK) {
+      const chunk = entries.slice(start, start + TREE_CHUNK);
       const { data } = await attempt('writing a tree', () =>
         this.octokit.rest.git.createTree({
           ...this.repo,
           base_tree: tree,
-          tree: chunk.map((change) => ({
-            path: change.path,
-            mode: '100644' as const,
-            type: 'blob' as const,
-            content: change.content,
-          })),
+          tree: chunk,
         }),
       );
       tree = data.sha;
     }
     return tree;
+  }
+
+  /** Which of `paths` the tree holds as files, read folder by folder. */
+  async presentPaths(tree: string, paths: readonly string[]): Promise<Set<string>> {
+    const present = new Set<string>();
+    for (const path of paths) {
+      let at: string | undefined = tree;
+      const segments = path.split('/');
+      for (const [index, segment] of segments.entries()) {
+        const entry: { mode: TreeMode; sha: string } | undefined = at
+          ? (await this.entries(at)).get(segment)
+          : undefined;
+        if (!entry) break;
+        if (index === segments.length - 1) present.add(path);
+        else at = entry.mode === '040000' ? entry.sha : undefined;
+      }
+    }
+    return present;
   }
 
   /**

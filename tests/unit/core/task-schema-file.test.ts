@@ -11,6 +11,6 @@ describe('tasks/task.schema.json', () => {
 
   it('rejects unknown fields, as the zod schema does', () => {
     expect(taskJsonSchema().additionalProperties).toBe(false);
-    expect(taskJsonSchema().required).toEqual(['task_id', 'description', 'assignee', 'files']);
+    expect(taskJsonSchema().required).toEqual(['task_id', 'description', 'assignee']);
   });
 });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +28,8 @@ let calls: { agent: string; role: string; iteration: number; taskId: string; sys
 
 beforeEach(async () => {
   root = await mkdtemp(join(tmpdir(), 'aifactory-runner-'));
+  // The coder's tools read the repository's working tree, as git lists it.
+  execFileSync('git', ['init', '-q'], { cwd: root });
   forge = new MemoryForge();
   calls = [];
 });

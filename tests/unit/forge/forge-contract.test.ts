@@ -130,6 +130,27 @@ describe.each(FORGES)('the $name forge keeps the Forge contract', ({ make }) => 
     expect(await forge.readFile('README.md')).toBe('# sandbox\n');
   });
 
+  it('deletes a file as a deletion, the change lists it so, and a missing path is left alone', async () => {
+    await made.commitOnMain('src/old.txt', 'old\n');
+    const head = await forge.pushIteration({
+      branch: 'aifactory/t',
+      changes: [{ path: 'src/a.txt', content: 'one\n' }],
+      deletions: ['src/old.txt', 'src/never-there.txt'],
+      message: 'Write a, delete old',
+      author,
+      trailers: { 'Task-Id': 't' },
+    });
+    expect(await forge.readFile('src/old.txt', 'aifactory/t')).toBeUndefined();
+    expect(await forge.readFile('src/old.txt')).toBe('old\n');
+    const pr = await forge.openPullRequest({ branch: 'aifactory/t', title: 'T', body: 'b' });
+    expect(pr.head).toBe(head);
+    const changed = await forge.changedFiles(pr);
+    expect(changed.sort((a, b) => a.path.localeCompare(b.path))).toEqual([
+      { path: 'src/a.txt', status: 'added' },
+      { path: 'src/old.txt', status: 'deleted' },
+    ]);
+  });
+
   it('makes no second commit when a rerun pushes the same content', async () => {
     const first = await push('one\n');
     expect(await push('one\n')).toBe(first);

@@ -1,0 +1,57 @@
+/** A coder's iteration through the agent loop: the working copy, the toolbox under the task's rules, the prompt, the loop. */
+import type { Agent } from '../../agents/types.ts';
+import { coderPrompt } from '../prompts.ts';
+import type { TaskContext } from '../task-context.ts';
+import { createToolbox } from '../tools/tool-table.ts';
+import { WorkingCopy } from '../tools/working-copy.ts';
+import { proposalPolicy } from '../vet.ts';
+import { type LoopOutcome, runAgentLoop } from './loop.ts';
+
+/**
+ * Runs one iteration of `agent` on the task as a tool loop over the repository's working tree
+ * (`services.root`): reads see what git shows there, writes go to memory and are checked against
+ * the task's rules as they are made, and `run_checks` runs in the checks sandbox when the run
+ * has one. The recorded calls are redacted with the run's secrets.
+ *
+ * @throws FactoryError from a model call (`budget`, `auth`, `timeout`, …), as one agent call does.
+ */
+export async function coderSession(
+  ctx: TaskContext,
+  agent: Agent,
+  files: ReadonlyMap<string, string | undefined>,
+): Promise<LoopOutcome> {
+  const { services, task, record } = ctx;
+  const { config, secrets } = services;
+  const copy = await WorkingCopy.open(services.root);
+  const toolbox = createToolbox({
+    copy,
+    rules: {
+      policy: proposalPolicy({ task, agent, protocol: config.protocol, plugins: config.plugins }),
+      secrets,
+    },
+    ...(services.agentChecks ? { runChecks: services.agentChecks } : {}),
+    limits: { resultBytes: config.agent_loop.result_bytes },
+  });
+  const prompt = await coderPrompt(services.prompts, {
+    agent,
+    task,
+    record,
+    files,
+    protocol: config.protocol,
+    tools: true,
+  });
+  if (prompt.flagged) ctx.say(prompt.flagged);
+  const outcome = await runAgentLoop({
+    call: (request) => services.callAgent(agent, request),
+    toolbox,
+    system: prompt.system,
+    opening: `Work on task ${task.task_id} now, with the tools; call finish when the change is complete.`,
+    context: { taskId: task.task_id, agent: agent.name, role: 'coder', iteration: record.iteration },
+    limits: config.agent_loop,
+    ...(services.signal ? { signal: services.signal } : {}),
+  });
+  return {
+    ...outcome,
+    calls: outcome.calls.map((call) => ({ ...call, args: secrets.redact(call.args) })),
+  };
+}
