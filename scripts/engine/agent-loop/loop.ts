@@ -2,7 +2,6 @@
 import type { AgentRequest } from '../../agents/invoke.ts';
 import type { AgentLoopConfig } from '../../core/config.ts';
 import type { ErrorInfo } from '../../core/errors.ts';
-import { parseProposal } from '../../core/proposal.ts';
 import type { ChatMessage, ToolCall, ToolSpec } from '../../providers/types.ts';
 import { type Finished, type Toolbox, toolDeclarations } from '../tools/tool-table.ts';
 import type { AgentAnswer } from '../types.ts';
@@ -41,9 +40,6 @@ export interface LoopInput {
   /** Milliseconds since some fixed point (tests move it). */
   clock?: () => number;
 }
-
-const NUDGE =
-  'Work through the tools: read and search the repository, change files with edit_file or write_file, and call finish with a summary when the change is complete.';
 
 /** A shortened tool result: what the model reads where an old result was. */
 const shortened = (bytes: number) =>
@@ -94,7 +90,8 @@ function total(answers: readonly AgentAnswer[]): AgentAnswer {
 /**
  * Runs the loop: asks the model, runs the tools it calls (in order, at most
  * `max_calls_per_turn` of one answer), and sends back each result paired with its call, until the
- * model calls `finish`, answers with fenced file blocks, or a limit ends it. An answer cut by the
+ * model calls `finish`, answers without a tool call (its text is then judged as a whole-file
+ * proposal), or a limit ends it. An answer cut by the
  * output limit is never acted on. The same call repeated `max_repeats` times with no write in
  * between is a model looping, and ends the loop.
  *
@@ -159,12 +156,10 @@ export async function runAgentLoop(input: LoopInput): Promise<LoopOutcome> {
         );
       }
       const asked = answer.toolCalls ?? [];
+      // A turn that calls no tool ends the loop: its text is a whole-file proposal, or, holding
+      // none, goes back to the coder with what was wrong, counting an iteration (the code step).
       if (asked.length === 0) {
-        if (parseProposal(answer.text).ok) {
-          return { kind: 'proposal', text: answer.text, answer: total(answers), calls, turns: turn };
-        }
-        messages.push({ role: 'assistant', content: answer.text }, { role: 'user', content: NUDGE });
-        continue;
+        return { kind: 'proposal', text: answer.text, answer: total(answers), calls, turns: turn };
       }
       messages.push({ role: 'assistant', content: answer.text, toolCalls: asked });
       for (const [index, call] of asked.entries()) {
