@@ -175,6 +175,17 @@ export class BudgetLedger {
     return this.#today.total;
   }
 
+  /** Spend so far today (UTC) per agent, in USD: what each agent's daily cap counts from. */
+  spentTodayByAgent(): ReadonlyMap<string, number> {
+    this.#rollDay();
+    return new Map(this.#today.byAgent);
+  }
+
+  /** What a task has cost over every day of the ledger: what its per-task cap counts from. */
+  spentOnTask(taskId: string): number {
+    return this.#taskTotals.get(taskId) ?? 0;
+  }
+
   /**
    * Sets aside the most a call can cost and returns its output limit: `ceiling` tokens, or fewer
    * when the tightest cap can pay for fewer. The worst case is `inputTokens` (an upper bound: the

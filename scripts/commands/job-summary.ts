@@ -61,6 +61,7 @@ async function summaryInput(
     startedAt: Date;
     quota: Awaited<ReturnType<typeof apiQuota>>;
     stoppedUntil: Date | undefined;
+    forecast?: readonly string[] | undefined;
   },
 ) {
   const { title, summary, startedAt, quota } = input;
@@ -98,6 +99,7 @@ async function summaryInput(
     caps: config.caps,
     quota,
     writesStoppedUntil: input.stoppedUntil?.toISOString(),
+    forecast: input.forecast,
   };
 }
 
@@ -117,7 +119,15 @@ export function githubWritesStopped(env: NodeJS.ProcessEnv): Date | undefined {
  */
 export async function writeJobSummary(
   root: string,
-  input: { title: string; summary: RunSummary; startedAt: Date; forge: string; env?: NodeJS.ProcessEnv },
+  input: {
+    title: string;
+    summary: RunSummary;
+    startedAt: Date;
+    forge: string;
+    /** The forecast printed before the run started, as its lines. */
+    forecast?: readonly string[] | undefined;
+    env?: NodeJS.ProcessEnv;
+  },
 ): Promise<boolean> {
   const env = input.env ?? process.env;
   const file = env.GITHUB_STEP_SUMMARY;

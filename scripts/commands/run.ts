@@ -1,11 +1,13 @@
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { forecastLines } from '../core/cost-forecast.ts';
 import { planRun } from '../core/schedule.ts';
 import { parseShard, type Shard, tasksInShard } from '../core/shard.ts';
 import type { TaskState } from '../core/task-state.ts';
 import { describeSnapshots, finishRun } from '../engine/after-run.ts';
 import { type RunOptions, runFactory, selectedIds } from '../engine/factory.ts';
 import { createProgress } from '../engine/progress.ts';
+import { runForecast } from '../engine/run-forecast.ts';
 import { RunStore } from '../engine/run-store.ts';
 import { describePublish } from '../engine/state-publisher.ts';
 import { loadRunnableTasks } from '../engine/task-files.ts';
@@ -104,6 +106,7 @@ async function dryRun(root: string, flags: RunFlags): Promise<void> {
       plan.action === 'wait' || plan.action === 'block' ? `${plan.action}: ${plan.reason}` : plan.action;
     console.log(`${plan.task.task_id.padEnd(28)} ${state.padEnd(17)} ${what.padEnd(40)} ${who}`);
   }
+  console.log(`\n${forecastLines(await runForecast(root, flags)).join('\n')}`);
   console.log('\nDry run: nothing was called, written or committed.');
 }
 
@@ -148,6 +151,9 @@ that changed nothing commits nothing. With the local forge they stay in the work
       });
       const stopping = stopOnSignals();
       const options = runOptionsFrom(flags, root, stopping.signal);
+      // A forecast that cannot be made (a bad config) is left to the run to report.
+      const forecast = await runForecast(root, flags).then(forecastLines, () => undefined);
+      if (forecast) console.log(`${forecast.join('\n')}\n`);
       const startedAt = new Date();
       const summary = await runFactory(root, options, progress).finally(() => progress.finish());
       for (const line of summary.invalid) console.log(`skipped (invalid task file): ${line}`);
@@ -188,7 +194,7 @@ that changed nothing commits nothing. With the local forge they stay in the work
       if (open.length > 0) console.log(`Still open: ${open.join(', ')}.`);
       const title = `aifactory run${flags.shard ? ` --shard ${flags.shard.index}/${flags.shard.count}` : ''}`;
       // The summary is a report: failing to write it does not undo the run.
-      await writeJobSummary(root, { title, summary, startedAt, forge: options.forge }).catch(
+      await writeJobSummary(root, { title, summary, startedAt, forge: options.forge, forecast }).catch(
         (error: unknown) =>
           console.error(
             `warning: the job summary was not written: ${error instanceof Error ? error.message : error}`,

@@ -1,6 +1,7 @@
 /** What a run may cost before it starts: history per agent and task state, and the caps' worst case. Pure. */
 import type { Caps } from './config.ts';
 import type { RunRecord } from './run-record.ts';
+import { FINAL_STATES } from './task-state.ts';
 
 /** The state a task starts a run in: fresh (its first iteration) or with changes requested. */
 export type StartState = 'fresh' | 'changes_requested';
@@ -75,10 +76,12 @@ export function costFigures(costs: readonly number[]): CostFigures {
 /**
  * The samples one record gives: its whole cost as a fresh task, and, when a review asked for
  * changes, the cost of everything after that first request (a task resumed with changes
- * requested). Each sample counts only when its first attempt falls inside the window. The agent
- * is the one that coded it (a run's `--agent` may differ from the assignee).
+ * requested). Each sample counts only when its first attempt falls inside the window, and only
+ * for a task that ended or waits for a person: one still under way has not spent all it will. The
+ * agent is the one that coded it (a run's `--agent` may differ from the assignee).
  */
 function samples(record: RunRecord, since: number): { agent: string; state: StartState; usd: number }[] {
+  if (!FINAL_STATES.has(record.state) && record.state !== 'needs_human') return [];
   const code = record.attempts.find((attempt) => attempt.kind === 'code');
   if (!code) return [];
   const agent = code.agent ?? record.assignee;

@@ -31,6 +31,8 @@ export interface JobSummaryInput {
   quota?: { remaining: number; limit?: number | undefined } | undefined;
   /** When GitHub's rate limit stopped the run's writes: the time writing may start again (ISO 8601). */
   writesStoppedUntil?: string | undefined;
+  /** The cost forecast printed before the run started (`core/cost-forecast.ts`), one line each. */
+  forecast?: readonly string[] | undefined;
 }
 
 /** The longest reason kept in a cell; the rest is cut with an ellipsis. */
@@ -124,6 +126,9 @@ export function jobSummaryMarkdown(input: JobSummaryInput): string {
     ...table(['Run', 'Value'], rows),
     ...reasons('Failed, rejected or blocked', failed),
     ...reasons('Waiting', input.waiting),
+    ...(input.forecast && input.forecast.length > 0
+      ? ['', '**Forecast before the run**', '', ...input.forecast.map((line) => `- ${markdownCell(line)}`)]
+      : []),
     '',
   ].join('\n');
 }

@@ -47,6 +47,10 @@ describe('run under GitHub Actions', () => {
     expect(markdown).toMatch(/\| Spent today \(UTC\) \| \$0\.\d{4} of \$7\.0000 \|/);
     expect(markdown).toMatch(/\| omega \| rejected \| .+ \|/);
     expect(markdown).toMatch(/\| beta \| blocked \| .*omega.* \|/);
+    // The forecast the run printed before it started: no history yet, so $0, and the cap's worst case.
+    expect(result.stdout).toContain('Forecast for 2 task(s), from the last 30 days of run records:');
+    expect(markdown).toContain('**Forecast before the run**');
+    expect(markdown).toContain('- worst case the caps allow: \\$7.0000\n');
     // The model chose the path: it shows as text, never as HTML, a link or an extra cell.
     expect(markdown).toContain('&lt;img/src=x/onerror=alert\\(1\\)&gt;\\|\\[click\\]');
     expect(markdown).not.toContain('<img');

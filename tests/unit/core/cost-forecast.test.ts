@@ -5,34 +5,14 @@ import {
   forecastLines,
   type PlannedTask,
 } from '../../../scripts/core/cost-forecast.ts';
-import { attempt, record } from '../../fixtures/run-records.ts';
+import { attempt, costedRecord, record } from '../../fixtures/run-records.ts';
 
 const now = new Date('2026-12-07T12:00:00Z');
 const nothingSpent = { total_usd: 0, by_agent: new Map<string, number>() };
 
-/** A task coded by `agent` on `day` (December), one attempt per cost; `request` marks a review asking for changes. */
-function costed(id: string, agent: string, day: number, costs: readonly (number | 'request')[]) {
-  const at = `2026-12-${String(day).padStart(2, '0')}T10:00:00Z`;
-  const attempts = costs.map((cost, i) =>
-    cost === 'request'
-      ? attempt({
-          n: i + 1,
-          kind: 'review',
-          result: 'changes_requested',
-          agent: 'gemini-pro',
-          started_at: at,
-        })
-      : attempt({
-          n: i + 1,
-          kind: i === 0 ? 'code' : 'checks',
-          result: 'passed',
-          agent,
-          cost_usd: cost,
-          started_at: at,
-        }),
-  );
-  return record(id, { state: 'merged', attempts }, agent);
-}
+/** A merged task coded by `agent` on `day` (December). */
+const costed = (id: string, agent: string, day: number, costs: readonly (number | 'request')[]) =>
+  costedRecord(id, agent, `2026-12-${String(day).padStart(2, '0')}T10:00:00Z`, costs);
 
 const planned = (
   id: string,
@@ -81,6 +61,9 @@ describe('forecastCost', () => {
       'zed',
     ),
     record('blocked', { state: 'blocked' }),
+    // Under way: it has not spent all it will, so it is no sample.
+    { ...costed('open', 'gpt', 5, [7]), state: 'changes_requested' as const },
+    { ...costed('held', 'grok-fast', 5, [0.01]), state: 'needs_human' as const },
   ];
   records[3]!.attempts[0]!.started_at = '2026-10-01T00:00:00Z';
 
@@ -95,15 +78,15 @@ describe('forecastCost', () => {
     expect(forecast.history).toEqual([
       { agent: 'gpt', state: 'changes_requested', figures: { tasks: 1, median_usd: 0.06, p90_usd: 0.06 } },
       { agent: 'gpt', state: 'fresh', figures: { tasks: 3, median_usd: 0.26, p90_usd: 0.3 } },
-      { agent: 'grok-fast', state: 'fresh', figures: { tasks: 1, median_usd: 0.01, p90_usd: 0.01 } },
+      { agent: 'grok-fast', state: 'fresh', figures: { tasks: 2, median_usd: 0.01, p90_usd: 0.01 } },
       { agent: 'zed', state: 'fresh', figures: { tasks: 1, median_usd: 0.04, p90_usd: 0.04 } },
     ]);
-    // gemini-pro has no history: every agent's fresh tasks stand in (0.01, 0.04, 0.12, 0.26, 0.3).
+    // gemini-pro has no history: every agent's fresh tasks stand in (0.01, 0.01, 0.04, 0.12, 0.26, 0.3).
     expect(forecast.tasks[2]).toMatchObject({
       from_all_agents: true,
-      figures: { tasks: 5, median_usd: 0.12, p90_usd: 0.3 },
+      figures: { tasks: 6, median_usd: 0.08, p90_usd: 0.3 },
     });
-    expect(forecast.median_usd).toBe(0.44); // 0.26 + 0.06 + 0.12
+    expect(forecast.median_usd).toBe(0.4); // 0.26 + 0.06 + 0.08
     expect(forecast.p90_usd).toBe(0.66); // 0.3 + 0.06 + 0.3
     expect(forecast.worst_case_usd).toBeNull();
     expect(forecast.left_for_tomorrow).toEqual([]);
@@ -191,7 +174,7 @@ describe('forecastCost', () => {
       'Forecast for 1 task(s), from the last 30 days of run records:',
       '  gpt (changes_requested): median $0.0600, p90 $0.0600 over 1 task(s)',
       '  gpt (fresh): median $0.2600, p90 $0.3000 over 3 task(s)',
-      '  grok-fast (fresh): median $0.0100, p90 $0.0100 over 1 task(s)',
+      '  grok-fast (fresh): median $0.0100, p90 $0.0100 over 2 task(s)',
       '  zed (fresh): median $0.0400, p90 $0.0400 over 1 task(s)',
       '  this run: median $0.2600, p90 $0.3000',
       '  worst case the caps allow: $2.0000',

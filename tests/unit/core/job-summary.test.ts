@@ -96,4 +96,15 @@ describe('jobSummaryMarkdown', () => {
     expect(row(markdown, 'GitHub writes stopped until')).toContain('2026-05-04T10:00:00.000Z');
     expect(row(jobSummaryMarkdown(base), 'GitHub writes stopped until')).toBeUndefined();
   });
+
+  it('shows the forecast made before the run, each line escaped, and nothing without one', () => {
+    const markdown = jobSummaryMarkdown({
+      ...base,
+      forecast: ['Forecast for 1 task(s):', '  left for tomorrow: <b>x</b> | y'],
+    });
+    expect(markdown).toContain('**Forecast before the run**\n\n- Forecast for 1 task\\(s\\):\n');
+    expect(markdown).toContain('- left for tomorrow: &lt;b&gt;x&lt;/b&gt; \\| y');
+    expect(jobSummaryMarkdown(base)).not.toContain('Forecast');
+    expect(jobSummaryMarkdown({ ...base, forecast: [] })).not.toContain('Forecast');
+  });
 });
