@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { CAUSE_CLASSES, type CauseRow, causesBy, failureCause } from '../core/failure-cause.ts';
 import { formatUsd } from '../core/money.ts';
 import { iterationsUsed, totals } from '../core/record-ops.ts';
 import type { RunRecord } from '../core/run-record.ts';
@@ -15,6 +16,8 @@ interface StatusRow {
   iteration: number;
   pull_request: number | null;
   cost_usd: number;
+  /** Why a failed, rejected or blocked task ended there (`core/failure-cause.ts`). */
+  cause?: string;
   note: string;
 }
 
@@ -31,8 +34,9 @@ function rowOf(taskId: string, assignee: string, record: RunRecord | undefined):
       note: '',
     };
   }
-  const note = record.rejection
-    ? `${record.rejection.rule}: ${record.rejection.path ?? ''}`
+  const cause = failureCause(record);
+  const note = cause
+    ? `${cause.class}: ${cause.detail}`
     : record.state === 'merged'
       ? (record.merge_commit ?? '').slice(0, 12)
       : (record.last_error?.message ?? '');
@@ -45,21 +49,37 @@ function rowOf(taskId: string, assignee: string, record: RunRecord | undefined):
     iteration: iterationsUsed(record),
     pull_request: record.pull_request?.number ?? null,
     cost_usd: Math.round(totals(record).cost_usd * 10_000) / 10_000,
+    ...(cause ? { cause: cause.class } : {}),
     note,
   };
 }
 
-/** `aifactory status [--json]`: the task table in the terminal. */
+/** The `--causes` table: one row per agent or model, one column per cause class seen. */
+function causeTable(title: string, rows: readonly CauseRow[]): string {
+  const seen = CAUSE_CLASSES.filter((cause) => rows.some((row) => row.counts[cause] !== undefined));
+  const cells = rows.map((row) => [row.name, ...seen.map((cause) => String(row.counts[cause] ?? 0))]);
+  return renderTable([title, ...seen.map((cause) => cause.toUpperCase())], cells);
+}
+
+/** `aifactory status [--json] [--causes]`: the task table in the terminal. */
 export function registerStatus(program: Command): void {
   program
     .command('status')
     .description('Print every task with its state, agents, iteration, pull request and cost.')
     .option('--json', 'print the rows as JSON')
-    .action(async (options: { json?: boolean }) => {
+    .option('--causes', 'count failed, rejected and blocked tasks by cause, per agent and per model')
+    .action(async (options: { json?: boolean; causes?: boolean }) => {
       const root = process.cwd();
       const { tasks } = await loadRunnableTasks(root);
       const { records, damaged } = await new RunStore(root).readAll();
       for (const problem of damaged.values()) console.error(`warning: ${problem}; skipped`);
+      if (options.causes) {
+        const byAgent = causesBy(records.values(), 'agent');
+        const byModel = causesBy(records.values(), 'model');
+        if (options.json) return console.log(JSON.stringify({ agents: byAgent, models: byModel }, null, 2));
+        if (byAgent.length === 0) return console.log('No task ended failed, rejected or blocked.');
+        return console.log(`${causeTable('AGENT', byAgent)}\n\n${causeTable('MODEL', byModel)}`);
+      }
       const ids = new Set([...tasks.map((task) => task.task_id), ...records.keys()]);
       const assignees = new Map(tasks.map((task) => [task.task_id, task.assignee]));
       const rows = [...ids]

@@ -98,3 +98,28 @@ export function failureCause(record: RunRecord): FailureCause | undefined {
     return { class: 'provider', detail: `${error.class}: ${error.message}` };
   return { class: DIRECT[error.class] ?? 'internal', detail: error.message };
 }
+
+/** One row of `status --causes`: an agent or a model, and how many of its tasks ended for each class. */
+export interface CauseRow {
+  name: string;
+  counts: Partial<Record<CauseClass, number>>;
+}
+
+/**
+ * Ended tasks per agent (the coder that worked on them, else the assignee) or per model (of the
+ * last code attempt; `(no model)` for a task that never reached one), counted by cause class.
+ * Sorted by name.
+ */
+export function causesBy(records: Iterable<RunRecord>, by: 'agent' | 'model'): CauseRow[] {
+  const rows = new Map<string, Partial<Record<CauseClass, number>>>();
+  for (const record of records) {
+    const cause = failureCause(record);
+    if (!cause) continue;
+    const code = record.attempts.findLast((attempt) => attempt.kind === 'code');
+    const name = by === 'agent' ? (code?.agent ?? record.assignee) : (code?.model ?? '(no model)');
+    const counts = rows.get(name) ?? {};
+    counts[cause.class] = (counts[cause.class] ?? 0) + 1;
+    rows.set(name, counts);
+  }
+  return [...rows.keys()].sort().map((name) => ({ name, counts: rows.get(name)! }));
+}

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { RUN_TRIGGERS } from './agent-status.ts';
 import { ErrorInfoSchema } from './errors.ts';
+import { CAUSE_CLASSES } from './failure-cause.ts';
 import { AttemptSchema, RejectionSchema, TokensSchema } from './run-record.ts';
 import { TASK_STATES } from './task-state.ts';
 
@@ -52,6 +53,11 @@ export const TaskRowSchema = z.strictObject({
   updated_at: IsoTime.nullable(),
   cost_usd: Usd,
   tokens: z.int().nonnegative(),
+  /**
+   * Why a failed, rejected or blocked task ended there (`core/failure-cause.ts`). Optional, so
+   * snapshots written before it was added still read.
+   */
+  cause: z.enum(CAUSE_CLASSES).optional(),
 });
 
 export const TasksSchema = z.strictObject({ version: z.literal(1), tasks: z.array(TaskRowSchema) });
@@ -70,6 +76,8 @@ export const TaskDetailSchema = z.strictObject({
     merge_commit: z.string().nullable(),
     last_error: ErrorInfoSchema.nullable(),
     rejection: RejectionSchema.nullable(),
+    /** What names the cause: the rule broken, the last failing output, the error. */
+    cause_detail: z.string().optional(),
   }),
   attempts: z.array(AttemptSchema),
 });

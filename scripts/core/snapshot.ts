@@ -1,4 +1,5 @@
 import { type AgentStatusInput, buildAgentStatus } from './agent-status.ts';
+import { failureCause } from './failure-cause.ts';
 import { iterationsUsed, totals } from './record-ops.ts';
 import type { RunRecord } from './run-record.ts';
 import { stripInvisible } from './sanitize.ts';
@@ -34,6 +35,7 @@ const byName = (a: Stats, b: Stats): number => a.name.localeCompare(b.name, 'en'
 /** A task's row; at least one of `task` (the file) and `record` (the history) exists. */
 function rowOf(task: Task | undefined, record: RunRecord | undefined, id: string): TaskRow {
   const spent = record ? totals(record) : { input: 0, output: 0, cost_usd: 0 };
+  const cause = record ? failureCause(record) : undefined;
   return {
     id,
     title: task?.title ?? record?.title ?? (task && titleFrom(task.description)) ?? id,
@@ -49,6 +51,7 @@ function rowOf(task: Task | undefined, record: RunRecord | undefined, id: string
     updated_at: record?.updated_at ?? null,
     cost_usd: round(spent.cost_usd),
     tokens: spent.input + spent.output,
+    ...(cause ? { cause: cause.class } : {}),
   };
 }
 
@@ -315,6 +318,7 @@ export function buildSnapshots(input: SnapshotInput): Map<string, unknown> {
   for (const row of rows) {
     const task = tasks.get(row.id);
     const record = records.get(row.id);
+    const cause = record ? failureCause(record) : undefined;
     const detail: TaskDetail = {
       version: 1,
       task: {
@@ -329,6 +333,7 @@ export function buildSnapshots(input: SnapshotInput): Map<string, unknown> {
         merge_commit: record?.merge_commit ?? null,
         last_error: record?.last_error ?? null,
         rejection: record?.rejection ?? null,
+        ...(cause ? { cause_detail: cause.detail } : {}),
       },
       attempts: record?.attempts ?? [],
     };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CAUSE_CLASSES, failureCause } from '../../../scripts/core/failure-cause.ts';
+import { CAUSE_CLASSES, causesBy, failureCause } from '../../../scripts/core/failure-cause.ts';
 import { attempt, record } from '../../fixtures/run-records.ts';
 import { sampleData } from '../../fixtures/sample-data.ts';
 
@@ -154,5 +154,44 @@ describe('failureCause', () => {
     const seen = new Set(ended.map((r) => failureCause(r)?.class));
     expect(seen.has(undefined)).toBe(false);
     expect([...seen].every((c) => CAUSE_CLASSES.includes(c!))).toBe(true);
+  });
+});
+
+describe('causesBy', () => {
+  const rejected = {
+    state: 'rejected' as const,
+    rejection: { rule: 'outside_files', path: null, message: 'm' },
+  };
+  const records = [
+    record('a', {
+      ...rejected,
+      attempts: [attempt({ kind: 'code', result: 'rejected', agent: 'gpt', model: 'gpt-5' })],
+    }),
+    record(
+      'b',
+      { ...rejected, attempts: [attempt({ kind: 'code', result: 'rejected', agent: null, model: null })] },
+      'grok-fast',
+    ),
+    record('c', { state: 'blocked' }, 'grok-fast'),
+    record('d', { state: 'merged' }),
+    record('e', {
+      state: 'failed',
+      last_error: { class: 'timeout', message: 't' },
+      attempts: [attempt({ kind: 'code', result: 'error', agent: 'gpt', model: 'gpt-5' })],
+    }),
+  ];
+
+  it('counts ended tasks per agent and per class, the assignee standing in for an unnamed coder', () => {
+    expect(causesBy(records, 'agent')).toEqual([
+      { name: 'gpt', counts: { protocol: 1, provider: 1 } },
+      { name: 'grok-fast', counts: { protocol: 1, dependency: 1 } },
+    ]);
+  });
+
+  it('counts per model, a task that never reached one under (no model)', () => {
+    expect(causesBy(records, 'model')).toEqual([
+      { name: '(no model)', counts: { protocol: 1, dependency: 1 } },
+      { name: 'gpt-5', counts: { protocol: 1, provider: 1 } },
+    ]);
   });
 });
