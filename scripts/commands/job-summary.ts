@@ -2,6 +2,7 @@ import { appendFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { BudgetLedger } from '../agents/budget.ts';
 import { loadConfig } from '../agents/config-loader.ts';
+import { causeNote, failureCause } from '../core/failure-cause.ts';
 import { jobSummaryMarkdown, type SummaryTask } from '../core/job-summary.ts';
 import type { RunRecord } from '../core/run-record.ts';
 import { planRun } from '../core/schedule.ts';
@@ -48,6 +49,12 @@ export async function apiQuota(
 const reasonOf = (record: RunRecord | undefined): string | undefined =>
   record?.last_error?.message ?? record?.rejection?.message;
 
+/** Why a touched task is where it is: for one that ended badly, its cause class first. */
+function endReason(record: RunRecord): string | undefined {
+  const cause = failureCause(record);
+  return cause ? causeNote(cause) : reasonOf(record);
+}
+
 /**
  * The job summary's input for a finished run: the touched tasks, what the open ones wait for
  * (a dependency, the budget, a person, pending checks), this run's tokens and cost (attempts that
@@ -87,7 +94,7 @@ async function summaryInput(
     tasks: [...summary.records.values()].map((record) => ({
       id: record.task_id,
       state: record.state,
-      reason: reasonOf(record),
+      reason: endReason(record),
     })),
     waiting,
     tokens: {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { CAUSE_CLASSES, type CauseRow, causesBy, failureCause } from '../core/failure-cause.ts';
+import { CAUSE_CLASSES, type CauseRow, causeNote, causesBy, failureCause } from '../core/failure-cause.ts';
 import { formatUsd } from '../core/money.ts';
 import { iterationsUsed, totals } from '../core/record-ops.ts';
 import type { RunRecord } from '../core/run-record.ts';
@@ -36,7 +36,7 @@ function rowOf(taskId: string, assignee: string, record: RunRecord | undefined):
   }
   const cause = failureCause(record);
   const note = cause
-    ? `${cause.class}: ${cause.detail}`
+    ? causeNote(cause)
     : record.state === 'merged'
       ? (record.merge_commit ?? '').slice(0, 12)
       : (record.last_error?.message ?? '');

@@ -99,6 +99,11 @@ export function failureCause(record: RunRecord): FailureCause | undefined {
   return { class: DIRECT[error.class] ?? 'internal', detail: error.message };
 }
 
+/** A cause as one line, `class: detail`, the form `status` and the job summary show. */
+export function causeNote(cause: FailureCause): string {
+  return `${cause.class}: ${cause.detail}`;
+}
+
 /** One row of `status --causes`: an agent or a model, and how many of its tasks ended for each class. */
 export interface CauseRow {
   name: string;

@@ -45,8 +45,8 @@ describe('run under GitHub Actions', () => {
     expect(markdown).toContain('| Failed, rejected or blocked | 2 |');
     expect(markdown).toMatch(/\| Tokens \(input \/ output\) \| [1-9][\d,]* \/ [1-9][\d,]* \|/);
     expect(markdown).toMatch(/\| Spent today \(UTC\) \| \$0\.\d{4} of \$7\.0000 \|/);
-    expect(markdown).toMatch(/\| omega \| rejected \| .+ \|/);
-    expect(markdown).toMatch(/\| beta \| blocked \| .*omega.* \|/);
+    expect(markdown).toMatch(/\| omega \| rejected \| protocol: .+ \|/);
+    expect(markdown).toMatch(/\| beta \| blocked \| dependency: .*omega.* \|/);
     // The forecast the run printed before it started: no history yet, so $0, and the cap's worst case.
     expect(result.stdout).toContain('Forecast for 2 task(s), from the last 30 days of run records:');
     expect(markdown).toContain('**Forecast before the run**');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CAUSE_CLASSES, causesBy, failureCause } from '../../../scripts/core/failure-cause.ts';
+import { CAUSE_CLASSES, causeNote, causesBy, failureCause } from '../../../scripts/core/failure-cause.ts';
 import { attempt, record } from '../../fixtures/run-records.ts';
 import { sampleData } from '../../fixtures/sample-data.ts';
 
@@ -70,6 +70,12 @@ describe('failureCause', () => {
       message: 'the checks of abc were still pending after 60 minutes',
     };
     expect(failed({ last_error: pending })).toEqual({ class: 'checks', detail: pending.message });
+  });
+
+  it('reads as one line, class first', () => {
+    expect(causeNote({ class: 'budget', detail: 'per-task cap $1 reached' })).toBe(
+      'budget: per-task cap $1 reached',
+    );
   });
 
   it('budget', () => {
