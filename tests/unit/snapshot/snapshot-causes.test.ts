@@ -15,9 +15,7 @@ describe('cause classes in the snapshot', () => {
     expect(ended.length).toBeGreaterThan(10);
     expect(ended.every((row) => row.cause !== undefined)).toBe(true);
     expect(tasks.filter((row) => row.cause !== undefined)).toHaveLength(ended.length);
-    expect(new Set(ended.map((row) => row.cause))).toEqual(
-      new Set(['protocol', 'dependency', 'review']),
-    );
+    expect(new Set(ended.map((row) => row.cause))).toEqual(new Set(['protocol', 'dependency', 'review']));
   });
 
   it('names the cause on the detail page', () => {
