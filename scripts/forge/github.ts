@@ -25,7 +25,7 @@ import {
 import type { GitHubConfig } from './github/config.ts';
 import { CiDispatch } from './github/dispatch.ts';
 import { GitData } from './github/git-data.ts';
-import { autoMerge, mergeMethodOf, type RepoInfo } from './github/merge.ts';
+import { autoMerge, disarmAutoMerge, mergeMethodOf, type RepoInfo } from './github/merge.ts';
 import { Reviews } from './github/review-poster.ts';
 import { REVIEW_STATUS_CONTEXT } from './github/reviews.ts';
 import { runChecksOnCommit, type SelfChecks } from './github/self-checks.ts';
@@ -615,7 +615,11 @@ export class GitHubForge implements Forge {
       return { kind: 'closed', headGone: (await this.#git.head(pr.branch)) === undefined };
     if (pull.head.sha !== input.head) return { kind: 'head_moved', head: pull.head.sha };
     // A conflict first: GitHub never merges a conflicting pull request, even with auto-merge armed.
-    if (pull.mergeable === false && pull.mergeable_state === 'dirty') return { kind: 'conflict', paths: [] };
+    if (pull.mergeable === false && pull.mergeable_state === 'dirty') {
+      // Back to the coder: an armed auto-merge would merge the next head before it is reviewed.
+      if (pull.auto_merge) await disarmAutoMerge(this.#octokit, this.#config.graphqlUrl, pull.node_id);
+      return { kind: 'conflict', paths: [] };
+    }
     if (pull.auto_merge)
       return { kind: 'queued', reason: 'auto-merge is armed; GitHub merges when its requirements are met' };
     if (pull.mergeable === null) return { kind: 'waiting', reason: 'GitHub is computing mergeability' };

@@ -1,3 +1,4 @@
+import { FactoryError } from '../../core/errors.ts';
 import type { MergeOutcome } from '../types.ts';
 import type { GitHubClient } from './client.ts';
 
@@ -60,5 +61,38 @@ export async function autoMerge(
       };
     }
     return { kind: 'waiting', reason: `${input.refusal}; auto-merge could not be armed: ${message}` };
+  }
+}
+
+const DISABLE_AUTO_MERGE = `mutation DisableAutoMerge($pullRequestId: ID!) {
+  disablePullRequestAutoMerge(input: { pullRequestId: $pullRequestId }) {
+    pullRequest { number }
+  }
+}`;
+
+/**
+ * Disarms GitHub's auto-merge of a pull request whose approval no longer holds (its change goes
+ * back to the coder). Armed, it stays armed through the factory's own pushes, so GitHub would
+ * merge the next iteration's head as soon as its checks pass: before any review of it.
+ * @throws FactoryError (`forge`) when GitHub refuses: the task pauses rather than push a head
+ *   that could merge unreviewed.
+ */
+export async function disarmAutoMerge(
+  octokit: GitHubClient,
+  graphqlUrl: string,
+  nodeId: string,
+): Promise<void> {
+  const { data } = await octokit.request({
+    method: 'POST',
+    url: graphqlUrl,
+    query: DISABLE_AUTO_MERGE,
+    variables: { pullRequestId: nodeId },
+  });
+  const errors = (data as { errors?: { message?: string }[] }).errors ?? [];
+  if (errors.length > 0) {
+    throw new FactoryError(
+      'forge',
+      `could not disarm auto-merge, so the next iteration is not pushed: ${errors.map((error) => error.message).join('; ')}`,
+    );
   }
 }

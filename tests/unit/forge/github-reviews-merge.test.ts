@@ -175,6 +175,8 @@ describe('github forge: merge', () => {
       kind: 'conflict',
       paths: [],
     });
+    // Disarmed: armed, GitHub would merge the next iteration's head, unreviewed, once it is green.
+    expect(github.pull(pr.number)!.autoMerge).toBeNull();
     expect(github.invalid).toEqual([]);
   });
 
@@ -211,6 +213,8 @@ describe('github forge: merge', () => {
       kind: 'conflict',
       paths: [],
     });
+    // Disarmed: armed, GitHub would merge the next iteration's head, unreviewed, once it is green.
+    expect(github.pull(pr.number)!.autoMerge).toBeNull();
     expect(github.invalid).toEqual([]);
   });
 
