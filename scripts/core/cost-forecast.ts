@@ -191,17 +191,18 @@ export function forecastCost(input: {
 }
 
 const usd = (amount: number): string => `$${amount.toFixed(4)}`;
+const tasksOf = (count: number): string => `${count} task${count === 1 ? '' : 's'}`;
 
 /** The forecast as lines of plain text, for `run --dry-run`, the start of a run and the job summary. */
 export function forecastLines(forecast: CostForecast): string[] {
   const lines = [
-    `Forecast for ${forecast.tasks.length} task(s), from the last ${forecast.window_days} days of run records:`,
+    `Forecast for ${tasksOf(forecast.tasks.length)}, from the last ${forecast.window_days} days of run records:`,
   ];
   for (const row of forecast.history) {
     // A history row has at least one task, so its figures are never null.
     const f = row.figures;
     lines.push(
-      `  ${row.agent} (${row.state}): median ${usd(f.median_usd!)}, p90 ${usd(f.p90_usd!)} over ${f.tasks} task(s)`,
+      `  ${row.agent} (${row.state}): median ${usd(f.median_usd!)}, p90 ${usd(f.p90_usd!)} over ${tasksOf(f.tasks)}`,
     );
   }
   lines.push(`  this run: median ${usd(forecast.median_usd)}, p90 ${usd(forecast.p90_usd)}`);

@@ -91,10 +91,10 @@ describe('run --dry-run forecast', () => {
     const forecast = result.stdout.slice(result.stdout.indexOf('Forecast'));
     expect(forecast).toBe(
       [
-        'Forecast for 3 task(s), from the last 30 days of run records:',
-        '  gpt (changes_requested): median $0.0500, p90 $0.0500 over 1 task(s)',
-        '  gpt (fresh): median $0.2000, p90 $0.3500 over 3 task(s)',
-        '  grok-fast (fresh): median $0.4000, p90 $0.4000 over 1 task(s)',
+        'Forecast for 3 tasks, from the last 30 days of run records:',
+        '  gpt (changes_requested): median $0.0500, p90 $0.0500 over 1 task',
+        '  gpt (fresh): median $0.2000, p90 $0.3500 over 3 tasks',
+        '  grok-fast (fresh): median $0.4000, p90 $0.4000 over 1 task',
         '  this run: median $0.6500, p90 $0.8000',
         '  worst case the caps allow: $0.5000',
         "  the forecast passes the remaining daily cap ($0.5000 left today) or an agent's: left for tomorrow: other",
@@ -108,7 +108,7 @@ describe('run --dry-run forecast', () => {
 
   it('prices only the chosen tasks, with the agent --agent names', async () => {
     const result = await runCli(['run', '--dry-run', '--only', 'other', '--agent', 'gpt'], { cwd: root });
-    expect(result.stdout).toContain('Forecast for 1 task(s)');
+    expect(result.stdout).toContain('Forecast for 1 task');
     expect(result.stdout).toContain('  this run: median $0.2000, p90 $0.3500');
     expect(result.stdout).not.toContain('left for tomorrow');
   });

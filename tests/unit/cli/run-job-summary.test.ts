@@ -48,7 +48,7 @@ describe('run under GitHub Actions', () => {
     expect(markdown).toMatch(/\| omega \| rejected \| protocol: .+ \|/);
     expect(markdown).toMatch(/\| beta \| blocked \| dependency: .*omega.* \|/);
     // The forecast the run printed before it started: no history yet, so $0, and the cap's worst case.
-    expect(result.stdout).toContain('Forecast for 2 task(s), from the last 30 days of run records:');
+    expect(result.stdout).toContain('Forecast for 2 tasks, from the last 30 days of run records:');
     expect(markdown).toContain('**Forecast before the run**');
     expect(markdown).toContain('- worst case the caps allow: \\$7.0000\n');
     // The model chose the path: it shows as text, never as HTML, a link or an extra cell.

@@ -171,11 +171,11 @@ describe('forecastCost', () => {
       now,
     });
     expect(forecastLines(forecast)).toEqual([
-      'Forecast for 1 task(s), from the last 30 days of run records:',
-      '  gpt (changes_requested): median $0.0600, p90 $0.0600 over 1 task(s)',
-      '  gpt (fresh): median $0.2600, p90 $0.3000 over 3 task(s)',
-      '  grok-fast (fresh): median $0.0100, p90 $0.0100 over 2 task(s)',
-      '  zed (fresh): median $0.0400, p90 $0.0400 over 1 task(s)',
+      'Forecast for 1 task, from the last 30 days of run records:',
+      '  gpt (changes_requested): median $0.0600, p90 $0.0600 over 1 task',
+      '  gpt (fresh): median $0.2600, p90 $0.3000 over 3 tasks',
+      '  grok-fast (fresh): median $0.0100, p90 $0.0100 over 2 tasks',
+      '  zed (fresh): median $0.0400, p90 $0.0400 over 1 task',
       '  this run: median $0.2600, p90 $0.3000',
       '  worst case the caps allow: $2.0000',
     ]);

@@ -100,9 +100,9 @@ describe('jobSummaryMarkdown', () => {
   it('shows the forecast made before the run, each line escaped, and nothing without one', () => {
     const markdown = jobSummaryMarkdown({
       ...base,
-      forecast: ['Forecast for 1 task(s):', '  left for tomorrow: <b>x</b> | y'],
+      forecast: ['Forecast for 1 task:', '  left for tomorrow: <b>x</b> | y'],
     });
-    expect(markdown).toContain('**Forecast before the run**\n\n- Forecast for 1 task\\(s\\):\n');
+    expect(markdown).toContain('**Forecast before the run**\n\n- Forecast for 1 task:\n');
     expect(markdown).toContain('- left for tomorrow: &lt;b&gt;x&lt;/b&gt; \\| y');
     expect(jobSummaryMarkdown(base)).not.toContain('Forecast');
     expect(jobSummaryMarkdown({ ...base, forecast: [] })).not.toContain('Forecast');
