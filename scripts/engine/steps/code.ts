@@ -10,6 +10,7 @@ import {
   restartsBranch,
   transition,
 } from '../../core/record-ops.ts';
+import type { RunRecord } from '../../core/run-record.ts';
 import { singleLine } from '../../core/sanitize.ts';
 import type { FileChange, PullRequest } from '../../forge/types.ts';
 import { plural } from '../../ui/words.ts';
@@ -118,10 +119,13 @@ export async function code(ctx: TaskContext): Promise<boolean> {
     });
     return true;
   }
-  // A deletion always changes something; only written files can all match what is there.
+  // A deletion always changes something; only written files can all match what is there. The
+  // comparison is with the last head this record knows, not the branch: a run killed after its
+  // push but before its record leaves a head whose resumed answer is the same, and that push is
+  // simply found done.
   const unchanged =
     deletions.length === 0 &&
-    (await changesNothing(ctx, changes, onBranch ? (ctx.record.branch ?? undefined) : undefined));
+    (await changesNothing(ctx, changes, onBranch ? lastProposedCommit(ctx.record) : undefined));
   if (unchanged) {
     return sendBack(
       ctx,
@@ -144,6 +148,11 @@ export async function code(ctx: TaskContext): Promise<boolean> {
     await ctx.fail(info, ctx.withAttempt({ ...base, result: 'error', files: paths, error: info }));
   }
   return true;
+}
+
+/** The head of the last iteration this record saw proposed, if any. */
+function lastProposedCommit(record: RunRecord): string | undefined {
+  return record.attempts.findLast((a) => a.kind === 'code' && a.result === 'proposed' && a.commit)?.commit;
 }
 
 /** How much of why an answer was not used is kept and told to the coder. */
