@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CapsSchema, ModelRefSchema, PermissionsSchema, ProviderIdSchema } from '../core/config.ts';
 import { FactoryError } from '../core/errors.ts';
-import { AgentNameSchema } from '../core/task.ts';
+import { AgentNameSchema } from '../core/task/task.ts';
 import { AGENT_ROLES, type Agent } from './types.ts';
 
 const AgentDefinitionSchema = z.strictObject({

@@ -5,7 +5,7 @@ import { DEFAULT_TIMEOUTS } from '../providers/index.ts';
 import { inputTokenBound, repairInputBound, schemaTextOf } from '../providers/reply.ts';
 import type { GenerateRequest, GenerateResult, ModelClient } from '../providers/types.ts';
 import { untilAborted } from '../providers/watchdog.ts';
-import type { BudgetLedger } from './budget.ts';
+import type { BudgetLedger } from './budget/ledger.ts';
 import type { Agent } from './types.ts';
 
 /** The answer of an agent: which provider and model answered, what it cost, and what was tried. */

@@ -1,5 +1,5 @@
 import type { Caps, ModelRef, ProviderId } from '../core/config.ts';
-import type { Task } from '../core/task.ts';
+import type { Task } from '../core/task/task.ts';
 
 export const AGENT_ROLES = ['coder', 'reviewer', 'planner', 'tool'] as const;
 export type AgentRole = (typeof AGENT_ROLES)[number];

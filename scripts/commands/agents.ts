@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../agents/config-loader.ts';
 import { loadRegistry } from '../agents/registry.ts';
 import { type Agent, grantedAreas } from '../agents/types.ts';
-import { type AgentStatus, type AgentStatusFile, describeAgentState } from '../core/agent-status.ts';
 import type { Caps } from '../core/config.ts';
 import { formatUsd } from '../core/money.ts';
-import { currentAgentStatus } from '../engine/snapshot-writer.ts';
+import { type AgentStatus, type AgentStatusFile, describeAgentState } from '../core/status/agent-status.ts';
+import { currentAgentStatus } from '../engine/report/snapshot-writer.ts';
+import { loadConfig } from '../io/config-loader.ts';
 import { renderTable } from '../ui/table.ts';
 import { clip } from '../ui/words.ts';
 

@@ -1,16 +1,16 @@
 // `aifactory approve` and `aifactory close`: a person's decision on a pull request that waits for them.
 import type { Command } from 'commander';
-import { loadConfig } from '../agents/config-loader.ts';
 import { FactoryError } from '../core/errors.ts';
-import { branchFor, decidedByPerson } from '../core/record-ops.ts';
-import type { RunRecord } from '../core/run-record.ts';
-import { singleLine } from '../core/sanitize.ts';
-import { TaskIdSchema } from '../core/task.ts';
-import { RunStore } from '../engine/run-store.ts';
-import { TASKS_DIR } from '../engine/task-files.ts';
-import { runGit } from '../forge/git.ts';
+import { branchFor, decidedByPerson } from '../core/record/record-ops.ts';
+import type { RunRecord } from '../core/record/run-record.ts';
+import { singleLine } from '../core/security/sanitize.ts';
+import { TaskIdSchema } from '../core/task/task.ts';
+import { RunStore } from '../engine/store/run-store.ts';
+import { TASKS_DIR } from '../engine/store/task-files.ts';
 import { createForge, FORGE_KINDS, type ForgeKind } from '../forge/index.ts';
+import { runGit } from '../forge/local/git.ts';
 import type { Author, Forge, PullRequest } from '../forge/types.ts';
+import { loadConfig } from '../io/config-loader.ts';
 
 type Decision = 'approve' | 'close';
 

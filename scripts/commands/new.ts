@@ -1,9 +1,9 @@
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
-import type { Task } from '../core/task.ts';
-import { validateTasks } from '../core/validate.ts';
-import { loadValidationContext, TASKS_DIR, taskIdsOnDisk } from '../engine/task-files.ts';
+import type { Task } from '../core/task/task.ts';
+import { validateTasks } from '../core/task/validate.ts';
+import { loadValidationContext, TASKS_DIR, taskIdsOnDisk } from '../engine/store/task-files.ts';
 import { formatProblem } from './validate.ts';
 
 interface NewOptions {

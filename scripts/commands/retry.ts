@@ -1,8 +1,8 @@
 // `aifactory retry`: a person puts ended tasks back to pending.
 import type { Command } from 'commander';
-import { RETRYABLE_STATES, reopen } from '../core/record-ops.ts';
-import { RunStore } from '../engine/run-store.ts';
-import { TASKS_DIR, taskIdsOnDisk } from '../engine/task-files.ts';
+import { RETRYABLE_STATES, reopen } from '../core/record/record-ops.ts';
+import { RunStore } from '../engine/store/run-store.ts';
+import { TASKS_DIR, taskIdsOnDisk } from '../engine/store/task-files.ts';
 import { plural } from '../ui/words.ts';
 
 /**

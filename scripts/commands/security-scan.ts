@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { findingAnnotation, formatFinding } from '../core/security-finding.ts';
-import type { SecurityScanReport } from '../engine/security-audit.ts';
+import { findingAnnotation, formatFinding } from '../core/security/security-finding.ts';
+import type { SecurityScanReport } from '../engine/guard/security-audit.ts';
 
 /**
  * `aifactory security-scan [--json]` (the seed's `security_scan`): exit 0 when nothing fails,
@@ -27,7 +27,7 @@ export function registerSecurityScan(program: Command): void {
     .action(async (options: { json?: boolean }) => {
       // Loaded when the command runs, so the scanners (YAML parser, secretlint) add nothing to the
       // start-up of every other command.
-      const { scanRepository } = await import('../engine/security-audit.ts');
+      const { scanRepository } = await import('../engine/guard/security-audit.ts');
       const report = await scanRepository(process.cwd());
       printReport(report, {
         json: options.json === true,

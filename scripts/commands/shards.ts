@@ -1,13 +1,13 @@
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { planRun } from '../core/schedule.ts';
-import { shardCount, shardMatrix } from '../core/shard.ts';
-import type { TaskState } from '../core/task-state.ts';
-import { describeSnapshots, finishRun, githubForgeFor } from '../engine/after-run.ts';
-import { RunStore } from '../engine/run-store.ts';
-import { foldShards, shardFolders } from '../engine/shard-merge.ts';
-import { describePublish } from '../engine/state-publisher.ts';
-import { loadRunnableTasks } from '../engine/task-files.ts';
+import { planRun } from '../core/task/schedule.ts';
+import { shardCount, shardMatrix } from '../core/task/shard.ts';
+import type { TaskState } from '../core/task/task-state.ts';
+import { describePublish } from '../engine/report/state-publisher.ts';
+import { describeSnapshots, finishRun, githubForgeFor } from '../engine/run/after-run.ts';
+import { RunStore } from '../engine/store/run-store.ts';
+import { foldShards, shardFolders } from '../engine/store/shard-merge.ts';
+import { loadRunnableTasks } from '../engine/store/task-files.ts';
 import { FORGE_KINDS } from '../forge/index.ts';
 import { plural } from '../ui/words.ts';
 

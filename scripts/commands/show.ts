@@ -1,11 +1,11 @@
 // `aifactory show`: one task's whole story in the terminal.
 import type { Command } from 'commander';
 import { formatUsd } from '../core/money.ts';
-import { iterationsUsed, totals } from '../core/record-ops.ts';
-import type { Attempt, RunRecord } from '../core/run-record.ts';
-import { TaskIdSchema } from '../core/task.ts';
-import { RunStore } from '../engine/run-store.ts';
-import { TASKS_DIR, taskIdsOnDisk } from '../engine/task-files.ts';
+import { iterationsUsed, totals } from '../core/record/record-ops.ts';
+import type { Attempt, RunRecord } from '../core/record/run-record.ts';
+import { TaskIdSchema } from '../core/task/task.ts';
+import { RunStore } from '../engine/store/run-store.ts';
+import { TASKS_DIR, taskIdsOnDisk } from '../engine/store/task-files.ts';
 import { plural, printable } from '../ui/words.ts';
 
 function indent(text: string, prefix = '      '): string {

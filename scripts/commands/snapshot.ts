@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { STATUS_DIR, writeSnapshots } from '../engine/snapshot-writer.ts';
+import { STATUS_DIR, writeSnapshots } from '../engine/report/snapshot-writer.ts';
 
 /** `aifactory snapshot`: writes shared/status/ for the dashboard. */
 export function registerSnapshot(program: Command): void {

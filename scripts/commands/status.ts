@@ -1,10 +1,16 @@
 import type { Command } from 'commander';
-import { CAUSE_CLASSES, type CauseRow, causeNote, causesBy, failureCause } from '../core/failure-cause.ts';
 import { formatUsd } from '../core/money.ts';
-import { iterationsUsed, totals } from '../core/record-ops.ts';
-import type { RunRecord } from '../core/run-record.ts';
-import { RunStore } from '../engine/run-store.ts';
-import { loadRunnableTasks } from '../engine/task-files.ts';
+import {
+  CAUSE_CLASSES,
+  type CauseRow,
+  causeNote,
+  causesBy,
+  failureCause,
+} from '../core/record/failure-cause.ts';
+import { iterationsUsed, totals } from '../core/record/record-ops.ts';
+import type { RunRecord } from '../core/record/run-record.ts';
+import { RunStore } from '../engine/store/run-store.ts';
+import { loadRunnableTasks } from '../engine/store/task-files.ts';
 import { renderTable } from '../ui/table.ts';
 import { clip, plural } from '../ui/words.ts';
 
@@ -16,7 +22,7 @@ interface StatusRow {
   iteration: number;
   pull_request: number | null;
   cost_usd: number;
-  /** Why a failed, rejected or blocked task ended there (`core/failure-cause.ts`). */
+  /** Why a failed, rejected or blocked task ended there (`core/record/failure-cause.ts`). */
   cause?: string;
   note: string;
 }

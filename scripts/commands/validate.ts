@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { workflowCommand } from '../core/annotation.ts';
-import type { Problem, ValidationReport } from '../core/validate.ts';
-import { loadTasks, loadValidationContext } from '../engine/task-files.ts';
+import { workflowCommand } from '../core/task/annotation.ts';
+import type { Problem, ValidationReport } from '../core/task/validate.ts';
+import { loadTasks, loadValidationContext } from '../engine/store/task-files.ts';
 import { fromInvocation } from '../io/repo-root.ts';
 
 /** `aifactory validate [paths…] [--json]`: exit 0 when every task file is valid, 1 otherwise, 2 on bad usage. */

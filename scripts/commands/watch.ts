@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
-import { loadConfig } from '../agents/config-loader.ts';
-import { finishRun } from '../engine/after-run.ts';
-import { runFactory } from '../engine/factory.ts';
-import { createProgress } from '../engine/progress.ts';
-import { describePublish } from '../engine/state-publisher.ts';
+import { createProgress } from '../engine/report/progress.ts';
+import { describePublish } from '../engine/report/state-publisher.ts';
+import { finishRun } from '../engine/run/after-run.ts';
+import { runFactory } from '../engine/run/factory.ts';
+import { loadConfig } from '../io/config-loader.ts';
 import { stopOnSignals } from '../io/stop-signal.ts';
 import { plural } from '../ui/words.ts';
 import { addRunFlags, positiveInt, runOptionsFrom } from './run.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { CONTROL_PLANE_DIRS, isControlPlaneDir, NAMED_AREAS } from './control-plane.ts';
-import { AgentNameSchema } from './task.ts';
+import { CONTROL_PLANE_DIRS, isControlPlaneDir, NAMED_AREAS } from './protocol/control-plane.ts';
+import { AgentNameSchema } from './task/task.ts';
 
 /**
  * The product's folders, where agents write by default: the seed's agent folders and drop folder,
@@ -237,7 +237,6 @@ export const ProviderLimitsSchema = z.strictObject({
   requests_per_minute: z.int().positive().optional(),
   tokens_per_minute: z.int().positive().optional(),
 });
-export type ProviderLimitsInput = z.infer<typeof ProviderLimitsSchema>;
 
 /** The `providers` section: limits per provider that makes network calls (replay is never limited). */
 export const ProvidersConfigSchema = z.strictObject({

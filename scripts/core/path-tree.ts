@@ -2,7 +2,7 @@
  * What a proposal's paths meet in the repository: the forge reports the git tree entries on the
  * way to each path (`Forge.inspectPaths`), and these pure rules judge them.
  */
-import type { ProtocolViolation } from './protocol.ts';
+import type { ProtocolViolation } from './protocol/protocol.ts';
 
 /**
  * A git tree entry's mode, as git trees and the GitHub trees API spell it: a file, an executable

@@ -4,9 +4,9 @@ import type { Agent } from '../agents/types.ts';
 import type { ProtocolConfig } from '../core/config.ts';
 import { FactoryError } from '../core/errors.ts';
 import { renderTemplate, truncateForPrompt } from '../core/prompt-template.ts';
-import type { RunRecord } from '../core/run-record.ts';
-import { fenceAsData, sanitizeTaskText, stripInvisible } from '../core/sanitize.ts';
-import type { Task } from '../core/task.ts';
+import type { RunRecord } from '../core/record/run-record.ts';
+import { fenceAsData, sanitizeTaskText, stripInvisible } from '../core/security/sanitize.ts';
+import type { Task } from '../core/task/task.ts';
 
 /** Prompt files live here, relative to the repository root; users may edit them. */
 export const PROMPTS_DIR = 'prompts';

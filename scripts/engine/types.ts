@@ -2,12 +2,12 @@ import type { AgentRequest } from '../agents/invoke.ts';
 import type { AgentRegistry } from '../agents/registry.ts';
 import type { Agent } from '../agents/types.ts';
 import type { Config } from '../core/config.ts';
-import type { RunRecord } from '../core/run-record.ts';
+import type { RunRecord } from '../core/record/run-record.ts';
 import type { Forge } from '../forge/types.ts';
 import type { GenerateResult } from '../providers/types.ts';
+import type { SecretGuard } from './guard/secret-guard.ts';
 import type { PromptLibrary } from './prompts.ts';
-import type { RunStore } from './run-store.ts';
-import type { SecretGuard } from './secret-guard.ts';
+import type { RunStore } from './store/run-store.ts';
 import type { ChecksRunner } from './tools/run-checks.ts';
 
 /** An agent's answer as the engine records it: which provider and model answered, and the cost. */

@@ -1,7 +1,7 @@
 import { FactoryError } from '../core/errors.ts';
+import type { GitHubForgeOptions } from './github/forge.ts';
 import type { SelfChecks } from './github/self-checks.ts';
-import type { GitHubForgeOptions } from './github.ts';
-import type { LocalForgeOptions } from './local.ts';
+import type { LocalForgeOptions } from './local/forge.ts';
 import type { Forge } from './types.ts';
 
 /** Which forge a run talks to: `local` (real git in the repository) or `github` (the REST API). */
@@ -64,10 +64,10 @@ function checksOnGitHub(
  * @throws FactoryError (`config`) when the github forge's environment is incomplete, naming the variable.
  */
 export async function createForge(kind: ForgeKind, options: CreateForgeOptions): Promise<Forge> {
-  if (kind === 'local') return (await import('./local.ts')).createLocalForge(options);
+  if (kind === 'local') return (await import('./local/forge.ts')).createLocalForge(options);
   if (kind === 'github') {
     const [{ createGitHubForge }, { githubConfigFromEnv }] = await Promise.all([
-      import('./github.ts'),
+      import('./github/forge.ts'),
       import('./github/config.ts'),
     ]);
     return createGitHubForge({

@@ -1,6 +1,6 @@
 import type { TreeMode } from '../core/path-tree.ts';
-import type { CiRun } from '../core/snapshot-schema.ts';
-import type { Verdict } from '../core/verdict.ts';
+import type { Verdict } from '../core/record/verdict.ts';
+import type { CiRun } from '../core/status/snapshot-schema.ts';
 
 /** A file to write, as the whole new content. */
 export interface FileChange {

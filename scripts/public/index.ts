@@ -4,8 +4,8 @@
 // `scripts/`, so the factory's files can move without breaking a user's repository. Everything
 // exported here is a promise: add with care, never remove or rename without a major version.
 
-import type { RunRecord } from '../core/run-record.ts';
-import { RunStore } from '../engine/run-store.ts';
+import type { RunRecord } from '../core/record/run-record.ts';
+import { RunStore } from '../engine/store/run-store.ts';
 
 export type {
   /** What `defineAgent` accepts: a name and a role, the rest has defaults. */
@@ -38,19 +38,19 @@ export {
   type ProposedFile,
   /** Writes files in the proposal format, with a fence longer than any inside the content. */
   renderProposal,
-} from '../core/proposal.ts';
+} from '../core/protocol/proposal.ts';
 export type {
   /** One attempt of a task: who wrote or reviewed it, with which model, at what cost. */
   Attempt,
   /** A task's run record (`shared/runs/<task_id>.json`): its state, attempts and pull request. */
   RunRecord,
-} from '../core/run-record.ts';
+} from '../core/record/run-record.ts';
 export {
   /** A task file after validation, defaults filled in. */
   type Task,
   /** The task file's zod schema: parse a task a plugin writes before proposing it. */
   TaskSchema,
-} from '../core/task.ts';
+} from '../core/task/task.ts';
 export * from './config.ts';
 
 /**

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { z } from 'zod';
-import { AgentStatusFileSchema } from '../../scripts/core/agent-status.ts';
 import { formatUsd } from '../../scripts/core/money.ts';
+import { AgentStatusFileSchema } from '../../scripts/core/status/agent-status.ts';
 import {
   AgentsSchema,
   CiSchema,
@@ -10,8 +10,8 @@ import {
   SummarySchema,
   TaskDetailSchema,
   TasksSchema,
-} from '../../scripts/core/snapshot-schema.ts';
-import { TASK_STATES } from '../../scripts/core/task-state.ts';
+} from '../../scripts/core/status/snapshot-schema.ts';
+import { TASK_STATES } from '../../scripts/core/task/task-state.ts';
 
 /** The snapshot folder the site is built from: `AIFACTORY_STATUS_DIR`, else `shared/status`. */
 export const STATUS_DIR = resolve(process.env.AIFACTORY_STATUS_DIR ?? 'shared/status');

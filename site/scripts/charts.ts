@@ -15,7 +15,7 @@ import {
   Tooltip,
 } from 'chart.js';
 import { formatUsdTick } from '../../scripts/core/money.ts';
-import { colourOf } from '../../scripts/core/state-colors.ts';
+import { colourOf } from '../../scripts/core/status/state-colors.ts';
 
 Chart.register(
   ArcElement,

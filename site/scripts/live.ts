@@ -1,7 +1,7 @@
 // Live refresh: polls the deployed summary.json (same origin) with If-None-Match, updates the
 // counts and the data age in place, and offers a reload when the tasks changed.
-import { scheduleWarning } from '../../scripts/core/schedule-health.ts';
-import type { Summary } from '../../scripts/core/snapshot-schema.ts';
+import { scheduleWarning } from '../../scripts/core/status/schedule-health.ts';
+import type { Summary } from '../../scripts/core/status/snapshot-schema.ts';
 
 interface Latest {
   generated: string | null;

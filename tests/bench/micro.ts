@@ -2,13 +2,13 @@
  * Speed and memory of the hot paths, against targets. Timings belong here, not in unit tests:
  * shared machines are noisy, so each case reports the median of several runs.
  */
-import { parseProposal, renderProposal } from '../../scripts/core/proposal.ts';
-import { planRun } from '../../scripts/core/schedule.ts';
-import { buildSnapshots } from '../../scripts/core/snapshot.ts';
+import { parseProposal, renderProposal } from '../../scripts/core/protocol/proposal.ts';
 import { stableStringify } from '../../scripts/core/stable-json.ts';
-import type { TaskState } from '../../scripts/core/task-state.ts';
-import { validateTasks } from '../../scripts/core/validate.ts';
-import { SecretGuard } from '../../scripts/engine/secret-guard.ts';
+import { buildSnapshots } from '../../scripts/core/status/snapshot.ts';
+import { planRun } from '../../scripts/core/task/schedule.ts';
+import type { TaskState } from '../../scripts/core/task/task-state.ts';
+import { validateTasks } from '../../scripts/core/task/validate.ts';
+import { SecretGuard } from '../../scripts/engine/guard/secret-guard.ts';
 import { sampleData } from '../fixtures/sample-data.ts';
 import type { Figure } from './report.ts';
 

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUILTIN_AGENTS } from '../../scripts/agents/registry.ts';
 import { ConfigSchema } from '../../scripts/core/config.ts';
-import { SecretGuard } from '../../scripts/engine/secret-guard.ts';
+import { SecretGuard } from '../../scripts/engine/guard/secret-guard.ts';
+import { proposalPolicy } from '../../scripts/engine/guard/vet.ts';
 import { createToolbox } from '../../scripts/engine/tools/tool-table.ts';
 import { WorkingCopy } from '../../scripts/engine/tools/working-copy.ts';
-import { proposalPolicy } from '../../scripts/engine/vet.ts';
 import type { Figure } from './report.ts';
 
 /** A source file of about 40 lines, one in a hundred naming the symbol the search looks for. */

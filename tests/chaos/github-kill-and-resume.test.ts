@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RunRecordSchema } from '../../scripts/core/run-record.ts';
+import { RunRecordSchema } from '../../scripts/core/record/run-record.ts';
 import { REPO_ROOT } from '../fixtures/cli.ts';
 import { GitHubFixture } from '../fixtures/github/fixture.ts';
 import { githubEnv } from '../fixtures/github-env.ts';

@@ -3,7 +3,7 @@ import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RunRecordSchema } from '../../scripts/core/run-record.ts';
+import { RunRecordSchema } from '../../scripts/core/record/run-record.ts';
 import { REPO_ROOT } from '../fixtures/cli.ts';
 import { createSandboxRepo, git, simpleStory, type TaskStory } from '../fixtures/sandbox-repo.ts';
 import { chaosTrials, seededRandom } from '../fixtures/seeded-random.ts';

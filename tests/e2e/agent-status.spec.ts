@@ -1,5 +1,5 @@
 import { expect, type Page, test } from '@playwright/test';
-import { colourOf } from '../../scripts/core/state-colors.ts';
+import { colourOf } from '../../scripts/core/status/state-colors.ts';
 
 // Built from the sample snapshots (tests/fixtures/sample-data.ts, `sampleAgentStatus`): a scheduled
 // run under way with gpt working, grok-fast rate-limited, gemini-pro over its daily cap and

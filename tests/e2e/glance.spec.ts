@@ -3,7 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, type Page, test } from '@playwright/test';
-import { TASK_STATES } from '../../scripts/core/task-state.ts';
+import { TASK_STATES } from '../../scripts/core/task/task-state.ts';
 import { blankCharts, waitForDrawnCharts } from './chart-ink.ts';
 import { outDir } from './serve.ts';
 

@@ -19,7 +19,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, normalize } from 'node:path';
 import { chromium } from 'playwright';
-import { SummarySchema } from '../../scripts/core/snapshot-schema.ts';
+import { SummarySchema } from '../../scripts/core/status/snapshot-schema.ts';
 import { REPO_ROOT } from '../fixtures/cli.ts';
 import { writeSampleStatus } from '../fixtures/sample-data.ts';
 import { waitForDrawnCharts } from './chart-ink.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { BudgetLedger } from '../../scripts/agents/budget.ts';
+import { BudgetLedger } from '../../scripts/agents/budget/ledger.ts';
 import { defineAgent } from '../../scripts/agents/define-agent.ts';
 import { invokeAgent } from '../../scripts/agents/invoke.ts';
 import { ConfigSchema } from '../../scripts/core/config.ts';

@@ -2,9 +2,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ALLOWED_TOP_DIRS } from '../../scripts/core/config.ts';
-import { controlPlaneHit } from '../../scripts/core/control-plane.ts';
-import { gitNameProblem, resolvedName, segmentNameProblem } from '../../scripts/core/path-names.ts';
-import { checkPathShape, checkWrite, type PathPolicy } from '../../scripts/core/protocol.ts';
+import { controlPlaneHit } from '../../scripts/core/protocol/control-plane.ts';
+import { gitNameProblem, resolvedName, segmentNameProblem } from '../../scripts/core/protocol/path-names.ts';
+import { checkPathShape, checkWrite, type PathPolicy } from '../../scripts/core/protocol/protocol.ts';
 
 const none = { plugins: [] };
 /** The default folders, no declared files, no grant: what an ordinary task of `gpt` may write. */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseProposal, renderProposal } from '../../scripts/core/proposal.ts';
+import { parseProposal, renderProposal } from '../../scripts/core/protocol/proposal.ts';
 
 const segment = fc.stringMatching(/^[a-z0-9_-]{1,8}$/);
 const path = fc.array(segment, { minLength: 1, maxLength: 4 }).map((parts) => `${parts.join('/')}.txt`);

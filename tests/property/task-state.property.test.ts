@@ -8,7 +8,7 @@ import {
   TASK_STATES,
   type TaskEvent,
   type TaskState,
-} from '../../scripts/core/task-state.ts';
+} from '../../scripts/core/task/task-state.ts';
 
 const EVENTS: readonly TaskEvent[] = [
   'start',

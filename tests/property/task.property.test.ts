@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ALLOWED_TOP_DIRS } from '../../scripts/core/config.ts';
-import { TaskSchema } from '../../scripts/core/task.ts';
-import { validateTasks } from '../../scripts/core/validate.ts';
+import { TaskSchema } from '../../scripts/core/task/task.ts';
+import { validateTasks } from '../../scripts/core/task/validate.ts';
 
 const AGENTS = ['grok-fast', 'gemini-pro', 'gpt'] as const;
 const context = {

@@ -1,10 +1,10 @@
 /** A coder's iteration through the agent loop: the working copy, the toolbox under the task's rules, the prompt, the loop. */
 import type { Agent } from '../../agents/types.ts';
+import { proposalPolicy } from '../guard/vet.ts';
 import { coderPrompt } from '../prompts.ts';
-import type { TaskContext } from '../task-context.ts';
+import type { TaskContext } from '../run/task-context.ts';
 import { createToolbox } from '../tools/tool-table.ts';
 import { WorkingCopy } from '../tools/working-copy.ts';
-import { proposalPolicy } from '../vet.ts';
 import { type LoopOutcome, runAgentLoop } from './loop.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { type Agent, usesTools } from '../../agents/types.ts';
 import { type ErrorInfo, pausesTask, toErrorInfo } from '../../core/errors.ts';
-import { parseProposal } from '../../core/proposal.ts';
+import { parseProposal } from '../../core/protocol/proposal.ts';
 import {
   type AttemptInput,
   branchFor,
@@ -9,16 +9,16 @@ import {
   lastAttempt,
   restartsBranch,
   transition,
-} from '../../core/record-ops.ts';
-import type { RunRecord } from '../../core/run-record.ts';
-import { singleLine } from '../../core/sanitize.ts';
+} from '../../core/record/record-ops.ts';
+import type { RunRecord } from '../../core/record/run-record.ts';
+import { singleLine } from '../../core/security/sanitize.ts';
 import type { FileChange, PullRequest } from '../../forge/types.ts';
 import { plural } from '../../ui/words.ts';
 import { coderSession } from '../agent-loop/coder-session.ts';
 import type { LoopOutcome } from '../agent-loop/loop.ts';
 import { coderPrompt, feedbackFor } from '../prompts.ts';
-import type { TaskContext } from '../task-context.ts';
-import { taskIdsOnDisk, validationContextOf } from '../task-files.ts';
+import type { TaskContext } from '../run/task-context.ts';
+import { taskIdsOnDisk, validationContextOf } from '../store/task-files.ts';
 import { vetEdits } from '../tools/write-tools.ts';
 import type { AgentAnswer } from '../types.ts';
 import { personDecided } from './person.ts';

@@ -1,9 +1,9 @@
-import { controlPlaneChanges } from '../../core/control-plane.ts';
-import { branchFor, lastAttempt, transition } from '../../core/record-ops.ts';
-import { singleLine } from '../../core/sanitize.ts';
+import { controlPlaneChanges } from '../../core/protocol/control-plane.ts';
+import { branchFor, lastAttempt, transition } from '../../core/record/record-ops.ts';
+import { singleLine } from '../../core/security/sanitize.ts';
 import { HOLD_LABEL } from '../../forge/labels.ts';
 import type { PullRequest } from '../../forge/types.ts';
-import type { TaskContext } from '../task-context.ts';
+import type { TaskContext } from '../run/task-context.ts';
 import { personDecided, recordDecision } from './person.ts';
 
 /**

@@ -1,7 +1,7 @@
 // What a person did to a task's pull request while the factory worked on it: merged, closed, branch deleted.
-import { transition } from '../../core/record-ops.ts';
+import { transition } from '../../core/record/record-ops.ts';
 import type { PullRequest } from '../../forge/types.ts';
-import type { TaskContext } from '../task-context.ts';
+import type { TaskContext } from '../run/task-context.ts';
 
 /** A person's decision on a task's pull request, as data (STYLE.md 1b). */
 export type PersonDecision =

@@ -1,19 +1,16 @@
 import { toErrorInfo } from '../../core/errors.ts';
-import { branchFor, transition } from '../../core/record-ops.ts';
-import type { RunRecord } from '../../core/run-record.ts';
-import { singleLine } from '../../core/sanitize.ts';
-import { parseVerdict, type Verdict, VerdictSchema } from '../../core/verdict.ts';
+import { branchFor, transition } from '../../core/record/record-ops.ts';
+import type { RunRecord } from '../../core/record/run-record.ts';
+import { parseVerdict, type Verdict, VerdictSchema } from '../../core/record/verdict.ts';
+import { singleLine } from '../../core/security/sanitize.ts';
 import { HOLD_LABEL } from '../../forge/labels.ts';
 import type { CheckReport, PullRequest } from '../../forge/types.ts';
 import { printable } from '../../ui/words.ts';
 import { reviewerPrompt } from '../prompts.ts';
-import type { TaskContext } from '../task-context.ts';
+import type { TaskContext } from '../run/task-context.ts';
 import type { AgentAnswer } from '../types.ts';
 import { pullRequestGone } from './merge.ts';
 import { personDecided } from './person.ts';
-
-/** How long the checks of one head may stay pending before the task fails, by default. */
-export const DEFAULT_PENDING_CHECKS_MINUTES = 120;
 
 /** Checks first (they cost no tokens); when they are green or there are none, the reviewer's verdict. */
 export async function review(ctx: TaskContext): Promise<boolean> {

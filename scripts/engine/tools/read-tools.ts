@@ -1,7 +1,7 @@
 /** The read tools, `list_files`, `read_file` and `search`: what an agent can learn of the repository, bounded. */
 import { RE2JS } from 're2js';
 import { compileGlob } from '../../core/glob.ts';
-import { checkPathShape, type ProtocolRule } from '../../core/protocol.ts';
+import { checkPathShape, type ProtocolRule } from '../../core/protocol/protocol.ts';
 import type { PathRefusal, WorkingCopy } from './working-copy.ts';
 
 /** A tool's answer: text for the model, and whether it was refused (with the rule) or done. */

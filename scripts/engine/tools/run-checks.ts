@@ -1,5 +1,5 @@
 /** The `run_checks` tool: the task's checks on the working copy with the agent's edits, through an injected runner. */
-import type { SecretGuard } from '../secret-guard.ts';
+import type { SecretGuard } from '../guard/secret-guard.ts';
 import type { ToolResult } from './read-tools.ts';
 import type { WorkingCopyEdits } from './working-copy.ts';
 

@@ -1,6 +1,6 @@
 /** The agent tools as one table: each tool's argument schema, its declaration for function calling, and the dispatcher. */
 import { z } from 'zod';
-import type { SecretGuard } from '../secret-guard.ts';
+import type { SecretGuard } from '../guard/secret-guard.ts';
 import {
   DEFAULT_READ_LIMITS,
   listFiles,

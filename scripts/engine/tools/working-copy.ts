@@ -5,7 +5,7 @@ import { type FileHandle, lstat, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { promisify } from 'node:util';
-import { looksBinary } from '../../core/protocol.ts';
+import { looksBinary } from '../../core/protocol/protocol.ts';
 import type { FileChange } from '../../forge/types.ts';
 
 const run = promisify(execFile);

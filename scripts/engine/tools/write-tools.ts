@@ -1,8 +1,8 @@
 /** The write tools, `edit_file`, `write_file` and `delete_file`: each edit checked against the protocol when it is made. */
-import { checkProposal, checkWrite, type ProposalPolicy } from '../../core/protocol.ts';
-import type { Rejection } from '../../core/run-record.ts';
-import type { SecretGuard } from '../secret-guard.ts';
-import { vetProposal } from '../vet.ts';
+import { checkProposal, checkWrite, type ProposalPolicy } from '../../core/protocol/protocol.ts';
+import type { Rejection } from '../../core/record/run-record.ts';
+import type { SecretGuard } from '../guard/secret-guard.ts';
+import { vetProposal } from '../guard/vet.ts';
 import { refusal, type ToolResult } from './read-tools.ts';
 import { inspectOnDisk, type WorkingCopy, type WorkingCopyEdits } from './working-copy.ts';
 

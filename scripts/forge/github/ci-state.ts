@@ -1,6 +1,6 @@
-import { ciRunFrom, ciRunFromStatus } from '../../core/ci-runs.ts';
 import { FactoryError } from '../../core/errors.ts';
-import type { CiRun } from '../../core/snapshot-schema.ts';
+import { ciRunFrom, ciRunFromStatus } from '../../core/status/ci-runs.ts';
+import type { CiRun } from '../../core/status/snapshot-schema.ts';
 import { attempt, type GitHubClient } from './client.ts';
 
 /** How many recent workflow runs are read to find the latest run of each workflow. */

@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defineAgent } from '../../../scripts/agents/define-agent.ts';
 import { AgentRegistry, BUILTIN_AGENTS } from '../../../scripts/agents/registry.ts';
 import type { CONTROL_PLANE_AREAS } from '../../../scripts/core/config.ts';
-import type { Task } from '../../../scripts/core/task.ts';
+import type { Task } from '../../../scripts/core/task/task.ts';
 import { HOLD_LABEL } from '../../../scripts/forge/labels.ts';
 import { MemoryForge } from '../../fixtures/memory-forge.ts';
 import {
@@ -54,7 +54,7 @@ describe('writes to the control plane without a grant', () => {
   const ATTACKS: [string, string, string][] = [
     ['a task file that grants .github/ to another agent', 'tasks/grant.json', 'control_plane'],
     ['a reviewer prompt that always approves', 'prompts/reviewer.md', 'control_plane'],
-    ['the engine itself', 'scripts/engine/vet.ts', 'control_plane'],
+    ['the engine itself', 'scripts/engine/guard/vet.ts', 'control_plane'],
     ['a forged run record of another task', 'shared/runs/victim.json', 'control_plane'],
     ['a forged budget ledger', 'shared/budget/2026-11-25.json', 'control_plane'],
     ['a forged snapshot', 'shared/status/summary.json', 'control_plane'],

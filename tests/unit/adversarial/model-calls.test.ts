@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { defineAgent } from '../../../scripts/agents/define-agent.ts';
 import type { FactoryError } from '../../../scripts/core/errors.ts';
-import { VerdictSchema } from '../../../scripts/core/verdict.ts';
+import { VerdictSchema } from '../../../scripts/core/record/verdict.ts';
 import { callTimeouts, createProvider } from '../../../scripts/providers/index.ts';
 import type { GenerateRequest } from '../../../scripts/providers/types.ts';
 import { agentCalls, type CallSetup, failure, TEST_KEYS, TEST_LIMITS } from '../../fixtures/agent-calls.ts';

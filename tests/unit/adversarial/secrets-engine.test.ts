@@ -6,12 +6,12 @@
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { renderProposal } from '../../../scripts/core/proposal.ts';
-import { RunRecordSchema } from '../../../scripts/core/run-record.ts';
-import type { Task } from '../../../scripts/core/task.ts';
-import { runFactory } from '../../../scripts/engine/factory.ts';
-import { SecretGuard } from '../../../scripts/engine/secret-guard.ts';
-import { writeSnapshots } from '../../../scripts/engine/snapshot-writer.ts';
+import { renderProposal } from '../../../scripts/core/protocol/proposal.ts';
+import { RunRecordSchema } from '../../../scripts/core/record/run-record.ts';
+import type { Task } from '../../../scripts/core/task/task.ts';
+import { SecretGuard } from '../../../scripts/engine/guard/secret-guard.ts';
+import { writeSnapshots } from '../../../scripts/engine/report/snapshot-writer.ts';
+import { runFactory } from '../../../scripts/engine/run/factory.ts';
 import { startLlmFixture } from '../../fixtures/llm-fixture.ts';
 import { createSandboxRepo, git } from '../../fixtures/sandbox-repo.ts';
 import { base64At, CANARY, CANARY_ENV, leaksIn, SLACK_TOKEN } from '../../fixtures/secret-canaries.ts';

@@ -12,19 +12,19 @@ import { creator as recommended } from '@secretlint/secretlint-rule-preset-recom
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AgentRegistry, BUILTIN_AGENTS } from '../../../scripts/agents/registry.ts';
 import { ConfigSchema } from '../../../scripts/core/config.ts';
-import { appendAttempt, newRunRecord } from '../../../scripts/core/record-ops.ts';
-import type { Task } from '../../../scripts/core/task.ts';
-import { createProgress, redactedProgress } from '../../../scripts/engine/progress.ts';
+import { appendAttempt, newRunRecord } from '../../../scripts/core/record/record-ops.ts';
+import type { Task } from '../../../scripts/core/task/task.ts';
+import { redactingForge } from '../../../scripts/engine/guard/redacting-forge.ts';
+import { SecretGuard } from '../../../scripts/engine/guard/secret-guard.ts';
+import { vetProposal } from '../../../scripts/engine/guard/vet.ts';
 import {
   coderPrompt,
   FILE_CHARS_LIMIT,
   PromptLibrary,
   reviewerPrompt,
 } from '../../../scripts/engine/prompts.ts';
-import { redactingForge } from '../../../scripts/engine/redacting-forge.ts';
-import { RunStore } from '../../../scripts/engine/run-store.ts';
-import { SecretGuard } from '../../../scripts/engine/secret-guard.ts';
-import { vetProposal } from '../../../scripts/engine/vet.ts';
+import { createProgress, redactedProgress } from '../../../scripts/engine/report/progress.ts';
+import { RunStore } from '../../../scripts/engine/store/run-store.ts';
 import { REPO_ROOT } from '../../fixtures/cli.ts';
 import { MemoryForge } from '../../fixtures/memory-forge.ts';
 import { base64At, CANARY, CANARY_ENV, leaksIn, SLACK_TOKEN } from '../../fixtures/secret-canaries.ts';

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { BudgetLedger } from '../../../scripts/agents/budget.ts';
+import { BudgetLedger } from '../../../scripts/agents/budget/ledger.ts';
 import { defineAgent } from '../../../scripts/agents/define-agent.ts';
 import { invokeAgent } from '../../../scripts/agents/invoke.ts';
 import { type ConfigInput, ConfigSchema } from '../../../scripts/core/config.ts';

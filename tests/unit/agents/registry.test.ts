@@ -2,10 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig, parseConfig } from '../../../scripts/agents/config-loader.ts';
 import { defineAgent } from '../../../scripts/agents/define-agent.ts';
 import { AgentRegistry, BUILTIN_AGENTS, loadRegistry } from '../../../scripts/agents/registry.ts';
 import { vendorOf } from '../../../scripts/agents/types.ts';
+import { loadConfig, parseConfig } from '../../../scripts/io/config-loader.ts';
 import { REPO_ROOT } from '../../fixtures/cli.ts';
 
 let root: string;

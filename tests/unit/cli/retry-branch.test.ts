@@ -1,8 +1,8 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RunRecordSchema } from '../../../scripts/core/run-record.ts';
-import { TasksSchema } from '../../../scripts/core/snapshot-schema.ts';
+import { RunRecordSchema } from '../../../scripts/core/record/run-record.ts';
+import { TasksSchema } from '../../../scripts/core/status/snapshot-schema.ts';
 import { runCli } from '../../fixtures/cli.ts';
 import { createSandboxRepo, git, simpleStory } from '../../fixtures/sandbox-repo.ts';
 

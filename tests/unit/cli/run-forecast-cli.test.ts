@@ -1,7 +1,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunRecord } from '../../../scripts/core/run-record.ts';
+import type { RunRecord } from '../../../scripts/core/record/run-record.ts';
 import { runCli } from '../../fixtures/cli.ts';
 import { attempt, costedRecord, record } from '../../fixtures/run-records.ts';
 import { createSandboxRepo, git, simpleStory } from '../../fixtures/sandbox-repo.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { endNotice, newRunRecord } from '../../../scripts/core/record-ops.ts';
-import type { RunRecord } from '../../../scripts/core/run-record.ts';
+import { endNotice, newRunRecord } from '../../../scripts/core/record/record-ops.ts';
+import type { RunRecord } from '../../../scripts/core/record/run-record.ts';
 
 const base = newRunRecord(
   { task_id: 't1', description: 'Write it', assignee: 'gpt', files: ['src/a.ts'] } as never,

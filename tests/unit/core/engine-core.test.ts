@@ -8,13 +8,13 @@ import {
   syncWithTask,
   totals,
   transition,
-} from '../../../scripts/core/record-ops.ts';
-import type { Attempt } from '../../../scripts/core/run-record.ts';
-import { RunRecordSchema } from '../../../scripts/core/run-record.ts';
-import { fenceAsData, sanitizeTaskText, stripInvisible } from '../../../scripts/core/sanitize.ts';
-import { planRun } from '../../../scripts/core/schedule.ts';
-import type { Task } from '../../../scripts/core/task.ts';
-import type { TaskState } from '../../../scripts/core/task-state.ts';
+} from '../../../scripts/core/record/record-ops.ts';
+import type { Attempt } from '../../../scripts/core/record/run-record.ts';
+import { RunRecordSchema } from '../../../scripts/core/record/run-record.ts';
+import { fenceAsData, sanitizeTaskText, stripInvisible } from '../../../scripts/core/security/sanitize.ts';
+import { planRun } from '../../../scripts/core/task/schedule.ts';
+import type { Task } from '../../../scripts/core/task/task.ts';
+import type { TaskState } from '../../../scripts/core/task/task-state.ts';
 
 const T0 = '2026-11-25T10:00:00.000Z';
 const T1 = '2026-11-25T10:05:00.000Z';
@@ -178,7 +178,7 @@ describe('run record operations', () => {
 describe('reopen', () => {
   it('puts a failed task back to pending with its history and a fresh iteration budget', async () => {
     const { newRunRecord, reopen, iterationsUsed, RETRYABLE_STATES } = await import(
-      '../../../scripts/core/record-ops.ts'
+      '../../../scripts/core/record/record-ops.ts'
     );
     const task = { task_id: 'a', description: 'd', assignee: 'gpt', files: [] };
     const failed = {
@@ -212,7 +212,9 @@ describe('restartsBranch', () => {
     steps.reduce(appendAttempt, { ...newRunRecord(task('a'), 'gemini-pro', T0), iteration });
 
   it('starts the branch over after a retry until a proposal is committed, unless the person kept it', async () => {
-    const { reopen, restartsBranch, buildsOnBranch } = await import('../../../scripts/core/record-ops.ts');
+    const { reopen, restartsBranch, buildsOnBranch } = await import(
+      '../../../scripts/core/record/record-ops.ts'
+    );
     const failed = {
       ...withSteps(1, step(1, 'code', 'proposed'), step(1, 'checks', 'failed')),
       state: 'failed' as const,
@@ -239,7 +241,7 @@ describe('restartsBranch', () => {
   });
 
   it('starts the branch over after a merge conflict, until a proposal is committed', async () => {
-    const { restartsBranch } = await import('../../../scripts/core/record-ops.ts');
+    const { restartsBranch } = await import('../../../scripts/core/record/record-ops.ts');
     const conflict = withSteps(2, step(1, 'code', 'proposed'), step(1, 'merge', 'conflict'));
     expect(restartsBranch(conflict)).toBe(true);
     expect(restartsBranch(appendAttempt(conflict, step(2, 'code', 'proposed')))).toBe(false);
@@ -257,7 +259,7 @@ describe('decidedByPerson', () => {
   };
 
   it('records a merge by a person as theirs: no agent, their name, the merge commit', async () => {
-    const { decidedByPerson } = await import('../../../scripts/core/record-ops.ts');
+    const { decidedByPerson } = await import('../../../scripts/core/record/record-ops.ts');
     const merged = decidedByPerson(waiting, { merged: true, commit: 'abc' }, 'Ada <ada@example.org>', T1);
     expect(RunRecordSchema.parse(merged)).toMatchObject({
       state: 'merged',
@@ -275,7 +277,7 @@ describe('decidedByPerson', () => {
   });
 
   it('records a close by a person as a failure, with the pull request marked closed', async () => {
-    const { decidedByPerson, endNotice } = await import('../../../scripts/core/record-ops.ts');
+    const { decidedByPerson, endNotice } = await import('../../../scripts/core/record/record-ops.ts');
     const closed = decidedByPerson(waiting, { merged: false }, 'Ada', T1);
     expect(closed).toMatchObject({ state: 'failed', pull_request: { number: 7, closed: true } });
     expect(closed.last_error?.message).toBe('pull request #7 was closed by Ada without merging');
@@ -287,7 +289,7 @@ describe('decidedByPerson', () => {
   });
 
   it('refuses a task that is not waiting for a person', async () => {
-    const { decidedByPerson } = await import('../../../scripts/core/record-ops.ts');
+    const { decidedByPerson } = await import('../../../scripts/core/record/record-ops.ts');
     expect(() => decidedByPerson({ ...waiting, state: 'pending' }, { merged: false }, 'Ada', T1)).toThrow(
       'task a is pending, not waiting for a person',
     );

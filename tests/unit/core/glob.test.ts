@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileGlob, globMatches, MAX_GLOB_LENGTH } from '../../../scripts/core/glob.ts';
-import { checkWrite, type PathPolicy } from '../../../scripts/core/protocol.ts';
+import { checkWrite, type PathPolicy } from '../../../scripts/core/protocol/protocol.ts';
 
 function matches(glob: string, path: string): boolean {
   const compiled = compileGlob(glob);

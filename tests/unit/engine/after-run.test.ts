@@ -2,11 +2,11 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CiSchema, HistorySchema, SummarySchema } from '../../../scripts/core/snapshot-schema.ts';
-import { finishRun } from '../../../scripts/engine/after-run.ts';
-import { runFactory } from '../../../scripts/engine/factory.ts';
-import { runGit } from '../../../scripts/forge/git.ts';
+import { CiSchema, HistorySchema, SummarySchema } from '../../../scripts/core/status/snapshot-schema.ts';
+import { finishRun } from '../../../scripts/engine/run/after-run.ts';
+import { runFactory } from '../../../scripts/engine/run/factory.ts';
 import { createForge } from '../../../scripts/forge/index.ts';
+import { runGit } from '../../../scripts/forge/local/git.ts';
 import type { Forge } from '../../../scripts/forge/types.ts';
 import { runCli } from '../../fixtures/cli.ts';
 import { GitHubFixture } from '../../fixtures/github/fixture.ts';

@@ -2,8 +2,8 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RunRecordSchema } from '../../../scripts/core/run-record.ts';
-import { runFactory } from '../../../scripts/engine/factory.ts';
+import { RunRecordSchema } from '../../../scripts/core/record/run-record.ts';
+import { runFactory } from '../../../scripts/engine/run/factory.ts';
 import {
   type Behaviour,
   type LlmFixture,

@@ -1,8 +1,8 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderProposal } from '../../../scripts/core/proposal.ts';
-import { runFactory } from '../../../scripts/engine/factory.ts';
+import { renderProposal } from '../../../scripts/core/protocol/proposal.ts';
+import { runFactory } from '../../../scripts/engine/run/factory.ts';
 import { TEST_KEYS } from '../../fixtures/agent-calls.ts';
 import { type LlmFixture, startLlmFixture } from '../../fixtures/llm-fixture.ts';
 import { createSandboxRepo, simpleStory } from '../../fixtures/sandbox-repo.ts';

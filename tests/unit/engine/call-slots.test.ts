@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_AGENTS } from '../../../scripts/agents/registry.ts';
-import { CallSlots } from '../../../scripts/engine/call-slots.ts';
+import { CallSlots } from '../../../scripts/engine/run/call-slots.ts';
 import type { AgentAnswer, CallAgent } from '../../../scripts/engine/types.ts';
 
 const agent = BUILTIN_AGENTS[0]!;

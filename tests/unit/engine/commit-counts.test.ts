@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FactoryError } from '../../../scripts/core/errors.ts';
-import { buildHistory } from '../../../scripts/core/snapshot.ts';
-import { commitsThroughForge, STATE_COMMIT_SUBJECT } from '../../../scripts/engine/snapshot-writer.ts';
+import { buildHistory } from '../../../scripts/core/status/snapshot.ts';
+import { commitsThroughForge, STATE_COMMIT_SUBJECT } from '../../../scripts/engine/report/snapshot-writer.ts';
 import type { Forge } from '../../../scripts/forge/types.ts';
 
 let root: string;

@@ -1,9 +1,9 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderProposal } from '../../../scripts/core/proposal.ts';
-import { RunRecordSchema } from '../../../scripts/core/run-record.ts';
-import { runFactory } from '../../../scripts/engine/factory.ts';
+import { renderProposal } from '../../../scripts/core/protocol/proposal.ts';
+import { RunRecordSchema } from '../../../scripts/core/record/run-record.ts';
+import { runFactory } from '../../../scripts/engine/run/factory.ts';
 import { type LlmFixture, type SeenRequest, startLlmFixture } from '../../fixtures/llm-fixture.ts';
 import { createSandboxRepo, git, type TaskStory } from '../../fixtures/sandbox-repo.ts';
 import { silentProgress } from '../../fixtures/silent-progress.ts';

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import type { RunRecord } from '../../../scripts/core/run-record.ts';
-import { createProgress } from '../../../scripts/engine/progress.ts';
+import type { RunRecord } from '../../../scripts/core/record/run-record.ts';
+import { createProgress } from '../../../scripts/engine/report/progress.ts';
 
 function stream(isTTY: boolean): NodeJS.WriteStream & { text: string } {
   const fake = {

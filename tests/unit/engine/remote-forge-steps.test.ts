@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FactoryError } from '../../../scripts/core/errors.ts';
-import type { Task } from '../../../scripts/core/task.ts';
-import { runOnce } from '../../../scripts/engine/orchestrator.ts';
+import type { Task } from '../../../scripts/core/task/task.ts';
+import { runOnce } from '../../../scripts/engine/run/orchestrator.ts';
 import { MemoryForge } from '../../fixtures/memory-forge.ts';
 import {
   proposalOf,

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_AGENTS } from '../../../scripts/agents/registry.ts';
 import type { Agent } from '../../../scripts/agents/types.ts';
-import { type RunFile, RunFileSchema } from '../../../scripts/core/agent-status.ts';
 import { FactoryError } from '../../../scripts/core/errors.ts';
-import { keyEnvOf, RUN_FILE, RunObserver, readRunFile } from '../../../scripts/engine/run-observer.ts';
-import { SecretGuard } from '../../../scripts/engine/secret-guard.ts';
+import { type RunFile, RunFileSchema } from '../../../scripts/core/status/agent-status.ts';
+import { SecretGuard } from '../../../scripts/engine/guard/secret-guard.ts';
+import { keyEnvOf, RUN_FILE, RunObserver, readRunFile } from '../../../scripts/engine/report/run-observer.ts';
 import type { AgentAnswer, CallAgent } from '../../../scripts/engine/types.ts';
 
 const gpt = BUILTIN_AGENTS.find((agent) => agent.name === 'gpt')!;

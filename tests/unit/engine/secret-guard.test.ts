@@ -1,12 +1,12 @@
 import { rules as presetRules } from '@secretlint/secretlint-rule-preset-recommend';
 import { describe, expect, it } from 'vitest';
-import { SecretGuard } from '../../../scripts/engine/secret-guard.ts';
+import { SecretGuard } from '../../../scripts/engine/guard/secret-guard.ts';
 import {
   chunksOf,
   FILTER_COMMENTS_RULE,
   findCredentialsIn,
   neutraliseDirectives,
-} from '../../../scripts/engine/secret-scan.ts';
+} from '../../../scripts/engine/guard/secret-scan.ts';
 import { CANARY_ENV, SLACK_TOKEN } from '../../fixtures/secret-canaries.ts';
 
 const guard = SecretGuard.fromEnv(CANARY_ENV);

@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { Task } from '../../../scripts/core/task.ts';
+import type { Task } from '../../../scripts/core/task/task.ts';
 import {
   perTestSandbox,
   proposalOf,

@@ -2,8 +2,8 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HistorySchema, SummarySchema } from '../../../scripts/core/snapshot-schema.ts';
-import { FACTORY_WORKFLOW, writeSnapshots } from '../../../scripts/engine/snapshot-writer.ts';
+import { HistorySchema, SummarySchema } from '../../../scripts/core/status/snapshot-schema.ts';
+import { FACTORY_WORKFLOW, writeSnapshots } from '../../../scripts/engine/report/snapshot-writer.ts';
 import { sampleData } from '../../fixtures/sample-data.ts';
 import { createSandboxRepo, git, simpleStory } from '../../fixtures/sandbox-repo.ts';
 import { commitAll } from '../../fixtures/temp-repo.ts';

@@ -7,13 +7,13 @@ import { AgentRegistry, BUILTIN_AGENTS } from '../../../scripts/agents/registry.
 import type { Agent } from '../../../scripts/agents/types.ts';
 import { ConfigSchema } from '../../../scripts/core/config.ts';
 import { FactoryError } from '../../../scripts/core/errors.ts';
-import type { RunRecord } from '../../../scripts/core/run-record.ts';
-import type { Task } from '../../../scripts/core/task.ts';
-import { runOnce } from '../../../scripts/engine/orchestrator.ts';
+import type { RunRecord } from '../../../scripts/core/record/run-record.ts';
+import type { Task } from '../../../scripts/core/task/task.ts';
+import { SecretGuard } from '../../../scripts/engine/guard/secret-guard.ts';
 import { PromptLibrary } from '../../../scripts/engine/prompts.ts';
-import { RunStore } from '../../../scripts/engine/run-store.ts';
-import { SecretGuard } from '../../../scripts/engine/secret-guard.ts';
-import { TaskRunner } from '../../../scripts/engine/task-runner.ts';
+import { runOnce } from '../../../scripts/engine/run/orchestrator.ts';
+import { TaskRunner } from '../../../scripts/engine/run/task-runner.ts';
+import { RunStore } from '../../../scripts/engine/store/run-store.ts';
 import type { AgentAnswer, EngineServices } from '../../../scripts/engine/types.ts';
 import type { GenerateRequest } from '../../../scripts/providers/types.ts';
 import { REPO_ROOT } from '../../fixtures/cli.ts';
@@ -184,7 +184,7 @@ describe('the task loop', () => {
     ]);
     expect(forge.pulls[0]?.comments[0]?.body).toContain('npm run aifactory -- retry a');
     // A person's retry: the next iteration reopens pull request #1 rather than opening another.
-    const { reopen } = await import('../../../scripts/core/record-ops.ts');
+    const { reopen } = await import('../../../scripts/core/record/record-ops.ts');
     await new RunStore(root).write(reopen(failed, new Date().toISOString()));
     round = 'second';
     const merged = await runTask(task('a', { max_iterations: 1 }), s);

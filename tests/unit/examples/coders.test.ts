@@ -4,7 +4,7 @@ import grokCoder from '../../../examples/agents/grok-coder.ts';
 import localCoder from '../../../examples/agents/local-coder.ts';
 import openaiCoder from '../../../examples/agents/openai-coder.ts';
 import type { Agent } from '../../../scripts/agents/types.ts';
-import { renderProposal } from '../../../scripts/core/proposal.ts';
+import { renderProposal } from '../../../scripts/core/protocol/proposal.ts';
 import type { SeenRequest } from '../../fixtures/llm-fixture.ts';
 import { exampleRun, fileAt, modelOf, promptOf } from './harness.ts';
 

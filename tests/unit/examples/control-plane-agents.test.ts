@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { bumpManifest, npmOutdated, parseOutdated } from '../../../examples/agents/dependency-bumper.ts';
 import planner from '../../../examples/agents/planner.ts';
 import todoHarvester, { taskFor, todosIn } from '../../../examples/agents/todo-harvester.ts';
-import { parseProposal, renderProposal } from '../../../scripts/core/proposal.ts';
-import { TaskSchema } from '../../../scripts/core/task.ts';
-import { isTaskFilePath } from '../../../scripts/engine/task-files.ts';
+import { parseProposal, renderProposal } from '../../../scripts/core/protocol/proposal.ts';
+import { TaskSchema } from '../../../scripts/core/task/task.ts';
+import { isTaskFilePath } from '../../../scripts/engine/store/task-files.ts';
 import { git } from '../../fixtures/sandbox-repo.ts';
 import { exampleRun, fileAt, modelOf, promptOf } from './harness.ts';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import docsWriter from '../../../examples/agents/docs-writer.ts';
 import houseReviewer from '../../../examples/agents/house-reviewer.ts';
 import testWriter from '../../../examples/agents/test-writer.ts';
-import { renderProposal } from '../../../scripts/core/proposal.ts';
+import { renderProposal } from '../../../scripts/core/protocol/proposal.ts';
 import { exampleRun, fileAt, modelOf, promptOf } from './harness.ts';
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { renderChangelog } from '../../../examples/agents/changelog.ts';
 import { formatWithBiome } from '../../../examples/agents/formatter.ts';
 import { withLicenseHeader } from '../../../examples/agents/license-header.ts';
-import type { RunRecord } from '../../../scripts/core/run-record.ts';
+import type { RunRecord } from '../../../scripts/core/record/run-record.ts';
 import { git } from '../../fixtures/sandbox-repo.ts';
 import { exampleRun, fileAt, promptOf, storedRecord } from './harness.ts';
 

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FactoryError } from '../../../scripts/core/errors.ts';
-import { RunRecordSchema } from '../../../scripts/core/run-record.ts';
-import { runFactory } from '../../../scripts/engine/factory.ts';
-import { createLocalForge } from '../../../scripts/forge/local.ts';
+import { RunRecordSchema } from '../../../scripts/core/record/run-record.ts';
+import { runFactory } from '../../../scripts/engine/run/factory.ts';
+import { createLocalForge } from '../../../scripts/forge/local/forge.ts';
 import {
   createCheckSandbox,
   NO_SANDBOX_WARNING,

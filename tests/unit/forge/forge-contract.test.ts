@@ -7,8 +7,8 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { GitHubForge } from '../../../scripts/forge/github.ts';
-import { createLocalForge } from '../../../scripts/forge/local.ts';
+import { GitHubForge } from '../../../scripts/forge/github/forge.ts';
+import { createLocalForge } from '../../../scripts/forge/local/forge.ts';
 import type { Forge } from '../../../scripts/forge/types.ts';
 import { GitHubFixture } from '../../fixtures/github/fixture.ts';
 import { MemoryForge } from '../../fixtures/memory-forge.ts';

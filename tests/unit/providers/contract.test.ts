@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FactoryError } from '../../../scripts/core/errors.ts';
-import { VerdictSchema } from '../../../scripts/core/verdict.ts';
+import { VerdictSchema } from '../../../scripts/core/record/verdict.ts';
 import { createProvider, createProviderClient } from '../../../scripts/providers/index.ts';
 import type { GenerateRequest } from '../../../scripts/providers/types.ts';
 import { type LlmFixture, startLlmFixture } from '../../fixtures/llm-fixture.ts';

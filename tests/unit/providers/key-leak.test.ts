@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { BudgetLedger } from '../../../scripts/agents/budget.ts';
+import { BudgetLedger } from '../../../scripts/agents/budget/ledger.ts';
 import { invokeAgent } from '../../../scripts/agents/invoke.ts';
 import { BUILTIN_AGENTS } from '../../../scripts/agents/registry.ts';
 import { ConfigSchema } from '../../../scripts/core/config.ts';
@@ -121,8 +121,8 @@ describe('a planted key', () => {
 describe('a planted key in a whole run', () => {
   it('appears in no run record, snapshot, commit or log of the repository', async () => {
     const { createSandboxRepo, simpleStory } = await import('../../fixtures/sandbox-repo.ts');
-    const { runFactory } = await import('../../../scripts/engine/factory.ts');
-    const { writeSnapshots } = await import('../../../scripts/engine/snapshot-writer.ts');
+    const { runFactory } = await import('../../../scripts/engine/run/factory.ts');
+    const { writeSnapshots } = await import('../../../scripts/engine/report/snapshot-writer.ts');
     const { spawnSync } = await import('node:child_process');
     const { root: repo } = await createSandboxRepo([
       simpleStory('leaky-gpt'),

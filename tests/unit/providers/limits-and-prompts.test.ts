@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_AGENTS } from '../../../scripts/agents/registry.ts';
 import { ConfigSchema } from '../../../scripts/core/config.ts';
-import { newRunRecord } from '../../../scripts/core/record-ops.ts';
+import { newRunRecord } from '../../../scripts/core/record/record-ops.ts';
 import {
   coderPrompt,
   FILE_CHARS_LIMIT,

@@ -2,9 +2,9 @@ import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BudgetLedger } from '../../../scripts/agents/budget.ts';
-import { emptyDay, parseDayFile } from '../../../scripts/agents/budget-file.ts';
-import { mergeDays } from '../../../scripts/agents/budget-merge.ts';
+import { emptyDay, parseDayFile } from '../../../scripts/agents/budget/file.ts';
+import { BudgetLedger } from '../../../scripts/agents/budget/ledger.ts';
+import { mergeDays } from '../../../scripts/agents/budget/merge.ts';
 import { defineAgent } from '../../../scripts/agents/define-agent.ts';
 import { ConfigSchema } from '../../../scripts/core/config.ts';
 

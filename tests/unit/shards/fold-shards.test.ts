@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RunRecordSchema } from '../../../scripts/core/run-record.ts';
+import { RunRecordSchema } from '../../../scripts/core/record/run-record.ts';
 import { stableStringify } from '../../../scripts/core/stable-json.ts';
-import { foldShards, shardFolders } from '../../../scripts/engine/shard-merge.ts';
+import { foldShards, shardFolders } from '../../../scripts/engine/store/shard-merge.ts';
 import { sampleData } from '../../fixtures/sample-data.ts';
 
 const dirs: string[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildSnapshots } from '../../../scripts/core/snapshot.ts';
-import { TaskDetailSchema, TasksSchema } from '../../../scripts/core/snapshot-schema.ts';
+import { buildSnapshots } from '../../../scripts/core/status/snapshot.ts';
+import { TaskDetailSchema, TasksSchema } from '../../../scripts/core/status/snapshot-schema.ts';
 import { record } from '../../fixtures/run-records.ts';
 import { sampleData } from '../../fixtures/sample-data.ts';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { RunRecord } from '../../../scripts/core/run-record.ts';
+import type { RunRecord } from '../../../scripts/core/record/run-record.ts';
+import { stableStringify } from '../../../scripts/core/stable-json.ts';
 import {
   buildHistory,
   buildSnapshots,
@@ -7,7 +8,7 @@ import {
   DERIVED_TITLE_CHARS,
   HISTORY_WINDOW_DAYS,
   titleFrom,
-} from '../../../scripts/core/snapshot.ts';
+} from '../../../scripts/core/status/snapshot.ts';
 import {
   AgentsSchema,
   CiSchema,
@@ -15,9 +16,8 @@ import {
   SummarySchema,
   TaskDetailSchema,
   TasksSchema,
-} from '../../../scripts/core/snapshot-schema.ts';
-import { stableStringify } from '../../../scripts/core/stable-json.ts';
-import type { Task } from '../../../scripts/core/task.ts';
+} from '../../../scripts/core/status/snapshot-schema.ts';
+import type { Task } from '../../../scripts/core/task/task.ts';
 
 const task = (id: string, extra: Partial<Task> = {}): Task => ({
   task_id: id,

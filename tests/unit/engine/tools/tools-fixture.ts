@@ -5,12 +5,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { BUILTIN_AGENTS } from '../../../../scripts/agents/registry.ts';
 import { ConfigSchema } from '../../../../scripts/core/config.ts';
-import type { Task } from '../../../../scripts/core/task.ts';
-import { SecretGuard } from '../../../../scripts/engine/secret-guard.ts';
+import type { Task } from '../../../../scripts/core/task/task.ts';
+import { SecretGuard } from '../../../../scripts/engine/guard/secret-guard.ts';
+import { proposalPolicy } from '../../../../scripts/engine/guard/vet.ts';
 import type { ChecksRunner } from '../../../../scripts/engine/tools/run-checks.ts';
 import { createToolbox, type ToolLimits } from '../../../../scripts/engine/tools/tool-table.ts';
 import { WorkingCopy } from '../../../../scripts/engine/tools/working-copy.ts';
-import { proposalPolicy } from '../../../../scripts/engine/vet.ts';
 import { CANARY_ENV } from '../../../fixtures/secret-canaries.ts';
 
 /** A key in OpenAI's shape that is none of the run's secrets: found by its shape alone. */

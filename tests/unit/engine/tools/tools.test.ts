@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUILTIN_AGENTS } from '../../../../scripts/agents/registry.ts';
 import { ConfigSchema } from '../../../../scripts/core/config.ts';
-import { SecretGuard } from '../../../../scripts/engine/secret-guard.ts';
+import { SecretGuard } from '../../../../scripts/engine/guard/secret-guard.ts';
 import { tailOf } from '../../../../scripts/engine/tools/run-checks.ts';
 import { boundResult, TOOL_NAMES, toolDeclarations } from '../../../../scripts/engine/tools/tool-table.ts';
 import { isElisionMarker, nearestLines, vetEdits } from '../../../../scripts/engine/tools/write-tools.ts';

@@ -1,0 +1,35 @@
+// The dependency rule (docs/architecture.md): cli → engine → {agents, forge} → providers → io → core.
+/** A module under `from` may import nothing under the folders of `to`. */
+const layer = (name, from, to) => ({
+  name,
+  severity: 'error',
+  from: { path: `^scripts/(${from})/` },
+  to: { path: `^scripts/(${to})/` },
+});
+
+module.exports = {
+  forbidden: [
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+    layer('core-is-pure', 'core', 'io|providers|agents|forge|engine|commands|ui|init|public'),
+    layer('io-below-providers', 'io', 'providers|agents|forge|engine|commands|ui|init|public'),
+    layer('providers-below-agents-and-forge', 'providers', 'agents|forge|engine|commands|ui|init|public'),
+    layer('agents-below-engine', 'agents', 'forge|engine|commands|ui|init'),
+    layer('forge-below-engine', 'forge', 'agents|engine|commands|ui|init'),
+    layer('engine-below-commands', 'engine', 'commands|init'),
+    {
+      name: 'core-does-no-io',
+      severity: 'error',
+      from: { path: '^scripts/core/' },
+      to: {
+        dependencyTypes: ['core'],
+        path: '^(node:)?(fs|child_process|net|http|https|dgram|worker_threads)',
+      },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    exclude: { path: '\\.mjs$' },
+  },
+};

@@ -1,0 +1,283 @@
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { parseDayFile } from '../../agents/budget/file.ts';
+import { BUDGET_DIR } from '../../agents/budget/ledger.ts';
+import type { Config } from '../../core/config.ts';
+import type { RunRecord } from '../../core/record/run-record.ts';
+import { stableStringify } from '../../core/stable-json.ts';
+import {
+  type AgentStatusFile,
+  type AgentStatusInput,
+  buildAgentStatus,
+} from '../../core/status/agent-status.ts';
+import { mergeCiRuns, recordChecksBeside } from '../../core/status/ci-runs.ts';
+import { addCommitCounts, commitsBefore } from '../../core/status/commit-days.ts';
+import { cronIntervalSeconds } from '../../core/status/schedule-health.ts';
+import { buildSnapshots, checkRunsFrom, HISTORY_WINDOW_DAYS } from '../../core/status/snapshot.ts';
+import { type CiRun, CiSchema, HistorySchema } from '../../core/status/snapshot-schema.ts';
+import { runGit } from '../../forge/local/git.ts';
+import type { Forge } from '../../forge/types.ts';
+import { sweepStaleTemps } from '../../io/atomic-write.ts';
+import { writeChangedFiles } from '../../io/many-files.ts';
+import { SecretGuard } from '../guard/secret-guard.ts';
+import { RunStore } from '../store/run-store.ts';
+import { loadTasks, loadValidationContext } from '../store/task-files.ts';
+import { keyEnvOf, readRunFile } from './run-observer.ts';
+
+/** Where the dashboard's data lives, relative to the repository root. */
+export const STATUS_DIR = 'shared/status';
+
+/** Run records, skipping (and reporting) any that are damaged, so one bad file never hides the rest. */
+async function readRecords(root: string, problems: string[]): Promise<RunRecord[]> {
+  const { records, damaged } = await new RunStore(root).readAll();
+  for (const problem of damaged.values()) problems.push(`${problem}; skipped`);
+  return [...records.values()];
+}
+
+/** How many commits a run reads from the forge at most, when no earlier history says where to start. */
+const COMMITS_READ = 5_000;
+
+async function readStatusFile<T>(
+  root: string,
+  name: string,
+  schema: { parse(value: unknown): T },
+): Promise<T | undefined> {
+  try {
+    return schema.parse(JSON.parse(await readFile(join(root, STATUS_DIR, name), 'utf8')));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The CI runs the last snapshot showed; none when it is missing or damaged (it is rebuilt). */
+async function previousCiRuns(root: string): Promise<CiRun[]> {
+  return (await readStatusFile(root, 'ci.json', CiSchema))?.runs ?? [];
+}
+
+/**
+ * Commits per day on the default branch as the forge sees them, for a forge whose history the
+ * local checkout lacks (GitHub): the days the last snapshot counted, and the forge's count of the
+ * commits that landed from the day it was made (recounted in full) until now, state commits left
+ * out. Undefined for a forge without one. When the
+ * forge cannot answer, the last snapshot's counts stand, and `warn` says so.
+ */
+export async function commitsThroughForge(
+  root: string,
+  forge: Forge,
+  now: Date,
+  warn: (message: string) => void = () => undefined,
+): Promise<Record<string, number> | undefined> {
+  if (!forge.landedCommits) return undefined;
+  const history = await readStatusFile(root, 'history.json', HistorySchema);
+  // Only its time is needed, so a summary of an older or newer shape still tells it.
+  const summary = await readStatusFile(
+    root,
+    'summary.json',
+    z.object({ generated_at: z.iso.datetime().nullable() }),
+  );
+  const since =
+    summary?.generated_at?.slice(0, 10) ??
+    new Date(now.getTime() - HISTORY_WINDOW_DAYS * 86_400_000).toISOString().slice(0, 10);
+  try {
+    const recent: Record<string, number> = {};
+    for (const { day, subject } of await forge.landedCommits(`${since}T00:00:00Z`, COMMITS_READ)) {
+      // The factory's state commits are left out, as on the local forge (see commitsPerDay).
+      // A day the history cannot place (a reply without a proper date) is not counted.
+      if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || subject.startsWith(STATE_COMMIT_SUBJECT)) continue;
+      recent[day] = (recent[day] ?? 0) + 1;
+    }
+    return addCommitCounts(commitsBefore(history, since), recent);
+  } catch (error) {
+    warn(`the commit counts keep their last values: ${(error as Error).message}`);
+    return commitsBefore(history, '9999-12-31');
+  }
+}
+
+/**
+ * What a forge with a history of its own (GitHub) adds to the snapshots: its CI state and its
+ * commit counts. Nothing for the local forge, whose records and clone say it all.
+ */
+export async function forgeSnapshotInputs(
+  root: string,
+  forge: Forge,
+  now: Date,
+  warn: (message: string) => void,
+): Promise<{ ci?: CiRun[]; commitsPerDay?: Record<string, number> }> {
+  const ci = await forge.ciRuns?.();
+  if (ci?.warning) warn(ci.warning);
+  const commitsPerDay = await commitsThroughForge(root, forge, now, warn);
+  return { ...(ci ? { ci: ci.runs } : {}), ...(commitsPerDay ? { commitsPerDay } : {}) };
+}
+
+/** The factory's GitHub workflow, whose `schedule:` starts scheduled runs. */
+export const FACTORY_WORKFLOW = '.github/workflows/factory.yml';
+
+/**
+ * Seconds between scheduled runs: the factory workflow's first cron when it has one (GitHub's
+ * schedule), else the config's `watch_interval_seconds` (the local `watch` loop).
+ */
+async function scheduleInterval(root: string, config: Config): Promise<number> {
+  const text = await readFile(join(root, FACTORY_WORKFLOW), 'utf8').catch(() => undefined);
+  let cron: unknown;
+  try {
+    // Loaded only here: every command loads this module, and the YAML parser is 72 modules.
+    const workflow = text === undefined ? undefined : (await import('yaml')).parse(text);
+    cron = workflow?.on?.schedule?.[0]?.cron;
+  } catch {
+    cron = undefined;
+  }
+  return (typeof cron === 'string' ? cronIntervalSeconds(cron) : null) ?? config.watch_interval_seconds;
+}
+
+/** The subject every state commit of the factory starts with (see state-publisher.ts). */
+export const STATE_COMMIT_SUBJECT = 'aifactory: state after run';
+
+/**
+ * Commits per day on the default branch, the seed's "commit graph": the commits that landed on
+ * it (first parents), so a merged pull request counts once. The factory's own state
+ * commits are left out: counting them would change the snapshot after every run, so a run with
+ * nothing to do would still commit. Merges a run made through the API that this clone does not
+ * hold yet (a github run's checkout predates them) are counted on the day they were recorded, so
+ * the next run, whose checkout holds them, counts the same.
+ *
+ * git starts reading the log at once, while the records are read and parsed here; the count is
+ * finished, with the records, by the function returned.
+ */
+function commitsPerDay(
+  root: string,
+  branch: string,
+): (records: readonly RunRecord[]) => Promise<Record<string, number>> {
+  const reading = runGit(root, [
+    'log',
+    '--first-parent',
+    '--format=%cs',
+    '--invert-grep',
+    `--grep=^${STATE_COMMIT_SUBJECT}`,
+    `refs/heads/${branch}`,
+  ]);
+  // Awaited below, where a failure to start git is thrown; until then it is no unhandled rejection.
+  reading.catch(() => undefined);
+  return async (records) => {
+    const log = await reading;
+    if (log.code !== 0) return {};
+    const counts: Record<string, number> = {};
+    for (const day of log.stdout.split('\n').filter(Boolean)) counts[day] = (counts[day] ?? 0) + 1;
+    const merged = records.filter((record) => record.merge_commit && record.merged_at);
+    if (merged.length > 0) {
+      // Each commit is asked once: git looks for a missing one through every pack again.
+      const commits = [...new Set(merged.map((record) => record.merge_commit!))];
+      const input = `${commits.map((commit) => `${commit}^{commit}`).join('\n')}\n`;
+      const known = await runGit(root, ['cat-file', '--batch-check=%(objectname)'], { input });
+      const lines = known.stdout.split('\n');
+      const missing = new Set(commits.filter((_, index) => lines[index]?.endsWith('missing')));
+      for (const record of merged) {
+        if (!missing.has(record.merge_commit!)) continue;
+        const day = record.merged_at!.slice(0, 10);
+        counts[day] = (counts[day] ?? 0) + 1;
+      }
+    }
+    return counts;
+  };
+}
+
+/**
+ * What agent status is built from: the registry, the caps, the last run's own file and the
+ * budget ledger's day of that run. A damaged run or budget file is a problem, read as none.
+ */
+export async function agentStatusInput(
+  root: string,
+  loaded: { config: Config; registry: Awaited<ReturnType<typeof loadValidationContext>>['registry'] },
+  problems: string[],
+): Promise<AgentStatusInput> {
+  const run = await readRunFile(root, (message) => problems.push(message));
+  const day = (run?.finished_at ?? run?.started_at)?.slice(0, 10);
+  let spend: AgentStatusInput['spend'] = null;
+  if (day) {
+    const name = `${day}.json`;
+    const text = await readFile(join(root, BUDGET_DIR, name), 'utf8').catch(() => undefined);
+    const read = text === undefined ? undefined : parseDayFile(name, text);
+    if (read && 'problem' in read) problems.push(`${BUDGET_DIR}/${name}: ${read.problem}; skipped`);
+    spend =
+      read && 'day' in read
+        ? { day, total_usd: read.day.total, by_agent: Object.fromEntries(read.day.byAgent) }
+        : { day, total_usd: 0, by_agent: {} };
+  }
+  return {
+    agents: loaded.registry.list().map((agent) => ({
+      name: agent.name,
+      role: agent.role,
+      provider: agent.provider,
+      model: agent.model,
+      key_env: keyEnvOf(agent, run?.replay === true),
+      caps: agent.caps,
+    })),
+    caps: loaded.config.caps,
+    run,
+    spend,
+  };
+}
+
+/**
+ * The agent status `agent-status.json` holds, built now from the same inputs as the snapshot
+ * (during a run, the run's file is rewritten as it goes, so this is live).
+ */
+export async function currentAgentStatus(
+  root: string,
+): Promise<{ status: AgentStatusFile; problems: string[] }> {
+  const { config, registry } = await loadValidationContext(root);
+  const problems: string[] = [];
+  const status = buildAgentStatus(await agentStatusInput(root, { config, registry }, problems));
+  return { status, problems };
+}
+
+/**
+ * Writes `shared/status/` from the task files and run records. Only files whose bytes changed
+ * are written (atomically), and detail files of tasks that are gone are removed, so a run with
+ * nothing new changes nothing. The run's secrets (by default those of this process's environment)
+ * are redacted from every string: snapshots are published, and task text is copied into them.
+ */
+export async function writeSnapshots(
+  root: string,
+  options: { ci?: CiRun[]; commitsPerDay?: Record<string, number>; secrets?: SecretGuard } = {},
+): Promise<{ written: string[]; unchanged: string[]; removed: string[]; problems: string[] }> {
+  const { config, registry, context } = await loadValidationContext(root);
+  const countCommits = options.commitsPerDay ? undefined : commitsPerDay(root, config.default_branch);
+  const report = await loadTasks(root, context).catch(() => ({ tasks: [], problems: [] }));
+  const problems: string[] = [];
+  const records = await readRecords(root, problems);
+  const previous = await previousCiRuns(root);
+  const agentStatus = await agentStatusInput(root, { config, registry }, problems);
+  const files = buildSnapshots({
+    tasks: report.tasks.map(({ task }) => task),
+    records,
+    // The forge's CI state updates what earlier runs saw; without one, the records' checks do.
+    ci: mergeCiRuns(previous, options.ci ?? recordChecksBeside(previous, checkRunsFrom(records))),
+    commitsPerDay: options.commitsPerDay ?? (await countCommits!(records)),
+    scheduleIntervalSeconds: await scheduleInterval(root, config),
+    agentStatus,
+  });
+  const dir = join(root, STATUS_DIR);
+  await sweepStaleTemps(dir);
+  const written: string[] = [];
+  const unchanged: string[] = [];
+  const secrets = options.secrets ?? SecretGuard.fromEnv(process.env);
+  // Made one at a time as they are written, so not every file's text is held at once.
+  const texts = function* (): Generator<[string, string]> {
+    for (const [path, value] of files)
+      yield [join(dir, path), stableStringify(value, (text) => secrets.redact(text))];
+  };
+  const changed = await writeChangedFiles(texts());
+  [...files.keys()].forEach((path, index) => {
+    (changed[index] ? written : unchanged).push(path);
+  });
+  const removed: string[] = [];
+  const details = await readdir(join(dir, 'tasks')).catch(() => [] as string[]);
+  for (const name of details) {
+    if (!files.has(`tasks/${name}`)) {
+      await rm(join(dir, 'tasks', name), { force: true });
+      removed.push(`tasks/${name}`);
+    }
+  }
+  return { written, unchanged, removed, problems };
+}
