@@ -141,7 +141,7 @@ async function grantSource(
     const module = (await import(pathToFileURL(join(root, plugin)).href)) as { default?: { name?: unknown } };
     if (module.default?.name === agent) return { file: plugin, absolute: join(root, plugin) };
   }
-  const absolute = fileURLToPath(new URL(`../agents/builtin/${agent}.ts`, import.meta.url));
+  const absolute = fileURLToPath(new URL(`../../agents/builtin/${agent}.ts`, import.meta.url));
   const inside = toPosix(relative(root, absolute));
   return { file: inside.startsWith('..') ? `scripts/agents/builtin/${agent}.ts` : inside, absolute };
 }
