@@ -56,6 +56,16 @@ const taskOf = (request: SeenRequest) =>
 function modelAnswer(request: SeenRequest): Behaviour {
   const task = taskOf(request);
   if (!task) return { kind: 'status', status: 400, message: 'no task in the prompt' };
+  if (request.body.model === 'mute') return { kind: 'answer', text: 'I would rather not.' };
+  if (request.body.model === 'rogue') {
+    // Rewrites its own task file and plants a hook: the control plane and .git are never a proposal's.
+    const files = {
+      [task.path]: task.right,
+      [`tasks/${task.id}.json`]: '{}',
+      '.git/hooks/post-checkout': 'rm -rf /',
+    };
+    return { kind: 'answer', text: proposalOf(files) };
+  }
   const content = request.body.model === 'good' ? task.right : task.lazy;
   // 2000 output tokens at $10 per million: $0.02 a case.
   return { kind: 'answer', text: proposalOf({ [task.path]: content }), usage: { input: 1000, output: 2000 } };
@@ -217,6 +227,28 @@ describe('aifactory eval', () => {
         .sort(),
     );
   }, 240_000);
+
+  it('records a refused or empty answer as no answer, and nothing of it reaches the repository', async () => {
+    const taskFile = await readFile(join(root, 'tasks/t-greet.json'), 'utf8');
+    for (const [model, rule] of [
+      ['openai:rogue', 'protocol'],
+      ['openai:mute', 'bad_output'],
+    ] as const) {
+      const result = await evalCli(['--agent', 'gpt', '--model', model, '--tasks', 't-greet']);
+      expect(result.code, result.stderr).toBe(0);
+      const run = await evalRun(runIdOf(result.stdout));
+      expect(run.task_ids).toEqual(['t-greet']);
+      expect(run.cases).toHaveLength(1);
+      expect(run.cases[0]).toMatchObject({
+        status: 'no_answer',
+        own_checks: 'none',
+        hidden_tests: 'none',
+        error: { class: rule },
+      });
+    }
+    expect(await readFile(join(root, 'tasks/t-greet.json'), 'utf8')).toBe(taskFile);
+    expect(git(root, 'status', '--porcelain', '--', 'tasks', 'src', '.git')).toBe('');
+  }, 120_000);
 
   it('eval spend stops at caps.eval_daily_usd, and the run says so', async () => {
     await rm(join(root, 'shared/budget/eval'), { recursive: true, force: true });
