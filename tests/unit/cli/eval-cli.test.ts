@@ -267,6 +267,24 @@ describe('aifactory eval', () => {
     expect(result.stdout).toContain(`eval --resume ${run.run_id}`);
   }, 240_000);
 
+  it('prints its help, with every flag and the exit codes, exiting 0', async () => {
+    const help = await evalCli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: aifactory eval');
+    for (const flag of [
+      '--agent',
+      '--model',
+      '--tasks',
+      '--since',
+      '--limit',
+      '--concurrency',
+      '--dry-run',
+      '--resume',
+    ])
+      expect(help.stdout).toContain(flag);
+    expect(help.stdout).toContain('Exit codes: 0');
+  });
+
   it('names the flag that is wrong, with exit 2', async () => {
     const model = await evalCli(['--agent', 'gpt', '--model', 'nowhere']);
     expect(model.code).toBe(2);
