@@ -63,16 +63,20 @@ export interface EvalPlan {
 
 /**
  * The evaluated agent: the registry's, with `model` instead of its own, no fallbacks (an eval
- * names the one model it judges) and no caps of its own (eval spend has its own cap).
+ * names the one model it judges) and no caps of its own (eval spend has its own cap). Answers
+ * replayed from cassettes are the `replay` provider's, so a replayed eval never passes for the
+ * model's own.
  */
-function evaluatedAgent(registry: AgentRegistry, name: string, model: ModelRef | undefined): Agent {
+function evaluatedAgent(
+  registry: AgentRegistry,
+  name: string,
+  model: ModelRef | undefined,
+  replay: boolean,
+): Agent {
   const agent = registry.require(name);
-  return {
-    ...agent,
-    ...(model ? { provider: model.provider, model: model.model } : {}),
-    fallbacks: [],
-    caps: {},
-  };
+  const ref = model ?? { provider: agent.provider, model: agent.model };
+  const provider = replay && !agent.run ? 'replay' : ref.provider;
+  return { ...agent, provider, model: ref.model, fallbacks: [], caps: {} };
 }
 
 /** The model an eval run names: `provider:model`, or `tool:<agent>` for an agent that calls none. */
@@ -130,7 +134,7 @@ export async function planEval(root: string, options: EvalOptions): Promise<Eval
         `--tasks: no merged task to replay${options.sinceMs !== undefined ? ' within --since' : ''}; run the factory until tasks merge (shared/runs/ holds their records)`,
       );
     }
-    const agent = evaluatedAgent(registry, options.agent, options.model);
+    const agent = evaluatedAgent(registry, options.agent, options.model, options.replayDir !== undefined);
     const started = now();
     run = {
       version: 1,
@@ -144,7 +148,8 @@ export async function planEval(root: string, options: EvalOptions): Promise<Eval
       stopped_by_cap: false,
     };
   }
-  const agent = evaluatedAgent(registry, run.agent, options.resume ? modelOfRun(run) : options.model);
+  const replay = options.replayDir !== undefined;
+  const agent = evaluatedAgent(registry, run.agent, options.resume ? modelOfRun(run) : options.model, replay);
   const done = new Set(run.cases.map((item) => item.task_id));
   const byId = new Map(tasks.map((task) => [task.task_id, { ...task, assignee: agent.name }]));
   return {
@@ -159,7 +164,7 @@ export async function planEval(root: string, options: EvalOptions): Promise<Eval
     tasks: byId,
     records,
     invalid,
-    free: options.replayDir !== undefined || agent.provider === 'replay',
+    free: agent.provider === 'replay',
   };
 }
 

@@ -72,6 +72,7 @@ function modelAnswer(request: SeenRequest): Behaviour {
 }
 
 let root: string;
+let replayDir: string;
 let fixture: LlmFixture;
 const env = () => ({ OPENAI_API_KEY: 'sk-eval-0000', OPENAI_BASE_URL: fixture.openaiUrl });
 const evalCli = (args: string[]) => runCli(['eval', ...args], { cwd: root, env: env(), timeoutMs: 120_000 });
@@ -109,7 +110,6 @@ async function factoryLedger(): Promise<Record<string, string>> {
 beforeAll(async () => {
   fixture = await startLlmFixture();
   fixture.fallback = modelAnswer;
-  let replayDir: string;
   ({ root, replayDir } = await createSandboxRepo(TASKS.map(story), { config: configWithCap(5) }));
   const history = await runCli(['run', '--once', '--replay', replayDir], { cwd: root, timeoutMs: 120_000 });
   expect(history.code, history.stderr).toBe(0);
@@ -248,6 +248,21 @@ describe('aifactory eval', () => {
     }
     expect(await readFile(join(root, 'tasks/t-greet.json'), 'utf8')).toBe(taskFile);
     expect(git(root, 'status', '--porcelain', '--', 'tasks', 'src', '.git')).toBe('');
+  }, 120_000);
+
+  it('replays offline from the recorded answers, named as replayed and free', async () => {
+    fixture.requests.length = 0;
+    const result = await evalCli(['--agent', 'gpt', '--replay', replayDir, '--tasks', 't-sum']);
+    expect(result.code, result.stderr).toBe(0);
+    const run = await evalRun(runIdOf(result.stdout));
+    expect(run.model).toMatch(/^replay:/);
+    expect(run.cases[0]).toMatchObject({
+      status: 'done',
+      own_checks: 'pass',
+      hidden_tests: 'pass',
+      cost_usd: 0,
+    });
+    expect(fixture.requests).toHaveLength(0);
   }, 120_000);
 
   it('eval spend stops at caps.eval_daily_usd, and the run says so', async () => {
