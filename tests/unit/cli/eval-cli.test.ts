@@ -1,6 +1,7 @@
 // `aifactory eval` end to end: a history of merged tasks, replayed against a good and a lazy model over real HTTP.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EvalRun, EvalRunSchema } from '../../../scripts/core/eval-record.ts';
@@ -192,12 +193,14 @@ describe('aifactory eval', () => {
     let answered = 0;
     fixture.fallback = (request) => (answered++ === 0 ? modelAnswer(request) : { kind: 'hang' });
     const before = new Set((await evalRuns()).map((run) => run.run_id));
+    // The killed process leaves its scratch clone behind: in a temporary folder of its own, removed here.
+    const scratch = await mkdtemp(join(tmpdir(), 'aifactory-eval-kill-'));
     const child: ChildProcess = spawn(
       process.execPath,
       [CLI_BIN, 'eval', '--agent', 'gpt', '--model', 'openai:good'],
       {
         cwd: root,
-        env: { ...process.env, ...env(), CI: undefined, GITHUB_ACTIONS: undefined },
+        env: { ...process.env, ...env(), TMPDIR: scratch, CI: undefined, GITHUB_ACTIONS: undefined },
         stdio: 'ignore',
       },
     );
@@ -210,6 +213,7 @@ describe('aifactory eval', () => {
     child.kill('SIGKILL');
     await exited;
     expect(started).toBeDefined();
+    await rm(scratch, { recursive: true, force: true });
     const finished = started!.cases[0]!.task_id;
 
     fixture.fallback = modelAnswer;
