@@ -36,6 +36,7 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   'merge-shards': async () => (await import('./commands/shards.ts')).registerMergeShards,
   init: async () => (await import('./commands/init.ts')).registerInit,
   site: async () => (await import('./commands/site.ts')).registerSite,
+  eval: async () => (await import('./commands/eval.ts')).registerEval,
 };
 
 /** The program with the command `name`, or with every command when `name` is not one of them. */

@@ -59,6 +59,19 @@ export const CapsSchema = z.strictObject({
 });
 export type Caps = z.infer<typeof CapsSchema>;
 
+/** What `aifactory eval` may spend in one UTC day when the config names no `caps.eval_daily_usd`. */
+export const DEFAULT_EVAL_DAILY_USD = 5;
+
+/** The config's `caps`: the factory's caps, and the daily cap of `aifactory eval`, which has a default. */
+export const FactoryCapsSchema = CapsSchema.extend({
+  /**
+   * What eval runs may spend per UTC day, in all. Eval spend is kept apart from the factory's
+   * (`shared/budget/eval/`): it counts toward this cap alone, and this cap counts nothing else.
+   */
+  eval_daily_usd: z.number().positive().default(DEFAULT_EVAL_DAILY_USD),
+});
+export type FactoryCaps = z.infer<typeof FactoryCapsSchema>;
+
 /** Price of a model in US dollars per million tokens. */
 export const PriceSchema = z.strictObject({
   input_per_mtok: z.number().nonnegative(),
@@ -263,7 +276,7 @@ export const ConfigSchema = z.strictObject({
   plugins: z.array(z.string().min(1)).default([]),
   default_reviewer: AgentNameSchema.optional(),
   prices: z.record(z.string(), PriceSchema).default({}),
-  caps: CapsSchema.default({}),
+  caps: FactoryCapsSchema.prefault({}),
   max_output_tokens: MaxOutputTokensSchema.default(MaxOutputTokensSchema.parse({})),
   protocol: ProtocolConfigSchema.default(ProtocolConfigSchema.parse({})),
   checks: ChecksConfigSchema.default(ChecksConfigSchema.parse({})),

@@ -235,6 +235,6 @@ describe('aifactory-os installed in a scratch project', () => {
     };
     expect(agents.find((agent) => agent.name === 'echo')).toMatchObject({ role: 'tool' });
     expect(agents.find((agent) => agent.name === 'gpt')).toMatchObject({ provider: 'local', model: 'big' });
-    expect(caps).toEqual({ per_task_usd: 1, daily_usd: 5 });
+    expect(caps).toEqual({ per_task_usd: 1, daily_usd: 5, eval_daily_usd: 5 });
   });
 });

@@ -10,6 +10,8 @@ import { findPrice, UNKNOWN_MODEL_PRICE } from './prices.ts';
 
 /** Spend is kept per UTC day here, relative to the repository root. */
 export const BUDGET_DIR = 'shared/budget';
+/** The spend of `aifactory eval`, kept apart from the factory's under its own cap. */
+export const EVAL_BUDGET_DIR = 'shared/budget/eval';
 
 /** Output tokens below which an answer is not worth asking for: the call waits for more budget. */
 export const MIN_OUTPUT_TOKENS = 1024;
@@ -90,6 +92,7 @@ export class BudgetLedger {
    * prices every call at $0: replayed answers were paid for when they were recorded, not now.
    * With `shards` > 1 (one worker of `run --shard i/n`), the daily caps are this shard's slice:
    * the day's spend so far plus 1/n of what is left, so n shards together stay under each cap.
+   * `dir` (relative to `root`, default `BUDGET_DIR`) keeps a ledger apart, as eval's is.
    */
   static async open(
     root: string,
@@ -99,9 +102,11 @@ export class BudgetLedger {
       warn?: (message: string) => void;
       free?: boolean;
       shards?: number;
+      dir?: string;
     },
   ): Promise<BudgetLedger> {
-    const dir = join(root, BUDGET_DIR);
+    const relative = options.dir ?? BUDGET_DIR;
+    const dir = join(root, relative);
     const now = options.now ?? (() => new Date());
     const dayOf = now().toISOString().slice(0, 10);
     const names = (await readdir(dir).catch(() => [] as string[])).filter((name) =>
@@ -115,7 +120,7 @@ export class BudgetLedger {
       const read = text === undefined ? { problem: 'it cannot be read' } : parseDayFile(name, text);
       if ('problem' in read) {
         skipped.push(
-          `${BUDGET_DIR}/${name} is skipped: ${read.problem}. Its spend does not count toward the caps; restore it from git history, or delete it`,
+          `${relative}/${name} is skipped: ${read.problem}. Its spend does not count toward the caps; restore it from git history, or delete it`,
         );
         continue;
       }

@@ -56,8 +56,8 @@ export interface RunOptions {
  * Provider clients per model reference, created on first use. With a replay folder every call is
  * answered from cassettes, so the factory runs with no keys and no network.
  */
-function providerSource(
-  options: RunOptions,
+export function providerSource(
+  options: Pick<RunOptions, 'replayDir' | 'env' | 'github'>,
   settings: { timeouts: CallTimeouts; config?: Config },
 ): (ref: ModelRef, agent: Agent) => ModelClient {
   const cache = new Map<string, ModelClient>();

@@ -126,6 +126,6 @@ describe('the config file', () => {
   });
 
   it("loads the repository's own aifactory.config.ts", async () => {
-    expect((await loadConfig(REPO_ROOT)).caps).toEqual({ per_task_usd: 2, daily_usd: 25 });
+    expect((await loadConfig(REPO_ROOT)).caps).toEqual({ per_task_usd: 2, daily_usd: 25, eval_daily_usd: 5 });
   });
 });
