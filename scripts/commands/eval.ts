@@ -2,10 +2,10 @@
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { ModelRef } from '../core/config.ts';
-import { forecastLines } from '../core/cost-forecast.ts';
 import { FactoryError } from '../core/errors.ts';
-import { evalTotals, parseModelRef, parseSpan } from '../core/eval-plan.ts';
-import type { EvalRun } from '../core/eval-record.ts';
+import { forecastLines } from '../core/record/cost-forecast.ts';
+import { evalTotals, parseModelRef, parseSpan } from '../core/record/eval-plan.ts';
+import type { EvalRun } from '../core/record/eval-record.ts';
 import {
   type EvalOptions,
   type EvalResult,
@@ -14,7 +14,7 @@ import {
   runEval,
 } from '../engine/eval/eval-run.ts';
 import { EVALS_DIR } from '../engine/eval/eval-store.ts';
-import { createProgress } from '../engine/progress.ts';
+import { createProgress } from '../engine/report/progress.ts';
 import { stopOnSignals } from '../io/stop-signal.ts';
 import { plural } from '../ui/words.ts';
 import { DEFAULT_REPLAY_DIR, positiveInt } from './run.ts';

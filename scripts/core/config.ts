@@ -70,7 +70,6 @@ export const FactoryCapsSchema = CapsSchema.extend({
    */
   eval_daily_usd: z.number().positive().default(DEFAULT_EVAL_DAILY_USD),
 });
-export type FactoryCaps = z.infer<typeof FactoryCapsSchema>;
 
 /** Price of a model in US dollars per million tokens. */
 export const PriceSchema = z.strictObject({

@@ -1,9 +1,9 @@
 /** The accepted change of a merged task, read from git: where it started, its head, its tests and its size. */
 
 import { FactoryError } from '../../core/errors.ts';
-import { isTestPath, numstatLines } from '../../core/eval-plan.ts';
-import { looksBinary } from '../../core/protocol.ts';
-import { git, runGit } from '../../forge/git.ts';
+import { looksBinary } from '../../core/protocol/protocol.ts';
+import { isTestPath, numstatLines } from '../../core/record/eval-plan.ts';
+import { git, runGit } from '../../forge/local/git.ts';
 import type { FileChange } from '../../forge/types.ts';
 
 /** A merged task's change as it was accepted, and what the replay needs of it. */

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FactoryError } from '../../core/errors.ts';
-import { EVAL_RUN_ID, type EvalRun, EvalRunSchema } from '../../core/eval-record.ts';
+import { EVAL_RUN_ID, type EvalRun, EvalRunSchema } from '../../core/record/eval-record.ts';
 import { writeJsonAtomically } from '../../io/atomic-write.ts';
 
 /** Where eval runs live, relative to the repository root. */

@@ -4,8 +4,8 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type EvalRun, EvalRunSchema } from '../../../scripts/core/eval-record.ts';
-import { RunRecordSchema } from '../../../scripts/core/run-record.ts';
+import { type EvalRun, EvalRunSchema } from '../../../scripts/core/record/eval-record.ts';
+import { RunRecordSchema } from '../../../scripts/core/record/run-record.ts';
 import { CLI_BIN, runCli } from '../../fixtures/cli.ts';
 import {
   type Behaviour,
@@ -202,6 +202,8 @@ describe('aifactory eval', () => {
         cwd: root,
         env: { ...process.env, ...env(), TMPDIR: scratch, CI: undefined, GITHUB_ACTIONS: undefined },
         stdio: 'ignore',
+        // Its own process group, so the kill takes the bin and the CLI process it starts alike.
+        detached: true,
       },
     );
     const exited = new Promise((resolve) => child.on('exit', resolve));
@@ -210,10 +212,10 @@ describe('aifactory eval', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       started = (await evalRuns()).find((run) => !before.has(run.run_id) && run.cases.length === 1);
     }
-    child.kill('SIGKILL');
+    process.kill(-child.pid!, 'SIGKILL');
     await exited;
     expect(started).toBeDefined();
-    await rm(scratch, { recursive: true, force: true });
+    await rm(scratch, { recursive: true, force: true, maxRetries: 10 });
     const finished = started!.cases[0]!.task_id;
 
     fixture.fallback = modelAnswer;

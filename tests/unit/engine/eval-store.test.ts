@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { EvalRun } from '../../../scripts/core/eval-record.ts';
+import type { EvalRun } from '../../../scripts/core/record/eval-record.ts';
 import { EVALS_DIR, readEvalRun, writeEvalRun } from '../../../scripts/engine/eval/eval-store.ts';
 
 const ID = '20261207T101500Z-a1b2';

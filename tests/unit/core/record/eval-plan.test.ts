@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigSchema, DEFAULT_EVAL_DAILY_USD } from '../../../scripts/core/config.ts';
+import { ConfigSchema, DEFAULT_EVAL_DAILY_USD } from '../../../../scripts/core/config.ts';
 import {
   evalRunId,
   evalTotals,
@@ -8,9 +8,9 @@ import {
   parseModelRef,
   parseSpan,
   selectEvalTasks,
-} from '../../../scripts/core/eval-plan.ts';
-import { EVAL_RUN_ID, type EvalCase, type EvalRun } from '../../../scripts/core/eval-record.ts';
-import { record } from '../../fixtures/run-records.ts';
+} from '../../../../scripts/core/record/eval-plan.ts';
+import { EVAL_RUN_ID, type EvalCase, type EvalRun } from '../../../../scripts/core/record/eval-record.ts';
+import { record } from '../../../fixtures/run-records.ts';
 
 const merged = (id: string, at: string) =>
   record(id, { state: 'merged', merged_at: at, merge_commit: 'a'.repeat(40), updated_at: at });

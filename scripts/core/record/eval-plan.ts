@@ -1,5 +1,5 @@
 /** What an eval run replays and how it reads what git says: task selection, test paths, run ids, model refs. Pure. */
-import { type ModelRef, PROVIDER_IDS, type ProviderId } from './config.ts';
+import { type ModelRef, PROVIDER_IDS, type ProviderId } from '../config.ts';
 import type { EvalRun } from './eval-record.ts';
 import type { RunRecord } from './run-record.ts';
 
