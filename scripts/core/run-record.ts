@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ErrorInfoSchema } from './errors.ts';
+import { SessionSchema } from './session-log.ts';
 import { TaskIdSchema } from './task.ts';
 import { TASK_STATES } from './task-state.ts';
 import { ReviewCommentSchema } from './verdict.ts';
@@ -61,6 +62,8 @@ export const AttemptSchema = z.strictObject({
   output: z.string().optional(),
   error: ErrorInfoSchema.optional(),
   rejection: RejectionSchema.optional(),
+  /** A code attempt's tool session: each turn's tokens and each call, bounded and redacted. */
+  session: SessionSchema.optional(),
 });
 
 export const PullRequestRefSchema = z.strictObject({

@@ -1,5 +1,6 @@
 /** A coder's iteration through the agent loop: the working copy, the toolbox under the task's rules, the prompt, the loop. */
 import type { Agent } from '../../agents/types.ts';
+import { type Session, sessionOf } from '../../core/session-log.ts';
 import { coderPrompt } from '../prompts.ts';
 import type { TaskContext } from '../task-context.ts';
 import { createToolbox } from '../tools/tool-table.ts';
@@ -7,11 +8,20 @@ import { WorkingCopy } from '../tools/working-copy.ts';
 import { proposalPolicy } from '../vet.ts';
 import { type LoopOutcome, runAgentLoop } from './loop.ts';
 
+/** A coder's loop, with the session the run record keeps of it. */
+export type CoderSession = LoopOutcome & { session: Session };
+
+const SESSION_END: Record<LoopOutcome['kind'], Session['ended']> = {
+  finished: 'finish',
+  proposal: 'proposal',
+  stopped: 'stopped',
+};
+
 /**
  * Runs one iteration of `agent` on the task as a tool loop over the repository's working tree
  * (`services.root`): reads see what git shows there, writes go to memory and are checked against
  * the task's rules as they are made, and `run_checks` runs in the checks sandbox when the run
- * has one. The recorded calls are redacted with the run's secrets.
+ * has one. The recorded calls and the session are redacted with the run's secrets.
  *
  * @throws FactoryError from a model call (`budget`, `auth`, `timeout`, …), as one agent call does.
  */
@@ -19,7 +29,7 @@ export async function coderSession(
   ctx: TaskContext,
   agent: Agent,
   files: ReadonlyMap<string, string | undefined>,
-): Promise<LoopOutcome> {
+): Promise<CoderSession> {
   const { services, task, record } = ctx;
   const { config, secrets } = services;
   const copy = await WorkingCopy.open(services.root);
@@ -50,8 +60,10 @@ export async function coderSession(
     limits: config.agent_loop,
     ...(services.signal ? { signal: services.signal } : {}),
   });
+  const redact = (text: string) => secrets.redact(text);
   return {
     ...outcome,
-    calls: outcome.calls.map((call) => ({ ...call, args: secrets.redact(call.args) })),
+    calls: outcome.calls.map((call) => ({ ...call, args: redact(call.args) })),
+    session: sessionOf({ ...outcome, ended: SESSION_END[outcome.kind] }, redact),
   };
 }

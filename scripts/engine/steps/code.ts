@@ -14,7 +14,7 @@ import type { RunRecord } from '../../core/run-record.ts';
 import { singleLine } from '../../core/sanitize.ts';
 import type { FileChange, PullRequest } from '../../forge/types.ts';
 import { plural } from '../../ui/words.ts';
-import { coderSession } from '../agent-loop/coder-session.ts';
+import { type CoderSession, coderSession } from '../agent-loop/coder-session.ts';
 import type { LoopOutcome } from '../agent-loop/loop.ts';
 import { coderPrompt, feedbackFor } from '../prompts.ts';
 import type { TaskContext } from '../task-context.ts';
@@ -68,7 +68,7 @@ export async function code(ctx: TaskContext): Promise<boolean> {
   const onBranch = buildsOnBranch(ctx.record);
   const files = await ctx.readFiles(task.files, onBranch ? (ctx.record.branch ?? undefined) : undefined);
   let answer: AgentAnswer;
-  let loop: LoopOutcome | undefined;
+  let loop: CoderSession | undefined;
   try {
     if (usesTools(agent)) {
       loop = await coderSession(ctx, agent, files);
@@ -77,7 +77,11 @@ export async function code(ctx: TaskContext): Promise<boolean> {
   } catch (error) {
     return ctx.callFailed('code', agent, started, toErrorInfo(error));
   }
-  const base = ctx.attempt('code', started, { agent, answer });
+  // Every attempt of a loop keeps its session, whatever became of its edits.
+  const base = {
+    ...ctx.attempt('code', started, { agent, answer }),
+    ...(loop ? { session: loop.session } : {}),
+  };
   const edits = editsOf(loop, answer);
   if ('error' in edits) {
     // A loop stopped by one of its limits ends the task's attempt with that error; an answer that
