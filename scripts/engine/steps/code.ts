@@ -19,6 +19,7 @@ import type { LoopOutcome } from '../agent-loop/loop.ts';
 import { coderPrompt, feedbackFor } from '../prompts.ts';
 import type { TaskContext } from '../task-context.ts';
 import { taskIdsOnDisk, validationContextOf } from '../task-files.ts';
+import { TOOL_SCHEMAS } from '../tools/tool-table.ts';
 import { vetEdits } from '../tools/write-tools.ts';
 import type { AgentAnswer } from '../types.ts';
 import { personDecided } from './person.ts';
@@ -82,6 +83,7 @@ export async function code(ctx: TaskContext): Promise<boolean> {
     ...ctx.attempt('code', started, { agent, answer }),
     ...(loop ? { session: loop.session } : {}),
   };
+  if (loop && loop.calls.length > 0) ctx.say(toolsUsed(loop, task.task_id));
   const edits = editsOf(loop, answer);
   if ('error' in edits) {
     // A loop stopped by one of its limits ends the task's attempt with that error; an answer that
@@ -152,6 +154,18 @@ export async function code(ctx: TaskContext): Promise<boolean> {
     await ctx.fail(info, ctx.withAttempt({ ...base, result: 'error', files: paths, error: info }));
   }
   return true;
+}
+
+/**
+ * A progress line on what a tool loop did, and where its log is. Only the contract's tool names
+ * are named: a model may call a tool by any name, and this line reaches the terminal.
+ */
+export function toolsUsed(loop: CoderSession, taskId: string): string {
+  const names = [...new Set(loop.calls.map((call) => call.name))].filter((name) =>
+    Object.hasOwn(TOOL_SCHEMAS, name),
+  );
+  const named = names.length > 0 ? ` (${names.join(', ')})` : '';
+  return `${plural(loop.calls.length, 'tool call')} in ${plural(loop.turns, 'turn')}${named}; \`aifactory show ${taskId}\` prints them`;
 }
 
 /** The head of the last iteration this record saw proposed, if any. */

@@ -5,6 +5,7 @@ import { AgentLoopConfigSchema } from '../../../scripts/core/config.ts';
 import { RunRecordSchema } from '../../../scripts/core/run-record.ts';
 import { SESSION_BOUNDS, sessionLines, sessionOf } from '../../../scripts/core/session-log.ts';
 import { type LoopOutcome, runAgentLoop } from '../../../scripts/engine/agent-loop/loop.ts';
+import { toolsUsed } from '../../../scripts/engine/steps/code.ts';
 import type { AgentAnswer } from '../../../scripts/engine/types.ts';
 import type { ToolCall } from '../../../scripts/providers/types.ts';
 import { ALL_FORMS, CANARY } from '../../fixtures/secret-canaries.ts';
@@ -115,5 +116,21 @@ describe('the session of an agent loop', () => {
     expect(kept.entries.find((entry) => entry.kind === 'more')).toMatchObject({ calls: 43, turns: 0 });
     expect(kept.entries.at(-1)).toMatchObject({ tool: 'finish' });
     expect(text.length).toBeLessThan(20_000);
+  });
+
+  it('names in the progress line only the tools of the contract, never a name a model made up', async () => {
+    const { outcome, kept } = await session([
+      [
+        { name: 'search', arguments: { pattern: 'value1' } },
+        { name: '\u001b]0;pwned\u0007 rm -rf /', arguments: {} },
+      ],
+      [finish],
+    ]);
+    const line = toolsUsed({ ...outcome, session: kept }, 't');
+    expect(line).toBe('3 tool calls in 2 turns (search, finish); `aifactory show t` prints them');
+    const unknown = { ...outcome, calls: outcome.calls.filter((call) => call.name.includes('pwned')) };
+    expect(toolsUsed({ ...unknown, session: kept }, 't')).toBe(
+      '1 tool call in 2 turns; `aifactory show t` prints them',
+    );
   });
 });
