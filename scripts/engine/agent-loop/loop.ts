@@ -45,6 +45,17 @@ export interface LoopInput {
   signal?: AbortSignal;
   /** Milliseconds since some fixed point (tests move it). */
   clock?: () => number;
+  /**
+   * Filled as the loop goes with the answers it paid for and the calls it made, so a caller
+   * still knows them when a model call throws (a budget cap reached mid-loop).
+   */
+  progress?: LoopProgress;
+}
+
+/** What a loop has done so far. */
+export interface LoopProgress {
+  answers: AgentAnswer[];
+  calls: SessionCall[];
 }
 
 /** A shortened tool result: what the model reads where an old result was. */
@@ -80,12 +91,12 @@ function argumentText(call: ToolCall): string {
 }
 
 /** The tokens of each answer, in order. */
-function answerTokens(answers: readonly AgentAnswer[]): Tokens[] {
+export function answerTokens(answers: readonly AgentAnswer[]): Tokens[] {
   return answers.map((answer) => ({ input: answer.usage.inputTokens, output: answer.usage.outputTokens }));
 }
 
 /** The spend of several answers as one: tokens and cost summed, the last answer's model. */
-function total(answers: readonly AgentAnswer[]): AgentAnswer {
+export function total(answers: readonly AgentAnswer[]): AgentAnswer {
   const last = answers.at(-1)!;
   return {
     ...last,
@@ -115,8 +126,7 @@ export async function runAgentLoop(input: LoopInput): Promise<LoopOutcome> {
   const deadline = clock() + limits.deadline_seconds * 1000;
   const tools: ToolSpec[] = toolDeclarations();
   const messages: ChatMessage[] = [{ role: 'user', content: input.opening }];
-  const answers: AgentAnswer[] = [];
-  const calls: SessionCall[] = [];
+  const { answers, calls } = input.progress ?? { answers: [], calls: [] };
   const seen = new Map<string, number>();
   const timer = new AbortController();
   const wait = setTimeout(() => timer.abort(), Math.max(0, deadline - clock()));

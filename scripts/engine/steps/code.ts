@@ -14,8 +14,8 @@ import type { RunRecord } from '../../core/run-record.ts';
 import { singleLine } from '../../core/sanitize.ts';
 import type { FileChange, PullRequest } from '../../forge/types.ts';
 import { plural } from '../../ui/words.ts';
-import { type CoderSession, coderSession } from '../agent-loop/coder-session.ts';
-import type { LoopOutcome } from '../agent-loop/loop.ts';
+import { type CoderSession, coderSession, interruptedSession } from '../agent-loop/coder-session.ts';
+import type { LoopOutcome, LoopProgress } from '../agent-loop/loop.ts';
 import { coderPrompt, feedbackFor } from '../prompts.ts';
 import type { TaskContext } from '../task-context.ts';
 import { taskIdsOnDisk, validationContextOf } from '../task-files.ts';
@@ -70,13 +70,15 @@ export async function code(ctx: TaskContext): Promise<boolean> {
   const files = await ctx.readFiles(task.files, onBranch ? (ctx.record.branch ?? undefined) : undefined);
   let answer: AgentAnswer;
   let loop: CoderSession | undefined;
+  const progress: LoopProgress = { answers: [], calls: [] };
   try {
     if (usesTools(agent)) {
-      loop = await coderSession(ctx, agent, files);
+      loop = await coderSession(ctx, agent, files, progress);
       answer = loop.answer;
     } else answer = await askCoder(ctx, agent, files);
   } catch (error) {
-    return ctx.callFailed('code', agent, started, toErrorInfo(error));
+    const before = interruptedSession(progress, (text) => secrets.redact(text));
+    return ctx.callFailed('code', agent, started, toErrorInfo(error), before);
   }
   // Every attempt of a loop keeps its session, whatever became of its edits.
   const base = {

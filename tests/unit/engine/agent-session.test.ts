@@ -2,12 +2,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentRequest } from '../../../scripts/agents/invoke.ts';
 import { AgentLoopConfigSchema } from '../../../scripts/core/config.ts';
+import { FactoryError } from '../../../scripts/core/errors.ts';
 import { RunRecordSchema } from '../../../scripts/core/run-record.ts';
 import { SESSION_BOUNDS, sessionLines, sessionOf } from '../../../scripts/core/session-log.ts';
 import { type LoopOutcome, runAgentLoop } from '../../../scripts/engine/agent-loop/loop.ts';
 import { toolsUsed } from '../../../scripts/engine/steps/code.ts';
 import type { AgentAnswer } from '../../../scripts/engine/types.ts';
 import type { ToolCall } from '../../../scripts/providers/types.ts';
+import { MemoryForge } from '../../fixtures/memory-forge.ts';
+import { runTask, scriptedServices } from '../../fixtures/scripted-engine.ts';
 import { ALL_FORMS, CANARY } from '../../fixtures/secret-canaries.ts';
 import { createTrapRepo, GUARD, removeRepo, toolboxFor } from './tools/tools-fixture.ts';
 
@@ -131,6 +134,47 @@ describe('the session of an agent loop', () => {
     const unknown = { ...outcome, calls: outcome.calls.filter((call) => call.name.includes('pwned')) };
     expect(toolsUsed({ ...unknown, session: kept }, 't')).toBe(
       '1 tool call in 2 turns; `aifactory show t` prints them',
+    );
+  });
+});
+
+describe('a session a budget cap ends mid-loop', () => {
+  it('is kept in the record with the tokens it spent, redacted, and the task waits', async () => {
+    const services = scriptedServices({ root, forge: new MemoryForge(), script: () => '' });
+    services.secrets = GUARD;
+    let turns = 0;
+    services.callAgent = async () => {
+      turns += 1;
+      if (turns === 3) throw new FactoryError('budget', 'gpt: the daily cap of $1.00 would be passed');
+      return {
+        text: '',
+        usage: { inputTokens: 700, outputTokens: 30 },
+        model: 'gpt-5-mini',
+        provider: 'openai',
+        costUsd: 0.25,
+        finishReason: 'tool_calls',
+        toolCalls: [
+          { id: `c${turns}`, name: 'search', arguments: { pattern: `${CANARY.GITHUB_TOKEN} ${turns}` } },
+        ],
+        latencyMs: 1,
+      };
+    };
+    const record = await runTask(
+      { task_id: 'capped', description: 'Change value1.', assignee: 'gpt', files: [], scope: ['src/**'] },
+      services,
+    );
+    const [attempt] = record.attempts;
+    expect(attempt).toMatchObject({
+      kind: 'code',
+      result: 'skipped',
+      error: { class: 'budget' },
+      tokens: { input: 1400, output: 60 },
+      cost_usd: 0.5,
+    });
+    expect(attempt!.session).toMatchObject({ turns: 2, calls: 2, ended: 'stopped' });
+    expect(JSON.stringify(record)).not.toContain('LEAKCANARY');
+    expect(sessionLines(attempt!.session!)[1]!.text).toMatch(
+      /^search \{"pattern":"\[redacted\] 1"\} → \d+ bytes$/,
     );
   });
 });
