@@ -201,6 +201,11 @@ const ENDINGS: Record<Session['ended'], string> = {
   stopped: 'a limit stopped the session; its edits were dropped',
 };
 
+/** A session in a few words: "4 turns, 5 tool calls". */
+export function sessionSize(session: Session): string {
+  return `${count(session.turns, 'turn')}, ${count(session.calls, 'tool call')}`;
+}
+
 /** One entry of a session as one line of its log. */
 function entryLine(entry: SessionEntry): SessionLine {
   switch (entry.kind) {
@@ -241,7 +246,7 @@ export function sessionLines(session: Session): SessionLine[] {
     ...session.entries.map(entryLine),
     {
       kind: 'end',
-      text: `${ENDINGS[session.ended]} (${count(session.turns, 'turn')}, ${count(session.calls, 'tool call')})`,
+      text: `${ENDINGS[session.ended]} (${sessionSize(session)})`,
     },
   ];
 }
