@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { formatUsd } from '../core/money.ts';
 import { iterationsUsed, totals } from '../core/record/record-ops.ts';
 import type { Attempt, RunRecord } from '../core/record/run-record.ts';
+import { type Session, sessionLines } from '../core/record/session-log.ts';
 import { TaskIdSchema } from '../core/task/task.ts';
 import { RunStore } from '../engine/store/run-store.ts';
 import { TASKS_DIR, taskIdsOnDisk } from '../engine/store/task-files.ts';
@@ -34,7 +35,13 @@ function attemptLines(attempt: Attempt): string[] {
     );
   if (attempt.error) lines.push(`    error (${attempt.error.class}): ${attempt.error.message}`);
   if (attempt.output) lines.push('    output:', indent(attempt.output));
+  if (attempt.session) lines.push('    session:', ...sessionLog(attempt.session));
   return lines;
+}
+
+/** A tool session as the log `sessionLines` reads it: turns, then their calls indented under them. */
+function sessionLog(session: Session): string[] {
+  return sessionLines(session).map((line) => `${line.kind === 'call' ? '        ' : '      '}${line.text}`);
 }
 
 /** A task's whole story: where it stands, then every iteration's attempts in order. */
@@ -74,14 +81,15 @@ export function renderStory(record: RunRecord): string {
 export function registerShow(program: Command): void {
   program
     .command('show')
-    .description("Print a task's whole story: iterations, check output, verdicts and errors.")
+    .description("Print a task's whole story: iterations, tool sessions, check output, verdicts and errors.")
     .argument('<task_id>', 'the task to show')
     .option('--json', 'print its run record as JSON')
     .addHelpText(
       'after',
       `
 Reads the task's run record (shared/runs/<task_id>.json): every attempt of every iteration, with
-the check output the factory kept, the reviewer's summary and comments, and each error.
+the check output the factory kept, the reviewer's summary and comments, each error, and the
+coder's tool session: each turn's tokens and each tool call with its arguments and result.
 
 Example:
   npm run aifactory -- show demo-health`,

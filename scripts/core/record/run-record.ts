@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ErrorInfoSchema } from '../errors.ts';
 import { TaskIdSchema } from '../task/task.ts';
 import { TASK_STATES } from '../task/task-state.ts';
+import { SessionSchema } from './session-log.ts';
 import { ReviewCommentSchema } from './verdict.ts';
 
 const IsoTime = z.iso.datetime({ offset: true });
@@ -61,6 +62,8 @@ export const AttemptSchema = z.strictObject({
   output: z.string().optional(),
   error: ErrorInfoSchema.optional(),
   rejection: RejectionSchema.optional(),
+  /** A code attempt's tool session: each turn's tokens and each call, bounded and redacted. */
+  session: SessionSchema.optional(),
 });
 
 export const PullRequestRefSchema = z.strictObject({
@@ -104,6 +107,7 @@ export const RunRecordSchema = z.strictObject({
   attempts: z.array(AttemptSchema),
 });
 
+export type Tokens = z.infer<typeof TokensSchema>;
 export type Rejection = z.infer<typeof RejectionSchema>;
 export type Attempt = z.infer<typeof AttemptSchema>;
 export type RunRecord = z.infer<typeof RunRecordSchema>;

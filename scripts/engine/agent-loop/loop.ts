@@ -2,19 +2,19 @@
 import type { AgentRequest } from '../../agents/invoke.ts';
 import type { AgentLoopConfig } from '../../core/config.ts';
 import type { ErrorInfo } from '../../core/errors.ts';
+import type { Tokens } from '../../core/record/run-record.ts';
+import { SESSION_BOUNDS, type SessionCallInput } from '../../core/record/session-log.ts';
 import type { ChatMessage, ToolCall, ToolSpec } from '../../providers/types.ts';
 import { type Finished, type Toolbox, toolDeclarations } from '../tools/tool-table.ts';
 import type { AgentAnswer } from '../types.ts';
 
-/** One tool call as the run record keeps it: never the result itself, only its size and outcome. */
-export interface SessionCall {
-  turn: number;
-  name: string;
-  /** The arguments as sent, cut to a few hundred characters (the caller redacts them). */
+/**
+ * One tool call as the loop saw it: never the result itself, only its size and outcome. The
+ * caller bounds and redacts it for the run record (`sessionOf`).
+ */
+export interface SessionCall extends SessionCallInput {
+  /** The first `argsWindow` characters of the arguments as sent. */
   args: string;
-  resultBytes: number;
-  /** The rule that refused the call, when one did. */
-  refused?: string;
 }
 
 /** What a loop ended with. Every kind carries the answers it paid for and the calls it made. */
@@ -24,7 +24,13 @@ export type LoopOutcome = (
   | { kind: 'proposal'; text: string }
   /** A limit, a loop or a cut answer ended the iteration; its edits are dropped whole. */
   | { kind: 'stopped'; error: ErrorInfo }
-) & { answer: AgentAnswer; calls: SessionCall[]; turns: number };
+) & {
+  answer: AgentAnswer;
+  calls: SessionCall[];
+  turns: number;
+  /** The tokens of each model answer, in order. */
+  turnTokens: Tokens[];
+};
 
 /** What one loop needs: the model call (through the call layer and the ledger), the toolbox, the prompt. */
 export interface LoopInput {
@@ -39,6 +45,17 @@ export interface LoopInput {
   signal?: AbortSignal;
   /** Milliseconds since some fixed point (tests move it). */
   clock?: () => number;
+  /**
+   * Filled as the loop goes with the answers it paid for and the calls it made, so a caller
+   * still knows them when a model call throws (a budget cap reached mid-loop).
+   */
+  progress?: LoopProgress;
+}
+
+/** What a loop has done so far. */
+export interface LoopProgress {
+  answers: AgentAnswer[];
+  calls: SessionCall[];
 }
 
 /** A shortened tool result: what the model reads where an old result was. */
@@ -73,8 +90,13 @@ function argumentText(call: ToolCall): string {
   return JSON.stringify(call.arguments ?? {});
 }
 
+/** The tokens of each answer, in order. */
+export function answerTokens(answers: readonly AgentAnswer[]): Tokens[] {
+  return answers.map((answer) => ({ input: answer.usage.inputTokens, output: answer.usage.outputTokens }));
+}
+
 /** The spend of several answers as one: tokens and cost summed, the last answer's model. */
-function total(answers: readonly AgentAnswer[]): AgentAnswer {
+export function total(answers: readonly AgentAnswer[]): AgentAnswer {
   const last = answers.at(-1)!;
   return {
     ...last,
@@ -104,8 +126,7 @@ export async function runAgentLoop(input: LoopInput): Promise<LoopOutcome> {
   const deadline = clock() + limits.deadline_seconds * 1000;
   const tools: ToolSpec[] = toolDeclarations();
   const messages: ChatMessage[] = [{ role: 'user', content: input.opening }];
-  const answers: AgentAnswer[] = [];
-  const calls: SessionCall[] = [];
+  const { answers, calls } = input.progress ?? { answers: [], calls: [] };
   const seen = new Map<string, number>();
   const timer = new AbortController();
   const wait = setTimeout(() => timer.abort(), Math.max(0, deadline - clock()));
@@ -116,6 +137,7 @@ export async function runAgentLoop(input: LoopInput): Promise<LoopOutcome> {
     answer: total(answers),
     calls,
     turns,
+    turnTokens: answerTokens(answers),
   });
   const overDeadline = (turn: number) =>
     end(
@@ -159,7 +181,14 @@ export async function runAgentLoop(input: LoopInput): Promise<LoopOutcome> {
       // A turn that calls no tool ends the loop: its text is a whole-file proposal, or, holding
       // none, goes back to the coder with what was wrong, counting an iteration (the code step).
       if (asked.length === 0) {
-        return { kind: 'proposal', text: answer.text, answer: total(answers), calls, turns: turn };
+        return {
+          kind: 'proposal',
+          text: answer.text,
+          answer: total(answers),
+          calls,
+          turns: turn,
+          turnTokens: answerTokens(answers),
+        };
       }
       messages.push({ role: 'assistant', content: answer.text, toolCalls: asked });
       for (const [index, call] of asked.entries()) {
@@ -190,15 +219,25 @@ export async function runAgentLoop(input: LoopInput): Promise<LoopOutcome> {
         messages.push({ role: 'tool', toolCallId: call.id, toolName: call.name, content });
         calls.push({
           turn,
-          name: call.name.slice(0, 100),
-          args: args.slice(0, 300),
+          name: call.name.slice(0, SESSION_BOUNDS.argsWindow),
+          args: args.slice(0, SESSION_BOUNDS.argsWindow),
+          argsChars: args.length,
           resultBytes: Buffer.byteLength(content),
-          ...(result.ok ? {} : { refused: result.rule }),
+          ...(result.ok ? {} : { refused: result.rule, reason: content.slice(0, SESSION_BOUNDS.argsWindow) }),
         });
         if (clock() >= deadline) return overDeadline(turn);
       }
       const finished = toolbox.finished;
-      if (finished) return { kind: 'finished', finished, answer: total(answers), calls, turns: turn };
+      if (finished) {
+        return {
+          kind: 'finished',
+          finished,
+          answer: total(answers),
+          calls,
+          turns: turn,
+          turnTokens: answerTokens(answers),
+        };
+      }
     }
   } finally {
     clearTimeout(wait);

@@ -10,6 +10,7 @@ import {
   withAttempt,
 } from '../../core/record/record-ops.ts';
 import type { Attempt, RunRecord } from '../../core/record/run-record.ts';
+import type { Session } from '../../core/record/session-log.ts';
 import type { Task } from '../../core/task/task.ts';
 import { isFinal } from '../../core/task/task-state.ts';
 import type { EngineServices } from '../types.ts';
@@ -128,13 +129,23 @@ export class TaskContext {
 
   /**
    * A model call that failed: a stopping run, a budget cap or a refused key pauses the task (it
-   * is about the setup, not the task); anything else fails it.
+   * is about the setup, not the task); anything else fails it. `before` is what a tool loop did
+   * before the call that failed.
    */
-  async callFailed(kind: 'code' | 'review', agent: Agent, started: Date, error: ErrorInfo): Promise<boolean> {
+  async callFailed(
+    kind: 'code' | 'review',
+    agent: Agent,
+    started: Date,
+    error: ErrorInfo,
+    before?: { answer: AttemptSource['answer']; session: Session },
+  ): Promise<boolean> {
     // Cancelled by a stopping run (SIGINT/SIGTERM): nothing is recorded, so the next run asks
     // again from the same state.
     if (this.services.signal?.aborted) return false;
-    const base = this.attempt(kind, started, { agent });
+    // A tool loop's earlier answers were paid for: the attempt counts them and keeps its session.
+    const base = before
+      ? { ...this.attempt(kind, started, { agent, answer: before.answer }), session: before.session }
+      : this.attempt(kind, started, { agent });
     if (error.class === 'budget' || error.class === 'auth') {
       this.say(`paused: ${error.message}`);
       await this.save({ ...this.withAttempt({ ...base, result: 'skipped', error }), last_error: error });

@@ -14,11 +14,12 @@ import type { RunRecord } from '../../core/record/run-record.ts';
 import { singleLine } from '../../core/security/sanitize.ts';
 import type { FileChange, PullRequest } from '../../forge/types.ts';
 import { plural } from '../../ui/words.ts';
-import { coderSession } from '../agent-loop/coder-session.ts';
-import type { LoopOutcome } from '../agent-loop/loop.ts';
+import { type CoderSession, coderSession, interruptedSession } from '../agent-loop/coder-session.ts';
+import type { LoopOutcome, LoopProgress } from '../agent-loop/loop.ts';
 import { coderPrompt, feedbackFor } from '../prompts.ts';
 import type { TaskContext } from '../run/task-context.ts';
 import { taskIdsOnDisk, validationContextOf } from '../store/task-files.ts';
+import { TOOL_SCHEMAS } from '../tools/tool-table.ts';
 import { vetEdits } from '../tools/write-tools.ts';
 import type { AgentAnswer } from '../types.ts';
 import { personDecided } from './person.ts';
@@ -68,16 +69,23 @@ export async function code(ctx: TaskContext): Promise<boolean> {
   const onBranch = buildsOnBranch(ctx.record);
   const files = await ctx.readFiles(task.files, onBranch ? (ctx.record.branch ?? undefined) : undefined);
   let answer: AgentAnswer;
-  let loop: LoopOutcome | undefined;
+  let loop: CoderSession | undefined;
+  const progress: LoopProgress = { answers: [], calls: [] };
   try {
     if (usesTools(agent)) {
-      loop = await coderSession(ctx, agent, files);
+      loop = await coderSession(ctx, agent, files, progress);
       answer = loop.answer;
     } else answer = await askCoder(ctx, agent, files);
   } catch (error) {
-    return ctx.callFailed('code', agent, started, toErrorInfo(error));
+    const before = interruptedSession(progress, (text) => secrets.redact(text));
+    return ctx.callFailed('code', agent, started, toErrorInfo(error), before);
   }
-  const base = ctx.attempt('code', started, { agent, answer });
+  // Every attempt of a loop keeps its session, whatever became of its edits.
+  const base = {
+    ...ctx.attempt('code', started, { agent, answer }),
+    ...(loop ? { session: loop.session } : {}),
+  };
+  if (loop && loop.calls.length > 0) ctx.say(toolsUsed(loop, task.task_id));
   const edits = editsOf(loop, answer);
   if ('error' in edits) {
     // A loop stopped by one of its limits ends the task's attempt with that error; an answer that
@@ -148,6 +156,18 @@ export async function code(ctx: TaskContext): Promise<boolean> {
     await ctx.fail(info, ctx.withAttempt({ ...base, result: 'error', files: paths, error: info }));
   }
   return true;
+}
+
+/**
+ * A progress line on what a tool loop did, and where its log is. Only the contract's tool names
+ * are named: a model may call a tool by any name, and this line reaches the terminal.
+ */
+export function toolsUsed(loop: CoderSession, taskId: string): string {
+  const names = [...new Set(loop.calls.map((call) => call.name))].filter((name) =>
+    Object.hasOwn(TOOL_SCHEMAS, name),
+  );
+  const named = names.length > 0 ? ` (${names.join(', ')})` : '';
+  return `${plural(loop.calls.length, 'tool call')} in ${plural(loop.turns, 'turn')}${named}; \`aifactory show ${taskId}\` prints them`;
 }
 
 /** The head of the last iteration this record saw proposed, if any. */

@@ -125,6 +125,21 @@ describe.each([
     const last = JSON.stringify(coder.at(-1)!.body);
     expect(last).toContain(`${BUGGY}:2:`);
     expect(last).toContain('exit code 0 (passed)');
+    // The run record keeps the session: every call in order, with the tokens of each turn.
+    const session = record.attempts[0]!.session!;
+    expect(session).toMatchObject({ turns: 5, calls: 5, ended: 'finish' });
+    expect(session.entries.map((entry) => (entry.kind === 'call' ? entry.tool : entry.kind))).toEqual([
+      'turn',
+      'search',
+      'turn',
+      'read_file',
+      'turn',
+      'edit_file',
+      'turn',
+      'run_checks',
+      'turn',
+      'finish',
+    ]);
     // The reviewer judged the pull request, whose body carries the summary.
     expect(fixture.requests.length).toBe(6);
   }, 120_000);
