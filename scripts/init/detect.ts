@@ -1,6 +1,7 @@
 // What `aifactory init` learns of a product's repository: its package manager, checks and Node pin.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PYTHON_FILES } from '../forge/toolchain.ts';
 import type { PackageManager } from './workflows.ts';
 
 /** The product as `init` sees it. */
@@ -25,9 +26,6 @@ const LOCKFILES: readonly [string, PackageManager][] = [
 
 /** What `npm init` writes as the test script: no tests at all. */
 const NO_TEST_SCRIPT = /no test specified/;
-
-/** Files that say a project is a Python package tested with pytest. */
-const PYTHON_FILES = ['pytest.ini', 'pyproject.toml', 'setup.py', 'setup.cfg', 'tox.ini'];
 
 async function text(root: string, path: string): Promise<string | undefined> {
   return readFile(join(root, path), 'utf8').catch(() => undefined);

@@ -41,7 +41,7 @@ function checksLines(project: DetectedProject): string[] {
   const network = project.checksNeedNetwork ? ', network: true' : '';
   return [
     "  // The product's own checks, run on each task's branch in the checks sandbox (no keys)",
-    `  // with the node, python, go or cargo on your PATH.${network ? ' Installing dependencies needs the network.' : ''}`,
+    `  // with the Node your project pins (else the node on your PATH) and the python, go or cargo on it.${network ? ' Installing dependencies needs the network.' : ''}`,
     `  checks: { command: ${JSON.stringify(project.testCommand)}${network} },`,
   ];
 }
