@@ -2,6 +2,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
+import { findConfigFile } from '../agents/config-loader.ts';
 import { detectProject } from '../init/detect.ts';
 import { GITIGNORE_LINES, gitignoreText, initFiles } from '../init/files.ts';
 
@@ -72,9 +73,11 @@ export function registerInit(program: Command): void {
       const project = options.testCommand
         ? { ...detected, testCommand: options.testCommand, checksNeedNetwork: false }
         : detected;
+      const existingConfig = await findConfigFile(root);
       const files = initFiles({
         project,
         env: process.env,
+        ...(existingConfig ? { existingConfig } : {}),
         ...(options.local ? { localBaseUrl: options.local } : {}),
       });
       const outcomes: [string, Outcome][] = [];

@@ -14,6 +14,11 @@ export interface DetectedProject {
   checksNeedNetwork: boolean;
   /** The product's Node version file, which its checks on GitHub use. */
   nodeVersionFile?: string;
+  /**
+   * package.json says `"type": "module"`. Elsewhere (no such field, no package.json: a Python
+   * project after `npm install`) a `.ts` file is read as CommonJS, so the config is `.mts`.
+   */
+  esModule: boolean;
 }
 
 /** Lockfiles by package manager, looked for in this order. */
@@ -32,6 +37,7 @@ async function text(root: string, path: string): Promise<string | undefined> {
 }
 
 interface PackageJson {
+  type?: unknown;
   scripts?: Record<string, unknown>;
   dependencies?: Record<string, unknown>;
   devDependencies?: Record<string, unknown>;
@@ -74,8 +80,12 @@ export async function detectProject(root: string): Promise<DetectedProject> {
       : (await text(root, '.node-version')) !== undefined
         ? '.node-version'
         : undefined;
-  const base = { packageManager, ...(nodeVersionFile ? { nodeVersionFile } : {}) };
   const pkg = parsePackageJson(await text(root, 'package.json'));
+  const base = {
+    packageManager,
+    ...(nodeVersionFile ? { nodeVersionFile } : {}),
+    esModule: pkg?.type === 'module',
+  };
   const script = pkg?.scripts?.test;
   if (pkg && typeof script === 'string' && !NO_TEST_SCRIPT.test(script)) {
     const needsInstall = ownDependencies(pkg).length > 0;
