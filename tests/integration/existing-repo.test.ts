@@ -105,11 +105,15 @@ async function scratchRepo(name: string, files: Record<string, string>): Promise
   return app;
 }
 
-/** Runs `commands` in `app` as the README says, the install step through `installTarball`. */
+/**
+ * Runs `commands` as the README says, from `cwd` (the root of `app` or a folder in it), the
+ * install step at the root through `installTarball`.
+ */
 async function followCommands(
   app: string,
   commands: readonly string[],
   pkg: Record<string, unknown>,
+  cwd = app,
 ): Promise<Map<string, { code: number; stdout: string; output: string }>> {
   const outputs = new Map<string, { code: number; stdout: string; output: string }>();
   for (const command of commands) {
@@ -117,7 +121,7 @@ async function followCommands(
       await installTarball(app, pkg);
       outputs.set(command, { code: 0, stdout: '', output: '' });
     } else {
-      outputs.set(command, await shell(command, app, userEnv));
+      outputs.set(command, await shell(command, cwd, userEnv));
     }
   }
   return outputs;
@@ -228,13 +232,14 @@ describe("the README's set-up on an existing repository, followed as written", (
   });
 });
 
-describe.runIf(HAS_PYTEST)('the same set-up on a Python package tested with pytest', () => {
+describe.runIf(HAS_PYTEST)('the same set-up on a Python package tested with pytest, from a subfolder', () => {
   let app: string;
   let outputs: Map<string, { code: number; stdout: string; output: string }>;
   beforeAll(async () => {
     app = await scratchRepo('python', PYTHON_PACKAGE);
-    // npm install writes a package.json of its own into a folder that has none.
-    outputs = await followCommands(app, await readmeCommands(), {});
+    // npm install writes a package.json of its own into a folder that has none; every other
+    // command runs from the package's folder, as "or any folder in it" allows.
+    outputs = await followCommands(app, await readmeCommands(), {}, join(app, 'tiny'));
   }, 900_000);
 
   it('inits with pytest as the checks, validates, adds a task, runs and builds the site', async () => {
