@@ -108,18 +108,18 @@ function pathFolders(env: NodeJS.ProcessEnv): string[] {
   return [...new Set((env.PATH ?? '').split(delimiter).filter((dir) => isAbsolute(dir)))];
 }
 
-/** The first `name` on `folders`, with its real path (links followed), or undefined. */
-async function which(
+/** Every `name` on `folders`, in PATH order, each binary once, with its real path (links followed). */
+async function everyOnPath(
   name: string,
   folders: readonly string[],
-): Promise<{ found: string; real: string } | undefined> {
+): Promise<{ found: string; real: string }[]> {
+  const seen: { found: string; real: string }[] = [];
   for (const dir of folders) {
-    if (await executable(join(dir, name))) {
-      const real = await realpath(join(dir, name)).catch(() => undefined);
-      if (real) return { found: dir, real };
-    }
+    if (!(await executable(join(dir, name)))) continue;
+    const real = await realpath(join(dir, name)).catch(() => undefined);
+    if (real && !seen.some((each) => each.real === real)) seen.push({ found: dir, real });
   }
-  return undefined;
+  return seen;
 }
 
 /** What `program args…` prints, or undefined when it cannot run; in the checks' environment, never the factory's. */
@@ -152,11 +152,8 @@ async function pinOf(root: string): Promise<NodePin | undefined> {
   });
 }
 
-/**
- * The chosen Node: its binary (real path), the PATH folder it was found in (none: it goes first),
- * its version when known, and why it was chosen.
- */
-type NodeChoice = { real: string; found?: string; version?: NodeVersion; why: string };
+/** The chosen Node: its binary (real path), its version when known, and why it was chosen. */
+type NodeChoice = { real: string; version?: NodeVersion; why: string };
 
 async function chooseNode(
   options: ToolchainOptions,
@@ -166,24 +163,33 @@ async function chooseNode(
     const real = await realpath(options.factoryNode ?? process.execPath);
     return { real, why: 'the factory\'s own Node (checks.node: "factory")' };
   }
-  const onPath = await which('node', folders);
+  const onPath = await everyOnPath('node', folders);
+  const first = onPath[0];
   if (options.node === 'path')
-    return onPath && { ...onPath, why: 'the node on the PATH (checks.node: "path")' };
+    return first && { real: first.real, why: 'the node on the PATH (checks.node: "path")' };
   const pin = await pinOf(options.root);
-  if (!pin) return onPath && { ...onPath, why: 'the node on the PATH (the project pins no version)' };
-  const pathVersion = onPath && parseNodeVersion((await ask(onPath.real, ['--version'], options.env)) ?? '');
+  if (!pin) return first && { real: first.real, why: 'the node on the PATH (the project pins no version)' };
   const pinned = `${pin.source} "${pin.spec}"`;
-  if (onPath && pathVersion && pin.matches(pathVersion)) {
-    return { ...onPath, version: pathVersion, why: `the node on the PATH, which fits ${pinned}` };
+  // Every node on the PATH, in order: a person with Node 24 first may keep the project's 20 later.
+  const versions: NodeVersion[] = [];
+  for (const node of onPath) {
+    const version = parseNodeVersion((await ask(node.real, ['--version'], options.env)) ?? '');
+    if (!version) continue;
+    if (pin.matches(version)) {
+      const which = node === first ? 'the node on the PATH' : `the node in ${node.found}`;
+      return { real: node.real, version, why: `${which}, which fits ${pinned}` };
+    }
+    versions.push(version);
   }
   const installed = newestMatching(await installedNodes(options.env, options.home ?? homedir()), pin);
   if (installed) {
     const real = await realpath(join(installed.bin, 'node'));
     return { real, version: installed.version, why: `${installed.manager}'s, for ${pinned}` };
   }
-  const seen = pathVersion
-    ? `the node on the PATH is ${formatVersion(pathVersion)}`
-    : 'there is no node on the PATH';
+  const seen =
+    versions.length === 0
+      ? 'there is no node on the PATH'
+      : `the node${versions.length === 1 ? ' on the PATH is' : 's on the PATH are'} ${versions.map(formatVersion).join(', ')}`;
   throw new FactoryError(
     'config',
     `the checks need the Node that ${pinned} pins, and none is installed: ${seen}, and nvm, fnm, Volta, n, asdf and nodenv hold none that fits. Install it (for instance \`nvm install ${pin.spec}\`), or set checks.node: "path" to run the checks with the node on the PATH`,
@@ -192,14 +198,14 @@ async function chooseNode(
 
 /**
  * The python3 on the PATH, as the checks of a Python project get it: the folder of the
- * interpreter it really runs (past pyenv's shims), to put where it was found on the PATH, and
+ * interpreter it really runs (past pyenv's shims), to put first on the PATH for python3, and
  * its prefix and base prefix (a virtual environment's and the Python it was made from).
  */
 async function choosePython(
   folders: readonly string[],
   env: NodeJS.ProcessEnv,
-): Promise<{ bin: string; found: string; readOnly: string[] } | undefined> {
-  const python = await which('python3', folders);
+): Promise<{ bin: string; readOnly: string[] } | undefined> {
+  const [python] = await everyOnPath('python3', folders);
   if (!python) return undefined;
   const said = await ask(
     python.real,
@@ -209,18 +215,19 @@ async function choosePython(
   const paths = (said ?? '').trim().split('\n');
   if (paths.length !== 3 || !paths.every(isAbsolute)) return undefined;
   const bin = dirname(paths[0]!);
-  return { bin, found: python.found, readOnly: [bin, paths[1]!, paths[2]!] };
+  return { bin, readOnly: [bin, paths[1]!, paths[2]!] };
 }
 
 /**
- * `folders` with `dir` just before `at`, the folder a tool was found in through a link or shim,
- * so the tool keeps its place among the PATH's; first when `at` is not given. Each folder once.
+ * `folders` with `dir` just before the first folder that holds `name`, so that `name` is the
+ * chosen one while the rest of the PATH keeps its order. Each folder once.
  */
-function putBefore(folders: readonly string[], dir: string, at: string | undefined): string[] {
-  if (dir === at) return [...folders];
-  const rest = folders.filter((folder) => folder !== dir);
-  const index = at === undefined ? 0 : Math.max(0, rest.indexOf(at));
-  return [...rest.slice(0, index), dir, ...rest.slice(index)];
+async function putFirstFor(name: string, folders: readonly string[], dir: string): Promise<string[]> {
+  let index = 0;
+  while (index < folders.length && !(await executable(join(folders[index]!, name)))) index += 1;
+  if (folders[index] === dir) return [...folders];
+  const head = folders.slice(0, index).filter((folder) => folder !== dir);
+  return [...head, dir, ...folders.slice(index).filter((folder) => folder !== dir)];
 }
 
 async function isPythonProject(root: string): Promise<boolean> {
@@ -262,12 +269,12 @@ export async function resolveCheckToolchain(options: ToolchainOptions): Promise<
   let path = folders;
   const readOnly: string[] = [];
   if (node) {
-    path = putBefore(path, dirname(node.real), node.found);
+    path = await putFirstFor('node', path, dirname(node.real));
     readOnly.push(...(await existing(nodeFolders(node.real))));
   }
   const python = (await isPythonProject(options.root)) ? await choosePython(folders, options.env) : undefined;
   if (python) {
-    path = putBefore(path, python.bin, python.found);
+    path = await putFirstFor('python3', path, python.bin);
     readOnly.push(...python.readOnly);
   }
   return {

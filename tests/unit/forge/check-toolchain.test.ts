@@ -54,6 +54,11 @@ afterAll(async () => {
   await rm(base, { recursive: true, force: true });
 });
 
+/** A PATH folder that holds nothing: the tests' PATH leaves out whatever Node this machine has. */
+const NOWHERE = '/nonexistent-aifactory-bin';
+/** The tests' PATH with the system's tools after it, for commands a check runs. */
+const SYSTEM_PATH = () => [factoryDotBin, userBin, '/usr/bin', '/bin'].join(':');
+
 let made: string[] = [];
 /** A repository root holding `files`. */
 async function repo(files: Record<string, string> = {}): Promise<string> {
@@ -73,7 +78,7 @@ function options(overrides: Partial<ToolchainOptions>): ToolchainOptions {
     root,
     node: 'project',
     env: {
-      PATH: [factoryDotBin, userBin, '/usr/bin', '/bin'].join(':'),
+      PATH: [factoryDotBin, userBin, NOWHERE].join(':'),
       OPENAI_API_KEY: 'sk-toolchain-canary',
     },
     factoryPinned,
@@ -91,7 +96,7 @@ describe("the checks' Node", () => {
       bin: join(userBin, 'node'),
       why: 'the node on the PATH (the project pins no version)',
     });
-    expect(tools.path.split(':')).toEqual([userBin, '/usr/bin', '/bin']);
+    expect(tools.path.split(':')).toEqual([userBin, NOWHERE]);
     expect(tools.readOnly).toEqual([userBin, join(base, 'user', 'lib', 'node_modules')]);
   });
 
@@ -103,6 +108,25 @@ describe("the checks' Node", () => {
     await expect(access(leaked)).rejects.toThrow();
   });
 
+  it('is a later node on the PATH when that one fits and the first does not, moved first', async () => {
+    root = await repo({ '.nvmrc': 'v20\n' });
+    const newer = join(base, 'newer', 'bin');
+    await program(join(newer, 'node'), 'v24.1.0');
+    const tools = await resolveCheckToolchain(options({ env: { PATH: [newer, userBin, '/bin'].join(':') } }));
+    expect(tools.node).toEqual({
+      bin: join(userBin, 'node'),
+      version: 'v20.5.0',
+      why: `the node in ${userBin}, which fits .nvmrc "v20"`,
+    });
+    expect(tools.path.split(':')).toEqual([userBin, newer, '/bin']);
+    root = await repo({ '.nvmrc': '19\n' });
+    await expect(
+      resolveCheckToolchain(
+        options({ env: { PATH: [newer, userBin].join(':') }, home: join(base, 'no-home') }),
+      ),
+    ).rejects.toThrow('none is installed: the nodes on the PATH are v24.1.0, v20.5.0, and nvm');
+  });
+
   it("is a version manager's newest fit when the PATH's does not fit, first on the PATH", async () => {
     root = await repo({ '.nvmrc': '18\n' });
     const tools = await resolveCheckToolchain(options({}));
@@ -112,7 +136,7 @@ describe("the checks' Node", () => {
       version: 'v18.20.4',
       why: 'nvm\'s, for .nvmrc "18"',
     });
-    expect(tools.path.split(':')).toEqual([nvm18, userBin, '/usr/bin', '/bin']);
+    expect(tools.path.split(':')).toEqual([nvm18, userBin, NOWHERE]);
     expect(tools.readOnly).toEqual([nvm18]);
   });
 
@@ -161,13 +185,7 @@ describe("the checks' Node", () => {
       bin: factoryPinned,
       why: 'the factory\'s own Node (checks.node: "factory")',
     });
-    expect(factory.path.split(':')).toEqual([
-      dirname(factoryPinned),
-      factoryDotBin,
-      userBin,
-      '/usr/bin',
-      '/bin',
-    ]);
+    expect(factory.path.split(':')).toEqual([dirname(factoryPinned), factoryDotBin, userBin, NOWHERE]);
   });
 
   it('never takes a node from a relative PATH folder, which the checked tree could fill', async () => {
@@ -261,9 +279,9 @@ describe('what the sandbox shows of the toolchain', () => {
   });
 
   it('runs the pinned Node from a hidden home, read-only, with nothing else of that home in sight', async () => {
-    root = await repo({ '.nvmrc': 'lts/hydrogen\n' });
+    root = await repo({ '.nvmrc': '18.20.4\n' });
     const tree = await mkdtemp(join(base, 'tree-'));
-    const toolchain = await resolveCheckToolchain(options({}));
+    const toolchain = await resolveCheckToolchain(options({ env: { PATH: SYSTEM_PATH() } }));
     const nvm18 = join(home, '.nvm', 'versions', 'node', 'v18.20.4', 'bin');
     const result = await createCheckSandbox({ toolchain: async () => toolchain }).run({
       command: [
@@ -290,8 +308,8 @@ describe('what the sandbox shows of the toolchain', () => {
   }, 30_000);
 
   it('with checks.sandbox "none", still runs on the toolchain\'s PATH', async () => {
-    root = await repo({ '.nvmrc': '22\n' });
-    const toolchain = await resolveCheckToolchain(options({}));
+    root = await repo({ '.nvmrc': '22.1.0\n' });
+    const toolchain = await resolveCheckToolchain(options({ env: { PATH: SYSTEM_PATH() } }));
     const sandbox = createCheckSandbox({ kind: 'none', warn: () => {}, toolchain: async () => toolchain });
     const result = await sandbox.run({ command: 'node', tree: base, timeoutMs: 10_000 });
     expect(result.output).toBe('v22.1.0 from nvm\n');
