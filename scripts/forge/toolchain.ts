@@ -77,6 +77,17 @@ function managerDirs(
     ['n', join(env.N_PREFIX || '/usr/local', 'n', 'versions', 'node'), 'bin'],
     ['asdf', join(env.ASDF_DATA_DIR || join(home, '.asdf'), 'installs', 'nodejs'), 'bin'],
     ['nodenv', join(env.NODENV_ROOT || join(home, '.nodenv'), 'versions'), 'bin'],
+    // GitHub's runners keep several Nodes here, and actions/setup-node adds the ones it fetches.
+    [
+      'the runner tool cache',
+      join(env.RUNNER_TOOL_CACHE || '/opt/hostedtoolcache', 'node'),
+      join('x64', 'bin'),
+    ],
+    [
+      'the runner tool cache',
+      join(env.RUNNER_TOOL_CACHE || '/opt/hostedtoolcache', 'node'),
+      join('arm64', 'bin'),
+    ],
   ];
 }
 
@@ -192,7 +203,7 @@ async function chooseNode(
       : `the node${versions.length === 1 ? ' on the PATH is' : 's on the PATH are'} ${versions.map(formatVersion).join(', ')}`;
   throw new FactoryError(
     'config',
-    `the checks need the Node that ${pinned} pins, and none is installed: ${seen}, and nvm, fnm, Volta, n, asdf and nodenv hold none that fits. Install it (for instance \`nvm install ${pin.spec}\`), or set checks.node: "path" to run the checks with the node on the PATH`,
+    `the checks need the Node that ${pinned} pins, and none is installed: ${seen}, and nvm, fnm, Volta, n, asdf, nodenv and the runner tool cache hold none that fits. Install it (for instance \`nvm install ${pin.spec}\`), or set checks.node: "path" to run the checks with the node on the PATH`,
   );
 }
 

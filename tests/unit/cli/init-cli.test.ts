@@ -116,6 +116,7 @@ describe('aifactory init', () => {
   });
 
   it('writes workflows that pass actionlint, the pinning and permission checks and the security audit, calling the installed CLI', async () => {
+    await writeFile(join(root, '.nvmrc'), '20\n');
     await runCli(['init'], { cwd: root, env: NO_KEYS });
     const dir = join(root, '.github/workflows');
     for (const name of await readdir(dir)) {
@@ -135,6 +136,11 @@ describe('aifactory init', () => {
     expect(tasks).toContain('- run: "npm test"');
     expect(tasks).not.toContain('secrets.');
     expect(await readFile(join(dir, 'aifactory-pages.yml'), 'utf8')).toContain('npx aifactory site build');
+    // The product's pinned Node is set up for the checks, and the factory's Node 24 after it, first on the PATH.
+    expect(tasks).toContain('node-version-file: .nvmrc');
+    const factory = await readFile(join(dir, 'aifactory.yml'), 'utf8');
+    expect(factory.indexOf('node-version-file: .nvmrc')).toBeGreaterThan(0);
+    expect(factory.indexOf('node-version-file: .nvmrc')).toBeLessThan(factory.indexOf('node-version: 24'));
   });
 
   it("pins the same actions at the same commits as this repository's own workflows", async () => {

@@ -73,18 +73,26 @@ afterEach(async () => {
   await rm(leaked, { force: true });
 });
 
+/**
+ * The resolver's options on this test's folders: the version managers' system-wide places (n's,
+ * the runner tool cache) moved into them too, so no Node of this machine takes part.
+ */
 function options(overrides: Partial<ToolchainOptions>): ToolchainOptions {
+  const { env, ...rest } = overrides;
   return {
     root,
     node: 'project',
-    env: {
-      PATH: [factoryDotBin, userBin, NOWHERE].join(':'),
-      OPENAI_API_KEY: 'sk-toolchain-canary',
-    },
     factoryPinned,
     factoryNode: factoryPinned,
     home,
-    ...overrides,
+    ...rest,
+    env: {
+      PATH: [factoryDotBin, userBin, NOWHERE].join(':'),
+      OPENAI_API_KEY: 'sk-toolchain-canary',
+      N_PREFIX: join(base, 'n'),
+      RUNNER_TOOL_CACHE: join(base, 'toolcache'),
+      ...env,
+    },
   };
 }
 
@@ -155,13 +163,25 @@ describe("the checks' Node", () => {
     }
   });
 
+  it("finds the Nodes of GitHub's runner tool cache, as actions/setup-node leaves them", async () => {
+    root = await repo({ '.node-version': '20.19\n' });
+    await program(join(base, 'toolcache', 'node', '20.19.5', 'x64', 'bin', 'node'), 'v20.19.5 cached');
+    try {
+      const tools = await resolveCheckToolchain(options({}));
+      expect(tools.node?.bin).toBe(join(base, 'toolcache', 'node', '20.19.5', 'x64', 'bin', 'node'));
+      expect(tools.node?.why).toBe('the runner tool cache\'s, for .node-version "20.19"');
+    } finally {
+      await rm(join(base, 'toolcache'), { recursive: true });
+    }
+  });
+
   it('names the file, the version and the ways out when no installed Node fits', async () => {
     root = await repo({ '.node-version': '21.7\n' });
     const refused = resolveCheckToolchain(options({}));
     await expect(refused).rejects.toBeInstanceOf(FactoryError);
     await expect(refused).rejects.toMatchObject({ errorClass: 'config' });
     await expect(refused).rejects.toThrow(
-      'the checks need the Node that .node-version "21.7" pins, and none is installed: the node on the PATH is v20.5.0, and nvm, fnm, Volta, n, asdf and nodenv hold none that fits. Install it (for instance `nvm install 21.7`), or set checks.node: "path"',
+      'the checks need the Node that .node-version "21.7" pins, and none is installed: the node on the PATH is v20.5.0, and nvm, fnm, Volta, n, asdf, nodenv and the runner tool cache hold none that fits. Install it (for instance `nvm install 21.7`), or set checks.node: "path"',
     );
     const none = resolveCheckToolchain(options({ env: { PATH: '/nonexistent' } }));
     await expect(none).rejects.toThrow('there is no node on the PATH');
