@@ -10,7 +10,8 @@ export default defineConfig({
   // Agent calls made at once by `run` and `watch`; up to twice as many tasks are open.
   concurrency: 4,
   // Run on each task's branch, in a separate worktree, before the review; empty = no checks.
-  // checks: { command: 'npm ci && npm test', timeout_seconds: 900 },
+  // This repository's Node is the pinned one in node_modules, hence node: 'factory'; npm ci needs the network.
+  // checks: { command: 'npm ci && npm test', timeout_seconds: 900, node: 'factory', network: true },
   // Point an agent at a local OpenAI-compatible server (e.g. Ollama):
   // agents: [{ name: 'gpt', provider: 'local', model: 'qwen2.5-coder:7b' }],
 });

@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { detectProject } from '../init/detect.ts';
 import { GITIGNORE_LINES, gitignoreText, initFiles } from '../init/files.ts';
+import { findConfigFile } from '../io/config-loader.ts';
 
 interface InitOptions {
   testCommand?: string;
@@ -72,9 +73,11 @@ export function registerInit(program: Command): void {
       const project = options.testCommand
         ? { ...detected, testCommand: options.testCommand, checksNeedNetwork: false }
         : detected;
+      const existingConfig = await findConfigFile(root);
       const files = initFiles({
         project,
         env: process.env,
+        ...(existingConfig ? { existingConfig } : {}),
         ...(options.local ? { localBaseUrl: options.local } : {}),
       });
       const outcomes: [string, Outcome][] = [];

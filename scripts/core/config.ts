@@ -111,6 +111,13 @@ export type MaxOutputTokens = z.infer<typeof MaxOutputTokensSchema>;
 export const CHECK_SANDBOXES = ['isolate', 'none'] as const;
 export type CheckSandboxKind = (typeof CHECK_SANDBOXES)[number];
 
+/**
+ * Which Node the checks run with: `project` (the version the project pins, else the node on the
+ * PATH), `path` (the node on the PATH, whatever the pin) or `factory` (the Node the factory runs on).
+ */
+export const CHECK_NODES = ['project', 'path', 'factory'] as const;
+export type CheckNodeKind = (typeof CHECK_NODES)[number];
+
 export const ChecksConfigSchema = z.strictObject({
   /** Shell command run in a worktree of the task's branch; none means "green". */
   command: z.string().min(1).optional(),
@@ -128,6 +135,8 @@ export const ChecksConfigSchema = z.strictObject({
   sandbox: z.enum(CHECK_SANDBOXES).default('isolate'),
   /** The isolated command may use the network (it never may by default). */
   network: z.boolean().default(false),
+  /** The Node the command runs with (docs/configuration.md#checks); never the factory's pinned one by default. */
+  node: z.enum(CHECK_NODES).default('project'),
   /**
    * github forge: false only when the repository has no checks at all, so a head on which none was
    * seen may still be merged (as Renovate's `ignoreTests`). A `command`, or checks that branch

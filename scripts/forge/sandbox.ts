@@ -1,10 +1,11 @@
 // The checks sandbox: runs model-written check commands where no key or token of the factory can be read.
 import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { isAbsolute, join } from 'node:path';
 import type { CheckSandboxKind } from '../core/config.ts';
 import { FactoryError } from '../core/errors.ts';
 import { type CommandResult, checkEnvironment, runCommand, runProgram } from './command.ts';
+import type { CheckToolchain } from './toolchain.ts';
 
 /**
  * The uid and gid isolated checks run as: no account of a usual system has them, so the check
@@ -17,19 +18,23 @@ export const SANDBOX_HOME = '/home/check';
 const KILL_GRACE_SECONDS = 5;
 /** Time allowed to hand a tree to the sandbox user and back. */
 const CHOWN_TIMEOUT_MS = 120_000;
+/** The top-level folders SETUP_SCRIPT starts empty (a fresh /tmp among them, writable by the check). */
+const EMPTIED = ['/tmp', '/run', '/root', '/home'];
 
 /**
  * Builds the sandbox's file system, run as root inside fresh mount, PID (and network)
  * namespaces: a tmpfs root that binds the system's top-level folders read-only, except those
  * where a user's or the factory's files live (/tmp, /home, /root, /run), which are empty; its
  * own /proc, showing only the check's processes; a minimal /dev; a tmpfs over each path of
- * `hide` (the factory's home, temporary folder, repository); the checked tree, bound back at
- * its own path. Then it enters that root and runs the rest of its arguments. Paths arrive as
- * arguments, never inside the script, so no path can change what the script does.
+ * `hide` (the factory's home, temporary folder, repository); each folder of `binds` (the
+ * toolchain's, where those hide it) bound back read-only, the folders made for it passable; the checked
+ * tree, bound back at its own path. Then it enters that root and runs the rest of its arguments.
+ * Paths arrive as arguments, never inside the script, so no path can change what the script does.
  */
 const SETUP_SCRIPT = `set -eu
-root=$1 tree=$2 id=$3 network=$4 hides=$5
-shift 5
+root=$1 tree=$2 id=$3 network=$4 hides=$5 binds=$6
+shift 6
+umask 022
 mount -t tmpfs -o mode=0755 aifactory-sandbox "$root"
 for entry in /*; do
   name=\${entry#/}
@@ -72,6 +77,19 @@ while [ "$hides" -gt 0 ]; do
   hides=$((hides - 1))
   shift
 done
+while [ "$binds" -gt 0 ]; do
+  case $1 in /root/*) chmod 0711 "$root/root" ;; esac
+  dir= rest=\${1#/}
+  while [ -n "$rest" ]; do
+    dir="$dir/\${rest%%/*}"
+    case $rest in */*) rest=\${rest#*/} ;; *) rest= ;; esac
+    [ -d "$root$dir" ] || mkdir -m 0755 "$root$dir"
+  done
+  mount --bind "$1" "$root$1"
+  mount -o remount,bind,ro "$root$1"
+  binds=$((binds - 1))
+  shift
+done
 mkdir -m 0700 "$root${SANDBOX_HOME}"
 chown "$id:$id" "$root${SANDBOX_HOME}"
 mkdir -p "$root$tree"
@@ -112,6 +130,12 @@ export interface CheckSandboxOptions {
   hide?: readonly string[];
   /** Says whether isolation is possible here (default: tries it once per process). */
   probe?: () => Promise<SandboxSupport>;
+  /**
+   * The checks' toolchain (toolchain.ts), asked once, at the first check: its PATH replaces the
+   * factory's, and its folders are shown read-only where the sandbox hides them. Default: the
+   * factory's PATH as it is.
+   */
+  toolchain?: () => Promise<CheckToolchain>;
 }
 
 /** The warning printed by every run that runs checks with `checks.sandbox: "none"`. */
@@ -123,16 +147,42 @@ export function sandboxRefusal(reason: string): string {
   return `checks.command was not run: it runs model-written code, and this machine cannot isolate it (${reason}). Run the factory as root or as a user with passwordless sudo, on Linux with util-linux's unshare and setpriv; or set checks.sandbox: "none" to run checks beside the factory's keys`;
 }
 
+/**
+ * The toolchain, asked once: a set-up that cannot give the checks their Node is the set-up's
+ * fault, not the task's, so it pauses the task (`auth`, as a refused sandbox does) with the fix.
+ */
+function onceToolchain(
+  source: (() => Promise<CheckToolchain>) | undefined,
+): () => Promise<CheckToolchain | undefined> {
+  let found: Promise<CheckToolchain | undefined> | undefined;
+  return () => {
+    found ??= source
+      ? source().catch((error: unknown) => {
+          const reason = error instanceof Error ? error.message : String(error);
+          throw new FactoryError('auth', `checks.command was not run: ${reason}`);
+        })
+      : Promise.resolve(undefined);
+    return found;
+  };
+}
+
 /** A sandbox as the config asks: isolated (the default), or `none` with its warning. */
 export function createCheckSandbox(options: CheckSandboxOptions = {}): CheckSandbox {
+  const toolchain = onceToolchain(options.toolchain);
   if (options.kind === 'none') {
     const warn = options.warn ?? ((message: string) => console.warn(`warning: ${message}`));
     let warned = false;
     return {
-      run: ({ command, tree, timeoutMs }) => {
+      run: async ({ command, tree, timeoutMs }) => {
         if (!warned) warn(NO_SANDBOX_WARNING);
         warned = true;
-        return runCommand(command, tree, timeoutMs);
+        const tools = await toolchain();
+        return runCommand(
+          command,
+          tree,
+          timeoutMs,
+          tools ? { ...process.env, PATH: tools.path } : process.env,
+        );
       },
     };
   }
@@ -144,7 +194,7 @@ export function createCheckSandbox(options: CheckSandboxOptions = {}): CheckSand
       const found = await support;
       if (!found.available) throw new FactoryError('auth', sandboxRefusal(found.reason));
       const hide = [...(options.hide ?? []), ...(request.hide ?? [])];
-      return runIsolated(found.privileged, options.network === true, { ...request, hide });
+      return runIsolated(found.privileged, options.network === true, { ...request, hide }, await toolchain());
     },
   };
 }
@@ -182,6 +232,26 @@ async function resolved(path: string): Promise<string | undefined> {
   return realpath(path).catch(() => undefined);
 }
 
+function within(path: string, folder: string): boolean {
+  return path === folder || path.startsWith(folder.endsWith('/') ? folder : `${folder}/`);
+}
+
+/**
+ * The toolchain folders the sandbox binds back read-only: those inside a place it hides or
+ * empties (a Node under ~/.nvm, a Python under ~/.pyenv). Never a folder that is or holds such a
+ * place (a home, the repository, /tmp): what the check sees of one is only the toolchain in it.
+ */
+export function foldersToBind(folders: readonly string[], hidden: readonly string[]): string[] {
+  const places = [...EMPTIED, ...hidden];
+  return folders.filter(
+    (folder) =>
+      isAbsolute(folder) &&
+      !/[\n\0]/.test(folder) &&
+      places.some((place) => within(folder, place)) &&
+      !places.some((place) => within(place, folder)),
+  );
+}
+
 /** Gives every file of `tree` to `owner`, never following a symbolic link the check left. */
 async function chownTree(privileged: readonly string[], owner: string, tree: string): Promise<void> {
   const argv = [...privileged, 'chown', '-hRP', owner, '--', tree];
@@ -203,15 +273,28 @@ async function runIsolated(
   privileged: readonly string[],
   network: boolean,
   request: CheckRequest,
+  toolchain?: CheckToolchain,
 ): Promise<CommandResult> {
   const tree = (await resolved(request.tree)) ?? request.tree;
   const hide = [homedir(), tmpdir(), process.cwd(), '/var/tmp', ...(request.hide ?? [])];
+  // A top-level folder the sandbox empties is fresh already; hidden again, /tmp would be unwritable.
   const hidden = (await Promise.all(hide.map(resolved))).filter(
-    (path): path is string => path !== undefined && path !== '/',
+    (path): path is string => path !== undefined && path !== '/' && !EMPTIED.includes(path),
   );
+  const toolFolders = (await Promise.all((toolchain?.readOnly ?? []).map(resolved))).filter(
+    (path): path is string => path !== undefined,
+  );
+  const binds = foldersToBind([...new Set(toolFolders)], hidden);
   // The factory's user names are not the sandbox's; its home and temporary folder are its own.
   const { USER: _user, LOGNAME: _logname, ...inherited } = checkEnvironment(process.env);
-  const env = { ...inherited, HOME: SANDBOX_HOME, TMPDIR: '/tmp', TMP: '/tmp', TEMP: '/tmp' };
+  const env = {
+    ...inherited,
+    ...(toolchain ? { PATH: toolchain.path } : {}),
+    HOME: SANDBOX_HOME,
+    TMPDIR: '/tmp',
+    TMP: '/tmp',
+    TEMP: '/tmp',
+  };
   const root = await mkdtemp(join(tmpdir(), 'aifactory-check-root-'));
   const owner = `${process.getuid!()}:${process.getgid!()}`;
   try {
@@ -226,7 +309,7 @@ async function runIsolated(
           ...['unshare', '--mount', '--pid', '--fork', '--kill-child', '--propagation', 'private'],
           ...(network ? [] : ['--net']),
           ...['sh', '-c', SETUP_SCRIPT, 'aifactory-sandbox', root, tree, String(SANDBOX_ID)],
-          ...[network ? '1' : '0', String(hidden.length), ...hidden],
+          ...[network ? '1' : '0', String(hidden.length), String(binds.length), ...hidden, ...binds],
           ...['setpriv', `--reuid=${SANDBOX_ID}`, `--regid=${SANDBOX_ID}`, '--clear-groups'],
           ...['--no-new-privs', '--inh-caps=-all', '--bounding-set=-all', '--'],
           ...[

@@ -1,6 +1,7 @@
 // What `aifactory init` learns of a product's repository: its package manager, checks and Node pin.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { PYTHON_FILES } from '../forge/toolchain.ts';
 import type { PackageManager } from './workflows.ts';
 
 /** The product as `init` sees it. */
@@ -13,6 +14,11 @@ export interface DetectedProject {
   checksNeedNetwork: boolean;
   /** The product's Node version file, which its checks on GitHub use. */
   nodeVersionFile?: string;
+  /**
+   * package.json says `"type": "module"`. Elsewhere (no such field, no package.json: a Python
+   * project after `npm install`) a `.ts` file is read as CommonJS, so the config is `.mts`.
+   */
+  esModule: boolean;
 }
 
 /** Lockfiles by package manager, looked for in this order. */
@@ -26,14 +32,12 @@ const LOCKFILES: readonly [string, PackageManager][] = [
 /** What `npm init` writes as the test script: no tests at all. */
 const NO_TEST_SCRIPT = /no test specified/;
 
-/** Files that say a project is a Python package tested with pytest. */
-const PYTHON_FILES = ['pytest.ini', 'pyproject.toml', 'setup.py', 'setup.cfg', 'tox.ini'];
-
 async function text(root: string, path: string): Promise<string | undefined> {
   return readFile(join(root, path), 'utf8').catch(() => undefined);
 }
 
 interface PackageJson {
+  type?: unknown;
   scripts?: Record<string, unknown>;
   dependencies?: Record<string, unknown>;
   devDependencies?: Record<string, unknown>;
@@ -76,8 +80,12 @@ export async function detectProject(root: string): Promise<DetectedProject> {
       : (await text(root, '.node-version')) !== undefined
         ? '.node-version'
         : undefined;
-  const base = { packageManager, ...(nodeVersionFile ? { nodeVersionFile } : {}) };
   const pkg = parsePackageJson(await text(root, 'package.json'));
+  const base = {
+    packageManager,
+    ...(nodeVersionFile ? { nodeVersionFile } : {}),
+    esModule: pkg?.type === 'module',
+  };
   const script = pkg?.scripts?.test;
   if (pkg && typeof script === 'string' && !NO_TEST_SCRIPT.test(script)) {
     const needsInstall = ownDependencies(pkg).length > 0;

@@ -21,6 +21,17 @@ export interface InitInputs {
   env: NodeJS.ProcessEnv;
   /** A local OpenAI-compatible server: every agent on it, nothing sent to a cloud provider. */
   localBaseUrl?: string;
+  /** The config file already there, which init compares with rather than writing a second one. */
+  existingConfig?: string;
+}
+
+/**
+ * The config file init writes: the one already there, else `aifactory.config.ts` in an ES module
+ * package and `aifactory.config.mts` elsewhere, where a `.ts` file would be read as CommonJS and
+ * its `export default` would not load.
+ */
+export function configFileName(inputs: Pick<InitInputs, 'project' | 'existingConfig'>): string {
+  return inputs.existingConfig ?? (inputs.project.esModule ? 'aifactory.config.ts' : 'aifactory.config.mts');
 }
 
 /** The built-in agents whose provider's key is set, in the registry's order. */
@@ -41,7 +52,7 @@ function checksLines(project: DetectedProject): string[] {
   const network = project.checksNeedNetwork ? ', network: true' : '';
   return [
     "  // The product's own checks, run on each task's branch in the checks sandbox (no keys)",
-    `  // with the node, python, go or cargo on your PATH.${network ? ' Installing dependencies needs the network.' : ''}`,
+    `  // with the Node your project pins (else the node on your PATH) and the python, go or cargo on it.${network ? ' Installing dependencies needs the network.' : ''}`,
     `  checks: { command: ${JSON.stringify(project.testCommand)}${network} },`,
   ];
 }
@@ -110,7 +121,7 @@ function exampleAssignee(inputs: InitInputs): string {
 /** Every file `init` writes, by path (`.gitignore` aside, which it appends to). */
 export function initFiles(inputs: InitInputs): Record<string, string> {
   return {
-    'aifactory.config.ts': configText(inputs),
+    [configFileName(inputs)]: configText(inputs),
     'tasks/example-docs.json': taskFileText({
       $schema: '../node_modules/aifactory-os/tasks/task.schema.json',
       task_id: 'example-docs',

@@ -45,6 +45,16 @@ function checkout(extra = ''): string {
           persist-credentials: false${extra}`;
 }
 
+/** The product's pinned Node (its version file), set up before `comment`'s step; none: nothing. */
+function productNode(inputs: WorkflowInputs, comment = ''): string {
+  return inputs.nodeVersionFile
+    ? `${comment}      - uses: ${PINNED_ACTIONS.setupNode}
+        with:
+          node-version-file: ${inputs.nodeVersionFile}
+`
+    : '';
+}
+
 function install(inputs: WorkflowInputs): string {
   return `      - run: ${INSTALL_COMMANDS[inputs.packageManager]}`;
 }
@@ -87,7 +97,7 @@ jobs:
       issues: write
     steps:
 ${checkout()}
-${FACTORY_NODE}
+${productNode(inputs, "      # The product's Node, for the checks agents run; the factory's goes first on the PATH.\n")}${FACTORY_NODE}
       - id: app
         name: Is a GitHub App configured?
         env:
@@ -172,12 +182,6 @@ ${install(inputs)}
  * in the product's own toolchain. No secret and a read-only token: agents' code runs here.
  */
 export function pullRequestWorkflow(inputs: WorkflowInputs): string {
-  const productNode = inputs.nodeVersionFile
-    ? `      - uses: ${PINNED_ACTIONS.setupNode}
-        with:
-          node-version-file: ${inputs.nodeVersionFile}
-`
-    : '';
   const checks = inputs.testCommand
     ? `
   checks:
@@ -186,7 +190,7 @@ export function pullRequestWorkflow(inputs: WorkflowInputs): string {
     timeout-minutes: 30
     steps:
 ${checkout()}
-${productNode}      - run: ${JSON.stringify(inputs.testCommand)}
+${productNode(inputs)}      - run: ${JSON.stringify(inputs.testCommand)}
 `
     : '';
   return `name: aifactory-tasks

@@ -11,6 +11,7 @@ import type { Task } from '../../core/task/task.ts';
 import { isFinal } from '../../core/task/task-state.ts';
 import { createForge, type ForgeKind, type GitHubTuning } from '../../forge/index.ts';
 import { createCheckSandbox, type SandboxSupport } from '../../forge/sandbox.ts';
+import { resolveCheckToolchain } from '../../forge/toolchain.ts';
 import type { Forge } from '../../forge/types.ts';
 import { sweepStaleTemps } from '../../io/atomic-write.ts';
 import { describeCallEvent } from '../../providers/events.ts';
@@ -218,6 +219,8 @@ export async function runFactory(
     hide: [root],
     warn: (message) => progress.warn?.(message),
     ...(options.sandboxProbe ? { probe: options.sandboxProbe } : {}),
+    // The product's own Node and Python, never the factory's pinned Node.
+    toolchain: () => resolveCheckToolchain({ root, node: config.checks.node, env: process.env }),
   });
   const forge: Forge = await createForge(options.forge, {
     root,

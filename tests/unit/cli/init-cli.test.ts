@@ -116,6 +116,7 @@ describe('aifactory init', () => {
   });
 
   it('writes workflows that pass actionlint, the pinning and permission checks and the security audit, calling the installed CLI', async () => {
+    await writeFile(join(root, '.nvmrc'), '20\n');
     await runCli(['init'], { cwd: root, env: NO_KEYS });
     const dir = join(root, '.github/workflows');
     for (const name of await readdir(dir)) {
@@ -135,6 +136,11 @@ describe('aifactory init', () => {
     expect(tasks).toContain('- run: "npm test"');
     expect(tasks).not.toContain('secrets.');
     expect(await readFile(join(dir, 'aifactory-pages.yml'), 'utf8')).toContain('npx aifactory site build');
+    // The product's pinned Node is set up for the checks, and the factory's Node 24 after it, first on the PATH.
+    expect(tasks).toContain('node-version-file: .nvmrc');
+    const factory = await readFile(join(dir, 'aifactory.yml'), 'utf8');
+    expect(factory.indexOf('node-version-file: .nvmrc')).toBeGreaterThan(0);
+    expect(factory.indexOf('node-version-file: .nvmrc')).toBeLessThan(factory.indexOf('node-version: 24'));
   });
 
   it("pins the same actions at the same commits as this repository's own workflows", async () => {
@@ -146,6 +152,30 @@ describe('aifactory init', () => {
       )
     ).join('\n');
     for (const pin of Object.values(PINNED_ACTIONS)) expect(own).toContain(`uses: ${pin}`);
+  });
+
+  it('writes aifactory.config.mts where package.json is not an ES module, and keeps a config already there', async () => {
+    // As `npm install` leaves a Python project: a package.json with no "type".
+    await writeFile(join(root, 'package.json'), JSON.stringify({ devDependencies: { 'aifactory-os': '*' } }));
+    await writeFile(join(root, 'pyproject.toml'), '[project]\nname = "py"\n');
+    const made = await runCli(['init'], { cwd: root, env: NO_KEYS });
+    expect(made.code, made.stderr).toBe(0);
+    expect(made.stdout).toContain('✓ wrote aifactory.config.mts');
+    await expect(readFile(join(root, 'aifactory.config.ts'), 'utf8')).rejects.toThrow();
+    expect(await readFile(join(root, 'aifactory.config.mts'), 'utf8')).toContain(
+      'checks: { command: "pytest" }',
+    );
+    const validated = await runCli(['validate'], { cwd: root });
+    expect(validated.stdout).toContain('✓ 1 task file valid');
+    const again = await runCli(['init'], { cwd: root, env: NO_KEYS });
+    expect(again.stdout.trim()).toBe('✓ nothing to do: the factory is already set up here');
+
+    // A config of the person's own, whatever its extension, is the one compared with.
+    await rm(join(root, 'aifactory.config.mts'));
+    await writeFile(join(root, 'aifactory.config.ts'), 'export default {};\n');
+    const kept = await runCli(['init'], { cwd: root, env: NO_KEYS });
+    expect(kept.stdout).toContain('! kept aifactory.config.ts');
+    await expect(readFile(join(root, 'aifactory.config.mts'), 'utf8')).rejects.toThrow();
   });
 
   it('refuses a test command that GitHub would expand or that spans lines', async () => {
@@ -220,6 +250,7 @@ describe('what init detects', () => {
       testCommand: 'npm test',
       checksNeedNetwork: false,
       nodeVersionFile: '.nvmrc',
+      esModule: false,
     });
   });
 
@@ -233,6 +264,7 @@ describe('what init detects', () => {
     expect(await project({ 'package.json': 'not json' })).toEqual({
       packageManager: 'npm',
       checksNeedNetwork: false,
+      esModule: false,
     });
   });
 
