@@ -62,7 +62,7 @@ describe('status and its causes', () => {
     expect(result.stdout).toMatch(/MODEL\s+PROTOCOL\s+CHECKS\s+DEPENDENCY/);
     expect(result.stdout).toMatch(/\(no model\)\s+0\s+0\s+1/);
     const json = JSON.parse((await runCli(['status', '--causes', '--json'], { cwd: root })).stdout);
-    expect(json.models).toContainEqual({ name: 'grok-4', counts: { protocol: 1 } });
+    expect(json.models).toContainEqual({ name: 'openai:grok-4', counts: { protocol: 1 } });
   });
 
   it('says so when no task ended badly', async () => {
