@@ -165,6 +165,11 @@ that changed nothing commits nothing. With the local forge they stay in the work
       console.log(
         `\nRun finished: ${plural(summary.records.size, 'task')} touched${parts.length > 0 ? ` (${parts.join(', ')})` : ''}.`,
       );
+      if (summary.deferred.length > 0) {
+        console.log(
+          `Left for tomorrow, as the forecast said (their median cost would pass today's cap): ${summary.deferred.join(', ')}.`,
+        );
+      }
       for (const id of flags.only ?? []) {
         const record = summary.finished.get(id);
         if (record) {
