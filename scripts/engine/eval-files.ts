@@ -1,5 +1,5 @@
 /** Reads the eval runs of `shared/evals/` for the snapshots, skipping (and naming) any damaged file. */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type EvalRun, EvalRunSchema } from '../core/eval-record.ts';
 
@@ -23,13 +23,14 @@ export async function readEvalRuns(root: string): Promise<{ runs: EvalRun[]; pro
   const problems: string[] = [];
   for (const name of names) {
     const where = `${EVALS_DIR}/${name}`;
+    const size = (await stat(join(dir, name)).catch(() => undefined))?.size ?? 0;
+    if (size > MAX_EVAL_BYTES) {
+      problems.push(`${where}: larger than ${MAX_EVAL_BYTES} bytes; skipped`);
+      continue;
+    }
     const text = await readFile(join(dir, name), 'utf8').catch(() => undefined);
     if (text === undefined) {
       problems.push(`${where}: cannot be read; skipped`);
-      continue;
-    }
-    if (text.length > MAX_EVAL_BYTES) {
-      problems.push(`${where}: larger than ${MAX_EVAL_BYTES} bytes; skipped`);
       continue;
     }
     let json: unknown;

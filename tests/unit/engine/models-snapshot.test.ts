@@ -80,6 +80,8 @@ describe('models.json from a repository', () => {
       JSON.stringify({ ...run, run_id: '20261209T101500Z-bad2', stopped_by_cap: 'no' }),
     );
     await writeFile(join(dir, 'notes.txt'), 'not an eval');
+    await writeFile(join(dir, '20261210T101500Z-huge.json'), ' '.repeat(8 * 1024 * 1024 + 1));
+    await mkdir(join(dir, '20261211T101500Z-adir.json'));
     const { problems } = await writeSnapshots(root);
     expect(problems).toEqual([
       'shared/evals/20261208T101500Z-zzzz.json: holds eval run "20261207T101500Z-a1b2", not its file\'s name; skipped',
@@ -87,6 +89,8 @@ describe('models.json from a repository', () => {
       expect.stringMatching(
         /^shared\/evals\/20261209T101500Z-bad2\.json: field "stopped_by_cap": .*; skipped$/,
       ),
+      'shared/evals/20261210T101500Z-huge.json: larger than 8388608 bytes; skipped',
+      'shared/evals/20261211T101500Z-adir.json: cannot be read; skipped',
     ]);
     const evaluated = (await models()).rows.find((entry) => entry.model === 'openai:gpt-5');
     expect(evaluated).toMatchObject({ agent: 'gpt', tasks: 0, eval: { run_id: run.run_id, tasks: 0 } });
