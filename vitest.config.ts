@@ -12,7 +12,7 @@ const INTEGRATION = [
   'tests/unit/adversarial/{machine-state,model-calls,paths,secrets-engine}.test.ts',
   'tests/unit/bench/bench-harness.test.ts',
   'tests/unit/cli/*.test.ts',
-  'tests/unit/engine/{adversarial,after-run,call-progress,end-to-end,snapshot-writer}.test.ts',
+  'tests/unit/engine/{adversarial,after-run,call-progress,end-to-end,models-snapshot,snapshot-writer}.test.ts',
   'tests/unit/examples/{coders,control-plane-agents,plugin-guide,registered,reviewer-and-writers,tool-agents}.test.ts',
   'tests/unit/forge/{check-sandbox,check-toolchain,fast-merge,forge-contract,git-objects,git-spawns,local-forge,ref-updates}.test.ts',
   'tests/unit/forge/github-{checks,end-to-end,faults,forge,no-checks,person,reviews-merge,run-faults,scenarios,state,trust}.test.ts',

@@ -14,16 +14,13 @@ import { loadRunnableTasks } from '../engine/store/task-files.ts';
 import { FORGE_KINDS } from '../forge/index.ts';
 import { stopOnSignals } from '../io/stop-signal.ts';
 import { plural } from '../ui/words.ts';
+import { positiveInt } from './int-argument.ts';
 import { githubWritesStopped, writeJobSummary } from './job-summary.ts';
 
 /** The recorded answers the embedded demo replays. */
 export const DEFAULT_REPLAY_DIR = 'examples/replay';
 
-export function positiveInt(value: string): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number < 1) throw new InvalidArgumentError('expected a whole number ≥ 1');
-  return number;
-}
+export { positiveInt };
 
 /** `--shard i/n`, read by commander. */
 export function shardArgument(value: string): Shard {
@@ -165,6 +162,11 @@ that changed nothing commits nothing. With the local forge they stay in the work
       console.log(
         `\nRun finished: ${plural(summary.records.size, 'task')} touched${parts.length > 0 ? ` (${parts.join(', ')})` : ''}.`,
       );
+      if (summary.deferred.length > 0) {
+        console.log(
+          `Left for tomorrow, as the forecast said (their median cost would pass today's cap): ${summary.deferred.join(', ')}.`,
+        );
+      }
       for (const id of flags.only ?? []) {
         const record = summary.finished.get(id);
         if (record) {

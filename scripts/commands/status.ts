@@ -9,10 +9,13 @@ import {
 } from '../core/record/failure-cause.ts';
 import { iterationsUsed, totals } from '../core/record/record-ops.ts';
 import type { RunRecord } from '../core/record/run-record.ts';
+import { causesByWeek } from '../core/status/model-stats.ts';
+import type { CauseWeek } from '../core/status/snapshot-schema.ts';
 import { RunStore } from '../engine/store/run-store.ts';
 import { loadRunnableTasks } from '../engine/store/task-files.ts';
 import { renderTable } from '../ui/table.ts';
 import { clip, plural } from '../ui/words.ts';
+import { positiveInt } from './int-argument.ts';
 
 interface StatusRow {
   task_id: string;
@@ -67,14 +70,35 @@ function causeTable(title: string, rows: readonly CauseRow[]): string {
   return renderTable([title, ...seen.map((cause) => cause.toUpperCase())], cells);
 }
 
-/** `aifactory status [--json] [--causes]`: the task table in the terminal. */
+/** The `--causes` table over time: one row per week, agent and model, newest week first. */
+function weekTable(rows: readonly CauseWeek[], weeks: number): string {
+  const kept = [...new Set(rows.map((row) => row.week))].slice(0, weeks);
+  const recent = rows.filter((row) => kept.includes(row.week));
+  const seen = CAUSE_CLASSES.filter((cause) => recent.some((row) => row.counts[cause] !== undefined));
+  const cells = recent.map((row) => [
+    row.week,
+    row.agent,
+    row.model,
+    ...seen.map((cause) => String(row.counts[cause] ?? 0)),
+  ]);
+  return renderTable(['WEEK', 'AGENT', 'MODEL', ...seen.map((cause) => cause.toUpperCase())], cells);
+}
+
+/** Weeks `status --causes` shows by default; `--json` gives them all. */
+const CAUSE_WEEKS = 8;
+
+/** `aifactory status [--json] [--causes [--weeks n]]`: the task table in the terminal. */
 export function registerStatus(program: Command): void {
   program
     .command('status')
     .description('Print every task with its state, agents, iteration, pull request and cost.')
     .option('--json', 'print the rows as JSON')
-    .option('--causes', 'count failed, rejected and blocked tasks by cause, per agent and per model')
-    .action(async (options: { json?: boolean; causes?: boolean }) => {
+    .option(
+      '--causes',
+      'count failed, rejected and blocked tasks by cause, per agent, per model, and per week',
+    )
+    .option('--weeks <n>', `weeks --causes shows, newest first (default ${CAUSE_WEEKS})`, positiveInt)
+    .action(async (options: { json?: boolean; causes?: boolean; weeks?: number }) => {
       const root = process.cwd();
       const { tasks } = await loadRunnableTasks(root);
       const { records, damaged } = await new RunStore(root).readAll();
@@ -82,9 +106,19 @@ export function registerStatus(program: Command): void {
       if (options.causes) {
         const byAgent = causesBy(records.values(), 'agent');
         const byModel = causesBy(records.values(), 'model');
-        if (options.json) return console.log(JSON.stringify({ agents: byAgent, models: byModel }, null, 2));
+        const byWeek = causesByWeek(records.values());
+        if (options.json) {
+          return console.log(JSON.stringify({ agents: byAgent, models: byModel, weeks: byWeek }, null, 2));
+        }
         if (byAgent.length === 0) return console.log('No task ended failed, rejected or blocked.');
-        return console.log(`${causeTable('AGENT', byAgent)}\n\n${causeTable('MODEL', byModel)}`);
+        const weeks = options.weeks ?? CAUSE_WEEKS;
+        return console.log(
+          [
+            causeTable('AGENT', byAgent),
+            causeTable('MODEL', byModel),
+            `By week (the Monday that starts it), the last ${plural(weeks, 'week')} with any:\n${weekTable(byWeek, weeks)}`,
+          ].join('\n\n'),
+        );
       }
       const ids = new Set([...tasks.map((task) => task.task_id), ...records.keys()]);
       const assignees = new Map(tasks.map((task) => [task.task_id, task.assignee]));

@@ -72,6 +72,14 @@ export interface CheckReport {
  * `forge` is a permanent refusal, and fails the task with its message. Expected outcomes of a
  * merge are data (MergeOutcome), never errors.
  */
+/** A commit on the default branch's own line, as `Forge.landedCommits` reports it. */
+export interface LandedCommit {
+  day: string;
+  subject: string;
+  sha?: string;
+  reverts?: string[];
+}
+
 export interface Forge {
   readonly id: 'local' | 'github';
   /** The open or merged pull request for `branch`, if one exists (so reruns never open a second). */
@@ -163,9 +171,11 @@ export interface Forge {
    * The commits that landed on the default branch from `since` on (its first-parent line, newest
    * first: a merged pull request is one), with their UTC day (committer date) and subject, where
    * the forge has a history beyond the local checkout (an Actions checkout is shallow, and misses
-   * the commits the factory made through the API). At most `limit` commits are read.
+   * the commits the factory made through the API). At most `limit` commits are read. `sha` is
+   * the commit's id, and `reverts` the commits its message says it reverts (git's own line
+   * `This reverts commit <sha>`), for the Models page.
    */
-  landedCommits?(since: string, limit: number): Promise<Array<{ day: string; subject: string }>>;
+  landedCommits?(since: string, limit: number): Promise<LandedCommit[]>;
   /**
    * Ends what the forge keeps running between calls (the local forge's long-lived git
    * processes). Whoever made the forge calls it once, after the run's last step; a `watch` loop

@@ -7,6 +7,7 @@ import {
   AgentsSchema,
   CiSchema,
   HistorySchema,
+  ModelsSchema,
   SummarySchema,
   TaskDetailSchema,
   TasksSchema,
@@ -60,6 +61,8 @@ export const agentStatus = () =>
     run: null,
     agents: [],
   });
+export const models = () =>
+  read('models.json', ModelsSchema, { version: 1, rows: [], causes: [], reverts: [] });
 export const ci = () => read('ci.json', CiSchema, { version: 1, runs: [] }).runs;
 export const history = () =>
   read('history.json', HistorySchema, { version: 1, window_days: 90, days: [], weeks: [] });

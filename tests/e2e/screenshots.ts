@@ -6,6 +6,10 @@
  *   site, and the overview is captured five minutes after the run.
  * - `docs/screenshots/sample-busy.png`: a busy factory, from the generated sample snapshots the
  *   e2e suite uses (240 tasks over 60 days, every agent state); labelled as sample data in docs/dashboard.md.
+ * - `docs/screenshots/models.png`: the Models page of the same sample, down to its table, with the
+ *   sample's good and lazy model in the eval columns.
+ *
+ * `npm run screenshots -- models` retakes only the pictures named (dashboard, sample-busy, models).
  *
  * Each picture is taken once every chart on the page has drawn (`waitForDrawnCharts`), and the
  * run fails rather than keep a picture of a blank chart.
@@ -83,7 +87,13 @@ async function serve(root: string): Promise<{ server: Server; url: string }> {
   return { server, url: `http://127.0.0.1:${address.port}/` };
 }
 
-async function capture(site: string, statusDir: string, target: string): Promise<void> {
+/** Which page to take, and how much of it: the whole page, or down to the end of one element. */
+interface Shot {
+  path?: string;
+  until?: string;
+}
+
+async function capture(site: string, statusDir: string, target: string, shot: Shot = {}): Promise<void> {
   const summary = SummarySchema.parse(JSON.parse(await readFile(join(statusDir, 'summary.json'), 'utf8')));
   const { server, url } = await serve(site);
   const systemChromium = process.env.PLAYWRIGHT_CHROMIUM_PATH || '/usr/bin/chromium';
@@ -100,11 +110,16 @@ async function capture(site: string, statusDir: string, target: string): Promise
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, colorScheme: 'light' });
     const seen = summary.generated_at ? Date.parse(summary.generated_at) + 5 * 60_000 : Date.now();
     await page.clock.setFixedTime(new Date(seen));
-    await page.goto(url);
-    await page.locator('canvas[data-legend]').first().waitFor({ state: 'attached' });
+    await page.goto(`${url}${shot.path ?? ''}`);
+    const charts = page.locator('canvas[data-chart]');
+    if ((await charts.count()) > 0) await charts.first().waitFor({ state: 'attached' });
     // The viewport takes the page's whole height first: a full-page capture of a shorter viewport
     // resizes it, and a chart cleared by the resize may be captured before it draws again.
-    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    const height = shot.until
+      ? await page
+          .locator(shot.until)
+          .evaluate((element) => Math.ceil(element.getBoundingClientRect().bottom + 24))
+      : await page.evaluate(() => document.documentElement.scrollHeight);
     await page.setViewportSize({ width: 1280, height });
     await waitForDrawnCharts(page);
     await page.screenshot({ path: target });
@@ -115,22 +130,36 @@ async function capture(site: string, statusDir: string, target: string): Promise
   }
 }
 
+// `npm run screenshots -- models` retakes only the pictures named; none named retakes them all.
+const named = process.argv.slice(2);
+const wanted = (name: string) => named.length === 0 || named.includes(name);
 const work = await mkdtemp(join(tmpdir(), 'aifactory-screenshots-'));
 try {
   await mkdir(SHOTS, { recursive: true });
-  const demo = await freshCopy(work);
-  run(
-    process.execPath,
-    ['--import', 'tsx', 'scripts/cli.ts', 'run', '--once', '--forge', 'local', '--replay'],
-    demo,
-  );
-  buildSite(join(demo, 'shared/status'), join(work, 'demo-site'));
-  await capture(join(work, 'demo-site'), join(demo, 'shared/status'), join(SHOTS, 'dashboard.png'));
-
-  const sample = join(work, 'sample-status');
-  await writeSampleStatus(sample, 240);
-  buildSite(sample, join(work, 'sample-site'));
-  await capture(join(work, 'sample-site'), sample, join(SHOTS, 'sample-busy.png'));
+  if (wanted('dashboard')) {
+    const demo = await freshCopy(work);
+    run(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/cli.ts', 'run', '--once', '--forge', 'local', '--replay'],
+      demo,
+    );
+    buildSite(join(demo, 'shared/status'), join(work, 'demo-site'));
+    await capture(join(work, 'demo-site'), join(demo, 'shared/status'), join(SHOTS, 'dashboard.png'));
+  }
+  if (wanted('sample-busy') || wanted('models')) {
+    const sample = join(work, 'sample-status');
+    await writeSampleStatus(sample, 240);
+    buildSite(sample, join(work, 'sample-site'));
+    if (wanted('sample-busy'))
+      await capture(join(work, 'sample-site'), sample, join(SHOTS, 'sample-busy.png'));
+    // The Models page down to its table: the good and the lazy model of the sample's evals.
+    if (wanted('models')) {
+      await capture(join(work, 'sample-site'), sample, join(SHOTS, 'models.png'), {
+        path: 'models/',
+        until: '[data-models]',
+      });
+    }
+  }
 } finally {
   await rm(work, { recursive: true, force: true });
 }

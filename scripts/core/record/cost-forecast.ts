@@ -1,5 +1,6 @@
 /** What a run may cost before it starts: history per agent and task state, and the caps' worst case. Pure. */
 import type { Caps } from '../config.ts';
+import { median } from '../median.ts';
 import { FINAL_STATES } from '../task/task-state.ts';
 import type { RunRecord } from './run-record.ts';
 
@@ -67,10 +68,8 @@ const DAY_MS = 86_400_000;
 export function costFigures(costs: readonly number[]): CostFigures {
   if (costs.length === 0) return { tasks: 0, median_usd: null, p90_usd: null };
   const sorted = [...costs].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
   const p90 = sorted[Math.ceil(0.9 * sorted.length) - 1]!;
-  return { tasks: sorted.length, median_usd: round(median), p90_usd: round(p90) };
+  return { tasks: sorted.length, median_usd: round(median(sorted)!), p90_usd: round(p90) };
 }
 
 /**

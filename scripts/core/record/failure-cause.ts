@@ -1,5 +1,6 @@
 /** Why a task ended failed, rejected or blocked: one cause class computed from its run record. Pure. */
 import type { ErrorClass } from '../errors.ts';
+import { codedBy } from './record-ops.ts';
 import type { Attempt, RunRecord } from './run-record.ts';
 
 /**
@@ -111,17 +112,17 @@ export interface CauseRow {
 }
 
 /**
- * Ended tasks per agent (the coder that worked on them, else the assignee) or per model (of the
- * last code attempt; `(no model)` for a task that never reached one), counted by cause class.
- * Sorted by name.
+ * Ended tasks per agent or per model (`provider:model`), counted by cause class. A task counts
+ * under the agent and model of its last answered proposal (`codedBy`, as on the Models page);
+ * one no model answered, under its assignee and `(no model)`. Sorted by name.
  */
 export function causesBy(records: Iterable<RunRecord>, by: 'agent' | 'model'): CauseRow[] {
   const rows = new Map<string, Partial<Record<CauseClass, number>>>();
   for (const record of records) {
     const cause = failureCause(record);
     if (!cause) continue;
-    const code = record.attempts.findLast((attempt) => attempt.kind === 'code');
-    const name = by === 'agent' ? (code?.agent ?? record.assignee) : (code?.model ?? '(no model)');
+    const who = codedBy(record);
+    const name = by === 'agent' ? (who?.agent ?? record.assignee) : (who?.model ?? '(no model)');
     const counts = rows.get(name) ?? {};
     counts[cause.class] = (counts[cause.class] ?? 0) + 1;
     rows.set(name, counts);

@@ -92,6 +92,24 @@ export function totals(record: RunRecord): { input: number; output: number; cost
   );
 }
 
+/** The agent and model (`provider:model`) a task counts under on the Models page and in its causes. */
+export interface CodedBy {
+  agent: string;
+  model: string;
+}
+
+/**
+ * Who a task counts under: the agent and model of its last proposal that a model answered (the
+ * change that merged, or the last one tried). Undefined when no model ever answered for it.
+ */
+export function codedBy(record: RunRecord): CodedBy | undefined {
+  const code = record.attempts.findLast(
+    (attempt) => attempt.kind === 'code' && attempt.agent !== null && attempt.model !== null,
+  );
+  if (!code) return undefined;
+  return { agent: code.agent!, model: `${code.provider ?? 'unknown'}:${code.model}` };
+}
+
 /** What a step knows of an attempt before the record numbers and times it. */
 export type AttemptInput = Omit<Attempt, 'n' | 'iteration' | 'started_at' | 'finished_at'> & {
   started_at: string;

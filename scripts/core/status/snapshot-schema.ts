@@ -148,6 +148,77 @@ export const HistorySchema = z.strictObject({
   weeks: z.array(HistoryBucketSchema),
 });
 
+/** A count out of a whole, e.g. 7 first-try greens of 9 tasks: the page shows both, never a bare rate. */
+export const CountOfSchema = z.strictObject({ count: z.int().nonnegative(), of: z.int().nonnegative() });
+
+/** A median over `of` values; null when there were none. */
+export const MedianOfSchema = z.strictObject({
+  median: z.number().nonnegative().nullable(),
+  of: z.int().nonnegative(),
+});
+
+/** The newest eval run of an agent and model (`shared/evals/`), as the Models page shows it. */
+export const ModelEvalSchema = z.strictObject({
+  run_id: z.string(),
+  /** When the eval finished, else when it started (an unfinished or capped run). */
+  date: IsoTime,
+  finished: z.boolean(),
+  stopped_by_cap: z.boolean(),
+  /** Replayed tasks with a case. */
+  tasks: z.int().nonnegative(),
+  /** Cases whose own checks passed, of the cases with checks to run or without a usable answer. */
+  own_checks: CountOfSchema,
+  /** Cases whose hidden tests passed, of the cases whose accepted change brought tests. */
+  hidden_tests: CountOfSchema,
+});
+
+/** One row of the Models page: an agent with one model, and how far its work can be trusted. */
+export const ModelRowSchema = z.strictObject({
+  agent: z.string(),
+  /** `provider:model`, as the model that answered named itself in the run records. */
+  model: z.string(),
+  /** Tasks whose last proposal this agent and model wrote. */
+  tasks: z.int().nonnegative(),
+  /** Fewer than 10 tasks: the figures say little yet. */
+  small_sample: z.boolean(),
+  /** Tasks whose first check run, on the first iteration, passed, of tasks whose checks ran. */
+  first_try_green: CountOfSchema,
+  /** Iterations a task took to a merge that stayed. */
+  iterations_to_merge: MedianOfSchema,
+  /** Merges that stayed, of the tasks that ended (a fault of the factory or the forge left out). */
+  merged: CountOfSchema.extend({ reverted: z.int().nonnegative() }),
+  cost_per_merged_usd: MedianOfSchema,
+  minutes_to_merge: MedianOfSchema,
+  eval: ModelEvalSchema.nullable(),
+});
+
+/** A commit on the default branch that reverts a factory merge (`This reverts commit <sha>`). */
+export const RevertSchema = z.strictObject({
+  commit: z.string().regex(/^[0-9a-f]{7,64}$/),
+  reverted: z.string().regex(/^[0-9a-f]{7,64}$/),
+  /** Its committer day, YYYY-MM-DD. */
+  day: z.string(),
+});
+
+/** Ended tasks of one week (its Monday) for one agent and model, counted by cause class. */
+export const CauseWeekSchema = z.strictObject({
+  week: z.string(),
+  agent: z.string(),
+  model: z.string(),
+  counts: z.partialRecord(z.enum(CAUSE_CLASSES), z.int().positive()),
+});
+
+/**
+ * `models.json`: the Models page. `reverts` also carries the reverts found so far to the next
+ * snapshot, for a forge whose history is read only from the last snapshot on.
+ */
+export const ModelsSchema = z.strictObject({
+  version: z.literal(1),
+  rows: z.array(ModelRowSchema),
+  causes: z.array(CauseWeekSchema),
+  reverts: z.array(RevertSchema),
+});
+
 export type Summary = z.infer<typeof SummarySchema>;
 export type TaskRow = z.infer<typeof TaskRowSchema>;
 export type TaskDetail = z.infer<typeof TaskDetailSchema>;
@@ -155,3 +226,10 @@ export type Stats = z.infer<typeof StatsSchema>;
 export type CiRun = z.infer<typeof CiRunSchema>;
 export type HistoryBucket = z.infer<typeof HistoryBucketSchema>;
 export type History = z.infer<typeof HistorySchema>;
+export type CountOf = z.infer<typeof CountOfSchema>;
+export type MedianOf = z.infer<typeof MedianOfSchema>;
+export type ModelEval = z.infer<typeof ModelEvalSchema>;
+export type ModelRow = z.infer<typeof ModelRowSchema>;
+export type Revert = z.infer<typeof RevertSchema>;
+export type CauseWeek = z.infer<typeof CauseWeekSchema>;
+export type Models = z.infer<typeof ModelsSchema>;

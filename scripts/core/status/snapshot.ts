@@ -1,3 +1,5 @@
+import { median } from '../median.ts';
+import type { EvalRun } from '../record/eval-record.ts';
 import { failureCause } from '../record/failure-cause.ts';
 import { iterationsUsed, totals } from '../record/record-ops.ts';
 import type { RunRecord } from '../record/run-record.ts';
@@ -5,10 +7,12 @@ import { stripInvisible } from '../security/sanitize.ts';
 import type { Task } from '../task/task.ts';
 import { TASK_STATES, type TaskState } from '../task/task-state.ts';
 import { type AgentStatusInput, buildAgentStatus } from './agent-status.ts';
+import { buildModels } from './model-stats.ts';
 import type {
   CiRun,
   History,
   HistoryBucket,
+  Revert,
   Stats,
   Summary,
   TaskDetail,
@@ -27,6 +31,10 @@ export interface SnapshotInput {
   scheduleIntervalSeconds: number | null;
   /** The registry, the caps, the last run's own file and its day of spend, for `agent-status.json`. */
   agentStatus?: AgentStatusInput;
+  /** Eval runs (`shared/evals/`), for the Models page. */
+  evals?: readonly EvalRun[];
+  /** Commits on the default branch that revert others, found so far, for the Models page. */
+  reverts?: readonly Revert[];
 }
 
 /** Stats tables are sorted by name, the same way on every machine. */
@@ -83,13 +91,6 @@ export function titleFrom(description: string): string | null {
 
 function round(usd: number): number {
   return Math.round(usd * 1e6) / 1e6;
-}
-
-function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
 
 function emptyStats(name: string): Stats & { minutes: number[]; green: number[]; mergedCost: number } {
@@ -312,6 +313,10 @@ export function buildSnapshots(input: SnapshotInput): Map<string, unknown> {
     ['ci.json', { version: 1, runs: [...input.ci].sort((a, b) => (a.started_at > b.started_at ? -1 : 1)) }],
     ['history.json', buildHistory(input.records, input.commitsPerDay, generatedAt)],
     ['agent-status.json', buildAgentStatus(status)],
+    [
+      'models.json',
+      buildModels({ records: input.records, evals: input.evals ?? [], reverts: input.reverts ?? [] }),
+    ],
   ]);
   // The run's own file is passed through, so a snapshot alone keeps it as the run wrote it.
   if (run) files.set('run.json', run);

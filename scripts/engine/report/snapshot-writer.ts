@@ -13,13 +13,22 @@ import {
 } from '../../core/status/agent-status.ts';
 import { mergeCiRuns, recordChecksBeside } from '../../core/status/ci-runs.ts';
 import { addCommitCounts, commitsBefore } from '../../core/status/commit-days.ts';
+import { revertedIn } from '../../core/status/model-stats.ts';
 import { cronIntervalSeconds } from '../../core/status/schedule-health.ts';
 import { buildSnapshots, checkRunsFrom, HISTORY_WINDOW_DAYS } from '../../core/status/snapshot.ts';
-import { type CiRun, CiSchema, HistorySchema } from '../../core/status/snapshot-schema.ts';
+import {
+  type CiRun,
+  CiSchema,
+  HistorySchema,
+  ModelsSchema,
+  type Revert,
+  RevertSchema,
+} from '../../core/status/snapshot-schema.ts';
 import { runGit } from '../../forge/local/git.ts';
-import type { Forge } from '../../forge/types.ts';
+import type { Forge, LandedCommit } from '../../forge/types.ts';
 import { sweepStaleTemps } from '../../io/atomic-write.ts';
 import { writeChangedFiles } from '../../io/many-files.ts';
+import { readEvalRuns } from '../eval/eval-files.ts';
 import { SecretGuard } from '../guard/secret-guard.ts';
 import { RunStore } from '../store/run-store.ts';
 import { loadTasks, loadValidationContext } from '../store/task-files.ts';
@@ -68,6 +77,27 @@ export async function commitsThroughForge(
   now: Date,
   warn: (message: string) => void = () => undefined,
 ): Promise<Record<string, number> | undefined> {
+  return (await landedThroughForge(root, forge, now, warn))?.commitsPerDay;
+}
+
+/** The reverts a landed commit names, as snapshot entries; a reply's malformed ids are dropped. */
+function revertsOf(commit: LandedCommit): Revert[] {
+  return (commit.reverts ?? []).flatMap((reverted) => {
+    const parsed = RevertSchema.safeParse({ commit: commit.sha, reverted, day: commit.day });
+    return parsed.success ? [parsed.data] : [];
+  });
+}
+
+/**
+ * `commitsThroughForge`'s counts, and the reverts among the same commits (for the Models page):
+ * one read of the forge's history gives both. No reverts when the forge cannot answer.
+ */
+async function landedThroughForge(
+  root: string,
+  forge: Forge,
+  now: Date,
+  warn: (message: string) => void,
+): Promise<{ commitsPerDay: Record<string, number>; reverts: Revert[] } | undefined> {
   if (!forge.landedCommits) return undefined;
   const history = await readStatusFile(root, 'history.json', HistorySchema);
   // Only its time is needed, so a summary of an older or newer shape still tells it.
@@ -81,33 +111,37 @@ export async function commitsThroughForge(
     new Date(now.getTime() - HISTORY_WINDOW_DAYS * 86_400_000).toISOString().slice(0, 10);
   try {
     const recent: Record<string, number> = {};
-    for (const { day, subject } of await forge.landedCommits(`${since}T00:00:00Z`, COMMITS_READ)) {
+    const reverts: Revert[] = [];
+    for (const commit of await forge.landedCommits(`${since}T00:00:00Z`, COMMITS_READ)) {
+      const { day, subject } = commit;
       // The factory's state commits are left out, as on the local forge (see commitsPerDay).
       // A day the history cannot place (a reply without a proper date) is not counted.
       if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || subject.startsWith(STATE_COMMIT_SUBJECT)) continue;
       recent[day] = (recent[day] ?? 0) + 1;
+      reverts.push(...revertsOf(commit));
     }
-    return addCommitCounts(commitsBefore(history, since), recent);
+    return { commitsPerDay: addCommitCounts(commitsBefore(history, since), recent), reverts };
   } catch (error) {
     warn(`the commit counts keep their last values: ${(error as Error).message}`);
-    return commitsBefore(history, '9999-12-31');
+    return { commitsPerDay: commitsBefore(history, '9999-12-31'), reverts: [] };
   }
 }
 
 /**
- * What a forge with a history of its own (GitHub) adds to the snapshots: its CI state and its
- * commit counts. Nothing for the local forge, whose records and clone say it all.
+ * What a forge with a history of its own (GitHub) adds to the snapshots: its CI state, its
+ * commit counts and the reverts that landed since the last snapshot. Nothing for the local
+ * forge, whose records and clone say it all.
  */
 export async function forgeSnapshotInputs(
   root: string,
   forge: Forge,
   now: Date,
   warn: (message: string) => void,
-): Promise<{ ci?: CiRun[]; commitsPerDay?: Record<string, number> }> {
+): Promise<{ ci?: CiRun[]; commitsPerDay?: Record<string, number>; reverts?: Revert[] }> {
   const ci = await forge.ciRuns?.();
   if (ci?.warning) warn(ci.warning);
-  const commitsPerDay = await commitsThroughForge(root, forge, now, warn);
-  return { ...(ci ? { ci: ci.runs } : {}), ...(commitsPerDay ? { commitsPerDay } : {}) };
+  const landed = await landedThroughForge(root, forge, now, warn);
+  return { ...(ci ? { ci: ci.runs } : {}), ...(landed ?? {}) };
 }
 
 /** The factory's GitHub workflow, whose `schedule:` starts scheduled runs. */
@@ -182,6 +216,34 @@ function commitsPerDay(
 }
 
 /**
+ * Every commit on the default branch's own line that says it reverts others, read from this
+ * clone (the local forge's history is all here). None when git cannot read the branch.
+ */
+async function revertsInClone(root: string, branch: string): Promise<Revert[]> {
+  const log = await runGit(root, [
+    'log',
+    '--first-parent',
+    '--format=%H%x1f%cs%x1f%B%x1e',
+    '--grep=^This reverts commit ',
+    `refs/heads/${branch}`,
+  ]);
+  if (log.code !== 0) return [];
+  return log.stdout
+    .split('\x1e')
+    .map((entry) => entry.replace(/^\n/, ''))
+    .filter(Boolean)
+    .flatMap((entry) => {
+      const [sha, day, message] = entry.split('\x1f') as [string, string, string];
+      return revertsOf({ sha, day, subject: '', reverts: revertedIn(message) });
+    });
+}
+
+/** The reverts the last snapshot knew; none when it is missing or damaged. */
+async function previousReverts(root: string): Promise<Revert[]> {
+  return (await readStatusFile(root, 'models.json', ModelsSchema))?.reverts ?? [];
+}
+
+/**
  * What agent status is built from: the registry, the caps, the last run's own file and the
  * budget ledger's day of that run. A damaged run or budget file is a problem, read as none.
  */
@@ -239,7 +301,13 @@ export async function currentAgentStatus(
  */
 export async function writeSnapshots(
   root: string,
-  options: { ci?: CiRun[]; commitsPerDay?: Record<string, number>; secrets?: SecretGuard } = {},
+  options: {
+    ci?: CiRun[];
+    commitsPerDay?: Record<string, number>;
+    /** Reverts the forge reported since the last snapshot; without them, this clone's are read. */
+    reverts?: Revert[];
+    secrets?: SecretGuard;
+  } = {},
 ): Promise<{ written: string[]; unchanged: string[]; removed: string[]; problems: string[] }> {
   const { config, registry, context } = await loadValidationContext(root);
   const countCommits = options.commitsPerDay ? undefined : commitsPerDay(root, config.default_branch);
@@ -248,6 +316,14 @@ export async function writeSnapshots(
   const records = await readRecords(root, problems);
   const previous = await previousCiRuns(root);
   const agentStatus = await agentStatusInput(root, { config, registry }, problems);
+  const evals = await readEvalRuns(root);
+  problems.push(...evals.problems);
+  // The forge reports only what landed since the last snapshot, and a shallow clone only its
+  // own depth: the reverts found before are kept (models.json holds each once).
+  const reverts = [
+    ...(await previousReverts(root)),
+    ...(options.reverts ?? (await revertsInClone(root, config.default_branch))),
+  ];
   const files = buildSnapshots({
     tasks: report.tasks.map(({ task }) => task),
     records,
@@ -256,6 +332,8 @@ export async function writeSnapshots(
     commitsPerDay: options.commitsPerDay ?? (await countCommits!(records)),
     scheduleIntervalSeconds: await scheduleInterval(root, config),
     agentStatus,
+    evals: evals.runs,
+    reverts,
   });
   const dir = join(root, STATUS_DIR);
   await sweepStaleTemps(dir);

@@ -5,9 +5,12 @@ import type { AgentRegistry } from '../../agents/registry.ts';
 import type { Agent } from '../../agents/types.ts';
 import type { Config, ModelRef } from '../../core/config.ts';
 import { type ErrorInfo, FactoryError } from '../../core/errors.ts';
+import type { RunRecord } from '../../core/record/run-record.ts';
 import { runTrigger } from '../../core/status/agent-status.ts';
+import { planRun } from '../../core/task/schedule.ts';
 import { type Shard, tasksInShard } from '../../core/task/shard.ts';
 import type { Task } from '../../core/task/task.ts';
+import type { TaskState } from '../../core/task/task-state.ts';
 import { isFinal } from '../../core/task/task-state.ts';
 import { createForge, type ForgeKind, type GitHubTuning } from '../../forge/index.ts';
 import { createCheckSandbox, type SandboxSupport } from '../../forge/sandbox.ts';
@@ -27,6 +30,7 @@ import { RunStore } from '../store/run-store.ts';
 import { loadRunnableTasks } from '../store/task-files.ts';
 import type { EngineServices, ProgressSink } from '../types.ts';
 import { type RunSummary, runOnce } from './orchestrator.ts';
+import { forecastOf } from './run-forecast.ts';
 
 /** Options of `aifactory run` (and of each pass of `watch`). */
 export interface RunOptions {
@@ -155,6 +159,39 @@ export interface FactoryRun extends RunSummary {
    * state and commits the run's state through it, then the caller closes it (`close?.()`).
    */
   forge: Forge;
+  /** Tasks the cost forecast left for tomorrow: their median cost would pass a daily cap. */
+  deferred: string[];
+}
+
+/**
+ * The tasks this run leaves for tomorrow: those the cost forecast (`run --dry-run` prints the
+ * same) says would pass the remaining daily cap, or their agent's, when each planned task costs
+ * its median and they start in run order. The median, not the p90: it is the likely spend, and
+ * the budget ledger still stops any call that would pass a cap, so a p90 would leave tasks idle
+ * that most days fit. A shard counts its slice of the daily cap.
+ */
+async function leftForTomorrow(
+  root: string,
+  input: {
+    config: Config;
+    tasks: readonly Task[];
+    records: ReadonlyMap<string, RunRecord>;
+    only: ReadonlySet<string> | undefined;
+    options: RunOptions;
+    now: Date;
+  },
+): Promise<string[]> {
+  const { config, records, only, options } = input;
+  const states = new Map<string, TaskState>([...records].map(([id, record]) => [id, record.state]));
+  const forecast = await forecastOf(root, {
+    config,
+    plans: planRun(input.tasks, states).filter((plan) => !only || only.has(plan.task.task_id)),
+    records,
+    maxTasks: options.maxTasks,
+    ...(options.shard ? { shards: options.shard.count } : {}),
+    now: input.now,
+  });
+  return forecast.left_for_tomorrow;
 }
 
 /**
@@ -186,6 +223,13 @@ export async function runFactory(
     const state = records.get(task.task_id)?.state ?? 'pending';
     return (!only || only.has(task.task_id)) && !isFinal(state) && state !== 'needs_human';
   });
+  const now = options.now ?? (() => new Date());
+  const deferred = await leftForTomorrow(root, { config, tasks, records, only, options, now: now() });
+  if (deferred.length > 0) {
+    progress.warn?.(
+      `the cost forecast passes today's cap (\`run --dry-run\` shows it): left for tomorrow: ${deferred.join(', ')}`,
+    );
+  }
   const agents = new Set<Agent>();
   for (const task of chosen) {
     agents.add(registry.require(task.assignee));
@@ -212,7 +256,6 @@ export async function runFactory(
       `${message}${waiting.length > 0 ? `; its tasks wait: ${waiting.join(', ')}` : ''} (${agent})`,
     );
   }
-  const now = options.now ?? (() => new Date());
   const sandbox = createCheckSandbox({
     kind: config.checks.sandbox,
     network: config.checks.network,
@@ -305,13 +348,14 @@ export async function runFactory(
       ...(only ? { only } : {}),
       ...(options.maxTasks ? { maxTasks: options.maxTasks } : {}),
       held,
+      deferred: new Set(deferred),
     })
       .then((done) => {
         touched = done.records.size;
         return done;
       })
       .finally(() => observer.finish(touched));
-    return { ...summary, invalid, forge };
+    return { ...summary, invalid, forge, deferred };
   } catch (error) {
     forge.close?.();
     throw error;

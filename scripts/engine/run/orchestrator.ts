@@ -50,6 +50,11 @@ export async function runOnce(
     held?: ReadonlyMap<string, ErrorInfo>;
     /** The most tasks started in this run (`run --max-tasks`); the rest wait for the next run. */
     maxTasks?: number;
+    /**
+     * Tasks the cost forecast leaves for tomorrow: not started, and untouched (they stay in their
+     * state). Each still takes its place under `maxTasks`, as the forecast counted it there.
+     */
+    deferred?: ReadonlySet<string>;
   },
 ): Promise<RunSummary> {
   const { records, damaged } = await services.store.readAll();
@@ -137,6 +142,9 @@ export async function runOnce(
           );
           touched.set(plan.task.task_id, runner.record);
           states.set(plan.task.task_id, runner.record.state);
+        } else if (plan.action === 'run' && options.deferred?.has(plan.task.task_id)) {
+          tried.add(plan.task.task_id);
+          if (canStart()) started += 1;
         } else if (plan.action === 'run' && options.held?.has(plan.task.task_id)) {
           tried.add(plan.task.task_id);
           const runner = await TaskRunner.open(plan.task, services);

@@ -4,7 +4,7 @@ import type { Config } from '../../core/config.ts';
 import { type CostForecast, forecastCost, type PlannedTask } from '../../core/record/cost-forecast.ts';
 import type { RunRecord } from '../../core/record/run-record.ts';
 import { type Plan, planRun } from '../../core/task/schedule.ts';
-import { type Shard, tasksInShard } from '../../core/task/shard.ts';
+import { type Shard, sliceCap, tasksInShard } from '../../core/task/shard.ts';
 import type { TaskState } from '../../core/task/task-state.ts';
 import { RunStore } from '../store/run-store.ts';
 import { loadRunnableTasks } from '../store/task-files.ts';
@@ -23,6 +23,8 @@ export async function forecastOf(
     records: ReadonlyMap<string, RunRecord>;
     agent?: string | undefined;
     maxTasks?: number | undefined;
+    /** A worker of `run --shard i/n`: its daily cap is its slice of what is left today. */
+    shards?: number;
     now?: Date;
   },
 ): Promise<CostForecast> {
@@ -41,10 +43,15 @@ export async function forecastOf(
       spent_usd: ledger.spentOnTask(plan.task.task_id),
     });
   }
+  const caps = input.config.caps;
+  const shards = input.shards ?? 1;
   return forecastCost({
     records: input.records.values(),
     planned: planned.slice(0, input.maxTasks ?? planned.length),
-    caps: input.config.caps,
+    caps:
+      shards > 1 && caps.daily_usd !== undefined
+        ? { ...caps, daily_usd: sliceCap(caps.daily_usd, ledger.spentToday(), shards) }
+        : caps,
     spent: { total_usd: ledger.spentToday(), by_agent: ledger.spentTodayByAgent() },
     now,
   });
@@ -78,6 +85,7 @@ export async function runForecast(root: string, selection: RunSelection, now?: D
     records,
     agent: selection.agent,
     maxTasks: selection.maxTasks,
+    ...(selection.shard ? { shards: selection.shard.count } : {}),
     ...(now ? { now } : {}),
   });
 }

@@ -1,6 +1,7 @@
 import { FactoryError, isTransient } from '../../core/errors.ts';
 import type { TreeMode } from '../../core/path-tree.ts';
 import { taskOfBranch } from '../../core/record/record-ops.ts';
+import { revertedIn } from '../../core/status/model-stats.ts';
 import type { CiRun } from '../../core/status/snapshot-schema.ts';
 import { FACTORY_COMMITTER, withTrailers } from '../commit-message.ts';
 import { ignoredInCheckout } from '../local/path-inspection.ts';
@@ -10,6 +11,7 @@ import type {
   CheckReport,
   FileChange,
   Forge,
+  LandedCommit,
   MergeOutcome,
   PostedReview,
   PullRequest,
@@ -568,9 +570,9 @@ export class GitHubForge implements Forge {
     return this.#ci.collect();
   }
 
-  async landedCommits(since: string, limit: number): Promise<Array<{ day: string; subject: string }>> {
+  async landedCommits(since: string, limit: number): Promise<LandedCommit[]> {
     const { defaultBranch } = await this.#repoInfo();
-    const read: Array<{ sha: string; parent: string | undefined; day: string; subject: string }> = [];
+    const read: Array<Required<LandedCommit> & { parent: string | undefined }> = [];
     await attempt(`listing the commits of ${defaultBranch}`, () =>
       this.#octokit.paginate(
         this.#octokit.rest.repos.listCommits,
@@ -583,6 +585,7 @@ export class GitHubForge implements Forge {
               parent: parents[0]?.sha,
               day: date.slice(0, 10),
               subject: commit.message.split('\n')[0] ?? '',
+              reverts: revertedIn(commit.message),
             });
           }
           if (read.length >= limit) done();
@@ -592,9 +595,10 @@ export class GitHubForge implements Forge {
     );
     // The branch's own line: from its head along first parents (a pull request's commits are off it).
     const bySha = new Map(read.map((commit) => [commit.sha, commit]));
-    const landed: Array<{ day: string; subject: string }> = [];
+    const landed: LandedCommit[] = [];
     for (let commit = read[0]; commit; commit = commit.parent ? bySha.get(commit.parent) : undefined) {
-      landed.push({ day: commit.day, subject: commit.subject });
+      const { parent: _, ...fields } = commit;
+      landed.push(fields);
     }
     return landed;
   }

@@ -1,4 +1,5 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../../scripts/core/record/run-record.ts';
@@ -111,5 +112,25 @@ describe('run --dry-run forecast', () => {
     expect(result.stdout).toContain('Forecast for 1 task');
     expect(result.stdout).toContain('  this run: median $0.2000, p90 $0.3500');
     expect(result.stdout).not.toContain('left for tomorrow');
+  });
+});
+
+describe('a run whose forecast passes the remaining daily cap', () => {
+  it('starts only the tasks that fit, in run order, and says which wait for tomorrow', async () => {
+    // The hand computation above: 0.5 left today; fresh (0.2) and again (0.05) fit, other (0.4) does not.
+    const result = await runCli(['run', '--once', '--replay', '.replay'], { cwd: root });
+    expect(result.code, result.stderr).toBe(0);
+    const said = `${result.stdout}\n${result.stderr}`;
+    expect(said).toContain(
+      "the cost forecast passes today's cap (`run --dry-run` shows it): left for tomorrow: other",
+    );
+    expect(result.stdout).toContain(
+      "Left for tomorrow, as the forecast said (their median cost would pass today's cap): other.",
+    );
+    // `other` was never started: no record, no branch. `fresh` ran to its merge.
+    expect(existsSync(join(root, 'shared/runs/other.json'))).toBe(false);
+    expect(git(root, 'branch', '--list', 'aifactory/other')).toBe('');
+    const fresh = JSON.parse(await readFile(join(root, 'shared/runs/fresh.json'), 'utf8'));
+    expect(fresh.state).toBe('merged');
   });
 });

@@ -12,6 +12,7 @@ beforeAll(async () => {
   const records = [
     record('late', {
       state: 'failed',
+      updated_at: '2026-12-01T10:00:00Z',
       last_error: { class: 'checks', message: 'not approved with green checks after 3 iterations' },
       attempts: [
         attempt({ kind: 'code', result: 'proposed', agent: 'gpt', model: 'gpt-5' }),
@@ -22,6 +23,7 @@ beforeAll(async () => {
       'wild',
       {
         state: 'rejected',
+        updated_at: '2026-12-06T10:00:00Z',
         rejection: { rule: 'github_permission', path: '.github/x.yml', message: 'may not write there' },
         attempts: [attempt({ kind: 'code', result: 'rejected', agent: 'grok-fast', model: 'grok-4' })],
       },
@@ -29,6 +31,7 @@ beforeAll(async () => {
     ),
     record('next', {
       state: 'blocked',
+      updated_at: '2026-11-24T10:00:00Z',
       last_error: { class: 'dependency', message: 'dependency "late" ended failed' },
     }),
   ];
@@ -62,7 +65,27 @@ describe('status and its causes', () => {
     expect(result.stdout).toMatch(/MODEL\s+PROTOCOL\s+CHECKS\s+DEPENDENCY/);
     expect(result.stdout).toMatch(/\(no model\)\s+0\s+0\s+1/);
     const json = JSON.parse((await runCli(['status', '--causes', '--json'], { cwd: root })).stdout);
-    expect(json.models).toContainEqual({ name: 'grok-4', counts: { protocol: 1 } });
+    expect(json.models).toContainEqual({ name: 'openai:grok-4', counts: { protocol: 1 } });
+  });
+
+  it('counts causes per week, agent and model, newest week first, as the Models page does', async () => {
+    const result = await runCli(['status', '--causes'], { cwd: root });
+    expect(result.stdout).toContain('By week (the Monday that starts it), the last 8 weeks with any:');
+    expect(result.stdout).toMatch(/WEEK\s+AGENT\s+MODEL\s+PROTOCOL\s+CHECKS\s+DEPENDENCY/);
+    expect(result.stdout).toMatch(/2026-11-30\s+gpt\s+openai:gpt-5\s+0\s+1\s+0/);
+    expect(result.stdout).toMatch(/2026-11-23\s+gpt\s+\(no model\)\s+0\s+0\s+1/);
+    const one = await runCli(['status', '--causes', '--weeks', '1'], { cwd: root });
+    expect(one.stdout).toContain('the last 1 week with any');
+    expect(one.stdout).not.toContain('2026-11-23');
+    const json = JSON.parse((await runCli(['status', '--causes', '--json'], { cwd: root })).stdout);
+    expect(json.weeks.map((row: { week: string }) => row.week)).toEqual([
+      '2026-11-30',
+      '2026-11-30',
+      '2026-11-23',
+    ]);
+    const bad = await runCli(['status', '--causes', '--weeks', '0'], { cwd: root });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('expected a whole number');
   });
 
   it('says so when no task ended badly', async () => {

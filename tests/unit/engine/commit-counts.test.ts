@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FactoryError } from '../../../scripts/core/errors.ts';
 import { buildHistory } from '../../../scripts/core/status/snapshot.ts';
-import { commitsThroughForge, STATE_COMMIT_SUBJECT } from '../../../scripts/engine/report/snapshot-writer.ts';
+import {
+  commitsThroughForge,
+  forgeSnapshotInputs,
+  STATE_COMMIT_SUBJECT,
+} from '../../../scripts/engine/report/snapshot-writer.ts';
 import type { Forge } from '../../../scripts/forge/types.ts';
 
 let root: string;
@@ -80,5 +84,26 @@ describe('commit counts through the forge', () => {
     expect(counts).toEqual({ '2026-12-01': 3, '2026-12-02': 2 });
     expect(warnings).toEqual(['the commit counts keep their last values: GitHub answered 502']);
     expect(await commitsThroughForge(root, forgeWith(), now)).toBeUndefined();
+  });
+
+  it('takes the reverts among the same commits, dropping ids a hostile reply made up', async () => {
+    const good = { commit: 'a'.repeat(40), reverted: 'b'.repeat(40), day: '2026-12-02' };
+    const inputs = await forgeSnapshotInputs(
+      root,
+      forgeWith(async () => [
+        { day: '2026-12-02', subject: 'Revert x', sha: good.commit, reverts: [good.reverted, '../etc'] },
+        { day: '2026-12-02', subject: 'Revert y', sha: 'not a sha', reverts: ['c'.repeat(40)] },
+        { day: '2026-12-02', subject: 'Merge task z' },
+        {
+          day: '2026-12-02',
+          subject: `${STATE_COMMIT_SUBJECT} 8`,
+          sha: 'd'.repeat(40),
+          reverts: ['e'.repeat(40)],
+        },
+      ]),
+      now,
+      () => undefined,
+    );
+    expect(inputs.reverts).toEqual([good]);
   });
 });

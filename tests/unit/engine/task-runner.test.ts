@@ -401,4 +401,20 @@ describe('runOnce', () => {
     expect([...summary.records.keys()]).toEqual(['b']);
     expect(forge.main.has('src/a.ts')).toBe(false);
   });
+
+  it('leaves a task the forecast defers untouched, and counts it under --max-tasks as the forecast did', async () => {
+    const s = services(({ request }) =>
+      request.context.role === 'coder'
+        ? proposal(`src/${request.context.taskId}.ts`, 'x')
+        : verdict('approve'),
+    );
+    const tasks = [task('a', { priority: 3 }), task('b', { priority: 2 }), task('c', { priority: 1 })];
+    // The forecast priced a and b (max 2) and left b for tomorrow: only a starts, not c in b's place.
+    const summary = await runOnce(tasks, s, { concurrency: 4, maxTasks: 2, deferred: new Set(['b']) });
+    expect([...summary.records.keys()]).toEqual(['a']);
+    expect(summary.waiting).toEqual(['b', 'c']);
+    expect(await s.store.read('b')).toBeUndefined();
+    const all = await runOnce(tasks, s, { concurrency: 4, deferred: new Set(['b']) });
+    expect([...all.records.keys()]).toEqual(['c']);
+  });
 });

@@ -117,6 +117,7 @@ describe('buildSnapshots', () => {
       'ci.json',
       'history.json',
       'agent-status.json',
+      'models.json',
       'tasks/a.json',
       'tasks/b.json',
       'tasks/c.json',

@@ -199,10 +199,10 @@ describe('causesBy', () => {
     ]);
   });
 
-  it('counts per model, a task that never reached one under (no model)', () => {
+  it('counts per provider:model, as the Models page names them, a task that never reached one under (no model)', () => {
     expect(causesBy(records, 'model')).toEqual([
       { name: '(no model)', counts: { protocol: 1, dependency: 1 } },
-      { name: 'gpt-5', counts: { protocol: 1, provider: 1 } },
+      { name: 'openai:gpt-5', counts: { protocol: 1, provider: 1 } },
     ]);
   });
 });

@@ -323,6 +323,27 @@ describe('CI state for the dashboard', () => {
     expect(github!.invalid).toEqual([]);
   });
 
+  it("reports a person's revert of a factory merge on the default branch", async () => {
+    const { summary, reverts } = await run();
+    const merge = summary.records.get('gh-ci')!.merge_commit!;
+    expect(reverts).toEqual([]);
+    // A person reverts the merge on GitHub (the revert button writes git's own line).
+    const main = (await github!.branch('main'))!;
+    const parentTree = (await github!.git.run(['rev-parse', `${merge}^1^{tree}`])).stdout.toString().trim();
+    const message = `Revert "Merge task gh-ci"\n\nThis reverts commit ${merge}.\n`;
+    const person = { GIT_AUTHOR_NAME: 'P', GIT_AUTHOR_EMAIL: 'p@example.invalid' };
+    const made = await github!.git.run(['commit-tree', parentTree, '-p', main, '-m', message], {
+      env: { ...person, GIT_COMMITTER_NAME: 'P', GIT_COMMITTER_EMAIL: 'p@example.invalid' },
+    });
+    const revert = made.stdout.toString().trim();
+    await github!.git.run(['update-ref', 'refs/heads/main', revert]);
+    const after = await forgeSnapshotInputs(root!, summary.forge, new Date(), () => undefined);
+    summary.forge.close?.();
+    expect(after.reverts).toEqual([
+      { commit: revert, reverted: merge, day: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) },
+    ]);
+  });
+
   it('without actions: read, leaves the workflow runs out with a warning that names the permission', async () => {
     const { summary, warnings, ci } = await run({ author: { actions: 'none' } });
     expect(summary.records.get('gh-ci')?.state).toBe('merged');
