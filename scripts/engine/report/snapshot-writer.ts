@@ -28,7 +28,7 @@ import { runGit } from '../../forge/local/git.ts';
 import type { Forge, LandedCommit } from '../../forge/types.ts';
 import { sweepStaleTemps } from '../../io/atomic-write.ts';
 import { writeChangedFiles } from '../../io/many-files.ts';
-import { readEvalRuns } from '../eval/eval-files.ts';
+import { readEvalRuns } from '../eval/eval-store.ts';
 import { SecretGuard } from '../guard/secret-guard.ts';
 import { RunStore } from '../store/run-store.ts';
 import { loadTasks, loadValidationContext } from '../store/task-files.ts';
