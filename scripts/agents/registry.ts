@@ -126,6 +126,7 @@ function applyOverride(existing: Agent | undefined, entry: AgentConfig, index: n
     {
       ...existing,
       ...entry,
+      role: entry.role ?? existing.role,
       permissions: {
         github: entry.permissions?.github ?? existing.permissions.github,
         // An agent's areas were checked against the same enum when it was defined.

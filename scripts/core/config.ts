@@ -253,7 +253,16 @@ export function providerLimits(
   providers: ProvidersConfig,
   id: Exclude<ProviderId, 'replay'>,
 ): ProviderLimits {
-  return { ...DEFAULT_PROVIDER_LIMITS[id], ...providers[id] };
+  const defaults: ProviderLimits = DEFAULT_PROVIDER_LIMITS[id];
+  const own = providers[id] ?? {};
+  // Field by field: an entry that spells a field out as undefined keeps the default, as one that leaves it out.
+  const requests = own.requests_per_minute ?? defaults.requests_per_minute;
+  const tokens = own.tokens_per_minute ?? defaults.tokens_per_minute;
+  return {
+    concurrency: own.concurrency ?? defaults.concurrency,
+    ...(requests === undefined ? {} : { requests_per_minute: requests }),
+    ...(tokens === undefined ? {} : { tokens_per_minute: tokens }),
+  };
 }
 
 /** `aifactory.config.ts` (through `defineConfig`). Every field has a default. */

@@ -87,6 +87,12 @@ describe('the agent registry', () => {
     expect(registry.get('helper')).toMatchObject({ provider: 'local', model: 'llama3.1' });
   });
 
+  it("keeps a known agent's role when a config written in code spells it out as undefined", async () => {
+    const config = parseConfig({ agents: [{ name: 'gemini-pro', role: undefined, model: 'gemini-3-pro' }] });
+    const registry = await loadRegistry(REPO_ROOT, config);
+    expect(registry.get('gemini-pro')).toMatchObject({ role: 'coder', model: 'gemini-3-pro' });
+  });
+
   it('the example tool agent adds a license header without a model', async () => {
     const tool = (await import('../../../examples/agents/license-header.ts')).default;
     const task = {
