@@ -68,7 +68,6 @@ function providerSource(
     if (cached) return cached;
     const provider = createProvider(id, {
       env: options.env ?? process.env,
-      ...(options.github ? { github: options.github } : {}),
       agent: agent.name,
       timeoutMs: settings.timeouts.timeoutMs,
       idleTimeoutMs: settings.timeouts.idleTimeoutMs,
