@@ -6,13 +6,17 @@ import { inputTokenBound, repairInputBound, schemaTextOf } from '../providers/re
 import type { GenerateRequest, GenerateResult, ModelClient } from '../providers/types.ts';
 import { untilAborted } from '../providers/watchdog.ts';
 import type { BudgetLedger } from './budget/ledger.ts';
-import type { Agent } from './types.ts';
+import type { ModelAgent } from './types.ts';
 
-/** The answer of an agent: which provider and model answered, what it cost, and what was tried. */
+/**
+ * The answer of an agent: which provider and model answered, what it cost, and what was tried. A
+ * tool agent's answer names `tool` as its provider and model, at no cost.
+ */
 export interface AgentAnswer extends GenerateResult {
   provider: string;
   costUsd: number;
-  tried: { provider: string; model: string; error?: ErrorInfo }[];
+  /** Each model tried, in order, the one that answered last: more than one means a fallback answered. */
+  tried?: readonly { provider: string; model: string; error?: ErrorInfo }[];
 }
 
 /** An agent call's request: the provider's, less the model (the agent's models are tried in turn). */
@@ -36,7 +40,7 @@ export interface InvokeDeps {
 
 const DEFAULT_CEILINGS = MaxOutputTokensSchema.parse({});
 
-const pathOf = (tried: AgentAnswer['tried']): string =>
+const pathOf = (tried: NonNullable<AgentAnswer['tried']>): string =>
   tried.map((entry) => `${entry.provider}/${entry.model}: ${entry.error?.class ?? 'ok'}`).join('; ');
 
 /**
@@ -49,12 +53,12 @@ const pathOf = (tried: AgentAnswer['tried']): string =>
  * was hit), or the last model's error, naming every model tried.
  */
 export async function invokeAgent(
-  agent: Agent,
+  agent: ModelAgent,
   request: AgentRequest,
   deps: InvokeDeps,
 ): Promise<AgentAnswer> {
   const refs: ModelRef[] = [{ provider: agent.provider, model: agent.model }, ...agent.fallbacks];
-  const tried: AgentAnswer['tried'] = [];
+  const tried: NonNullable<AgentAnswer['tried']>[number][] = [];
   const taskId = request.context.taskId;
   // The worst case, reserved whole: the bytes sent bound the input tokens, and a structured
   // request may take a repair turn that sends it all again with the first answer.

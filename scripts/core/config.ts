@@ -45,6 +45,13 @@ export const PROVIDER_IDS = ['gemini', 'openai', 'xai', 'local', 'replay'] as co
 export const ProviderIdSchema = z.enum(PROVIDER_IDS);
 export type ProviderId = z.infer<typeof ProviderIdSchema>;
 
+/** The roles of agents that call a model: each writes, reviews or plans through its provider. */
+export const MODEL_ROLES = ['coder', 'reviewer', 'planner'] as const;
+export type ModelRole = (typeof MODEL_ROLES)[number];
+/** Every role an agent can have: a model role, or `tool` (code that answers instead of a model). */
+export const AGENT_ROLES = [...MODEL_ROLES, 'tool'] as const;
+export type AgentRole = (typeof AGENT_ROLES)[number];
+
 export const ModelRefSchema = z.strictObject({
   provider: ProviderIdSchema,
   model: z.string().min(1),
@@ -92,7 +99,7 @@ export const MaxOutputTokensSchema = z.strictObject({
   coder: z.int().positive().default(16_384),
   reviewer: z.int().positive().default(8_192),
   planner: z.int().positive().default(8_192),
-});
+} satisfies Record<ModelRole, z.ZodType>);
 export type MaxOutputTokens = z.infer<typeof MaxOutputTokensSchema>;
 
 /** How checks run: `isolate` (the default) or `none`, which runs model-written code beside the keys. */
@@ -192,7 +199,7 @@ export const ShardsConfigSchema = z.strictObject({
  */
 export const AgentConfigSchema = z.strictObject({
   name: AgentNameSchema,
-  role: z.enum(['coder', 'reviewer', 'planner', 'tool']).optional(),
+  role: z.enum(AGENT_ROLES).optional(),
   provider: ProviderIdSchema.optional(),
   model: z.string().min(1).optional(),
   fallbacks: z.array(ModelRefSchema).optional(),

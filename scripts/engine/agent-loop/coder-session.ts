@@ -1,5 +1,5 @@
 /** A coder's iteration through the agent loop: the working copy, the toolbox under the task's rules, the prompt, the loop. */
-import type { Agent } from '../../agents/types.ts';
+import type { ModelAgent } from '../../agents/types.ts';
 import { proposalPolicy } from '../guard/vet.ts';
 import { coderPrompt } from '../prompts.ts';
 import type { TaskContext } from '../run/task-context.ts';
@@ -17,7 +17,7 @@ import { type LoopOutcome, runAgentLoop } from './loop.ts';
  */
 export async function coderSession(
   ctx: TaskContext,
-  agent: Agent,
+  agent: ModelAgent,
   files: ReadonlyMap<string, string | undefined>,
 ): Promise<LoopOutcome> {
   const { services, task, record } = ctx;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { parseDayFile } from '../../agents/budget/file.ts';
 import { BUDGET_DIR } from '../../agents/budget/ledger.ts';
+import { TOOL_ANSWERER } from '../../agents/types.ts';
 import type { Config } from '../../core/config.ts';
 import type { RunRecord } from '../../core/record/run-record.ts';
 import { stableStringify } from '../../core/stable-json.ts';
@@ -207,8 +208,7 @@ export async function agentStatusInput(
     agents: loaded.registry.list().map((agent) => ({
       name: agent.name,
       role: agent.role,
-      provider: agent.provider,
-      model: agent.model,
+      ...(agent.role === 'tool' ? TOOL_ANSWERER : { provider: agent.provider, model: agent.model }),
       key_env: keyEnvOf(agent, run?.replay === true),
       caps: agent.caps,
     })),

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { BudgetLedger } from '../../agents/budget/ledger.ts';
 import { invokeAgent } from '../../agents/invoke.ts';
 import type { AgentRegistry } from '../../agents/registry.ts';
-import type { Agent } from '../../agents/types.ts';
+import { type Agent, isModelAgent } from '../../agents/types.ts';
 import type { Config, ModelRef } from '../../core/config.ts';
 import { type ErrorInfo, FactoryError } from '../../core/errors.ts';
 import { runTrigger } from '../../core/status/agent-status.ts';
@@ -97,8 +97,7 @@ export function missingKeys(
     timeouts: callTimeouts(options.env ?? process.env),
     ...(config ? { config } : {}),
   });
-  for (const agent of agents) {
-    if (agent.run) continue;
+  for (const agent of agents.filter(isModelAgent)) {
     try {
       source({ provider: agent.provider, model: agent.model }, agent);
     } catch (error) {
@@ -194,7 +193,8 @@ export async function runFactory(
   if (!options.replayDir && chosen.length > 0)
     preloadProviders(
       [...agents]
-        .filter((agent) => !agent.run && !missing.has(agent.name))
+        .filter(isModelAgent)
+        .filter((agent) => !missing.has(agent.name))
         .flatMap((agent) => [agent.provider, ...agent.fallbacks.map((ref) => ref.provider)]),
     );
   const held = new Map<string, ErrorInfo>();
