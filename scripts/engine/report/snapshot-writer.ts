@@ -65,11 +65,12 @@ async function previousCiRuns(root: string): Promise<CiRun[]> {
  */
 export async function commitsThroughForge(
   root: string,
-  forge: Forge,
+  forge: Pick<Forge, 'reports'>,
   now: Date,
   warn: (message: string) => void = () => undefined,
 ): Promise<Record<string, number> | undefined> {
-  if (!forge.landedCommits) return undefined;
+  const reports = forge.reports;
+  if (!reports) return undefined;
   const history = await readStatusFile(root, 'history.json', HistorySchema);
   // Only its time is needed, so a summary of an older or newer shape still tells it.
   const summary = await readStatusFile(
@@ -82,7 +83,7 @@ export async function commitsThroughForge(
     new Date(now.getTime() - HISTORY_WINDOW_DAYS * 86_400_000).toISOString().slice(0, 10);
   try {
     const recent: Record<string, number> = {};
-    for (const { day, subject } of await forge.landedCommits(`${since}T00:00:00Z`, COMMITS_READ)) {
+    for (const { day, subject } of await reports.landedCommits(`${since}T00:00:00Z`, COMMITS_READ)) {
       // The factory's state commits are left out, as on the local forge (see commitsPerDay).
       // A day the history cannot place (a reply without a proper date) is not counted.
       if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || subject.startsWith(STATE_COMMIT_SUBJECT)) continue;
@@ -101,11 +102,11 @@ export async function commitsThroughForge(
  */
 export async function forgeSnapshotInputs(
   root: string,
-  forge: Forge,
+  forge: Pick<Forge, 'reports'>,
   now: Date,
   warn: (message: string) => void,
 ): Promise<{ ci?: CiRun[]; commitsPerDay?: Record<string, number> }> {
-  const ci = await forge.ciRuns?.();
+  const ci = await forge.reports?.ciRuns();
   if (ci?.warning) warn(ci.warning);
   const commitsPerDay = await commitsThroughForge(root, forge, now, warn);
   return { ...(ci ? { ci: ci.runs } : {}), ...(commitsPerDay ? { commitsPerDay } : {}) };

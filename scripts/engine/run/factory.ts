@@ -149,7 +149,7 @@ export interface FactoryRun extends RunSummary {
   invalid: string[];
   /**
    * The run's forge, still open, handed over: the after-run step (`finishRun`) reads GitHub's CI
-   * state and commits the run's state through it, then the caller closes it (`close?.()`).
+   * state and commits the run's state through it, then the caller closes it (`close()`).
    */
   forge: Forge;
 }
@@ -309,7 +309,7 @@ export async function runFactory(
       .finally(() => observer.finish(touched));
     return { ...summary, invalid, forge };
   } catch (error) {
-    forge.close?.();
+    forge.close();
     throw error;
   }
 }
