@@ -1,6 +1,6 @@
-import { type MaxOutputTokens, MaxOutputTokensSchema, type ModelRef } from '../core/config.ts';
-import { type ErrorInfo, FactoryError, toErrorInfo } from '../core/errors.ts';
-import { failureOf, RETRYABLE, seconds } from '../providers/errors.ts';
+import { DEFAULT_MAX_OUTPUT_TOKENS, type MaxOutputTokens, type ModelRef } from '../core/config.ts';
+import { type ErrorInfo, FactoryError, TRANSIENT_CLASSES, toErrorInfo } from '../core/errors.ts';
+import { failureOf, seconds } from '../providers/errors.ts';
 import { DEFAULT_TIMEOUTS } from '../providers/index.ts';
 import { inputTokenBound, repairInputBound, schemaTextOf } from '../providers/reply.ts';
 import type { GenerateRequest, GenerateResult, ModelClient } from '../providers/types.ts';
@@ -38,8 +38,6 @@ export interface InvokeDeps {
   maxOutputTokens?: MaxOutputTokens;
 }
 
-const DEFAULT_CEILINGS = MaxOutputTokensSchema.parse({});
-
 const pathOf = (tried: NonNullable<AgentAnswer['tried']>): string =>
   tried.map((entry) => `${entry.provider}/${entry.model}: ${entry.error?.class ?? 'ok'}`).join('; ');
 
@@ -65,7 +63,8 @@ export async function invokeAgent(
   const firstInput = inputTokenBound(request, schemaTextOf(request));
   const turns = request.schema ? 2 : 1;
   const inputTokens = turns === 2 ? firstInput + repairInputBound(firstInput, 0) : firstInput;
-  const ceiling = request.maxOutputTokens ?? (deps.maxOutputTokens ?? DEFAULT_CEILINGS)[request.context.role];
+  const ceiling =
+    request.maxOutputTokens ?? (deps.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS)[request.context.role];
   const deadlineMs = deps.deadlineMs ?? DEFAULT_TIMEOUTS.deadlineMs;
   let current = refs[0]!;
   const deadline = new AbortController();
@@ -121,7 +120,7 @@ export async function invokeAgent(
         const info = toErrorInfo(error);
         tried.push({ provider: ref.provider, model: ref.model, error: info });
         // A fallback without a key is skipped like an outage; a primary without one fails at once.
-        const moveOn = RETRYABLE.has(info.class) || (index > 0 && info.class === 'auth');
+        const moveOn = TRANSIENT_CLASSES.has(info.class) || (index > 0 && info.class === 'auth');
         const next = refs[index + 1];
         if (!next || !moveOn) {
           if (index === 0 || !(error instanceof FactoryError)) throw error;

@@ -101,6 +101,8 @@ export const MaxOutputTokensSchema = z.strictObject({
   planner: z.int().positive().default(8_192),
 } satisfies Record<ModelRole, z.ZodType>);
 export type MaxOutputTokens = z.infer<typeof MaxOutputTokensSchema>;
+/** The output ceilings when the config sets none: the one default every caller shares. */
+export const DEFAULT_MAX_OUTPUT_TOKENS: MaxOutputTokens = MaxOutputTokensSchema.parse({});
 
 /** How checks run: `isolate` (the default) or `none`, which runs model-written code beside the keys. */
 export const CHECK_SANDBOXES = ['isolate', 'none'] as const;
