@@ -14,8 +14,9 @@ const INTEGRATION = [
   'tests/unit/cli/*.test.ts',
   'tests/unit/engine/{adversarial,after-run,call-progress,end-to-end,models-snapshot,snapshot-writer}.test.ts',
   'tests/unit/examples/{coders,control-plane-agents,plugin-guide,registered,reviewer-and-writers,tool-agents}.test.ts',
-  'tests/unit/forge/{check-sandbox,check-toolchain,fast-merge,forge-contract,git-objects,git-spawns,local-forge,ref-updates}.test.ts',
-  'tests/unit/forge/github-{checks,end-to-end,faults,forge,no-checks,person,reviews-merge,run-faults,scenarios,state,trust}.test.ts',
+  'tests/unit/forge/{check-sandbox,check-toolchain,forge-contract}.test.ts',
+  'tests/unit/forge/local/{fast-merge,git-objects,git-spawns,local-forge,ref-updates}.test.ts',
+  'tests/unit/forge/github/github-{checks,end-to-end,faults,forge,no-checks,person,reviews-merge,run-faults,scenarios,state,trust}.test.ts',
   'tests/unit/github-fixture/*.test.ts',
   // Kills a writer mid-batch.
   'tests/unit/io/many-files.test.ts',

@@ -1,18 +1,22 @@
-import { type MaxOutputTokens, MaxOutputTokensSchema, type ModelRef } from '../core/config.ts';
-import { type ErrorInfo, FactoryError, toErrorInfo } from '../core/errors.ts';
-import { failureOf, RETRYABLE, seconds } from '../providers/errors.ts';
+import { DEFAULT_MAX_OUTPUT_TOKENS, type MaxOutputTokens, type ModelRef } from '../core/config.ts';
+import { type ErrorInfo, FactoryError, TRANSIENT_CLASSES, toErrorInfo } from '../core/errors.ts';
+import { failureOf, seconds } from '../providers/errors.ts';
 import { DEFAULT_TIMEOUTS } from '../providers/index.ts';
 import { inputTokenBound, repairInputBound, schemaTextOf } from '../providers/reply.ts';
 import type { GenerateRequest, GenerateResult, ModelClient } from '../providers/types.ts';
 import { untilAborted } from '../providers/watchdog.ts';
 import type { BudgetLedger } from './budget/ledger.ts';
-import type { Agent } from './types.ts';
+import type { ModelAgent } from './types.ts';
 
-/** The answer of an agent: which provider and model answered, what it cost, and what was tried. */
+/**
+ * The answer of an agent: which provider and model answered, what it cost, and what was tried. A
+ * tool agent's answer names `tool` as its provider and model, at no cost.
+ */
 export interface AgentAnswer extends GenerateResult {
   provider: string;
   costUsd: number;
-  tried: { provider: string; model: string; error?: ErrorInfo }[];
+  /** Each model tried, in order, the one that answered last: more than one means a fallback answered. */
+  tried?: readonly { provider: string; model: string; error?: ErrorInfo }[];
 }
 
 /** An agent call's request: the provider's, less the model (the agent's models are tried in turn). */
@@ -34,9 +38,7 @@ export interface InvokeDeps {
   maxOutputTokens?: MaxOutputTokens;
 }
 
-const DEFAULT_CEILINGS = MaxOutputTokensSchema.parse({});
-
-const pathOf = (tried: AgentAnswer['tried']): string =>
+const pathOf = (tried: NonNullable<AgentAnswer['tried']>): string =>
   tried.map((entry) => `${entry.provider}/${entry.model}: ${entry.error?.class ?? 'ok'}`).join('; ');
 
 /**
@@ -49,19 +51,20 @@ const pathOf = (tried: AgentAnswer['tried']): string =>
  * was hit), or the last model's error, naming every model tried.
  */
 export async function invokeAgent(
-  agent: Agent,
+  agent: ModelAgent,
   request: AgentRequest,
   deps: InvokeDeps,
 ): Promise<AgentAnswer> {
   const refs: ModelRef[] = [{ provider: agent.provider, model: agent.model }, ...agent.fallbacks];
-  const tried: AgentAnswer['tried'] = [];
+  const tried: NonNullable<AgentAnswer['tried']>[number][] = [];
   const taskId = request.context.taskId;
   // The worst case, reserved whole: the bytes sent bound the input tokens, and a structured
   // request may take a repair turn that sends it all again with the first answer.
   const firstInput = inputTokenBound(request, schemaTextOf(request));
   const turns = request.schema ? 2 : 1;
   const inputTokens = turns === 2 ? firstInput + repairInputBound(firstInput, 0) : firstInput;
-  const ceiling = request.maxOutputTokens ?? (deps.maxOutputTokens ?? DEFAULT_CEILINGS)[request.context.role];
+  const ceiling =
+    request.maxOutputTokens ?? (deps.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS)[request.context.role];
   const deadlineMs = deps.deadlineMs ?? DEFAULT_TIMEOUTS.deadlineMs;
   let current = refs[0]!;
   const deadline = new AbortController();
@@ -117,7 +120,7 @@ export async function invokeAgent(
         const info = toErrorInfo(error);
         tried.push({ provider: ref.provider, model: ref.model, error: info });
         // A fallback without a key is skipped like an outage; a primary without one fails at once.
-        const moveOn = RETRYABLE.has(info.class) || (index > 0 && info.class === 'auth');
+        const moveOn = TRANSIENT_CLASSES.has(info.class) || (index > 0 && info.class === 'auth');
         const next = refs[index + 1];
         if (!next || !moveOn) {
           if (index === 0 || !(error instanceof FactoryError)) throw error;

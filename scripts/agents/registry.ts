@@ -7,10 +7,10 @@ import geminiPro from './builtin/gemini-pro.ts';
 import gpt from './builtin/gpt.ts';
 import grokFast from './builtin/grok-fast.ts';
 import { defineAgent } from './define-agent.ts';
-import { type Agent, vendorOf } from './types.ts';
+import { type Agent, isModelAgent, type ModelAgent, vendorOf } from './types.ts';
 
 /** The agents every installation has, before plugins and config overrides. */
-export const BUILTIN_AGENTS: readonly Agent[] = [geminiPro, gpt, grokFast];
+export const BUILTIN_AGENTS: readonly ModelAgent[] = [geminiPro, gpt, grokFast];
 
 /** The agents known to this repository, by name. */
 export class AgentRegistry {
@@ -42,18 +42,34 @@ export class AgentRegistry {
   }
 
   /**
+   * The model agent called `name`, for a step that calls its model (a review).
+   * @throws FactoryError `config` when no agent has that name, or when it is a tool agent.
+   */
+  requireModel(name: string, purpose = 'review'): ModelAgent {
+    const agent = this.require(name);
+    if (!isModelAgent(agent)) {
+      throw new FactoryError(
+        'config',
+        `agent "${name}" is a tool agent: it calls no model, so it cannot ${purpose}; choose a model agent`,
+      );
+    }
+    return agent;
+  }
+
+  /**
    * The reviewer of a task: its own `reviewer`, else the configured default reviewer, else the
    * first agent that reviews independently of the assignee (see `reviewsIndependently`;
    * reviewer-role agents first; tools and planners write no code, so they review none by default).
    * Falls back to any other agent when none is independent.
    * @throws FactoryError `config` when the default reviewer cannot review the assignee's work
    *   independently: a setting that cannot apply is an error, never silently replaced by an agent
-   *   of another vendor (which could send a fully local set-up's code to a cloud).
+   *   of another vendor (which could send a fully local set-up's code to a cloud); `config` when
+   *   the task's reviewer or the default reviewer is a tool agent, which calls no model.
    */
-  reviewerFor(task: { assignee: string; reviewer?: string | undefined }): Agent {
-    if (task.reviewer !== undefined) return this.require(task.reviewer);
+  reviewerFor(task: { assignee: string; reviewer?: string | undefined }): ModelAgent {
+    if (task.reviewer !== undefined) return this.requireModel(task.reviewer);
     const assignee = this.require(task.assignee);
-    const preferred = this.#defaultReviewer ? this.#agents.get(this.#defaultReviewer) : undefined;
+    const preferred = this.#defaultReviewer ? this.requireModel(this.#defaultReviewer) : undefined;
     if (preferred && preferred.name !== assignee.name) {
       if (reviewsIndependently(assignee, preferred)) return preferred;
       throw new FactoryError(
@@ -61,9 +77,9 @@ export class AgentRegistry {
         `default_reviewer: "${preferred.name}" cannot review tasks of "${assignee.name}": both use ${preferred.provider} model ${preferred.model}. Choose a default_reviewer of another vendor (or, for local agents, another model), or set the task's reviewer`,
       );
     }
-    const candidates = this.list().filter(
-      (agent) => agent.name !== assignee.name && agent.role !== 'tool' && agent.role !== 'planner',
-    );
+    const candidates = this.list()
+      .filter(isModelAgent)
+      .filter((agent) => agent.name !== assignee.name && agent.role !== 'planner');
     const ranked = [
       ...candidates.filter((agent) => agent.role === 'reviewer'),
       ...candidates.filter((agent) => agent.role !== 'reviewer'),
@@ -84,10 +100,11 @@ export class AgentRegistry {
 
 /**
  * Whether `reviewer` judges `assignee`'s work as a second opinion: an agent of another vendor, or,
- * on local servers, where every model is "local", another model.
+ * on local servers, where every model is "local", another model. Any model judges a tool agent's work.
  */
-export function reviewsIndependently(assignee: Agent, reviewer: Agent): boolean {
+export function reviewsIndependently(assignee: Agent, reviewer: ModelAgent): boolean {
   if (reviewer.name === assignee.name) return false;
+  if (!isModelAgent(assignee)) return true;
   const vendor = vendorOf(assignee.provider);
   if (vendorOf(reviewer.provider) !== vendor) return true;
   return vendor === 'local' && reviewer.model !== assignee.model;
@@ -95,8 +112,17 @@ export function reviewsIndependently(assignee: Agent, reviewer: Agent): boolean 
 
 function isAgent(value: unknown): value is Agent {
   if (typeof value !== 'object' || value === null) return false;
-  const agent = value as Partial<Agent>;
-  return typeof agent.name === 'string' && typeof agent.role === 'string' && typeof agent.prompt === 'string';
+  const agent = value as {
+    name?: unknown;
+    role?: unknown;
+    provider?: unknown;
+    model?: unknown;
+    run?: unknown;
+  };
+  if (typeof agent.name !== 'string' || typeof agent.role !== 'string') return false;
+  return agent.role === 'tool'
+    ? typeof agent.run === 'function'
+    : typeof agent.provider === 'string' && typeof agent.model === 'string';
 }
 
 async function loadPlugin(root: string, path: string): Promise<Agent> {
@@ -122,10 +148,13 @@ function applyOverride(existing: Agent | undefined, entry: AgentConfig, index: n
     }
     return defineAgent({ ...entry, role: entry.role }, source);
   }
+  const inherited =
+    existing.role === 'tool' ? { ...existing } : { ...existing, fallbacks: [...existing.fallbacks] };
   return defineAgent(
     {
-      ...existing,
+      ...inherited,
       ...entry,
+      role: entry.role ?? existing.role,
       permissions: {
         github: entry.permissions?.github ?? existing.permissions.github,
         // An agent's areas were checked against the same enum when it was defined.
@@ -134,7 +163,6 @@ function applyOverride(existing: Agent | undefined, entry: AgentConfig, index: n
           (existing.permissions.controlPlane as NonNullable<PermissionsInput['control_plane']>),
       },
       caps: { ...existing.caps, ...entry.caps },
-      fallbacks: [...(entry.fallbacks ?? existing.fallbacks)],
     },
     source,
   );

@@ -1,8 +1,7 @@
-import type { Caps, ModelRef, ProviderId } from '../core/config.ts';
+import type { AgentRole, Caps, ModelRef, ModelRole, ProviderId } from '../core/config.ts';
 import type { Task } from '../core/task/task.ts';
 
-export const AGENT_ROLES = ['coder', 'reviewer', 'planner', 'tool'] as const;
-export type AgentRole = (typeof AGENT_ROLES)[number];
+export type { AgentRole, ModelRole };
 
 /**
  * What an agent may do beyond writing inside the allowed folders. Every grant here is a grant to
@@ -36,20 +35,26 @@ export interface ToolOutput {
   text: string;
 }
 
-/**
- * An agent: a named worker with a role, a model (or code, for `tool` agents), fallbacks,
- * permissions and a prompt. Built-ins and plugins have exactly this shape.
- */
-export interface Agent {
+/** What every agent has, whatever answers for it. */
+interface AgentBase {
   name: string;
   role: AgentRole;
   /** One line for `aifactory agents` and the dashboard. */
   description: string;
+  permissions: AgentPermissions;
+  caps: Caps;
+}
+
+/**
+ * An agent that calls a model: a provider and model, fallbacks, a prompt. Built-ins and model
+ * plugins have exactly this shape.
+ */
+export interface ModelAgent extends AgentBase {
+  role: ModelRole;
   provider: ProviderId;
   model: string;
   /** Tried in order when the primary is rate-limited or down. */
   fallbacks: readonly ModelRef[];
-  permissions: AgentPermissions;
   /** Prompt file under `prompts/` (without `.md`) used when this agent writes code. */
   prompt: string;
   /**
@@ -58,20 +63,36 @@ export interface Agent {
    * repository's owner, like the prompt files; it can narrow the rules, never lift them.
    */
   instructions?: string;
-  caps: Caps;
   /**
    * Whether the agent works through the tool loop (list, read, search, edit, run checks, finish).
    * Unset: yes, unless its provider is `local` (small local models often have no function
    * calling). `false` keeps the one-answer form of fenced file blocks.
    */
   tools?: boolean;
-  /** Only for `tool` agents: runs instead of a model call. */
-  run?: (input: ToolInput) => Promise<ToolOutput>;
+}
+
+/** A `tool` agent: code that answers in the proposal format instead of a model. It calls no provider. */
+export interface ToolAgent extends AgentBase {
+  role: 'tool';
+  run: (input: ToolInput) => Promise<ToolOutput>;
+}
+
+/**
+ * An agent: a named worker with a role and permissions, answered for by a model (`ModelAgent`)
+ * or by code (`ToolAgent`). Narrow on `role === 'tool'`.
+ */
+export type Agent = ModelAgent | ToolAgent;
+
+/** What a tool agent's answer and the dashboard name as its provider and model: its own code. */
+export const TOOL_ANSWERER = { provider: 'tool', model: 'tool' } as const;
+
+/** Whether a model answers for `agent` (every role but `tool`). */
+export function isModelAgent(agent: Agent): agent is ModelAgent {
+  return agent.role !== 'tool';
 }
 
 /** Whether `agent` writes through the tool loop rather than one answer of fenced file blocks. */
-export function usesTools(agent: Agent): boolean {
-  if (agent.run) return false;
+export function usesTools(agent: ModelAgent): boolean {
   return agent.tools ?? agent.provider !== 'local';
 }
 

@@ -18,12 +18,14 @@ function formatCaps(caps: Caps): string {
 }
 
 function row(agent: Agent, reviewer: string, globalCaps: Caps): string[] {
+  // A tool agent calls no model: its provider, model and fallbacks are empty cells.
+  const model = agent.role === 'tool' ? undefined : agent;
   return [
     agent.name,
     agent.role,
-    agent.provider,
-    agent.model,
-    agent.fallbacks.map((ref) => `${ref.provider}:${ref.model}`).join(', ') || '—',
+    model?.provider ?? '—',
+    model?.model ?? '—',
+    model?.fallbacks.map((ref) => `${ref.provider}:${ref.model}`).join(', ') || '—',
     grantedAreas(agent.permissions).join(', ') || '—',
     formatCaps({ ...globalCaps, ...agent.caps }),
     reviewer,
@@ -99,10 +101,11 @@ Keys are named by their variable only, never shown.`,
       const reviewerOf = (agent: Agent): string =>
         agent.role === 'coder' ? registry.reviewerFor({ assignee: agent.name }).name : '—';
       if (options.json) {
-        const entries = agents.map(({ run, ...agent }) => ({
-          ...agent,
-          default_reviewer: reviewerOf(agent),
-        }));
+        const entries = agents.map((agent) => {
+          // A tool agent's `run` is code, not data.
+          const { run, ...data } = agent.role === 'tool' ? agent : { ...agent, run: undefined };
+          return { ...data, default_reviewer: reviewerOf(agent) };
+        });
         console.log(JSON.stringify({ agents: entries, caps: config.caps }, null, 2));
         return;
       }

@@ -203,7 +203,7 @@ that changed nothing commits nothing. With the local forge they stay in the work
           ),
       );
       if (flags.shard) {
-        summary.forge.close?.();
+        summary.forge.close();
         stopping.dispose();
         // A worker of the matrix: the merge job folds every shard's records, snapshots and commits once.
         console.log(
@@ -217,7 +217,7 @@ that changed nothing commits nothing. With the local forge they stay in the work
         touched: summary.records.size,
         snapshot: flags.snapshot,
         warn: (message) => progress.warn(message),
-      }).finally(() => summary.forge.close?.());
+      }).finally(() => summary.forge.close());
       if (after.snapshots) console.log(describeSnapshots(after.snapshots));
       const published = describePublish(after.published);
       if (published) console.log(published);

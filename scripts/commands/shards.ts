@@ -88,7 +88,7 @@ Example (the workflow's merge job, after actions/download-artifact into shard-re
         touched: fold.records.length,
         snapshot: flags.snapshot,
         warn: (message) => console.error(`warning: ${message}`),
-      }).finally(() => github?.close?.());
+      }).finally(() => github?.close());
       if (after.snapshots) console.log(describeSnapshots(after.snapshots));
       const published = describePublish(after.published);
       if (published) console.log(published);

@@ -48,7 +48,7 @@ export function registerWatch(program: Command): void {
             touched: summary.records.size,
             snapshot: flags.snapshot,
             warn: (message) => progress.warn(message),
-          }).finally(() => summary.forge.close?.());
+          }).finally(() => summary.forge.close());
           const published = describePublish(after.published);
           if (published) console.log(`  ${published}`);
           if (flags.maxRuns !== undefined && run >= flags.maxRuns) break;

@@ -45,6 +45,13 @@ export const PROVIDER_IDS = ['gemini', 'openai', 'xai', 'local', 'replay'] as co
 export const ProviderIdSchema = z.enum(PROVIDER_IDS);
 export type ProviderId = z.infer<typeof ProviderIdSchema>;
 
+/** The roles of agents that call a model: each writes, reviews or plans through its provider. */
+export const MODEL_ROLES = ['coder', 'reviewer', 'planner'] as const;
+export type ModelRole = (typeof MODEL_ROLES)[number];
+/** Every role an agent can have: a model role, or `tool` (code that answers instead of a model). */
+export const AGENT_ROLES = [...MODEL_ROLES, 'tool'] as const;
+export type AgentRole = (typeof AGENT_ROLES)[number];
+
 export const ModelRefSchema = z.strictObject({
   provider: ProviderIdSchema,
   model: z.string().min(1),
@@ -104,8 +111,10 @@ export const MaxOutputTokensSchema = z.strictObject({
   coder: z.int().positive().default(16_384),
   reviewer: z.int().positive().default(8_192),
   planner: z.int().positive().default(8_192),
-});
+} satisfies Record<ModelRole, z.ZodType>);
 export type MaxOutputTokens = z.infer<typeof MaxOutputTokensSchema>;
+/** The output ceilings when the config sets none: the one default every caller shares. */
+export const DEFAULT_MAX_OUTPUT_TOKENS: MaxOutputTokens = MaxOutputTokensSchema.parse({});
 
 /** How checks run: `isolate` (the default) or `none`, which runs model-written code beside the keys. */
 export const CHECK_SANDBOXES = ['isolate', 'none'] as const;
@@ -213,7 +222,7 @@ export const ShardsConfigSchema = z.strictObject({
  */
 export const AgentConfigSchema = z.strictObject({
   name: AgentNameSchema,
-  role: z.enum(['coder', 'reviewer', 'planner', 'tool']).optional(),
+  role: z.enum(AGENT_ROLES).optional(),
   provider: ProviderIdSchema.optional(),
   model: z.string().min(1).optional(),
   fallbacks: z.array(ModelRefSchema).optional(),
@@ -274,7 +283,16 @@ export function providerLimits(
   providers: ProvidersConfig,
   id: Exclude<ProviderId, 'replay'>,
 ): ProviderLimits {
-  return { ...DEFAULT_PROVIDER_LIMITS[id], ...providers[id] };
+  const defaults: ProviderLimits = DEFAULT_PROVIDER_LIMITS[id];
+  const own = providers[id] ?? {};
+  // Field by field: an entry that spells a field out as undefined keeps the default, as one that leaves it out.
+  const requests = own.requests_per_minute ?? defaults.requests_per_minute;
+  const tokens = own.tokens_per_minute ?? defaults.tokens_per_minute;
+  return {
+    concurrency: own.concurrency ?? defaults.concurrency,
+    ...(requests === undefined ? {} : { requests_per_minute: requests }),
+    ...(tokens === undefined ? {} : { tokens_per_minute: tokens }),
+  };
 }
 
 /** `aifactory.config.ts` (through `defineConfig`). Every field has a default. */

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Agent } from '../agents/types.ts';
+import type { Agent, ModelAgent } from '../agents/types.ts';
 import type { ProtocolConfig } from '../core/config.ts';
 import { FactoryError } from '../core/errors.ts';
 import { renderTemplate, truncateForPrompt } from '../core/prompt-template.ts';
@@ -166,7 +166,7 @@ export function feedbackFor(record: RunRecord, redact: Redact = asIs): string {
 }
 
 /** A prompt with the agent's own instructions (its plugin's `instructions`) after everything else. */
-export function withInstructions(system: string, agent: Agent): string {
+export function withInstructions(system: string, agent: ModelAgent): string {
   if (!agent.instructions) return system;
   return `${system.trimEnd()}\n\n## Instructions for ${agent.name} from this repository\n\n${agent.instructions}\n`;
 }
@@ -174,7 +174,7 @@ export function withInstructions(system: string, agent: Agent): string {
 export async function coderPrompt(
   library: PromptLibrary,
   input: {
-    agent: Agent;
+    agent: ModelAgent;
     task: Task;
     record: RunRecord;
     files: ReadonlyMap<string, string | undefined>;
@@ -205,7 +205,7 @@ export async function coderPrompt(
 export async function reviewerPrompt(
   library: PromptLibrary,
   input: {
-    agent: Agent;
+    agent: ModelAgent;
     task: Task;
     record: RunRecord;
     /** Every file the branch adds or changes, as it is on the branch. */

@@ -1,25 +1,18 @@
-import type { AgentRequest } from '../agents/invoke.ts';
+import type { AgentAnswer, AgentRequest } from '../agents/invoke.ts';
 import type { AgentRegistry } from '../agents/registry.ts';
-import type { Agent } from '../agents/types.ts';
+import type { ModelAgent } from '../agents/types.ts';
 import type { Config } from '../core/config.ts';
 import type { RunRecord } from '../core/record/run-record.ts';
 import type { Forge } from '../forge/types.ts';
-import type { GenerateResult } from '../providers/types.ts';
 import type { SecretGuard } from './guard/secret-guard.ts';
 import type { PromptLibrary } from './prompts.ts';
 import type { RunStore } from './store/run-store.ts';
 import type { ChecksRunner } from './tools/run-checks.ts';
 
-/** An agent's answer as the engine records it: which provider and model answered, and the cost. */
-export interface AgentAnswer extends GenerateResult {
-  provider: string;
-  costUsd: number;
-  /** Each model tried, in order, the one that answered last: more than one means a fallback answered. */
-  tried?: readonly { provider: string; model: string }[];
-}
+export type { AgentAnswer };
 
-/** Calls an agent (with its fallbacks and the budget check); throws a FactoryError on failure. */
-export type CallAgent = (agent: Agent, request: AgentRequest) => Promise<AgentAnswer>;
+/** Calls a model agent (with its fallbacks and the budget check); throws a FactoryError on failure. */
+export type CallAgent = (agent: ModelAgent, request: AgentRequest) => Promise<AgentAnswer>;
 
 /** What a task step reports to the terminal. */
 export interface ProgressSink {

@@ -13,7 +13,7 @@ export interface CreateForgeOptions extends LocalForgeOptions {
   /** Where the github forge reads its API roots, repository and tokens (default: process.env). */
   env?: NodeJS.ProcessEnv;
   /** Knobs of the github forge beyond the environment (its write budget; fast throttling in tests). */
-  github?: GitHubTuning;
+  github?: GitHubTuning | undefined;
   /** The github forge's commits are left for GitHub to sign (config `github.signed_commits`). */
   signedCommits?: boolean;
   /** The config's `checks`; the github forge also reads the fields below. */

@@ -1,4 +1,4 @@
-import { type MaxOutputTokens, MaxOutputTokensSchema } from '../core/config.ts';
+import { DEFAULT_MAX_OUTPUT_TOKENS, type MaxOutputTokens } from '../core/config.ts';
 import { failureOf, ProviderError, seconds } from './errors.ts';
 import type { Limiter } from './limiter.ts';
 import { checkReply, estimateInputTokens, inputTokenBound, repairInputBound, schemaTextOf } from './reply.ts';
@@ -17,8 +17,6 @@ export interface CallLayerOptions {
   /** Output ceilings per role, for a request that names no maximum. */
   maxOutputTokens?: MaxOutputTokens;
 }
-
-const DEFAULT_CEILINGS = MaxOutputTokensSchema.parse({});
 
 /** The schema a request sends, and the most input tokens it may be charged for. */
 interface RequestInput {
@@ -46,7 +44,7 @@ export class CallLayer implements ModelClient {
   }
 
   generate(request: GenerateRequest): Promise<GenerateResult> {
-    const ceilings = this.#options.maxOutputTokens ?? DEFAULT_CEILINGS;
+    const ceilings = this.#options.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
     const bounded = {
       ...request,
       maxOutputTokens: request.maxOutputTokens ?? ceilings[request.context.role],

@@ -21,9 +21,6 @@ export class ProviderError extends FactoryError {
   }
 }
 
-/** Classes worth another try: the server may answer next time. */
-export const RETRYABLE: ReadonlySet<ErrorClass> = new Set(['rate_limit', 'server', 'timeout', 'network']);
-
 /** The error class of an HTTP status. 400/404/422 are `config`: the request itself is wrong. */
 export function classOfStatus(status: number): ErrorClass {
   if (status === 401 || status === 403) return 'auth';

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { MODEL_ROLES } from '../core/config.ts';
 import { FactoryError } from '../core/errors.ts';
 import { ProviderError } from './errors.ts';
 import type { GenerateRequest, Provider, ProviderReply } from './types.ts';
@@ -17,7 +18,7 @@ export const CassetteSchema = z.strictObject({
   entries: z.array(
     z.strictObject({
       task_id: z.string().min(1),
-      role: z.enum(['coder', 'reviewer', 'planner']),
+      role: z.enum(MODEL_ROLES),
       iteration: z.int().positive(),
       model: z.string().min(1).optional(),
       turn: z.int().positive().optional(),

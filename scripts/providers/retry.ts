@@ -1,6 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import { FactoryError } from '../core/errors.ts';
-import { ProviderError, RETRYABLE } from './errors.ts';
+import { isTransient } from '../core/errors.ts';
+import { ProviderError } from './errors.ts';
 
 /** How the call layer retries. The SDKs' own retries are switched off, so there is one layer only. */
 export interface RetryPolicy {
@@ -14,8 +14,8 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 3, baseDelayMs: 1000, maxDelayMs: 30_000 };
 
 /**
- * Calls `attempt` until it succeeds or fails for good: `rate_limit`, `server`, `timeout` and
- * `network` errors are retried with exponential backoff and full jitter, honouring the server's
+ * Calls `attempt` until it succeeds or fails for good: transient errors (the core's
+ * `TRANSIENT_CLASSES`: `rate_limit`, `server`, `timeout`, `network`; a provider never answers `race`) are retried with exponential backoff and full jitter, honouring the server's
  * retry-after; anything else (auth, bad request, bad output) fails at once. `onRetry` hears of
  * each retry before its wait; an abort of `signal` ends the wait with the last error.
  */
@@ -30,8 +30,7 @@ export async function withRetries<T>(
     try {
       return await attempt(n);
     } catch (error) {
-      const retryable = error instanceof FactoryError && RETRYABLE.has(error.errorClass);
-      if (!retryable || n >= policy.maxRetries || signal?.aborted) throw error;
+      if (!isTransient(error) || n >= policy.maxRetries || signal?.aborted) throw error;
       const asked = error instanceof ProviderError ? error.retryAfterMs : undefined;
       const backoff = random() * Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** n);
       const wait = asked !== undefined ? Math.min(asked, policy.maxDelayMs * 4) : backoff;

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { ProviderId } from '../core/config.ts';
+import type { ModelRole, ProviderId } from '../core/config.ts';
 import type { ErrorClass } from '../core/errors.ts';
 import type { ServerLimits } from './rate-headers.ts';
 
@@ -46,7 +46,7 @@ export interface ChatMessage {
 export interface CallContext {
   taskId: string;
   agent: string;
-  role: 'coder' | 'reviewer' | 'planner';
+  role: ModelRole;
   iteration: number;
 }
 

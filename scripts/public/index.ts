@@ -16,12 +16,16 @@ export {
   defineAgent,
 } from '../agents/define-agent.ts';
 export type {
-  /** An agent as the factory runs it: built-ins and plugins have exactly this shape. */
+  /** An agent as the factory runs it: a `ModelAgent` or a `ToolAgent` (narrow on `role === 'tool'`). */
   Agent,
   /** What an agent may propose beyond the allowed folders (never merged without a person). */
   AgentPermissions,
   /** `coder`, `reviewer`, `planner` or `tool`. */
   AgentRole,
+  /** An agent a model answers for: provider, model, fallbacks, prompt. */
+  ModelAgent,
+  /** A `tool` agent: its `run` answers in the proposal format instead of a model. */
+  ToolAgent,
   /** What a `tool` agent's `run` receives: the task, its files, the root, the iteration, feedback. */
   ToolInput,
   /** What a `tool` agent's `run` answers: text in the proposal format. */

@@ -56,7 +56,7 @@ export interface PathPolicy {
    * The task's `scope`: globs a task without declared files may write, inside the allowed
    * folders; absent or empty means anywhere there. Declared files, when a task has them, decide alone.
    */
-  scope?: readonly string[];
+  scope?: readonly string[] | undefined;
   /** Control-plane areas granted to the agent: it may propose there, and a person merges. */
   grants: readonly string[];
   /** Plugin modules of the config, which the factory runs and agents therefore never write freely. */

@@ -117,7 +117,8 @@ export type AttemptInput = Omit<Attempt, 'n' | 'iteration' | 'started_at' | 'fin
 
 /** Who made an attempt, and what its answer cost, when a model answered. */
 export interface AttemptSource {
-  agent?: { name: string; provider: string; model: string };
+  /** A tool agent has no provider or model: its attempt names them only from its answer. */
+  agent?: { name: string; provider?: string; model?: string };
   answer?: {
     provider: string;
     model: string;

@@ -1,5 +1,5 @@
 /** A coder's iteration through the agent loop: the working copy, the toolbox under the task's rules, the prompt, the loop. */
-import type { Agent } from '../../agents/types.ts';
+import type { ModelAgent } from '../../agents/types.ts';
 import { type Session, sessionOf } from '../../core/record/session-log.ts';
 import { proposalPolicy } from '../guard/vet.ts';
 import { coderPrompt } from '../prompts.ts';
@@ -29,7 +29,7 @@ const SESSION_END: Record<LoopOutcome['kind'], Session['ended']> = {
  */
 export async function coderSession(
   ctx: TaskContext,
-  agent: Agent,
+  agent: ModelAgent,
   files: ReadonlyMap<string, string | undefined>,
   progress: LoopProgress = { answers: [], calls: [] },
 ): Promise<CoderSession> {

@@ -74,14 +74,15 @@ function evaluatedAgent(
   replay: boolean,
 ): Agent {
   const agent = registry.require(name);
+  if (agent.role === 'tool') return agent;
   const ref = model ?? { provider: agent.provider, model: agent.model };
-  const provider = replay && !agent.run ? 'replay' : ref.provider;
+  const provider = replay ? 'replay' : ref.provider;
   return { ...agent, provider, model: ref.model, fallbacks: [], caps: {} };
 }
 
 /** The model an eval run names: `provider:model`, or `tool:<agent>` for an agent that calls none. */
 export function modelName(agent: Agent): string {
-  return agent.run ? `tool:${agent.name}` : `${agent.provider}:${agent.model}`;
+  return agent.role === 'tool' ? `tool:${agent.name}` : `${agent.provider}:${agent.model}`;
 }
 
 /** The model a resumed run evaluates, from its record. */
@@ -164,7 +165,7 @@ export async function planEval(root: string, options: EvalOptions): Promise<Eval
     tasks: byId,
     records,
     invalid,
-    free: agent.provider === 'replay',
+    free: agent.role !== 'tool' && agent.provider === 'replay',
   };
 }
 

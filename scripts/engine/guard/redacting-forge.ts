@@ -40,7 +40,8 @@ export function redactingForge(forge: Forge, guard: SecretGuard): Forge {
     ignoredPaths: (paths) => forge.ignoredPaths(paths),
     commitToDefaultBranch: (input) =>
       forge.commitToDefaultBranch({ ...input, message: redact(input.message) }),
-    ...(forge.ciRuns ? { ciRuns: forge.ciRuns.bind(forge) } : {}),
-    ...(forge.landedCommits ? { landedCommits: forge.landedCommits.bind(forge) } : {}),
+    // Reads for the dashboard pass as they are: the snapshot builder redacts what it writes.
+    ...(forge.reports ? { reports: forge.reports } : {}),
+    close: () => forge.close(),
   };
 }

@@ -57,7 +57,7 @@ export function proposalPolicy(context: {
   agent: Agent;
   protocol: ProtocolConfig;
   plugins: readonly string[];
-  scope?: readonly string[];
+  scope?: readonly string[] | undefined;
 }): ProposalPolicy {
   const { task, agent, protocol, plugins, scope } = context;
   return {

@@ -48,7 +48,8 @@ export async function readRunFile(root: string, warn: (message: string) => void)
  * is never reported as a missing key.
  */
 export function keyEnvOf(agent: Agent, replay: boolean): string | null {
-  if (replay || agent.run || agent.provider === 'replay' || agent.provider === 'local') return null;
+  if (replay || agent.role === 'tool' || agent.provider === 'replay' || agent.provider === 'local')
+    return null;
   return PROVIDER_ENV[agent.provider].key;
 }
 

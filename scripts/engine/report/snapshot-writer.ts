@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { parseDayFile } from '../../agents/budget/file.ts';
 import { BUDGET_DIR } from '../../agents/budget/ledger.ts';
+import { TOOL_ANSWERER } from '../../agents/types.ts';
 import type { Config } from '../../core/config.ts';
 import type { RunRecord } from '../../core/record/run-record.ts';
 import { stableStringify } from '../../core/stable-json.ts';
@@ -73,7 +74,7 @@ async function previousCiRuns(root: string): Promise<CiRun[]> {
  */
 export async function commitsThroughForge(
   root: string,
-  forge: Forge,
+  forge: Pick<Forge, 'reports'>,
   now: Date,
   warn: (message: string) => void = () => undefined,
 ): Promise<Record<string, number> | undefined> {
@@ -94,11 +95,12 @@ function revertsOf(commit: LandedCommit): Revert[] {
  */
 async function landedThroughForge(
   root: string,
-  forge: Forge,
+  forge: Pick<Forge, 'reports'>,
   now: Date,
   warn: (message: string) => void,
 ): Promise<{ commitsPerDay: Record<string, number>; reverts: Revert[] } | undefined> {
-  if (!forge.landedCommits) return undefined;
+  const reports = forge.reports;
+  if (!reports) return undefined;
   const history = await readStatusFile(root, 'history.json', HistorySchema);
   // Only its time is needed, so a summary of an older or newer shape still tells it.
   const summary = await readStatusFile(
@@ -112,7 +114,7 @@ async function landedThroughForge(
   try {
     const recent: Record<string, number> = {};
     const reverts: Revert[] = [];
-    for (const commit of await forge.landedCommits(`${since}T00:00:00Z`, COMMITS_READ)) {
+    for (const commit of await reports.landedCommits(`${since}T00:00:00Z`, COMMITS_READ)) {
       const { day, subject } = commit;
       // The factory's state commits are left out, as on the local forge (see commitsPerDay).
       // A day the history cannot place (a reply without a proper date) is not counted.
@@ -134,11 +136,11 @@ async function landedThroughForge(
  */
 export async function forgeSnapshotInputs(
   root: string,
-  forge: Forge,
+  forge: Pick<Forge, 'reports'>,
   now: Date,
   warn: (message: string) => void,
 ): Promise<{ ci?: CiRun[]; commitsPerDay?: Record<string, number>; reverts?: Revert[] }> {
-  const ci = await forge.ciRuns?.();
+  const ci = await forge.reports?.ciRuns();
   if (ci?.warning) warn(ci.warning);
   const landed = await landedThroughForge(root, forge, now, warn);
   return { ...(ci ? { ci: ci.runs } : {}), ...(landed ?? {}) };
@@ -269,8 +271,7 @@ export async function agentStatusInput(
     agents: loaded.registry.list().map((agent) => ({
       name: agent.name,
       role: agent.role,
-      provider: agent.provider,
-      model: agent.model,
+      ...(agent.role === 'tool' ? TOOL_ANSWERER : { provider: agent.provider, model: agent.model }),
       key_env: keyEnvOf(agent, run?.replay === true),
       caps: agent.caps,
     })),

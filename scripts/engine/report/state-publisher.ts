@@ -82,14 +82,14 @@ export async function commitState(
   try {
     const changes = await changedStateFiles(root, forge);
     if (changes.every((change) => RIDE_ALONG.has(change.path))) return { status: 'unchanged' };
-    const commit = await forge.commitToDefaultBranch({
+    const outcome = await forge.commitToDefaultBranch({
       changes,
       message: `${STATE_COMMIT_SUBJECT} (${plural(input.touched, 'task')} touched)`,
       author: FACTORY_COMMITTER,
     });
-    return commit === undefined
+    return outcome.kind === 'unchanged'
       ? { status: 'unchanged' }
-      : { status: 'committed', commit, paths: changes.map((change) => change.path) };
+      : { status: 'committed', commit: outcome.commit, paths: changes.map((change) => change.path) };
   } catch (error) {
     return { status: 'refused', message: error instanceof Error ? error.message : String(error) };
   }

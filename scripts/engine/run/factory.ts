@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { BudgetLedger } from '../../agents/budget/ledger.ts';
 import { invokeAgent } from '../../agents/invoke.ts';
 import type { AgentRegistry } from '../../agents/registry.ts';
-import type { Agent } from '../../agents/types.ts';
+import { type Agent, isModelAgent } from '../../agents/types.ts';
 import type { Config, ModelRef } from '../../core/config.ts';
 import { type ErrorInfo, FactoryError } from '../../core/errors.ts';
 import type { RunRecord } from '../../core/record/run-record.ts';
@@ -73,7 +73,6 @@ export function providerSource(
     if (cached) return cached;
     const provider = createProvider(id, {
       env: options.env ?? process.env,
-      ...(options.github ? { github: options.github } : {}),
       agent: agent.name,
       timeoutMs: settings.timeouts.timeoutMs,
       idleTimeoutMs: settings.timeouts.idleTimeoutMs,
@@ -103,8 +102,7 @@ export function missingKeys(
     timeouts: callTimeouts(options.env ?? process.env),
     ...(config ? { config } : {}),
   });
-  for (const agent of agents) {
-    if (agent.run) continue;
+  for (const agent of agents.filter(isModelAgent)) {
     try {
       source({ provider: agent.provider, model: agent.model }, agent);
     } catch (error) {
@@ -156,7 +154,7 @@ export interface FactoryRun extends RunSummary {
   invalid: string[];
   /**
    * The run's forge, still open, handed over: the after-run step (`finishRun`) reads GitHub's CI
-   * state and commits the run's state through it, then the caller closes it (`close?.()`).
+   * state and commits the run's state through it, then the caller closes it (`close()`).
    */
   forge: Forge;
   /** Tasks the cost forecast left for tomorrow: their median cost would pass a daily cap. */
@@ -240,7 +238,8 @@ export async function runFactory(
   if (!options.replayDir && chosen.length > 0)
     preloadProviders(
       [...agents]
-        .filter((agent) => !agent.run && !missing.has(agent.name))
+        .filter(isModelAgent)
+        .filter((agent) => !missing.has(agent.name))
         .flatMap((agent) => [agent.provider, ...agent.fallbacks.map((ref) => ref.provider)]),
     );
   const held = new Map<string, ErrorInfo>();
@@ -357,7 +356,7 @@ export async function runFactory(
       .finally(() => observer.finish(touched));
     return { ...summary, invalid, forge, deferred };
   } catch (error) {
-    forge.close?.();
+    forge.close();
     throw error;
   }
 }

@@ -137,14 +137,17 @@ export class TaskContext {
     agent: Agent,
     started: Date,
     error: ErrorInfo,
-    before?: { answer: AttemptSource['answer']; session: Session },
+    before?: { answer: NonNullable<AttemptSource['answer']> | undefined; session: Session },
   ): Promise<boolean> {
     // Cancelled by a stopping run (SIGINT/SIGTERM): nothing is recorded, so the next run asks
     // again from the same state.
     if (this.services.signal?.aborted) return false;
     // A tool loop's earlier answers were paid for: the attempt counts them and keeps its session.
     const base = before
-      ? { ...this.attempt(kind, started, { agent, answer: before.answer }), session: before.session }
+      ? {
+          ...this.attempt(kind, started, before.answer ? { agent, answer: before.answer } : { agent }),
+          session: before.session,
+        }
       : this.attempt(kind, started, { agent });
     if (error.class === 'budget' || error.class === 'auth') {
       this.say(`paused: ${error.message}`);

@@ -1,4 +1,4 @@
-import { type Agent, usesTools } from '../../agents/types.ts';
+import { type Agent, TOOL_ANSWERER, usesTools } from '../../agents/types.ts';
 import { type ErrorInfo, pausesTask, toErrorInfo } from '../../core/errors.ts';
 import { parseProposal } from '../../core/protocol/proposal.ts';
 import {
@@ -72,7 +72,7 @@ export async function code(ctx: TaskContext): Promise<boolean> {
   let loop: CoderSession | undefined;
   const progress: LoopProgress = { answers: [], calls: [] };
   try {
-    if (usesTools(agent)) {
+    if (agent.role !== 'tool' && usesTools(agent)) {
       loop = await coderSession(ctx, agent, files, progress);
       answer = loop.answer;
     } else answer = await askCoder(ctx, agent, files);
@@ -251,7 +251,7 @@ async function askCoder(
   files: ReadonlyMap<string, string | undefined>,
 ): Promise<AgentAnswer> {
   const { task, record, services } = ctx;
-  if (agent.run) {
+  if (agent.role === 'tool') {
     const started = services.now().getTime();
     // Redacted like a prompt: check output and review comments may hold one of the run's secrets.
     const previous = feedbackFor(record, services.prompts.redact);
@@ -265,8 +265,7 @@ async function askCoder(
     return {
       text: output.text,
       usage: { inputTokens: 0, outputTokens: 0 },
-      model: 'tool',
-      provider: 'tool',
+      ...TOOL_ANSWERER,
       finishReason: 'stop',
       latencyMs: services.now().getTime() - started,
       costUsd: 0,

@@ -139,7 +139,7 @@ async function judge(
 ): Promise<boolean> {
   const { forge, registry } = ctx.services;
   const record = ctx.record;
-  const reviewer = registry.require(record.reviewer ?? registry.reviewerFor(ctx.task).name);
+  const reviewer = registry.requireModel(record.reviewer ?? registry.reviewerFor(ctx.task).name);
   const at = { commit: pr.head, iteration: record.iteration };
   const started = ctx.services.now();
   const posted = await forge.findReview(pr, at);
@@ -194,7 +194,7 @@ async function judge(
 async function reviewerSystem(ctx: TaskContext, pr: PullRequest, checks: string): Promise<string> {
   const { forge, registry, prompts } = ctx.services;
   const record = ctx.record;
-  const reviewer = registry.require(record.reviewer ?? registry.reviewerFor(ctx.task).name);
+  const reviewer = registry.requireModel(record.reviewer ?? registry.reviewerFor(ctx.task).name);
   // The whole change of the branch, every iteration's files and deletions included: a file
   // written once and left alone afterwards is still under review.
   const changed = await forge.changedFiles(pr);
@@ -214,7 +214,7 @@ async function reviewerSystem(ctx: TaskContext, pr: PullRequest, checks: string)
 async function askReviewer(ctx: TaskContext, system: string): Promise<AgentAnswer> {
   const { registry, signal } = ctx.services;
   const record = ctx.record;
-  const reviewer = registry.require(record.reviewer ?? registry.reviewerFor(ctx.task).name);
+  const reviewer = registry.requireModel(record.reviewer ?? registry.reviewerFor(ctx.task).name);
   return ctx.services.callAgent(reviewer, {
     system,
     messages: [{ role: 'user', content: `Review the pull request for task ${record.task_id} now.` }],

@@ -9,8 +9,11 @@ import type {
   Author,
   ChangedFile,
   CheckReport,
-  FileChange,
+  DefaultBranchCommit,
+  DefaultBranchOutcome,
   Forge,
+  ForgeReports,
+  IterationPush,
   LandedCommit,
   MergeOutcome,
   PostedReview,
@@ -125,7 +128,7 @@ function jitter(attempt: number): Promise<void> {
  * when there is one (GitHub refuses an approval from a pull request's author), else they are
  * COMMENT reviews with the verdict as the `aifactory/review` commit status.
  */
-export class GitHubForge implements Forge {
+export class GitHubForge implements Forge, ForgeReports {
   readonly id = 'github' as const;
   readonly #config: GitHubForgeOptions;
   readonly #repo: { owner: string; repo: string };
@@ -255,15 +258,7 @@ export class GitHubForge implements Forge {
     return found;
   }
 
-  async pushIteration(input: {
-    branch: string;
-    changes: readonly FileChange[];
-    deletions?: readonly string[];
-    message: string;
-    author: Author;
-    trailers: Record<string, string>;
-    restart?: boolean;
-  }): Promise<string> {
+  async pushIteration(input: IterationPush): Promise<string> {
     const message = withTrailers(input.message, input.trailers);
     // One rebuild when another writer moved the branch between our read and our write.
     for (let round = 0; ; round += 1) {
@@ -562,6 +557,14 @@ export class GitHubForge implements Forge {
     return logs;
   }
 
+  /** GitHub keeps the CI runs and the default branch's history the dashboard shows: this forge reads them. */
+  get reports(): ForgeReports {
+    return this;
+  }
+
+  /** Holds nothing open between calls: the API client needs no closing. */
+  close(): void {}
+
   /**
    * The CI state for the dashboard: the checks this run read for each task, and the latest run of
    * each workflow.
@@ -704,25 +707,17 @@ export class GitHubForge implements Forge {
     return this.#config.checkout === undefined ? [] : ignoredInCheckout(this.#config.checkout, paths);
   }
 
-  async commitToDefaultBranch(input: {
-    changes: readonly FileChange[];
-    message: string;
-    author: Author;
-  }): Promise<string | undefined> {
+  async commitToDefaultBranch(input: DefaultBranchCommit): Promise<DefaultBranchOutcome> {
     // The state commit comes after the tasks, which may have spent the write budget.
     return this.writes.outside(() => this.#commitToDefaultBranch(input));
   }
 
-  async #commitToDefaultBranch(input: {
-    changes: readonly FileChange[];
-    message: string;
-    author: Author;
-  }): Promise<string | undefined> {
+  async #commitToDefaultBranch(input: DefaultBranchCommit): Promise<DefaultBranchOutcome> {
     for (let round = 0; ; round += 1) {
       const { branch, head } = await this.#defaultHead();
       const base = await this.#git.treeOf(head);
       const tree = await this.#git.treeWith(base, input.changes);
-      if (tree === base) return undefined;
+      if (tree === base) return { kind: 'unchanged' };
       const commit = await this.#git.commit({
         tree,
         parents: [head],
@@ -731,7 +726,8 @@ export class GitHubForge implements Forge {
         committer: this.#committer,
         signed: this.#config.signedCommits === true,
       });
-      if ((await this.#git.setBranch(branch, commit, head, false)) === 'moved') return commit;
+      if ((await this.#git.setBranch(branch, commit, head, false)) === 'moved')
+        return { kind: 'committed', commit };
       if (round >= DEFAULT_BRANCH_RETRIES) {
         throw new FactoryError(
           'race',

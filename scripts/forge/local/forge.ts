@@ -1,6 +1,7 @@
 import { lstat, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { z } from 'zod';
 import { FactoryError } from '../../core/errors.ts';
 import type { TreeMode } from '../../core/path-tree.ts';
 import { writeJsonAtomically } from '../../io/atomic-write.ts';
@@ -12,8 +13,10 @@ import type {
   Author,
   ChangedFile,
   CheckReport,
-  FileChange,
+  DefaultBranchCommit,
+  DefaultBranchOutcome,
   Forge,
+  IterationPush,
   MergeOutcome,
   PostedReview,
   PullRequest,
@@ -24,12 +27,33 @@ import { GitObjects } from './git-objects.ts';
 import { lockedGit, RefUpdates } from './locks.ts';
 import { checkoutLinks, ignoredInCheckout } from './path-inspection.ts';
 import { type PullRecord, PullStore } from './pull-store.ts';
+import { parseStoredJson } from './stored-json.ts';
 import { checkedOutElsewhere, type GitDirs, headPointsAt } from './worktrees.ts';
 
 /** How much of a failing check's output is kept for the coder and the run record. */
 export const CHECK_OUTPUT_CHARS = 4000;
 
 const ZERO_OID = '0000000000000000000000000000000000000000';
+
+/** A check report as `readChecks` caches it per head under the git folder. */
+const CachedCheckReportSchema = z.strictObject({
+  state: z.enum(['passed', 'failed', 'pending', 'none', 'missing']),
+  output: z.string(),
+}) satisfies z.ZodType<CheckReport>;
+
+/** The checkout marker: a move of the checked-out default branch from one commit to another. */
+const CheckoutMoveSchema = z.strictObject({
+  from: z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'a commit id'),
+  to: z.string().regex(/^[0-9a-f]{40}([0-9a-f]{24})?$/, 'a commit id'),
+});
+
+function jsonOrNull(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
 
 /** The review of the same commit in the same iteration, if one is recorded. */
 function sameReview(
@@ -124,15 +148,7 @@ export class LocalForge implements Forge {
     return record ? this.#toPullRequest(record) : undefined;
   }
 
-  async pushIteration(input: {
-    branch: string;
-    changes: readonly FileChange[];
-    deletions?: readonly string[];
-    message: string;
-    author: Author;
-    trailers: Record<string, string>;
-    restart?: boolean;
-  }): Promise<string> {
+  async pushIteration(input: IterationPush): Promise<string> {
     return this.#branches.run(input.branch, async () => {
       const ref = `refs/heads/${input.branch}`;
       const head = await this.#resolve(ref);
@@ -259,10 +275,12 @@ export class LocalForge implements Forge {
     if (!command) return { state: 'none', output: '' };
     const cache = join(this.#dirs.gitDir, 'aifactory', 'checks', `${pr.head}.json`);
     const cached = await readFile(cache, 'utf8').catch(() => undefined);
-    if (cached) return JSON.parse(cached) as CheckReport;
-    const report = await this.#runChecks(command, pr.head);
-    await writeJsonAtomically(cache, report);
-    return report;
+    // A damaged cache entry is no answer: the checks run again and replace it.
+    const report = cached === undefined ? undefined : CachedCheckReportSchema.safeParse(jsonOrNull(cached));
+    if (report?.success) return report.data;
+    const fresh = await this.#runChecks(command, pr.head);
+    await writeJsonAtomically(cache, fresh);
+    return fresh;
   }
 
   async merge(pr: PullRequest, input: { message: string; head: string }): Promise<MergeOutcome> {
@@ -272,8 +290,10 @@ export class LocalForge implements Forge {
         return { kind: 'merged', commit: record.merge_commit };
       }
       const head = await this.#resolve(`refs/heads/${record.branch}`);
-      // A person deleted the branch (`git branch -D`): as on GitHub, that closes the pull request.
-      if (head === undefined) return { kind: 'closed', headGone: true };
+      // A person closed it, or deleted the branch (`git branch -D`), which closes it as on GitHub:
+      // nothing is merged, whatever the head.
+      if (record.state === 'closed' || head === undefined)
+        return { kind: 'closed', headGone: head === undefined };
       if (head !== input.head) return { kind: 'head_moved', head };
       const outcome = await new Promise<MergeOutcome>((resolve, reject) => {
         this.#waitingMerges.push({ head, message: input.message, resolve, reject });
@@ -397,19 +417,15 @@ export class LocalForge implements Forge {
     return object?.type === 'blob' ? object.content.toString('utf8') : undefined;
   }
 
-  async commitToDefaultBranch(input: {
-    changes: readonly FileChange[];
-    message: string;
-    author: Author;
-  }): Promise<string | undefined> {
+  async commitToDefaultBranch(input: DefaultBranchCommit): Promise<DefaultBranchOutcome> {
     return this.#lock.run(async () => {
       await this.#recoverCheckout();
       const main = await this.#defaultHead();
       const tree = await this.#objects.treeWith(main, input.changes);
-      if (tree === (await this.#objects.resolve(`${main}^{tree}`))) return undefined;
+      if (tree === (await this.#objects.resolve(`${main}^{tree}`))) return { kind: 'unchanged' };
       const commit = await this.#commitTree(tree, [main], `${input.message.trim()}\n`, input.author);
       await this.#moveDefaultBranch(main, commit);
-      return commit;
+      return { kind: 'committed', commit };
     });
   }
 
@@ -536,7 +552,13 @@ export class LocalForge implements Forge {
   async #recoverCheckout(): Promise<void> {
     const text = await readFile(this.#checkoutMarker, 'utf8').catch(() => undefined);
     if (text === undefined) return;
-    const { from, to } = JSON.parse(text) as { from: string; to: string };
+    // The ids go to git as arguments: only commit ids pass, never an option.
+    const { from, to } = parseStoredJson(
+      text,
+      CheckoutMoveSchema,
+      this.#checkoutMarker,
+      `a move of ${this.#defaultBranch} was interrupted; check \`git status\` in the repository, then remove the file`,
+    );
     const ref = `refs/heads/${this.#defaultBranch}`;
     if ((await this.#resolve(ref)) === from) {
       const changed = (await git(this.#root, ['diff-tree', '-r', '-z', '--name-only', from, to]))

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { FactoryError } from '../../core/errors.ts';
 import { ReviewCommentSchema } from '../../core/record/verdict.ts';
 import { writeJsonAtomically } from '../../io/atomic-write.ts';
+import { parseStoredJson } from './stored-json.ts';
 
 /** A local pull request: what GitHub would keep for it. */
 export const PullRecordSchema = z.object({
@@ -91,7 +92,12 @@ export class PullStore {
     const text = await readFile(path, 'utf8').catch(() => {
       throw new FactoryError('forge', `pull request #${number} does not exist`);
     });
-    return PullRecordSchema.parse(JSON.parse(text));
+    return parseStoredJson(
+      text,
+      PullRecordSchema,
+      path,
+      `restore it from a backup, or remove it to forget pull request #${number}`,
+    );
   }
 
   async write(record: PullRecord): Promise<void> {

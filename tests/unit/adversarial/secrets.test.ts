@@ -282,7 +282,7 @@ describe('prompts sent to a model', () => {
       iteration: 2,
     };
     const { system } = await coderPrompt(library, {
-      agent: registry.require('gpt'),
+      agent: registry.requireModel('gpt'),
       task: hostileTask,
       record,
       files,
@@ -295,7 +295,7 @@ describe('prompts sent to a model', () => {
 
   it('carry no form of a key to the reviewer, in the files before or after', async () => {
     const system = await reviewerPrompt(library, {
-      agent: registry.require('gemini-pro'),
+      agent: registry.requireModel('gemini-pro'),
       task: hostileTask,
       record: newRunRecord(hostileTask, 'gemini-pro', '2026-01-01T00:00:00.000Z'),
       files,

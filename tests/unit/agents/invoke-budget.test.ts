@@ -78,7 +78,7 @@ describe('fallback chain', () => {
     const { call } = await setup();
     const answer = await call();
     expect(answer).toMatchObject({ text: 'from backup', provider: 'gemini', model: 'backup-model' });
-    expect(answer.tried.map((entry) => [entry.provider, entry.error?.class ?? 'ok'])).toEqual([
+    expect(answer.tried?.map((entry) => [entry.provider, entry.error?.class ?? 'ok'])).toEqual([
       ['openai', 'rate_limit'],
       ['gemini', 'ok'],
     ]);

@@ -20,7 +20,7 @@ describe('the agent registry', () => {
   it('has the built-ins, each reviewed by default by an agent of another vendor', () => {
     const registry = new AgentRegistry(BUILTIN_AGENTS);
     expect(registry.list().map((agent) => agent.name)).toEqual(['gemini-pro', 'gpt', 'grok-fast']);
-    for (const agent of registry.list()) {
+    for (const agent of BUILTIN_AGENTS) {
       const reviewer = registry.reviewerFor({ assignee: agent.name });
       expect(vendorOf(reviewer.provider)).not.toBe(vendorOf(agent.provider));
     }
@@ -87,6 +87,12 @@ describe('the agent registry', () => {
     expect(registry.get('helper')).toMatchObject({ provider: 'local', model: 'llama3.1' });
   });
 
+  it("keeps a known agent's role when a config written in code spells it out as undefined", async () => {
+    const config = parseConfig({ agents: [{ name: 'gemini-pro', role: undefined, model: 'gemini-3-pro' }] });
+    const registry = await loadRegistry(REPO_ROOT, config);
+    expect(registry.get('gemini-pro')).toMatchObject({ role: 'coder', model: 'gemini-3-pro' });
+  });
+
   it('the example tool agent adds a license header without a model', async () => {
     const tool = (await import('../../../examples/agents/license-header.ts')).default;
     const task = {
@@ -105,6 +111,43 @@ describe('the agent registry', () => {
     );
     expect(() => defineAgent({ name: 'x', role: 'tool' })).toThrow('needs a run(input) function');
     expect(() => defineAgent({ name: 'X Y', role: 'coder' })).toThrow('agent field "name"');
+  });
+
+  it('keeps a tool agent free of model fields, and a model agent free of run', () => {
+    const run = async () => ({ text: '' });
+    const tool = defineAgent({ name: 'fmt', role: 'tool', run });
+    expect(tool).not.toHaveProperty('provider');
+    expect(tool).not.toHaveProperty('model');
+    expect(tool.run).toBe(run);
+    for (const field of [
+      { provider: 'openai' as const },
+      { model: 'gpt-5' },
+      { fallbacks: [{ provider: 'xai' as const, model: 'grok' }] },
+      { prompt: 'coder' },
+      { instructions: 'be brief' },
+      { tools: true },
+    ]) {
+      const name = Object.keys(field)[0]!;
+      expect(() => defineAgent({ name: 'fmt', role: 'tool', run, ...field }, 'p.ts'), name).toThrow(
+        `p.ts: tool agent "fmt" calls no model, so field "${name}" does not apply`,
+      );
+    }
+    expect(() =>
+      defineAgent({ name: 'x', role: 'coder', provider: 'openai', model: 'm', run } as never, 'p.ts'),
+    ).toThrow(`p.ts: agent "x" has run(input), which only a tool agent has`);
+  });
+
+  it('never picks a tool agent as a reviewer, and has any model review a tool agent', () => {
+    const tool = defineAgent({ name: 'fmt', role: 'tool', run: async () => ({ text: '' }) });
+    const registry = new AgentRegistry([...BUILTIN_AGENTS, tool]);
+    expect(registry.reviewerFor({ assignee: 'fmt' }).role).not.toBe('tool');
+    expect(() => registry.reviewerFor({ assignee: 'gpt', reviewer: 'fmt' })).toThrow(
+      'agent "fmt" is a tool agent: it calls no model, so it cannot review',
+    );
+    expect(() =>
+      new AgentRegistry([...BUILTIN_AGENTS, tool], 'fmt').reviewerFor({ assignee: 'gpt' }),
+    ).toThrow('agent "fmt" is a tool agent');
+    expect(registry.requireModel('gpt').model).toBe(BUILTIN_AGENTS.find((a) => a.name === 'gpt')!.model);
   });
 });
 

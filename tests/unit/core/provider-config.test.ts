@@ -15,6 +15,17 @@ describe('the providers section of the config', () => {
     expect(providerLimits(config.providers, 'xai')).toEqual(DEFAULT_PROVIDER_LIMITS.xai);
   });
 
+  it('keeps a default when a config written in code spells the field out as undefined', () => {
+    const config = ConfigSchema.parse({
+      providers: { openai: { concurrency: undefined, tokens_per_minute: 9000 } },
+    });
+    expect(providerLimits(config.providers, 'openai')).toEqual({
+      ...DEFAULT_PROVIDER_LIMITS.openai,
+      tokens_per_minute: 9000,
+    });
+    expect(providerLimits(config.providers, 'openai').concurrency).toBe(8);
+  });
+
   it('refuses an unknown provider, an unknown field and a limit that is not a positive whole number', () => {
     const paths = (input: unknown) => {
       const parsed = ConfigSchema.safeParse(input);

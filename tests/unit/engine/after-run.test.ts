@@ -97,7 +97,10 @@ describe('finishRun', () => {
     const { root } = await sandboxOf(['quiet-one']);
     const token = 'ghs_leakedInAnErrorMessage0123456789'; // aifactory:allow-secret
     const forge: Forge = Object.assign(new MemoryForge(), {
-      ciRuns: async () => ({ runs: [], warning: `GitHub answered 403 for ${token}` }),
+      reports: {
+        ciRuns: async () => ({ runs: [], warning: `GitHub answered 403 for ${token}` }),
+        landedCommits: async () => [],
+      },
     });
     const warnings: string[] = [];
     const after = await finishRun(root, forge, {
@@ -116,9 +119,15 @@ describe('finishRun', () => {
     const { root } = await sandboxOf(['quiet-two']);
     let asked = 0;
     const forge: Forge = Object.assign(new MemoryForge(), {
-      ciRuns: async () => {
-        asked += 1;
-        return { runs: [] };
+      reports: {
+        ciRuns: async () => {
+          asked += 1;
+          return { runs: [] };
+        },
+        landedCommits: async () => {
+          asked += 1;
+          return [];
+        },
       },
     });
     const after = await finishRun(root, forge, { touched: 0, snapshot: false, warn: () => undefined });
@@ -136,7 +145,7 @@ describe('finishRun', () => {
       const after = await finishRun(root, forge, { touched: 1, snapshot: true, warn: () => undefined });
       expect(after.published.status).toBe('skipped');
     }
-    local.close?.();
+    local.close();
     expect(await head()).toBe(before);
     expect(SummarySchema.parse(await readStatus(root, 'summary.json')).tasks_total).toBe(1);
   });

@@ -9,7 +9,7 @@ import {
   forgeSnapshotInputs,
   STATE_COMMIT_SUBJECT,
 } from '../../../scripts/engine/report/snapshot-writer.ts';
-import type { Forge } from '../../../scripts/forge/types.ts';
+import type { Forge, ForgeReports } from '../../../scripts/forge/types.ts';
 
 let root: string;
 beforeEach(async () => {
@@ -20,8 +20,8 @@ afterEach(async () => {
 });
 
 const now = new Date('2026-12-03T08:00:00Z');
-const forgeWith = (landedCommits?: Forge['landedCommits']) =>
-  ({ ...(landedCommits ? { landedCommits } : {}) }) as Forge;
+const forgeWith = (landedCommits?: ForgeReports['landedCommits']): Pick<Forge, 'reports'> =>
+  landedCommits ? { reports: { landedCommits, ciRuns: async () => ({ runs: [] }) } } : {};
 const landed = (counts: Record<string, number>) =>
   Object.entries(counts).flatMap(([day, count]) =>
     Array.from({ length: count }, (_, i) => ({ day, subject: `Merge task ${i}` })),

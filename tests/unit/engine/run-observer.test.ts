@@ -2,8 +2,9 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { defineAgent } from '../../../scripts/agents/define-agent.ts';
 import { BUILTIN_AGENTS } from '../../../scripts/agents/registry.ts';
-import type { Agent } from '../../../scripts/agents/types.ts';
+import type { ModelAgent } from '../../../scripts/agents/types.ts';
 import { FactoryError } from '../../../scripts/core/errors.ts';
 import { type RunFile, RunFileSchema } from '../../../scripts/core/status/agent-status.ts';
 import { SecretGuard } from '../../../scripts/engine/guard/secret-guard.ts';
@@ -164,7 +165,7 @@ describe('RunObserver', () => {
 
   it('passes a call of an agent it does not know straight through', async () => {
     const { seen } = await observer();
-    const stranger: Agent = { ...gpt, name: 'stranger' };
+    const stranger: ModelAgent = { ...gpt, name: 'stranger' };
     await expect(seen.wrap(async () => answer())(stranger, request('t'))).resolves.toMatchObject({
       text: 'ok',
     });
@@ -220,6 +221,7 @@ describe('readRunFile', () => {
     expect(keyEnvOf(gpt, false)).toBe('OPENAI_API_KEY');
     expect(keyEnvOf({ ...gpt, provider: 'local' }, false)).toBeNull();
     expect(keyEnvOf(gpt, true)).toBeNull();
-    expect(keyEnvOf({ ...gpt, run: async () => ({ files: {} }) } as unknown as Agent, false)).toBeNull();
+    const tool = defineAgent({ name: 'fmt', role: 'tool', run: async () => ({ text: '' }) });
+    expect(keyEnvOf(tool, false)).toBeNull();
   });
 });

@@ -3,21 +3,21 @@ import geminiCoder from '../../../examples/agents/gemini-coder.ts';
 import grokCoder from '../../../examples/agents/grok-coder.ts';
 import localCoder from '../../../examples/agents/local-coder.ts';
 import openaiCoder from '../../../examples/agents/openai-coder.ts';
-import type { Agent } from '../../../scripts/agents/types.ts';
+import type { ModelAgent } from '../../../scripts/agents/types.ts';
 import { renderProposal } from '../../../scripts/core/protocol/proposal.ts';
 import type { SeenRequest } from '../../fixtures/llm-fixture.ts';
 import { exampleRun, fileAt, modelOf, promptOf } from './harness.ts';
 
 /** The four model-family coders, each through its own SDK over real HTTP to the loopback fixture. */
-const CODERS: { agent: Agent; plugin: string }[] = [
+const CODERS: { agent: ModelAgent; plugin: string }[] = [
   { agent: grokCoder, plugin: 'examples/agents/grok-coder.ts' },
   { agent: geminiCoder, plugin: 'examples/agents/gemini-coder.ts' },
   { agent: openaiCoder, plugin: 'examples/agents/openai-coder.ts' },
   { agent: localCoder, plugin: 'examples/agents/local-coder.ts' },
 ];
 
-const pathOf = (agent: Agent) => `src/${agent.name}.ts`;
-const contentOf = (agent: Agent) => `export const author = '${agent.name}';\n`;
+const pathOf = (agent: ModelAgent) => `src/${agent.name}.ts`;
+const contentOf = (agent: ModelAgent) => `export const author = '${agent.name}';\n`;
 
 const run = exampleRun(
   {
@@ -38,7 +38,7 @@ const run = exampleRun(
 );
 
 /** The coding call of `agent`: its prompt names its task. */
-function codingCall(agent: Agent): SeenRequest {
+function codingCall(agent: ModelAgent): SeenRequest {
   const call = run.fixture.requests.find((request) =>
     promptOf(request).includes(`working on task use-${agent.name},`),
   );

@@ -121,7 +121,7 @@ describe('the plugin guide, followed as written', () => {
 
   it('step 5: the agents are registered and the task is valid', () => {
     const agents = outputs.get('npm run aifactory -- agents')!.output;
-    expect(agents).toMatch(/^docs-index\s+tool\s+local\s+tool\s/m);
+    expect(agents).toMatch(/^docs-index\s+tool\s+—\s+—\s/m);
     expect(agents).toMatch(/^careful-coder\s+coder\s+openai\s+gpt-5-mini\s+gemini:gemini-2\.5-flash\s/m);
     expect(outputs.get('npm run aifactory -- validate')!.output).toContain('task files valid');
   });

@@ -53,14 +53,18 @@ describe('the example agents, enabled', () => {
     const byName = new Map(agents.map((agent) => [agent.name, agent]));
     for (const plugin of EXAMPLE_PLUGINS) {
       const { default: agent } = (await import(join(REPO_ROOT, plugin))) as { default: Agent };
-      const { run: _code, ...listed } = agent;
+      // A tool agent's `run` is code: the listing leaves it out.
+      const { run: _code, ...listed } = agent.role === 'tool' ? agent : { ...agent, run: undefined };
       expect(byName.get(agent.name), plugin).toEqual({ ...listed, default_reviewer: expect.any(String) });
     }
     expect(byName.get('planner')).toMatchObject({
       role: 'planner',
       permissions: { controlPlane: ['tasks'] },
     });
-    expect(byName.get('formatter')).toMatchObject({ role: 'tool', model: 'tool' });
+    // A tool agent calls no model: no placeholder provider or model is listed for it.
+    expect(byName.get('formatter')).toMatchObject({ role: 'tool' });
+    expect(byName.get('formatter')).not.toHaveProperty('provider');
+    expect(byName.get('formatter')).not.toHaveProperty('model');
     expect(agents).toHaveLength(EXAMPLE_PLUGINS.length + BUILTIN_AGENTS.length);
 
     const table = await runCli(['agents'], { cwd: root });

@@ -218,6 +218,35 @@ describe.each(FORGES)('the $name forge keeps the Forge contract', ({ make }) => 
     expect(await forge.findPullRequest('aifactory/t')).toMatchObject({ state: 'merged' });
   });
 
+  it('answers closed, and merges nothing, when a person closed the pull request', async () => {
+    await push('one\n');
+    const pr = await forge.openPullRequest({ branch: 'aifactory/t', title: 'T', body: '' });
+    await forge.closePullRequest(pr);
+    expect(await forge.merge(pr, { message: 'Merge t', head: pr.head })).toEqual({
+      kind: 'closed',
+      headGone: false,
+    });
+    expect(await forge.readFile('src/a.txt')).toBeUndefined();
+    expect(await forge.findPullRequest('aifactory/t')).toMatchObject({ state: 'closed' });
+  });
+
+  it('commits to the default branch once, and answers unchanged when it already holds the files', async () => {
+    const input = {
+      changes: [{ path: 'shared/status/x.json', content: '{}\n' }],
+      message: 'State',
+      author,
+    };
+    const first = await forge.commitToDefaultBranch(input);
+    expect(first.kind).toBe('committed');
+    expect(await forge.readFile('shared/status/x.json')).toBe('{}\n');
+    expect(await forge.commitToDefaultBranch(input)).toEqual({ kind: 'unchanged' });
+  });
+
+  it('can be closed, and closed again', () => {
+    forge.close();
+    forge.close();
+  });
+
   it('answers head_moved, and merges nothing, when the head is not the approved one', async () => {
     const approved = await push('one\n');
     const pr = await forge.openPullRequest({ branch: 'aifactory/t', title: 'T', body: '' });

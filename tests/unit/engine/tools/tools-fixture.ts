@@ -111,8 +111,8 @@ export async function toolboxFor(
   const toolbox = createToolbox({
     copy,
     rules: { policy, secrets: GUARD },
-    runChecks: options.runChecks,
-    limits: options.limits,
+    ...(options.runChecks ? { runChecks: options.runChecks } : {}),
+    ...(options.limits ? { limits: options.limits } : {}),
   });
   return { copy, toolbox, call: (name: string, args: unknown) => toolbox.callTool(name, args) };
 }

@@ -73,9 +73,9 @@ describe('github forge: commits', () => {
       message: 'Run records',
       author: gpt,
     };
-    const commit = await forge.commitToDefaultBranch(input);
-    expect(await github.branch('main')).toBe(commit);
-    expect(await forge.commitToDefaultBranch(input)).toBeUndefined();
+    const outcome = await forge.commitToDefaultBranch(input);
+    expect(outcome).toEqual({ kind: 'committed', commit: await github.branch('main') });
+    expect(await forge.commitToDefaultBranch(input)).toEqual({ kind: 'unchanged' });
     expect(github.invalid).toEqual([]);
   });
 
@@ -87,14 +87,16 @@ describe('github forge: commits', () => {
       message: 'Theirs',
       author: gpt,
     });
-    const commit = await forge.commitToDefaultBranch({
+    if (theirs.kind !== 'committed') throw new Error('their commit made no commit');
+    const outcome = await forge.commitToDefaultBranch({
       changes: [{ path: 'shared/runs/t.json', content: '{}\n' }],
       message: 'Run records',
       author: gpt,
     });
     expect(github.calls('git/update-ref').map((call) => call.status)).toEqual([200, 422, 200]);
-    expect(await github.branch('main')).toBe(commit);
-    expect((await github.git.readCommit(commit!))?.parents).toEqual([theirs]);
+    if (outcome.kind !== 'committed') throw new Error(`expected a commit, got ${outcome.kind}`);
+    expect(await github.branch('main')).toBe(outcome.commit);
+    expect((await github.git.readCommit(outcome.commit))?.parents).toEqual([theirs.commit]);
     expect(github.invalid).toEqual([]);
   });
 

@@ -22,11 +22,11 @@ export function useGitHubForge() {
   });
   return async (
     options: GitHubFixtureOptions = {},
-    forgeOptions: Partial<GitHubForgeOptions> & { oneToken?: boolean } = {},
+    forgeOptions: Partial<GitHubForgeOptions> & { oneToken?: boolean; unsigned?: boolean } = {},
   ): Promise<{ github: GitHubFixture; forge: GitHubForge }> => {
     const github = await GitHubFixture.start(options);
     started.push(github);
-    const { oneToken, ...rest } = forgeOptions;
+    const { oneToken, unsigned, ...rest } = forgeOptions;
     const forge = new GitHubForge({
       apiUrl: github.url,
       graphqlUrl: github.graphqlUrl,
@@ -37,7 +37,7 @@ export function useGitHubForge() {
       // Throttling's write spacing (1–3 s) is GitHub's advice, not behaviour under test here.
       client: { throttle: false, retryAfterBaseValue: 10, timeoutMs: 5000 },
       // The recommended set-up: the reviewer writes as GITHUB_TOKEN, whose marks count only signed.
-      signingKey: SIGNING_KEY,
+      ...(unsigned ? {} : { signingKey: SIGNING_KEY }),
       ...rest,
     });
     return { github, forge };

@@ -194,5 +194,6 @@ function bind(forge: Forge): Forge {
     }
     proto = Object.getPrototypeOf(proto);
   }
+  if (forge.reports) bound.reports = forge.reports;
   return bound as unknown as Forge;
 }

@@ -42,7 +42,7 @@ function verdict(commit: string, extra: Partial<PostedReview> = {}): PostedRevie
 
 describe('github forge: only the factory and people with write access steer', () => {
   it("never takes a review that copies the factory's marker for the factory's verdict", async () => {
-    const { github, forge } = await start(people, { oneToken: true, signingKey: undefined });
+    const { github, forge } = await start(people, { oneToken: true, unsigned: true });
     await push(forge, 'a\n');
     const pr = await forge.openPullRequest({ branch: 'aifactory/t', title: 'T', body: 'b' });
     // An approval with the factory's marker, as anyone could write it.
@@ -61,7 +61,7 @@ describe('github forge: only the factory and people with write access steer', ()
   });
 
   it('counts a mark of the shared GITHUB_TOKEN identity only when signed with the key', async () => {
-    const { github, forge } = await start(people, { signingKey: undefined });
+    const { github, forge } = await start(people, { unsigned: true });
     await push(forge, 'a\n');
     const pr = await forge.openPullRequest({ branch: 'aifactory/t', title: 'T', body: 'b' });
     // Any workflow of the repository writes as github-actions[bot], as the reviewer does.

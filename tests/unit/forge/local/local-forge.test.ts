@@ -131,7 +131,9 @@ describe('local forge', () => {
     const outcomes = await Promise.all(
       prs.map((pr) => forge.merge(pr, { message: `Merge ${pr.branch}`, head: pr.head })),
     );
-    const stateCommit = await state;
+    const stateOutcome = await state;
+    if (stateOutcome.kind !== 'committed') throw new Error('the state commit made no commit');
+    const stateCommit = stateOutcome.commit;
     const commits = outcomes.map((outcome) => (outcome.kind === 'merged' ? outcome.commit : outcome.kind));
     // Each merge commit sits on another (in the order they came in), and main moved once for the four.
     const chain = git(root, 'rev-list', '--first-parent', `${stateCommit}..main`).split('\n');
@@ -320,10 +322,10 @@ describe('local forge', () => {
       message: 'Snapshot',
       author: gpt,
     };
-    const commit = await forge.commitToDefaultBranch(input);
-    expect(git(root, 'rev-parse', 'main')).toBe(commit);
+    const outcome = await forge.commitToDefaultBranch(input);
+    expect(outcome).toEqual({ kind: 'committed', commit: git(root, 'rev-parse', 'main') });
     expect(await readFile(join(root, 'shared/status/summary.json'), 'utf8')).toBe('{}\n');
-    expect(await forge.commitToDefaultBranch(input)).toBeUndefined();
+    expect(await forge.commitToDefaultBranch(input)).toEqual({ kind: 'unchanged' });
   });
 
   it('refuses a folder that is not a git repository, or a default branch without commits', async () => {
@@ -336,12 +338,12 @@ describe('local forge', () => {
   it('finishes a move of the checked-out main that a crash cut after the checkout', async () => {
     const { from, to } = await cutMove('merged\n');
     git(root, 'read-tree', '-m', '-u', from, to); // the crash came before update-ref
-    const commit = await forge.commitToDefaultBranch({
+    const outcome = await forge.commitToDefaultBranch({
       changes: [{ path: 'docs/x.md', content: 'x\n' }],
       message: 'next',
       author: gpt,
     });
-    expect(git(root, 'rev-parse', `${commit}~1`)).toBe(to);
+    expect(outcome.kind === 'committed' && git(root, 'rev-parse', `${outcome.commit}~1`)).toBe(to);
     expect(git(root, 'status', '--porcelain')).toBe('');
   });
 
@@ -512,5 +514,60 @@ describe('local forge', () => {
     expect(await readFile(outside, 'utf8')).toBe('keep\n');
     expect(await readFile(join(root, 'README.md'), 'utf8')).not.toBe('');
     await rm(outside);
+  });
+
+  it('refuses a damaged pull request record with an error naming the file, the field and what to do', async () => {
+    await push('one\n');
+    const pr = await forge.openPullRequest({ branch: 'aifactory/t', title: 'T', body: '' });
+    const file = join(root, '.git/aifactory/pulls', `${pr.number}.json`);
+    await writeFile(file, '{"number": 1, "branch"');
+    await expect(forge.merge(pr, { message: 'm', head: pr.head })).rejects.toMatchObject({
+      errorClass: 'forge',
+      message: `${file} is not valid JSON; restore it from a backup, or remove it to forget pull request #${pr.number}`,
+    });
+    // Valid JSON of the wrong shape: the title is missing.
+    const untitled = { number: pr.number, branch: pr.branch, body: '', state: 'open', head: pr.head };
+    await writeFile(file, JSON.stringify({ ...untitled, merge_commit: null, reviews: [] }));
+    await expect(forge.merge(pr, { message: 'm', head: pr.head })).rejects.toMatchObject({
+      errorClass: 'forge',
+      message: expect.stringContaining(`${file}: field "title": `),
+    });
+  });
+
+  it('refuses a checkout marker whose ids are not commit ids, and never hands them to git', async () => {
+    await mkdir(join(root, '.git/aifactory'), { recursive: true });
+    const marker = join(root, '.git/aifactory/checkout.json');
+    await writeFile(marker, JSON.stringify({ from: '--output=/tmp/aifactory-pwned', to: 'HEAD' }));
+    await expect(
+      forge.commitToDefaultBranch({
+        changes: [{ path: 'shared/x.json', content: '{}\n' }],
+        message: 'm',
+        author: gpt,
+      }),
+    ).rejects.toMatchObject({
+      errorClass: 'forge',
+      message: expect.stringContaining(
+        `${marker}: field "from": a commit id; a move of main was interrupted`,
+      ),
+    });
+    await expect(access('/tmp/aifactory-pwned')).rejects.toThrow();
+    expect(await readFile(marker, 'utf8')).toContain('--output');
+  });
+
+  it('runs the checks again when their cached report is damaged', async () => {
+    const checked = await createLocalForge({
+      root,
+      defaultBranch: 'main',
+      checks: { command: 'test "$(cat src/a.txt)" = good', timeoutSeconds: 30 },
+    });
+    const head = await push('good\n');
+    const pr = await checked.openPullRequest({ branch: 'aifactory/t', title: 'T', body: '' });
+    const cache = join(root, '.git/aifactory/checks', `${head}.json`);
+    for (const damaged of ['{"state": "pas', JSON.stringify({ state: 'green', output: '' })]) {
+      await mkdir(join(root, '.git/aifactory/checks'), { recursive: true });
+      await writeFile(cache, damaged);
+      expect(await checked.readChecks(pr)).toEqual({ state: 'passed', output: '' });
+      expect(JSON.parse(await readFile(cache, 'utf8'))).toEqual({ state: 'passed', output: '' });
+    }
   });
 });
