@@ -14,7 +14,7 @@ import { loadRunnableTasks } from '../engine/task-files.ts';
 import { FORGE_KINDS } from '../forge/index.ts';
 import { stopOnSignals } from '../io/stop-signal.ts';
 import { plural } from '../ui/words.ts';
-import { githubWritesStopped, writeJobSummary } from './job-summary.ts';
+import { githubWritesStopped, stoppedEarly, writeJobSummary } from './job-summary.ts';
 
 /** The recorded answers the embedded demo replays. */
 export const DEFAULT_REPLAY_DIR = 'examples/replay';
@@ -129,8 +129,9 @@ export function registerRun(program: Command): void {
       'after',
       `
 Exit codes: 0 the run finished (failed tasks are recorded in shared/runs/, not thrown);
-2 it could not run at all (bad config, an unreadable repository). A missing key is named
-before tasks start; that agent's tasks wait for it.
+2 it could not run at all (bad config, an unreadable repository, GitHub out of reach: a
+transient outage whose tasks wait for the next run). A missing key is named before tasks
+start; that agent's tasks wait for it.
 
 Examples:
   npm run aifactory -- run --once --replay          the demo: recorded answers, no keys, no network
@@ -179,11 +180,8 @@ that changed nothing commits nothing. With the local forge they stay in the work
           `${record.task_id}: waits for a person to merge pull request #${record.pull_request?.number ?? '?'} (it touches the control plane).`,
         );
       }
-      if (summary.refused) {
-        console.log(
-          `\nStopped early: GitHub refused the factory (${summary.refused}). The tasks wait; the next run goes on once the token has what it needs.`,
-        );
-      }
+      const stopped = stoppedEarly(summary);
+      if (stopped) console.log(`\n${stopped}`);
       const stoppedUntil = options.forge === 'github' ? githubWritesStopped(process.env) : undefined;
       if (stoppedUntil) {
         console.log(
@@ -200,6 +198,8 @@ that changed nothing commits nothing. With the local forge they stay in the work
             `warning: the job summary was not written: ${error instanceof Error ? error.message : error}`,
           ),
       );
+      // The forge was out of reach: the run could not run, and whoever scheduled it must see that.
+      if (summary.unreachable !== undefined) process.exitCode = 2;
       if (flags.shard) {
         summary.forge.close?.();
         stopping.dispose();
@@ -220,6 +220,7 @@ that changed nothing commits nothing. With the local forge they stay in the work
       const published = describePublish(after.published);
       if (published) console.log(published);
       stopping.dispose();
+      if (summary.unreachable !== undefined) return;
       console.log(
         'Next: `npm run aifactory -- status` for the task table; `npm run site:dev` for the dashboard.',
       );

@@ -211,6 +211,36 @@ describe('outages and crashes', () => {
     ]);
   });
 
+  it('pauses the task and stops the run when the forge cannot be reached, and goes on once it can', async () => {
+    const original = forge.openPullRequest.bind(forge);
+    let down = true;
+    forge.openPullRequest = async (input) => {
+      if (down)
+        throw new FactoryError('network', 'opening a pull request: could not reach GitHub at http://x');
+      return original(input);
+    };
+    const files: Record<string, string> = { first: 'src/a.ts', second: 'src/b.ts', third: 'src/c.ts' };
+    const tasks = Object.entries(files).map(([id, path]) => task(id, { files: [path] }));
+    const script: Script = ({ request }) =>
+      request.context.role === 'coder'
+        ? proposalOf({ [files[request.context.taskId]!]: 'v' })
+        : { verdict: 'approve', summary: 'ok', comments: [] };
+    const first = await runOnce(tasks, scriptedServices({ root, forge, script, calls }), { concurrency: 1 });
+    expect(first.unreachable).toContain('could not reach GitHub at http://x');
+    expect(first.refused).toBeUndefined();
+    expect(first.stopped).toBe(true);
+    expect([...first.records.keys()].sort()).toEqual(['first', 'second']);
+    for (const record of first.records.values()) expect(record.last_error?.class).toBe('network');
+    down = false;
+    const second = await runOnce(tasks, scriptedServices({ root, forge, script, calls }), { concurrency: 1 });
+    expect(second.unreachable).toBeUndefined();
+    expect([...second.records.values()].map((record) => record.state)).toEqual([
+      'merged',
+      'merged',
+      'merged',
+    ]);
+  });
+
   it('never posts a review twice, nor asks the reviewer again, when a crash cut between posting and recording', async () => {
     const s = scriptedServices({ root, forge, script: approveAll, calls });
     const store = s.store;
