@@ -4,7 +4,7 @@ import { loadRegistry } from '../agents/registry.ts';
 import { type Agent, grantedAreas } from '../agents/types.ts';
 import { type AgentStatus, type AgentStatusFile, describeAgentState } from '../core/agent-status.ts';
 import type { Caps } from '../core/config.ts';
-import { formatUsd } from '../core/money.ts';
+import { capsLine, formatUsd } from '../core/money.ts';
 import { currentAgentStatus } from '../engine/snapshot-writer.ts';
 import { renderTable } from '../ui/table.ts';
 import { clip } from '../ui/words.ts';
@@ -37,7 +37,7 @@ function keyCell(status: AgentStatus): string {
 }
 
 function spendCell(spent: number, cap: number | null): string {
-  return cap === null ? formatUsd(spent) : `${formatUsd(spent)} of ${formatUsd(cap)}`;
+  return cap === null ? `${formatUsd(spent)} (no cap)` : `${formatUsd(spent)} of ${formatUsd(cap)}`;
 }
 
 function lastRunCell(status: AgentStatus): string {
@@ -113,7 +113,6 @@ Keys are named by their variable only, never shown.`,
           agents.map((agent) => row(agent, reviewerOf(agent), config.caps)),
         ),
       );
-      if (config.caps.daily_usd !== undefined)
-        console.log(`\nDaily cap for all agents: $${config.caps.daily_usd}`);
+      console.log(`\n${capsLine(config.caps)}`);
     });
 }

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { loadConfig } from '../agents/config-loader.ts';
 import { forecastLines } from '../core/cost-forecast.ts';
+import { capsLine } from '../core/money.ts';
 import { planRun } from '../core/schedule.ts';
 import { parseShard, type Shard, tasksInShard } from '../core/shard.ts';
 import type { TaskState } from '../core/task-state.ts';
@@ -107,6 +109,7 @@ async function dryRun(root: string, flags: RunFlags): Promise<void> {
     console.log(`${plan.task.task_id.padEnd(28)} ${state.padEnd(17)} ${what.padEnd(40)} ${who}`);
   }
   console.log(`\n${forecastLines(await runForecast(root, flags)).join('\n')}`);
+  console.log(capsLine((await loadConfig(root)).caps));
   console.log('\nDry run: nothing was called, written or committed.');
 }
 

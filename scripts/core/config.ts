@@ -51,13 +51,37 @@ export const ModelRefSchema = z.strictObject({
 });
 export type ModelRef = z.infer<typeof ModelRefSchema>;
 
-/** Spending caps in US dollars; a call that would pass one is not made. */
+/**
+ * Spending caps in US dollars; a call that would pass one is not made. A cap that is undefined is
+ * none. An agent's own caps only narrow the config's.
+ */
 export const CapsSchema = z.strictObject({
   per_task_usd: z.number().positive().optional(),
   per_agent_daily_usd: z.number().positive().optional(),
   daily_usd: z.number().positive().optional(),
 });
 export type Caps = z.infer<typeof CapsSchema>;
+
+/** The caps of a config that names none: a cap per task and per day, never unlimited by default. */
+export const DEFAULT_CAPS = { per_task_usd: 2, daily_usd: 10 } as const;
+
+/**
+ * The config's `caps`. A cap left out is the default (DEFAULT_CAPS; no per-agent daily cap);
+ * no cap at all must be written as such, `null` (`daily_usd: null`). Read as Caps.
+ */
+export const ConfigCapsSchema = z
+  .strictObject({
+    per_task_usd: z.number().positive().nullable().default(DEFAULT_CAPS.per_task_usd),
+    per_agent_daily_usd: z.number().positive().nullable().optional(),
+    daily_usd: z.number().positive().nullable().default(DEFAULT_CAPS.daily_usd),
+  })
+  .transform(
+    (caps): Caps => ({
+      ...(caps.per_task_usd !== null ? { per_task_usd: caps.per_task_usd } : {}),
+      ...(caps.per_agent_daily_usd != null ? { per_agent_daily_usd: caps.per_agent_daily_usd } : {}),
+      ...(caps.daily_usd !== null ? { daily_usd: caps.daily_usd } : {}),
+    }),
+  );
 
 /** Price of a model in US dollars per million tokens. */
 export const PriceSchema = z.strictObject({
@@ -264,7 +288,7 @@ export const ConfigSchema = z.strictObject({
   plugins: z.array(z.string().min(1)).default([]),
   default_reviewer: AgentNameSchema.optional(),
   prices: z.record(z.string(), PriceSchema).default({}),
-  caps: CapsSchema.default({}),
+  caps: ConfigCapsSchema.prefault({}),
   max_output_tokens: MaxOutputTokensSchema.default(MaxOutputTokensSchema.parse({})),
   protocol: ProtocolConfigSchema.default(ProtocolConfigSchema.parse({})),
   checks: ChecksConfigSchema.default(ChecksConfigSchema.parse({})),
