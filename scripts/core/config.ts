@@ -28,17 +28,19 @@ export const PermissionsSchema = z.strictObject({
 });
 export type PermissionsInput = z.infer<typeof PermissionsSchema>;
 
-/** A folder agents may write: a clean relative path of one or more segments, outside the control plane. */
-const AllowedDirSchema = z
+/** A folder as the config names one: a clean relative path of one or more segments. */
+const FolderSchema = z
   .string()
   .regex(
     /^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/,
     'write a folder as a/b, without "/" at either end',
-  )
-  .refine((dir) => !isControlPlaneDir(dir), {
-    message:
-      'this folder is part of the control plane, which agents never write freely; grant it to one agent with permissions.control_plane (its pull requests then wait for a person)',
-  });
+  );
+
+/** A folder agents may write: outside the control plane. */
+const AllowedDirSchema = FolderSchema.refine((dir) => !isControlPlaneDir(dir), {
+  message:
+    'this folder is part of the control plane, which agents never write freely; grant it to one agent with permissions.control_plane (its pull requests then wait for a person)',
+});
 
 /** Provider kinds an agent can name. `local` is any OpenAI-compatible server. */
 export const PROVIDER_IDS = ['gemini', 'openai', 'xai', 'local', 'replay'] as const;
@@ -95,6 +97,12 @@ export const ProtocolConfigSchema = z.strictObject({
     .array(AllowedDirSchema)
     .min(1)
     .default([...DEFAULT_ALLOWED_TOP_DIRS]),
+  /**
+   * More folders of the control plane, for this repository: agents write them only with the
+   * `configured` grant, and the factory never merges such a change (the template lists its own
+   * test folders, so no agent rewrites the tests that guard the factory).
+   */
+  control_plane_dirs: z.array(FolderSchema).default([]),
   max_file_bytes: z
     .int()
     .positive()

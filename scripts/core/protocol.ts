@@ -61,6 +61,8 @@ export interface PathPolicy {
   grants: readonly string[];
   /** Plugin modules of the config, which the factory runs and agents therefore never write freely. */
   plugins: readonly string[];
+  /** The config's `protocol.control_plane_dirs`: more folders of the control plane. */
+  controlPlaneDirs?: readonly string[];
   /** The agent's name, for messages. */
   agent: string;
 }

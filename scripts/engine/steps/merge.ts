@@ -93,7 +93,7 @@ async function holdForPerson(ctx: TaskContext, pr: PullRequest): Promise<boolean
   const changed = await forge.changedFiles(pr);
   const hits = controlPlaneChanges(
     changed.map((file) => file.path),
-    { plugins: config.plugins },
+    { plugins: config.plugins, controlPlaneDirs: config.protocol.control_plane_dirs },
   );
   if (hits.length === 0) return false;
   await forge.labelPullRequest(pr, [HOLD_LABEL]);

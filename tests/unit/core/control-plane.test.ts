@@ -152,4 +152,30 @@ describe('the config', () => {
     expect(ConfigSchema.safeParse(agent(['tasks', 'root', 'gitattributes'])).success).toBe(true);
     expect(ConfigSchema.safeParse(agent(['everything'])).success).toBe(false);
   });
+
+  it('takes in the folders the config names, in any case, granted as `configured`', () => {
+    const options = { plugins: [], controlPlaneDirs: ['tests/unit', 'tests/e2e'] };
+    expect(controlPlaneHit('tests/unit/core/protocol.test.ts', options)).toEqual({
+      area: 'configured',
+      reason: 'tests/unit/ is part of the control plane in this repository (protocol.control_plane_dirs)',
+    });
+    expect(controlPlaneHit('TESTS/E2E/a.spec.ts', options)?.area).toBe('configured');
+    expect(controlPlaneHit('tests/unit', options)?.area).toBe('configured');
+    expect(controlPlaneHit('tests/units/a.ts', options)).toBeUndefined();
+    expect(controlPlaneHit('tests/demo/a.test.ts', options)).toBeUndefined();
+    expect(controlPlaneHit('tests/unit/a.ts', none)).toBeUndefined();
+    const config = ConfigSchema.parse({ protocol: { control_plane_dirs: ['tests/unit'] } });
+    expect(config.protocol.control_plane_dirs).toEqual(['tests/unit']);
+    expect(ConfigSchema.parse({}).protocol.control_plane_dirs).toEqual([]);
+    expect(ConfigSchema.safeParse({ protocol: { control_plane_dirs: ['../x'] } }).success).toBe(false);
+    expect(ConfigSchema.safeParse({ protocol: { control_plane_dirs: ['tests/'] } }).success).toBe(false);
+    const granted = {
+      ...policy,
+      allowedDirs: ['tests'],
+      grants: ['configured'],
+      controlPlaneDirs: ['tests/unit'],
+    };
+    expect(checkWrite('tests/unit/a.test.ts', granted)).toBeUndefined();
+    expect(checkWrite('tests/unit/a.test.ts', { ...granted, grants: [] })?.rule).toBe('control_plane');
+  });
 });
