@@ -178,4 +178,15 @@ describe('the config', () => {
     expect(checkWrite('tests/unit/a.test.ts', granted)).toBeUndefined();
     expect(checkWrite('tests/unit/a.test.ts', { ...granted, grants: [] })?.rule).toBe('control_plane');
   });
+
+  it('never suggests granting node_modules/ or .aifactory/, which no agent is meant to write', () => {
+    const modules = checkWrite('node_modules/zod/index.js', policy);
+    expect(modules?.rule).toBe('control_plane');
+    expect(modules?.message).toContain('installed packages come from package.json and its lockfile');
+    expect(modules?.message).not.toContain('control_plane: ["node_modules"]');
+    expect(checkWrite('.aifactory/leases/a.json', policy)?.message).not.toContain('grant');
+    expect(checkWrite('tasks/a.json', policy)?.message).toContain(
+      'grant permissions.control_plane: ["tasks"]',
+    );
+  });
 });
