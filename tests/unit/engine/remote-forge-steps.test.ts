@@ -132,7 +132,7 @@ describe('pending checks', () => {
     later.now = () => new Date(realNow().getTime() + 5 * 60_000);
     const timedOut = await runTask(task('slow'), later);
     expect(timedOut.state).toBe('failed');
-    expect(timedOut.last_error?.message).toContain('still pending after 1 minutes');
+    expect(timedOut.last_error?.message).toContain('still pending after 1 minute;');
   });
 
   it('record nothing while pending, and clear the mark once they pass', async () => {
