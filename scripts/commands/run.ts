@@ -17,6 +17,7 @@ import { FORGE_KINDS } from '../forge/index.ts';
 import { stopOnSignals } from '../io/stop-signal.ts';
 import { plural } from '../ui/words.ts';
 import { githubWritesStopped, stoppedEarly, writeJobSummary } from './job-summary.ts';
+import { nextStepsLine } from './next-steps.ts';
 
 /** The recorded answers the embedded demo replays. */
 export const DEFAULT_REPLAY_DIR = 'examples/replay';
@@ -224,8 +225,6 @@ that changed nothing commits nothing. With the local forge they stay in the work
       if (published) console.log(published);
       stopping.dispose();
       if (summary.unreachable !== undefined) return;
-      console.log(
-        'Next: `npm run aifactory -- status` for the task table; `npm run site:dev` for the dashboard.',
-      );
+      console.log(await nextStepsLine(root));
     });
 }
