@@ -7,6 +7,19 @@ import { defineConfig } from 'aifactory-os';
 export default defineConfig({
   // Spending caps in US dollars, checked before every model call.
   caps: { per_task_usd: 2, daily_usd: 25 },
+  // The factory's own tests guard its safety rules: no agent rewrites them (tests/demo/ stays open).
+  // A repository of your own made from this template can drop this line.
+  protocol: {
+    control_plane_dirs: [
+      'tests/unit',
+      'tests/integration',
+      'tests/chaos',
+      'tests/e2e',
+      'tests/fixtures',
+      'tests/bench',
+      'tests/property',
+    ],
+  },
   // Agent calls made at once by `run` and `watch`; up to twice as many tasks are open.
   concurrency: 4,
   // Run on each task's branch, in a separate worktree, before the review; empty = no checks.

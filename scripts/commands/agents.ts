@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadRegistry } from '../agents/registry.ts';
 import { type Agent, grantedAreas } from '../agents/types.ts';
 import type { Caps } from '../core/config.ts';
-import { formatUsd } from '../core/money.ts';
+import { capsLine, formatUsd } from '../core/money.ts';
 import { type AgentStatus, type AgentStatusFile, describeAgentState } from '../core/status/agent-status.ts';
 import { currentAgentStatus } from '../engine/report/snapshot-writer.ts';
 import { loadConfig } from '../io/config-loader.ts';
@@ -39,7 +39,7 @@ function keyCell(status: AgentStatus): string {
 }
 
 function spendCell(spent: number, cap: number | null): string {
-  return cap === null ? formatUsd(spent) : `${formatUsd(spent)} of ${formatUsd(cap)}`;
+  return cap === null ? `${formatUsd(spent)} (no cap)` : `${formatUsd(spent)} of ${formatUsd(cap)}`;
 }
 
 function lastRunCell(status: AgentStatus): string {
@@ -116,7 +116,6 @@ Keys are named by their variable only, never shown.`,
           agents.map((agent) => row(agent, reviewerOf(agent), config.caps)),
         ),
       );
-      if (config.caps.daily_usd !== undefined)
-        console.log(`\nDaily cap for all agents: $${config.caps.daily_usd}`);
+      console.log(`\n${capsLine(config.caps)}`);
     });
 }

@@ -84,6 +84,13 @@ async function decide(root: string, id: string, decision: Decision): Promise<str
     message: `Merge task ${id}: ${singleLine(record.title ?? id)}\n\nApproved by ${singleLine(by)}.`,
     head: pr.head,
   });
+  if (outcome.kind === 'waiting') {
+    // The person's own uncommitted work is in the way: theirs to settle, then approve again.
+    throw new FactoryError(
+      'forge',
+      `${id}: pull request #${pr.number} did not merge: ${outcome.reason}, then run \`aifactory approve ${id}\` again`,
+    );
+  }
   if (outcome.kind !== 'merged') {
     const why = outcome.kind === 'conflict' ? `it conflicts in ${outcome.paths.join(', ')}` : outcome.kind;
     throw new FactoryError(

@@ -106,8 +106,22 @@ async function summaryInput(
     caps: config.caps,
     quota,
     writesStoppedUntil: input.stoppedUntil?.toISOString(),
+    stoppedEarly: stoppedEarly(summary),
     forecast: input.forecast,
   };
+}
+
+/**
+ * Why the run stopped starting tasks before the end, as one line for the terminal and the job
+ * summary, or undefined when it did not. An unreachable forge is a transient outage: the run
+ * exits 2 (`run` could not run), so whoever scheduled it sees the failure.
+ */
+export function stoppedEarly(summary: Pick<RunSummary, 'refused' | 'unreachable'>): string | undefined {
+  if (summary.unreachable !== undefined)
+    return `Stopped early: GitHub is out of reach, a transient outage (${summary.unreachable}). The tasks wait, and the next run goes on where this one stopped; this run exits 2.`;
+  if (summary.refused !== undefined)
+    return `Stopped early: GitHub refused the factory (${summary.refused}). The tasks wait; the next run goes on once the token has what it needs.`;
+  return undefined;
 }
 
 /** Until when GitHub's rate limit stopped this process's writes, or undefined (also without a github set-up). */

@@ -43,8 +43,9 @@ export function registerNew(program: Command): void {
     .option('--force', 'overwrite an existing task file')
     .action(async (taskId: string, options: NewOptions) => {
       const root = process.cwd();
+      const schema = await schemaReference(root);
       const task: Task = {
-        $schema: './task.schema.json',
+        ...(schema ? { $schema: schema } : {}),
         task_id: taskId,
         title: options.title,
         description: options.description,
@@ -80,6 +81,31 @@ export function registerNew(program: Command): void {
       await writeFile(target, text);
       console.log(`✓ wrote ${path}`);
     });
+}
+
+/**
+ * Where a task file in `tasks/` finds the task JSON Schema, for editors: the repository's own copy
+ * (the template's), else the installed package's; undefined when neither exists, so no file
+ * points at a schema that is not there.
+ */
+export async function schemaReference(root: string): Promise<string | undefined> {
+  const candidates = [
+    { file: join(root, TASKS_DIR, 'task.schema.json'), ref: './task.schema.json' },
+    {
+      file: join(root, 'node_modules', 'aifactory-os', TASKS_DIR, 'task.schema.json'),
+      ref: '../node_modules/aifactory-os/tasks/task.schema.json',
+    },
+  ];
+  for (const { file, ref } of candidates) {
+    if (
+      await access(file).then(
+        () => true,
+        () => false,
+      )
+    )
+      return ref;
+  }
+  return undefined;
 }
 
 /** The line width of the repository's formatter (biome.json), which task files pass. */

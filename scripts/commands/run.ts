@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
+import { capsLine } from '../core/money.ts';
 import { forecastLines } from '../core/record/cost-forecast.ts';
 import { planRun } from '../core/task/schedule.ts';
 import { parseShard, type Shard, tasksInShard } from '../core/task/shard.ts';
@@ -12,10 +13,12 @@ import { runForecast } from '../engine/run/run-forecast.ts';
 import { RunStore } from '../engine/store/run-store.ts';
 import { loadRunnableTasks } from '../engine/store/task-files.ts';
 import { FORGE_KINDS } from '../forge/index.ts';
+import { loadConfig } from '../io/config-loader.ts';
 import { stopOnSignals } from '../io/stop-signal.ts';
 import { plural } from '../ui/words.ts';
 import { positiveInt } from './int-argument.ts';
-import { githubWritesStopped, writeJobSummary } from './job-summary.ts';
+import { githubWritesStopped, stoppedEarly, writeJobSummary } from './job-summary.ts';
+import { nextStepsLine } from './next-steps.ts';
 
 /** The recorded answers the embedded demo replays. */
 export const DEFAULT_REPLAY_DIR = 'examples/replay';
@@ -104,6 +107,7 @@ async function dryRun(root: string, flags: RunFlags): Promise<void> {
     console.log(`${plan.task.task_id.padEnd(28)} ${state.padEnd(17)} ${what.padEnd(40)} ${who}`);
   }
   console.log(`\n${forecastLines(await runForecast(root, flags)).join('\n')}`);
+  console.log(capsLine((await loadConfig(root)).caps));
   console.log('\nDry run: nothing was called, written or committed.');
 }
 
@@ -126,8 +130,9 @@ export function registerRun(program: Command): void {
       'after',
       `
 Exit codes: 0 the run finished (failed tasks are recorded in shared/runs/, not thrown);
-2 it could not run at all (bad config, an unreadable repository). A missing key is named
-before tasks start; that agent's tasks wait for it.
+2 it could not run at all (bad config, an unreadable repository, GitHub out of reach: a
+transient outage whose tasks wait for the next run). A missing key is named before tasks
+start; that agent's tasks wait for it.
 
 Examples:
   npm run aifactory -- run --once --replay          the demo: recorded answers, no keys, no network
@@ -181,11 +186,8 @@ that changed nothing commits nothing. With the local forge they stay in the work
           `${record.task_id}: waits for a person to merge pull request #${record.pull_request?.number ?? '?'} (it touches the control plane).`,
         );
       }
-      if (summary.refused) {
-        console.log(
-          `\nStopped early: GitHub refused the factory (${summary.refused}). The tasks wait; the next run goes on once the token has what it needs.`,
-        );
-      }
+      const stopped = stoppedEarly(summary);
+      if (stopped) console.log(`\n${stopped}`);
       const stoppedUntil = options.forge === 'github' ? githubWritesStopped(process.env) : undefined;
       if (stoppedUntil) {
         console.log(
@@ -202,6 +204,8 @@ that changed nothing commits nothing. With the local forge they stay in the work
             `warning: the job summary was not written: ${error instanceof Error ? error.message : error}`,
           ),
       );
+      // The forge was out of reach: the run could not run, and whoever scheduled it must see that.
+      if (summary.unreachable !== undefined) process.exitCode = 2;
       if (flags.shard) {
         summary.forge.close();
         stopping.dispose();
@@ -222,8 +226,7 @@ that changed nothing commits nothing. With the local forge they stay in the work
       const published = describePublish(after.published);
       if (published) console.log(published);
       stopping.dispose();
-      console.log(
-        'Next: `npm run aifactory -- status` for the task table; `npm run site:dev` for the dashboard.',
-      );
+      if (summary.unreachable !== undefined) return;
+      console.log(await nextStepsLine(root));
     });
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { findingAnnotation, formatFinding } from '../core/security/security-finding.ts';
 import type { SecurityScanReport } from '../engine/guard/security-audit.ts';
+import { plural } from '../ui/words.ts';
 
 /**
  * `aifactory security-scan [--json]` (the seed's `security_scan`): exit 0 when nothing fails,
@@ -50,7 +51,7 @@ function printReport(report: SecurityScanReport, options: { json: boolean; annot
   } else {
     for (const item of report.findings) console.log(formatFinding(item));
     const { files, workflows, config } = report.scanned;
-    const scope = `${files} file${files === 1 ? '' : 's'}, ${workflows} workflow${workflows === 1 ? '' : 's'}, config ${config ?? '(defaults)'}`;
+    const scope = `${plural(files, 'file')}, ${plural(workflows, 'workflow')}, config ${config ?? '(defaults)'}`;
     console.log(
       errors === 0
         ? `✓ security scan clean (${scope})`

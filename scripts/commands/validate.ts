@@ -3,6 +3,7 @@ import { workflowCommand } from '../core/task/annotation.ts';
 import type { Problem, ValidationReport } from '../core/task/validate.ts';
 import { loadTasks, loadValidationContext } from '../engine/store/task-files.ts';
 import { fromInvocation } from '../io/repo-root.ts';
+import { plural } from '../ui/words.ts';
 
 /** `aifactory validate [paths…] [--json]`: exit 0 when every task file is valid, 1 otherwise, 2 on bad usage. */
 export function registerValidate(program: Command): void {
@@ -37,8 +38,8 @@ function printReport(report: ValidationReport, options: { json: boolean; annotat
     const invalidFiles = new Set(problems.map((problem) => problem.file)).size;
     console.log(
       problems.length === 0
-        ? `✓ ${report.tasks.length} task file${report.tasks.length === 1 ? '' : 's'} valid`
-        : `✗ ${problems.length} problem${problems.length === 1 ? '' : 's'} in ${invalidFiles} task file${invalidFiles === 1 ? '' : 's'}`,
+        ? `✓ ${plural(report.tasks.length, 'task file')} valid`
+        : `✗ ${plural(problems.length, 'problem')} in ${plural(invalidFiles, 'task file')}`,
     );
   }
   if (options.annotations) for (const problem of problems) console.log(annotation(problem));

@@ -28,17 +28,19 @@ export const PermissionsSchema = z.strictObject({
 });
 export type PermissionsInput = z.infer<typeof PermissionsSchema>;
 
-/** A folder agents may write: a clean relative path of one or more segments, outside the control plane. */
-const AllowedDirSchema = z
+/** A folder as the config names one: a clean relative path of one or more segments. */
+const FolderSchema = z
   .string()
   .regex(
     /^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/,
     'write a folder as a/b, without "/" at either end',
-  )
-  .refine((dir) => !isControlPlaneDir(dir), {
-    message:
-      'this folder is part of the control plane, which agents never write freely; grant it to one agent with permissions.control_plane (its pull requests then wait for a person)',
-  });
+  );
+
+/** A folder agents may write: outside the control plane. */
+const AllowedDirSchema = FolderSchema.refine((dir) => !isControlPlaneDir(dir), {
+  message:
+    'this folder is part of the control plane, which agents never write freely; grant it to one agent with permissions.control_plane (its pull requests then wait for a person)',
+});
 
 /** Provider kinds an agent can name. `local` is any OpenAI-compatible server. */
 export const PROVIDER_IDS = ['gemini', 'openai', 'xai', 'local', 'replay'] as const;
@@ -58,7 +60,10 @@ export const ModelRefSchema = z.strictObject({
 });
 export type ModelRef = z.infer<typeof ModelRefSchema>;
 
-/** Spending caps in US dollars; a call that would pass one is not made. */
+/**
+ * Spending caps in US dollars; a call that would pass one is not made. A cap that is undefined is
+ * none. An agent's own caps only narrow the config's.
+ */
 export const CapsSchema = z.strictObject({
   per_task_usd: z.number().positive().optional(),
   per_agent_daily_usd: z.number().positive().optional(),
@@ -69,14 +74,28 @@ export type Caps = z.infer<typeof CapsSchema>;
 /** What `aifactory eval` may spend in one UTC day when the config names no `caps.eval_daily_usd`. */
 export const DEFAULT_EVAL_DAILY_USD = 5;
 
-/** The config's `caps`: the factory's caps, and the daily cap of `aifactory eval`, which has a default. */
-export const FactoryCapsSchema = CapsSchema.extend({
-  /**
-   * What eval runs may spend per UTC day, in all. Eval spend is kept apart from the factory's
-   * (`shared/budget/eval/`): it counts toward this cap alone, and this cap counts nothing else.
-   */
-  eval_daily_usd: z.number().positive().default(DEFAULT_EVAL_DAILY_USD),
-});
+/** The caps of a config that names none: a cap per task and per day, never unlimited by default. */
+export const DEFAULT_CAPS = { per_task_usd: 2, daily_usd: 10 } as const;
+
+/**
+ * The config's `caps`. A cap left out is the default (DEFAULT_CAPS; no per-agent daily cap);
+ * no cap at all must be written as such, `null` (`daily_usd: null`). Read as Caps, plus the daily
+ * cap of `aifactory eval`: eval spend is kept apart from the factory's (`shared/budget/eval/`), it
+ * counts toward this cap alone, and this cap counts nothing else.
+ */
+export const ConfigCapsSchema = z
+  .strictObject({
+    per_task_usd: z.number().positive().nullable().default(DEFAULT_CAPS.per_task_usd),
+    per_agent_daily_usd: z.number().positive().nullable().optional(),
+    daily_usd: z.number().positive().nullable().default(DEFAULT_CAPS.daily_usd),
+    eval_daily_usd: z.number().positive().default(DEFAULT_EVAL_DAILY_USD),
+  })
+  .transform((caps): Caps & { eval_daily_usd: number } => ({
+    ...(caps.per_task_usd !== null ? { per_task_usd: caps.per_task_usd } : {}),
+    ...(caps.per_agent_daily_usd != null ? { per_agent_daily_usd: caps.per_agent_daily_usd } : {}),
+    ...(caps.daily_usd !== null ? { daily_usd: caps.daily_usd } : {}),
+    eval_daily_usd: caps.eval_daily_usd,
+  }));
 
 /** Price of a model in US dollars per million tokens. */
 export const PriceSchema = z.strictObject({
@@ -90,6 +109,12 @@ export const ProtocolConfigSchema = z.strictObject({
     .array(AllowedDirSchema)
     .min(1)
     .default([...DEFAULT_ALLOWED_TOP_DIRS]),
+  /**
+   * More folders of the control plane, for this repository: agents write them only with the
+   * `configured` grant, and the factory never merges such a change (the template lists its own
+   * test folders, so no agent rewrites the tests that guard the factory).
+   */
+  control_plane_dirs: z.array(FolderSchema).default([]),
   max_file_bytes: z
     .int()
     .positive()
@@ -302,7 +327,7 @@ export const ConfigSchema = z.strictObject({
   plugins: z.array(z.string().min(1)).default([]),
   default_reviewer: AgentNameSchema.optional(),
   prices: z.record(z.string(), PriceSchema).default({}),
-  caps: FactoryCapsSchema.prefault({}),
+  caps: ConfigCapsSchema.prefault({}),
   max_output_tokens: MaxOutputTokensSchema.default(MaxOutputTokensSchema.parse({})),
   protocol: ProtocolConfigSchema.default(ProtocolConfigSchema.parse({})),
   checks: ChecksConfigSchema.default(ChecksConfigSchema.parse({})),

@@ -28,8 +28,8 @@ export const MAX_JSON_DEPTH = 64;
 const SYNTAX_HINTS: Record<string, string> = {
   InvalidSymbol: 'unexpected character',
   InvalidNumberFormat: 'malformed number',
-  PropertyNameExpected: 'expected a property name in double quotes (a trailing comma?)',
-  ValueExpected: 'expected a value (a trailing comma?)',
+  PropertyNameExpected: 'expected a property name in double quotes',
+  ValueExpected: 'expected a value',
   ColonExpected: 'expected ":" after the property name',
   CommaExpected: 'expected "," between entries',
   CloseBraceExpected: 'expected "}" to close the object',
@@ -146,13 +146,22 @@ export function parseJsonDocument(raw: string): JsonDocument | JsonSyntaxError {
  * In strict mode it refuses exactly the texts `JSON.parse` refuses, the empty one included.
  */
 function syntaxError(text: string): JsonSyntaxError {
+  if (text.trim() === '') {
+    return {
+      kind: 'syntax',
+      message: 'the file is empty; write one JSON object, {"task_id": …}',
+      position: { line: 1, column: 1 },
+    };
+  }
   const errors: ParseError[] = [];
   parseTree(text, errors, STRICT);
   const first = errors[0]!;
   const code = printParseErrorCode(first.error);
+  // Only where a comma is what came last: elsewhere the guess misleads.
+  const trailingComma = /,\s*$/.test(text.slice(0, first.offset)) ? ' (a trailing comma?)' : '';
   return {
     kind: 'syntax',
-    message: `invalid JSON: ${SYNTAX_HINTS[code] ?? code}`,
+    message: `invalid JSON: ${SYNTAX_HINTS[code] ?? code}${trailingComma}`,
     position: positionAt(text, first.offset),
   };
 }

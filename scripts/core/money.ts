@@ -1,3 +1,5 @@
+import type { Caps } from './config.ts';
+
 /**
  * The one precision rule for money, on the dashboard and in the terminal: $0 when nothing was
  * spent, four decimals under a cent (model calls are cheap), two from a cent up.
@@ -28,4 +30,18 @@ export function spendAgainstCap(spent: number, cap: number | null, capName: stri
   const over = spent - cap;
   if (over >= PAST_CAP_USD) return `${formatUsd(cap)} ${capName} passed by ${formatUsd(over)}`;
   return `${formatUsd(Math.min(spent, cap))} of ${formatUsd(cap)} ${capName}`;
+}
+
+/**
+ * The caps in force, in one line for the terminal: "Spending caps: $10.00 a day for all agents,
+ * $2.00 per task, no per-agent daily cap." A cap the config sets to `null` reads as "no … cap".
+ */
+export function capsLine(caps: Caps): string {
+  const part = (cap: number | undefined, capped: string, none: string) =>
+    cap === undefined ? none : `${formatUsd(cap)} ${capped}`;
+  return `Spending caps: ${[
+    part(caps.daily_usd, 'a day for all agents', 'no daily cap (daily_usd: null)'),
+    part(caps.per_task_usd, 'per task', 'no per-task cap (per_task_usd: null)'),
+    part(caps.per_agent_daily_usd, 'a day per agent', 'no per-agent daily cap'),
+  ].join(', ')}.`;
 }

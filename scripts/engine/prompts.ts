@@ -106,6 +106,7 @@ const AREA_NAMES: Readonly<Record<string, string>> = {
   root: 'files at the repository root',
   manifests: 'package manifests such as `package.json`',
   plugins: 'the plugin modules and their folder',
+  configured: 'the folders `protocol.control_plane_dirs` names',
 };
 
 /** The control-plane areas (besides `.github/`) the agent may propose changes to, as a rule line. */

@@ -1,12 +1,10 @@
 // The files `aifactory init` writes: the config, an example task, the workflows, .gitignore lines.
 import { BUILTIN_AGENTS } from '../agents/registry.ts';
 import { taskFileText } from '../commands/new.ts';
+import { DEFAULT_CAPS } from '../core/config.ts';
 import { PROVIDER_ENV } from '../providers/index.ts';
 import type { DetectedProject } from './detect.ts';
 import { workflowFiles } from './workflows.ts';
-
-/** The caps a new config starts with: a cap per task and per day, never unlimited by default. */
-export const DEFAULT_CAPS = { per_task_usd: 2, daily_usd: 10 } as const;
 
 /** The models of a fully local set-up: a coder and a reviewer of another model (another opinion). */
 export const LOCAL_MODELS = { coder: 'qwen2.5-coder:7b', reviewer: 'llama3.1:8b' } as const;

@@ -1,3 +1,4 @@
+import { shownEndpoint } from '../core/endpoint.ts';
 import { type ErrorClass, FactoryError } from '../core/errors.ts';
 import type { ServerLimits } from './rate-headers.ts';
 
@@ -7,18 +8,45 @@ export class ProviderError extends FactoryError {
   readonly retryAfterMs: number | undefined;
   /** The rate-limit budgets the server reported with the error, when it sent any. */
   readonly server: ServerLimits | undefined;
+  /** The endpoint a request that never got an answer tried (a URL without credentials). */
+  readonly endpoint: string | undefined;
 
   constructor(
     errorClass: ErrorClass,
     message: string,
-    options: { status?: number; retryAfterMs?: number; server?: ServerLimits } = {},
+    options: { status?: number; retryAfterMs?: number; server?: ServerLimits; endpoint?: string } = {},
   ) {
     super(errorClass, message);
     this.name = 'ProviderError';
     this.status = options.status;
     this.retryAfterMs = options.retryAfterMs;
     this.server = options.server;
+    this.endpoint = options.endpoint;
   }
+}
+
+/** Where a provider sends its requests: its base URL, and the variable that points it elsewhere. */
+export interface Endpoint {
+  url: string;
+  variable: string;
+}
+
+/**
+ * `error`, when the endpoint was not reached (the network, a timeout), naming the endpoint it
+ * tried and the variable that sets it: "lost the connection" alone does not say to what. The URL
+ * is shown without a user, password or query, which could hold a key.
+ */
+export function atEndpoint(error: FactoryError, endpoint: Endpoint): FactoryError {
+  if (error.errorClass !== 'network' && error.errorClass !== 'timeout') return error;
+  if (error instanceof ProviderError && error.endpoint !== undefined) return error;
+  const url = shownEndpoint(endpoint.url);
+  const known = error instanceof ProviderError ? error : undefined;
+  return new ProviderError(error.errorClass, `${error.message}; endpoint ${url} (${endpoint.variable})`, {
+    ...(known?.status !== undefined ? { status: known.status } : {}),
+    ...(known?.retryAfterMs !== undefined ? { retryAfterMs: known.retryAfterMs } : {}),
+    ...(known?.server !== undefined ? { server: known.server } : {}),
+    endpoint: url,
+  });
 }
 
 /** The error class of an HTTP status. 400/404/422 are `config`: the request itself is wrong. */
@@ -49,20 +77,36 @@ export function retryAfterMs(
 const KEY_SHAPES =
   /\b(?:sk-[A-Za-z0-9_*-]{8,}|xai-[A-Za-z0-9*]{8,}|AIza[0-9A-Za-z_*-]{10,}|gh[pousr]_[A-Za-z0-9]{10,})/g;
 
-/** Removes the key (and anything shaped like a provider key) from a message. */
+/** The user and password of a URL (`https://user:password@host`). */
+const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi;
+/** A query parameter whose name says it holds a credential (`?key=…`, `&access_token=…`). */
+const SECRET_PARAMS = /([?&](?:key|api[_-]?key|token|access[_-]?token|secret|password)=)[^&#\s]+/gi;
+
+/**
+ * Removes the key (and anything shaped like a provider key) from a message, and the credentials
+ * a URL in it may carry: an SDK quotes the URL it refused or failed to reach.
+ */
 export function redact(message: string, secrets: readonly (string | undefined)[]): string {
   let clean = message;
   for (const secret of secrets) {
     if (secret && secret.length >= 4) clean = clean.split(secret).join('[redacted]');
   }
-  return clean.replace(KEY_SHAPES, '[redacted]');
+  return clean
+    .replace(KEY_SHAPES, '[redacted]')
+    .replace(URL_USERINFO, '$1[redacted]@')
+    .replace(SECRET_PARAMS, '$1[redacted]');
 }
 
 /** The class and status of a failure, for a progress line. */
-export function failureOf(error: unknown): { class: ErrorClass; status?: number } {
+export function failureOf(error: unknown): { class: ErrorClass; status?: number; endpoint?: string } {
   if (!(error instanceof FactoryError)) return { class: 'internal' };
   const status = error instanceof ProviderError ? error.status : undefined;
-  return { class: error.errorClass, ...(status !== undefined ? { status } : {}) };
+  const endpoint = error instanceof ProviderError ? error.endpoint : undefined;
+  return {
+    class: error.errorClass,
+    ...(status !== undefined ? { status } : {}),
+    ...(endpoint !== undefined ? { endpoint } : {}),
+  };
 }
 
 /** "60 s", "1.5 s", "250 ms": a limit as a person reads it. */

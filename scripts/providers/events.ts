@@ -12,7 +12,8 @@ const WORDS: Partial<Record<CallFailure['class'], string>> = {
 /** "rate-limited (HTTP 429)", "timed out", …: what happened to a try, without the server's words. */
 export function describeFailure(failure: CallFailure): string {
   const words = WORDS[failure.class] ?? `failed (${failure.class})`;
-  return failure.status !== undefined ? `${words} (HTTP ${failure.status})` : words;
+  const to = failure.endpoint !== undefined ? ` to ${failure.endpoint}` : '';
+  return failure.status !== undefined ? `${words}${to} (HTTP ${failure.status})` : `${words}${to}`;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { ApiError, type Content, type GenerateContentResponse, GoogleGenAI, type Part } from '@google/genai';
 import { z } from 'zod';
 import { FactoryError } from '../core/errors.ts';
-import { classOfStatus, ProviderError, redact, seconds } from './errors.ts';
+import { atEndpoint, classOfStatus, ProviderError, redact, seconds } from './errors.ts';
 import { appendAnswer, checkFlood, wholeReply } from './reply.ts';
 import type {
   ChatMessage,
@@ -11,6 +11,9 @@ import type {
   ProviderReply,
   ToolCall,
 } from './types.ts';
+
+/** Where the Gemini SDK sends requests when no base URL is given. */
+const GEMINI_DEFAULT_BASE_URL = 'https://generativelanguage.googleapis.com';
 
 export interface GeminiOptions {
   apiKey: string;
@@ -220,7 +223,10 @@ export class GeminiProvider implements Provider {
         started,
       });
     } catch (error) {
-      throw classifyGeminiError(error, this.#options.apiKey, where, this.#options.timeoutMs);
+      throw atEndpoint(classifyGeminiError(error, this.#options.apiKey, where, this.#options.timeoutMs), {
+        url: this.#options.baseUrl ?? GEMINI_DEFAULT_BASE_URL,
+        variable: 'GEMINI_BASE_URL',
+      });
     }
   }
 }

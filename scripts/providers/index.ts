@@ -145,6 +145,8 @@ export function createProviderClient(
     apiKey,
     ...(baseUrl ? { baseURL: baseUrl } : {}),
     timeoutMs,
+    baseUrlVariable:
+      configured && !env[settings.baseUrl] ? 'providers.local.base_url in the config' : settings.baseUrl,
   };
   return {
     provider: lazyProvider(id, async () => new (await loadCompatible()).OpenAiCompatibleProvider(compatible)),

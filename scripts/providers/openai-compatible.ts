@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import { z } from 'zod';
 import type { ProviderId } from '../core/config.ts';
 import { FactoryError } from '../core/errors.ts';
-import { classOfStatus, ProviderError, redact, retryAfterMs, seconds } from './errors.ts';
+import { atEndpoint, classOfStatus, ProviderError, redact, retryAfterMs, seconds } from './errors.ts';
 import { serverLimits } from './rate-headers.ts';
 import { appendAnswer, ToolCallAssembler, wholeReply } from './reply.ts';
 import type {
@@ -22,6 +22,8 @@ export interface OpenAiCompatibleOptions {
   /** How long one request may wait for its response (for a stream: until the stream begins). */
   timeoutMs: number;
   fetch?: typeof fetch;
+  /** The variable that sets `baseURL`, named when the endpoint cannot be reached. */
+  baseUrlVariable?: string;
 }
 
 function finishReason(reason: string | null | undefined): FinishReason {
@@ -195,7 +197,10 @@ export class OpenAiCompatibleProvider implements Provider {
         ...(server ? { server } : {}),
       });
     } catch (error) {
-      throw classifyOpenAiError(error, where, this.#options.apiKey, this.#options.timeoutMs);
+      throw atEndpoint(classifyOpenAiError(error, where, this.#options.apiKey, this.#options.timeoutMs), {
+        url: this.#client.baseURL,
+        variable: this.#options.baseUrlVariable ?? `${this.id.toUpperCase()}_BASE_URL`,
+      });
     }
   }
 

@@ -55,6 +55,8 @@ export interface CallFailure {
   class: ErrorClass;
   /** The HTTP status, when the server answered with one. */
   status?: number;
+  /** The endpoint tried, when it was not reached (a URL without credentials). */
+  endpoint?: string;
 }
 
 /**

@@ -3,6 +3,13 @@ export function plural(count: number, noun: string, nouns = `${noun}s`): string 
   return `${count} ${count === 1 ? noun : nouns}`;
 }
 
+/** `a, b, c`, or the first `shown` of them and `and 4 more`. */
+export function listed(items: readonly string[], shown = 3): string {
+  return items.length > shown
+    ? `${items.slice(0, shown).join(', ')} and ${items.length - shown} more`
+    : items.join(', ');
+}
+
 /** `text` cut to `max` characters, ending in an ellipsis when it was cut. */
 export function clip(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, Math.max(0, max - 1))}…` : text;

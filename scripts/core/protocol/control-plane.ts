@@ -48,7 +48,7 @@ const MANIFESTS = new Set([
 const GIT_ATTRIBUTES = '.gitattributes';
 
 /** The areas a grant can name besides the control-plane folders. */
-export const NAMED_AREAS = ['root', 'manifests', 'gitattributes', 'plugins'] as const;
+export const NAMED_AREAS = ['root', 'manifests', 'gitattributes', 'plugins', 'configured'] as const;
 
 /** What in the control plane a path falls in; `area` is what a grant names. */
 export interface ControlPlaneHit {
@@ -62,6 +62,11 @@ export interface ControlPlaneHit {
 export interface ControlPlaneOptions {
   /** Plugin modules from the config: the factory imports them, so they and their folder are code it runs. */
   plugins: readonly string[];
+  /**
+   * More folders the config puts in the control plane (`protocol.control_plane_dirs`): a
+   * repository's own safety tests, say, inside a folder agents otherwise write. Area `configured`.
+   */
+  controlPlaneDirs?: readonly string[];
 }
 
 const lower = (text: string): string => text.toLowerCase();
@@ -104,6 +109,13 @@ export function controlPlaneHit(path: string, options: ControlPlaneOptions): Con
   const name = segments.at(-1)!;
   if (MANIFESTS.has(name)) {
     return { area: 'manifests', reason: `${name} decides what installs and runs` };
+  }
+  const configured = (options.controlPlaneDirs ?? []).find((dir) => insideDir(folded, lower(dir)));
+  if (configured !== undefined) {
+    return {
+      area: 'configured',
+      reason: `${configured}/ is part of the control plane in this repository (protocol.control_plane_dirs)`,
+    };
   }
   for (const plugin of options.plugins) {
     const folder = lower(folderOf(plugin));

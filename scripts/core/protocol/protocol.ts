@@ -61,6 +61,8 @@ export interface PathPolicy {
   grants: readonly string[];
   /** Plugin modules of the config, which the factory runs and agents therefore never write freely. */
   plugins: readonly string[];
+  /** The config's `protocol.control_plane_dirs`: more folders of the control plane. */
+  controlPlaneDirs?: readonly string[];
   /** The agent's name, for messages. */
   agent: string;
 }
@@ -171,6 +173,13 @@ export function checkPathSet(paths: readonly string[]): ProtocolViolation | unde
   return undefined;
 }
 
+/** Control-plane areas that no agent is meant to be granted: a hint to grant them would mislead. */
+const NOT_FOR_AGENTS: Readonly<Record<string, string>> = {
+  node_modules:
+    'installed packages come from package.json and its lockfile, which a person changes; no proposal writes node_modules/',
+  '.aifactory': "the factory's machine-local state; only the factory writes it",
+};
+
 /**
  * Checks one path against the whole path policy; undefined when the write is allowed. A write to
  * the control plane passes only with a grant, and the pull request then waits for a person.
@@ -181,13 +190,12 @@ export function checkWrite(path: string, policy: PathPolicy): ProtocolViolation 
   const hit = controlPlaneHit(path, policy);
   if (hit && !policy.grants.includes(hit.area)) {
     const grant =
-      hit.area === '.github'
-        ? 'grant permissions.github'
-        : `grant permissions.control_plane: ["${hit.area}"]`;
+      NOT_FOR_AGENTS[hit.area] ??
+      `${hit.area === '.github' ? 'grant permissions.github' : `grant permissions.control_plane: ["${hit.area}"]`} in aifactory.config.ts to let it propose such changes; a person then merges them`;
     return violation(
       hit.area === '.github' ? 'github_permission' : 'control_plane',
       path,
-      `agent "${policy.agent}" may not write here: ${hit.reason} (${grant} in aifactory.config.ts to let it propose such changes; a person then merges them)`,
+      `agent "${policy.agent}" may not write here: ${hit.reason} (${grant})`,
     );
   }
   if (!hit && !policy.allowedDirs.some((dir) => path.startsWith(`${dir}/`))) {

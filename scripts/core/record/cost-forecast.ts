@@ -210,7 +210,7 @@ export function forecastLines(forecast: CostForecast): string[] {
   }
   lines.push(
     forecast.worst_case_usd === null
-      ? '  worst case the caps allow: unbounded (no caps set; `caps` in the config sets them)'
+      ? '  worst case the caps allow: unbounded (the config sets no daily and no per-task cap: `null`)'
       : `  worst case the caps allow: ${usd(forecast.worst_case_usd)}`,
   );
   if (forecast.left_for_tomorrow.length > 0) {

@@ -31,6 +31,8 @@ export interface JobSummaryInput {
   quota?: { remaining: number; limit?: number | undefined } | undefined;
   /** When GitHub's rate limit stopped the run's writes: the time writing may start again (ISO 8601). */
   writesStoppedUntil?: string | undefined;
+  /** Why the run stopped starting tasks early (GitHub unreachable, or refusing the token). */
+  stoppedEarly?: string | undefined;
   /** The cost forecast printed before the run started (`core/record/cost-forecast.ts`), one line each. */
   forecast?: readonly string[] | undefined;
 }
@@ -38,15 +40,18 @@ export interface JobSummaryInput {
 /** The longest reason kept in a cell; the rest is cut with an ellipsis. */
 const MAX_CELL = 300;
 
+/** The longest notice above the table (why the run stopped early). */
+const MAX_NOTICE = 1000;
+
 const ENTITIES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
 
 /**
  * `text` as the content of one table cell that renders as the literal text: newlines become
  * spaces, HTML is entity-escaped, and Markdown's punctuation (pipes included) is backslash-escaped.
  */
-export function markdownCell(text: string): string {
+export function markdownCell(text: string, max = MAX_CELL): string {
   const flat = text.replace(/[\r\n\u2028\u2029]+/g, ' ').trim();
-  const short = flat.length > MAX_CELL ? `${flat.slice(0, MAX_CELL - 1)}…` : flat;
+  const short = flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
   return short.replace(/[&<>"]/g, (char) => ENTITIES[char]!).replace(/[\\`*_{}[\]()#+!|~$]/g, '\\$&');
 }
 
@@ -123,6 +128,7 @@ export function jobSummaryMarkdown(input: JobSummaryInput): string {
   return [
     `### ${markdownCell(input.title)}`,
     '',
+    ...(input.stoppedEarly ? [`> **${markdownCell(input.stoppedEarly, MAX_NOTICE)}**`, ''] : []),
     ...table(['Run', 'Value'], rows),
     ...reasons('Failed, rejected or blocked', failed),
     ...reasons('Waiting', input.waiting),

@@ -49,6 +49,8 @@ export interface ValidationContext {
   allowedDirs: readonly string[];
   /** Plugin modules of the config (control plane). */
   plugins: readonly string[];
+  /** The config's `protocol.control_plane_dirs` (control plane). */
+  controlPlaneDirs?: readonly string[];
   /** Ids of tasks that exist but are not being validated now (e.g. the rest of tasks/). */
   otherTaskIds?: ReadonlySet<string>;
 }
@@ -183,6 +185,7 @@ function checkFiles(task: PathFields, context: ValidationContext, at: Report): v
     declaredFiles: [],
     grants: context.agents.grantsOf(task.assignee),
     plugins: context.plugins,
+    controlPlaneDirs: context.controlPlaneDirs ?? [],
     agent: task.assignee,
   };
   task.files.forEach((path, index) => {

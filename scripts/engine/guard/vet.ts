@@ -66,6 +66,7 @@ export function proposalPolicy(context: {
     scope: scope ?? task.scope,
     grants: grantedAreas(agent.permissions),
     plugins,
+    controlPlaneDirs: protocol.control_plane_dirs,
     agent: agent.name,
     maxFileBytes: protocol.max_file_bytes,
     maxFiles: protocol.max_files,

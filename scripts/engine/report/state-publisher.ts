@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BUDGET_DIR } from '../../agents/budget/ledger.ts';
+import { FactoryError } from '../../core/errors.ts';
 import { FACTORY_COMMITTER } from '../../forge/commit-message.ts';
 import type { FileChange, Forge } from '../../forge/types.ts';
 import { plural } from '../../ui/words.ts';
@@ -31,7 +32,14 @@ export type PublishOutcome =
   | { status: 'skipped'; reason: string }
   | { status: 'unchanged' }
   | { status: 'committed'; commit: string; paths: string[] }
-  | { status: 'refused'; message: string };
+  | { status: 'refused'; message: string }
+  /** GitHub was out of reach or failing (a network error, a 5xx, a timeout): nothing to fix but time. */
+  | { status: 'outage'; message: string };
+
+/** GitHub out of reach or failing: a network error, a 5xx, a timeout (a rate limit is GitHub's answer). */
+function isOutage(error: unknown): boolean {
+  return error instanceof FactoryError && ['network', 'server', 'timeout'].includes(error.errorClass);
+}
 
 /** Every file under the state folders of `root`, as repository paths with `/` separators, sorted. */
 async function stateFiles(root: string): Promise<string[]> {
@@ -91,7 +99,8 @@ export async function commitState(
       ? { status: 'unchanged' }
       : { status: 'committed', commit: outcome.commit, paths: changes.map((change) => change.path) };
   } catch (error) {
-    return { status: 'refused', message: error instanceof Error ? error.message : String(error) };
+    const message = error instanceof Error ? error.message : String(error);
+    return isOutage(error) ? { status: 'outage', message } : { status: 'refused', message };
   }
 }
 
@@ -106,5 +115,7 @@ export function describePublish(outcome: PublishOutcome): string | undefined {
       return `State: ${plural(outcome.paths.length, 'file')} committed to the default branch (${outcome.commit.slice(0, 7)}).`;
     case 'refused':
       return `Warning: the run's state (shared/runs/, shared/status/) was not committed to the default branch: ${outcome.message}. The run itself finished; allow the factory's token to push to the default branch (or exempt it from branch protection), or commit those folders yourself. The next run tries again.`;
+    case 'outage':
+      return `Warning: the run's state (shared/runs/, shared/status/) was not committed to the default branch: ${outcome.message}. A transient outage: the next run commits it.`;
   }
 }

@@ -25,6 +25,11 @@ export interface RunSummary {
    * its permissions (the message names it). Every other task would meet the same refusal.
    */
   refused?: string;
+  /**
+   * Why the run stopped starting tasks early: the forge could not be reached (the message names
+   * where it looked). A transient outage: the tasks wait, and the next run goes on.
+   */
+  unreachable?: string;
 }
 
 /**
@@ -75,6 +80,7 @@ export async function runOnce(
   const inFlight = new Map<string, Promise<void>>();
   const failures: unknown[] = [];
   let refused: string | undefined;
+  let unreachable: string | undefined;
   let started = 0;
   const canStart = (): boolean => started < (options.maxTasks ?? Number.POSITIVE_INFINITY);
   const selected = (task: Task): boolean =>
@@ -95,7 +101,10 @@ export async function runOnce(
           callAgent: slots.wrap(services.callAgent, rank),
         });
         const opened = runner.record;
-        if ((await runner.run()) === 'refused') refused ??= runner.record.last_error?.message;
+        const outcome = await runner.run();
+        if (outcome === 'refused') refused ??= runner.record.last_error?.message;
+        if (outcome === 'unreachable')
+          unreachable ??= runner.record.last_error?.message ?? 'the forge could not be reached';
         // A pull request still waiting for a person was only looked at: the run did not touch the
         // task, so a run with nothing else to do records, snapshots and commits nothing.
         if (runner.record !== opened || opened.state !== 'needs_human')
@@ -131,7 +140,13 @@ export async function runOnce(
     // One plan per turn of the loop: planning 10,000 tasks is not free.
     let plans = planRun(tasks, states);
     for (;;) {
-      if (services.signal?.aborted || failures.length > 0 || refused !== undefined) break;
+      if (
+        services.signal?.aborted ||
+        failures.length > 0 ||
+        refused !== undefined ||
+        unreachable !== undefined
+      )
+        break;
       for (const plan of plans) {
         if (!selected(plan.task) || tried.has(plan.task.task_id) || inFlight.has(plan.task.task_id)) continue;
         if (plan.action === 'block' || plan.action === 'unblock') {
@@ -187,7 +202,8 @@ export async function runOnce(
     skipped,
     waiting,
     finished,
-    stopped: services.signal?.aborted === true || refused !== undefined,
+    stopped: services.signal?.aborted === true || refused !== undefined || unreachable !== undefined,
     ...(refused !== undefined ? { refused } : {}),
+    ...(unreachable !== undefined ? { unreachable } : {}),
   };
 }

@@ -12,8 +12,10 @@ import { TaskContext } from './task-context.ts';
 /**
  * How a task's turn in this run ended. `refused`: the forge refused the factory's token or a
  * permission — the set-up, not the task, is wrong, so the task pauses and the run stops.
+ * `unreachable`: the forge could not be reached at all (DNS, a refused connection) — an outage
+ * every other task would meet too, so the task pauses and the run stops.
  */
-export type TaskOutcome = 'final' | 'paused' | 'stopped' | 'refused';
+export type TaskOutcome = 'final' | 'paused' | 'stopped' | 'refused' | 'unreachable';
 
 /**
  * Drives one task through the loop of DESIGN.md — code → protocol → pull request → checks and
@@ -53,6 +55,8 @@ export class TaskRunner {
         if (!pausesTask(error)) throw error;
         const info = toErrorInfo(error);
         await this.#ctx.pause(info);
+        // Model calls report their own failures (`callFailed`): what is thrown here is the forge's.
+        if (info.class === 'network') return 'unreachable';
         return info.class === 'auth' ? 'refused' : 'paused';
       }
       if (!progressed) return signal?.aborted ? 'stopped' : 'paused';

@@ -13,7 +13,7 @@ import {
 import type { RunRecord } from '../../core/record/run-record.ts';
 import { singleLine } from '../../core/security/sanitize.ts';
 import type { FileChange, PullRequest } from '../../forge/types.ts';
-import { plural } from '../../ui/words.ts';
+import { listed, plural } from '../../ui/words.ts';
 import { type CoderSession, coderSession, interruptedSession } from '../agent-loop/coder-session.ts';
 import type { LoopOutcome, LoopProgress } from '../agent-loop/loop.ts';
 import { coderPrompt, feedbackFor } from '../prompts.ts';
@@ -208,8 +208,7 @@ async function changesNothing(
     ref,
   );
   if (changes.some((change) => current.get(change.path) !== change.content)) return undefined;
-  const names = changes.map((change) => change.path);
-  return names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ');
+  return listed(changes.map((change) => change.path));
 }
 
 /**

@@ -3,6 +3,7 @@ import { branchFor, lastAttempt, transition } from '../../core/record/record-ops
 import { singleLine } from '../../core/security/sanitize.ts';
 import { HOLD_LABEL } from '../../forge/labels.ts';
 import type { PullRequest } from '../../forge/types.ts';
+import { listed } from '../../ui/words.ts';
 import type { TaskContext } from '../run/task-context.ts';
 import { personDecided, recordDecision } from './person.ts';
 
@@ -92,13 +93,12 @@ async function holdForPerson(ctx: TaskContext, pr: PullRequest): Promise<boolean
   const changed = await forge.changedFiles(pr);
   const hits = controlPlaneChanges(
     changed.map((file) => file.path),
-    { plugins: config.plugins },
+    { plugins: config.plugins, controlPlaneDirs: config.protocol.control_plane_dirs },
   );
   if (hits.length === 0) return false;
   await forge.labelPullRequest(pr, [HOLD_LABEL]);
   const paths = hits.map(({ path }) => path);
-  const shown =
-    paths.length > 5 ? `${paths.slice(0, 5).join(', ')} and ${paths.length - 5} more` : paths.join(', ');
+  const shown = listed(paths, 5);
   const reason = {
     class: 'control_plane' as const,
     message: `touches the control plane (${shown}: ${hits[0]!.hit.reason}); the factory never merges such a change: a person reviews and merges pull request #${pr.number}`,

@@ -5,7 +5,7 @@ import { parseVerdict, type Verdict, VerdictSchema } from '../../core/record/ver
 import { singleLine } from '../../core/security/sanitize.ts';
 import { HOLD_LABEL } from '../../forge/labels.ts';
 import type { CheckReport, PullRequest } from '../../forge/types.ts';
-import { printable } from '../../ui/words.ts';
+import { plural, printable } from '../../ui/words.ts';
 import { reviewerPrompt } from '../prompts.ts';
 import type { TaskContext } from '../run/task-context.ts';
 import type { AgentAnswer } from '../types.ts';
@@ -90,7 +90,7 @@ async function waitForChecks(ctx: TaskContext, pr: PullRequest, checks: CheckRep
   if (waited > minutes) {
     await ctx.fail({
       class: 'checks',
-      message: `the checks of ${pr.head.slice(0, 12)} were still pending after ${minutes} minutes${why}; see pull request #${pr.number}, or raise checks.pending_timeout_minutes`,
+      message: `the checks of ${pr.head.slice(0, 12)} were still pending after ${plural(minutes, 'minute')}${why}; see pull request #${pr.number}, or raise checks.pending_timeout_minutes`,
     });
     return true;
   }
@@ -115,7 +115,7 @@ async function holdWithoutChecks(
   await ctx.services.forge.labelPullRequest(pr, [HOLD_LABEL]);
   const reason = {
     class: 'checks' as const,
-    message: `${detail}; none came within ${minutes} minutes (checks.pending_timeout_minutes), and the factory never merges a head without checks: a person merges or closes pull request #${pr.number}`,
+    message: `${detail}; none came within ${plural(minutes, 'minute')} (checks.pending_timeout_minutes), and the factory never merges a head without checks: a person merges or closes pull request #${pr.number}`,
   };
   ctx.say(`waiting for a person: ${reason.message}`);
   await ctx.save({

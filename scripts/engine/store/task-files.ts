@@ -104,6 +104,7 @@ export function validationContextOf(
     },
     allowedDirs: config.protocol.allowed_top_dirs,
     plugins: config.plugins,
+    controlPlaneDirs: config.protocol.control_plane_dirs,
   };
 }
 

@@ -1,5 +1,6 @@
 /** The agent tools as one table: each tool's argument schema, its declaration for function calling, and the dispatcher. */
 import { z } from 'zod';
+import { plural } from '../../ui/words.ts';
 import type { SecretGuard } from '../guard/secret-guard.ts';
 import {
   DEFAULT_READ_LIMITS,
@@ -237,7 +238,10 @@ export function createToolbox(context: ToolContext): Toolbox {
         const { summary } = args as { summary: string };
         finished = { summary, edits: copy.edits() };
         const { changes, deletions } = finished.edits;
-        return { ok: true, text: `finished: ${changes.length} file(s) written, ${deletions.length} deleted` };
+        return {
+          ok: true,
+          text: `finished: ${plural(changes.length, 'file')} written, ${deletions.length} deleted`,
+        };
       }
     }
   };

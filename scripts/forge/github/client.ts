@@ -1,6 +1,7 @@
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
+import { shownEndpoint } from '../../core/endpoint.ts';
 import { FactoryError } from '../../core/errors.ts';
 import { limitEnd, stopWrites, writesStoppedUntil } from './write-stop.ts';
 
@@ -124,11 +125,21 @@ export function createClient(options: ClientOptions): GitHubClient {
   // inside (plugin-retry, throttling) are not counted as more writes. Writes go one at a time
   // (GitHub's advice) even with throttling off, so none is already on its way when a rate limit
   // answers the one before it.
+  // Per API root, the connection failure that outlasted the retries: GitHub is out of reach, and
+  // every later call fails at once with it instead of waiting through its own retries.
+  const outOfReach = new Map<string, object>();
   octokit.hook.wrap('request', (request, endpoint) => {
+    const base = endpointBase(endpoint, options.baseUrl);
     const send = async () => {
+      const known = outOfReach.get(base);
+      if (known) throw known;
       try {
         return await request(endpoint);
       } catch (error) {
+        if (isConnectionFailure(error)) {
+          UNREACHED.set(error, base);
+          outOfReach.set(base, error);
+        }
         // A rate limit the throttling plugin would not wait out (or met with throttling off)
         // stops every later write of the process until GitHub's time: each would only meet the
         // limit again, and writing through a secondary limit risks the integration's ban.
@@ -151,6 +162,32 @@ export function createClient(options: ClientOptions): GitHubClient {
     });
   });
   return octokit;
+}
+
+/**
+ * The API root each failed connection tried (GITHUB_API_URL, or GITHUB_GRAPHQL_URL for a GraphQL
+ * call), so its error names where the factory looked: the error's own URL holds the whole path.
+ */
+const UNREACHED = new WeakMap<object, string>();
+
+/** The root a request went to: its own absolute URL (GraphQL) or the client's base URL. */
+function endpointBase(endpoint: { url?: string; baseUrl?: string }, fallback: string): string {
+  if (endpoint.url !== undefined && /^https?:\/\//i.test(endpoint.url)) return endpoint.url;
+  return endpoint.baseUrl ?? fallback;
+}
+
+/** An error of a call that never got an answer, for a reason other than a timeout (DNS, a refused connection). */
+function isConnectionFailure(error: unknown): error is object {
+  if (error === null || typeof error !== 'object' || error instanceof FactoryError) return false;
+  const e = error as HttpError;
+  // Octokit reports a connection that failed as a 500 without a response; no status is a bug of ours.
+  if (statusOf(error) === undefined || e.response !== undefined) return false;
+  return !/timeout|timed out/i.test(connectionText(e));
+}
+
+/** What a failed connection says of itself, its cause included. */
+function connectionText(e: HttpError): string {
+  return `${e.name ?? ''} ${e.code ?? ''} ${e.message ?? ''} ${String((e as { cause?: unknown }).cause ?? '')}`;
 }
 
 interface HttpError {
@@ -241,16 +278,16 @@ export function toFactoryError(error: unknown, what: string): FactoryError {
   }
   // Octokit reports a connection that failed or timed out as a 500 without a response.
   if (status === undefined || e.response === undefined) {
-    const text = `${e.name ?? ''} ${e.code ?? ''} ${message} ${String((e as { cause?: unknown }).cause ?? '')}`;
-    if (/timeout|timed out/i.test(text))
+    if (/timeout|timed out/i.test(`${connectionText(e)} ${message}`))
       return new FactoryError(
         'timeout',
         `${what}: GitHub did not answer in time; the task continues next run`,
         options,
       );
+    const where = UNREACHED.get(error as object);
     return new FactoryError(
       'network',
-      `${what}: could not reach GitHub (${message}); check the network and GITHUB_API_URL; the task continues next run`,
+      `${what}: could not reach GitHub${where ? ` at ${shownEndpoint(where)}` : ''} (${message}): a network outage, or a wrong GITHUB_API_URL; the task continues next run`,
       options,
     );
   }

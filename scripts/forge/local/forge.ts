@@ -6,6 +6,7 @@ import { FactoryError } from '../../core/errors.ts';
 import type { TreeMode } from '../../core/path-tree.ts';
 import { writeJsonAtomically } from '../../io/atomic-write.ts';
 import { KeyedMutex, Mutex } from '../../io/process.ts';
+import { listed } from '../../ui/words.ts';
 import { FACTORY_COMMITTER, withTrailers } from '../commit-message.ts';
 import { HOLD_LABEL } from '../labels.ts';
 import { type CheckSandbox, createCheckSandbox } from '../sandbox.ts';
@@ -333,9 +334,12 @@ export class LocalForge implements Forge {
         } catch (error) {
           // What the turn adopted never reached the branch.
           this.#lineage.forget();
-          if (batch.length === 1) throw error;
-          for (const merge of batch) await this.#mergeAlone(merge);
-          return;
+          if (batch.length > 1) {
+            for (const merge of batch) await this.#mergeAlone(merge);
+            return;
+          }
+          if (!(error instanceof CheckoutInTheWay)) throw error;
+          outcomes[0] = { kind: 'waiting', reason: error.message };
         }
       }
       for (const [index, merge] of batch.entries()) merge.resolve(outcomes[index]!);
@@ -353,7 +357,9 @@ export class LocalForge implements Forge {
         await this.#moveDefaultBranch(main, outcome.commit);
       merge.resolve(outcome);
     } catch (error) {
-      merge.reject(error);
+      this.#lineage.forget();
+      if (error instanceof CheckoutInTheWay) merge.resolve({ kind: 'waiting', reason: error.message });
+      else merge.reject(error);
     }
   }
 
@@ -484,9 +490,13 @@ export class LocalForge implements Forge {
     const checkout = await lockedGit(this.#root, this.#dirs, ['read-tree', '-m', '-u', from, to]);
     if (checkout.code !== 0) {
       await rm(this.#checkoutMarker, { force: true });
-      throw new FactoryError(
-        'forge',
-        `merging into the checked-out ${this.#defaultBranch} would overwrite uncommitted changes (${checkout.stderr.trim().split('\n')[0]}); commit or stash them`,
+      const paths = await this.#uncommittedAmong(from, to);
+      const what =
+        paths.length > 0
+          ? `uncommitted changes to ${listed(paths)}`
+          : `uncommitted changes (${checkout.stderr.trim().split('\n')[0]})`;
+      throw new CheckoutInTheWay(
+        `the checkout of ${this.#defaultBranch} has ${what} that the merge would overwrite; commit or stash them first`,
       );
     }
     const refused = await this.#moveRef(ref, from, to).then(
@@ -502,6 +512,32 @@ export class LocalForge implements Forge {
       );
     }
     await rm(this.#checkoutMarker, { force: true });
+  }
+
+  /**
+   * The paths a move of the checkout from `from` to `to` changes that the person changed too
+   * (modified, staged, or untracked and not ignored): those the move would overwrite.
+   */
+  async #uncommittedAmong(from: string, to: string): Promise<string[]> {
+    const moved = (await git(this.#root, ['diff-tree', '-r', '-z', '--name-only', from, to]))
+      .split('\0')
+      .filter(Boolean);
+    if (moved.length === 0) return [];
+    const status = await runGit(this.#root, [
+      '--no-optional-locks',
+      'status',
+      '--porcelain=v1',
+      '-z',
+      '--untracked-files=all',
+      '--no-renames',
+      '--',
+      ...moved.map((path) => `:(literal)${path}`),
+    ]);
+    return status.stdout
+      .split('\0')
+      .filter(Boolean)
+      .map((entry) => entry.slice(3))
+      .sort();
   }
 
   /** Moves `ref` from `from` to `to` and tells the lineage, which a refusal leaves to git. */
@@ -646,6 +682,16 @@ export class LocalForge implements Forge {
       head,
       ...(gone ? { headGone: true as const } : {}),
     };
+  }
+}
+
+/**
+ * A move of the checked-out default branch refused because the person's uncommitted work is in
+ * its way: a merge waits for them (an outcome), a state commit fails with the message.
+ */
+class CheckoutInTheWay extends FactoryError {
+  constructor(message: string) {
+    super('forge', message);
   }
 }
 

@@ -42,9 +42,11 @@ const prices = {
 };
 let day = new Date('2026-11-25T12:00:00Z');
 
+/** Caps only where a test sets them: the defaults would stop these dear calls. */
 async function setup(config: ConfigInput = {}) {
+  const caps = { per_task_usd: null, daily_usd: null, ...config.caps };
   const ledger = await BudgetLedger.open(root, {
-    config: ConfigSchema.parse({ prices, ...config }),
+    config: ConfigSchema.parse({ prices, ...config, caps }),
     now: () => day,
   });
   const call = (taskId = 'task-a', who = agent, onAnswered?: () => void) =>

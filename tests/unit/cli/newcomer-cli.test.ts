@@ -1,6 +1,6 @@
 /** Rough edges a newcomer meets in the first hour: each one has a clear answer now. */
 import { execFile, execFileSync } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { taskFileText } from '../../../scripts/commands/new.ts';
@@ -77,6 +77,25 @@ describe('a newcomer', () => {
     expect(text).toContain('"files": ["docs/a.md", "docs/b.md"]');
   });
 
+  it('gets from `new` a "$schema" only where the schema file is, with a path that reaches it', async () => {
+    const { root: repo } = await createSandboxRepo([]);
+    const args = ['new', 'one', '--assignee', 'gpt', '--description', 'Write docs', '--files', 'docs/a.md'];
+    expect((await runCli(args, { cwd: repo })).code).toBe(0);
+    expect(await readFile(join(repo, 'tasks/one.json'), 'utf8')).not.toContain('$schema');
+    // As in a repository where `npm install aifactory-os` put the package.
+    const installed = join(repo, 'node_modules/aifactory-os/tasks');
+    await mkdir(installed, { recursive: true });
+    await writeFile(join(installed, 'task.schema.json'), '{}\n');
+    expect((await runCli([...args.slice(0, 1), 'two', ...args.slice(2)], { cwd: repo })).code).toBe(0);
+    const two = JSON.parse(await readFile(join(repo, 'tasks/two.json'), 'utf8'));
+    expect(two.$schema).toBe('../node_modules/aifactory-os/tasks/task.schema.json');
+    await writeFile(join(repo, 'tasks/task.schema.json'), '{}\n');
+    expect((await runCli([...args.slice(0, 1), 'three', ...args.slice(2)], { cwd: repo })).code).toBe(0);
+    const three = JSON.parse(await readFile(join(repo, 'tasks/three.json'), 'utf8'));
+    expect(three.$schema).toBe('./task.schema.json');
+    await rm(repo, { recursive: true, force: true });
+  }, 60_000);
+
   it('gets a long list from `new` one entry a line, as the formatter would', () => {
     const files = Array.from({ length: 8 }, (_, index) => `docs/a-rather-long-folder/file-${index}.md`);
     const text = taskFileText({ task_id: 'long', description: 'd', assignee: 'gpt', files });
@@ -112,6 +131,26 @@ describe('a newcomer', () => {
     expect(result.stderr).toContain('its tasks wait: open');
     expect(result.stderr).not.toContain('finished');
     expect(result.stdout).toContain('Run finished: 1 task touched');
+    await rm(repo, { recursive: true, force: true });
+  });
+
+  it('is told next steps that exist: npm scripts where package.json has them, else the CLI', async () => {
+    const { root: repo, replayDir } = await createSandboxRepo([simpleStory('next')]);
+    const args = ['run', '--once', '--replay', replayDir, '--no-snapshot'];
+    const bare = await runCli(args, { cwd: repo });
+    expect(bare.code, bare.stderr).toBe(0);
+    expect(bare.stdout).toContain(
+      'Next: `npx aifactory status` for the task table; `npx aifactory site dev` for the dashboard.',
+    );
+    expect(bare.stdout).not.toContain('site:dev');
+    await writeFile(
+      join(repo, 'package.json'),
+      JSON.stringify({ scripts: { aifactory: 'aifactory', 'site:dev': 'astro dev' } }),
+    );
+    const template = await runCli(args, { cwd: repo });
+    expect(template.stdout).toContain(
+      'Next: `npm run aifactory -- status` for the task table; `npm run site:dev` for the dashboard.',
+    );
     await rm(repo, { recursive: true, force: true });
   });
 

@@ -99,6 +99,7 @@ describe('run --dry-run forecast', () => {
         '  this run: median $0.6500, p90 $0.8000',
         '  worst case the caps allow: $0.5000',
         "  the forecast passes the remaining daily cap ($0.5000 left today) or an agent's: left for tomorrow: other",
+        'Spending caps: $1.00 a day for all agents, $0.60 per task, no per-agent daily cap.',
         '',
         'Dry run: nothing was called, written or committed.',
         '',

@@ -26,7 +26,7 @@ afterEach(async () => {
 describe('run under GitHub Actions', () => {
   it('appends a job summary: processed, merged, failed and waiting with reasons, tokens and cost against the caps, all escaped', async () => {
     const sandbox = await createSandboxRepo(STORIES, {
-      config: 'export default { caps: { daily_usd: 7 } };\n',
+      config: 'export default { caps: { daily_usd: 7, per_task_usd: null } };\n',
     });
     root = sandbox.root;
     const summaryFile = join(root, '.aifactory-summary.md');

@@ -104,7 +104,8 @@ describe('aifactory approve and close', () => {
     git(root, 'add', '.github/workflows/dirty.yml');
     const result = await runCli(['approve', 'dirty'], { cwd: root });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('uncommitted changes');
+    expect(result.stderr).toContain('uncommitted changes to .github/workflows/dirty.yml');
+    expect(result.stderr).toContain('then run `aifactory approve dirty` again');
     expect((await recordOf('dirty')).state).toBe('needs_human');
     git(root, 'rm', '-q', '--cached', '.github/workflows/dirty.yml');
     await rm(join(root, '.github/workflows/dirty.yml'));

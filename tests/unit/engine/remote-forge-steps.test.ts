@@ -132,7 +132,7 @@ describe('pending checks', () => {
     later.now = () => new Date(realNow().getTime() + 5 * 60_000);
     const timedOut = await runTask(task('slow'), later);
     expect(timedOut.state).toBe('failed');
-    expect(timedOut.last_error?.message).toContain('still pending after 1 minutes');
+    expect(timedOut.last_error?.message).toContain('still pending after 1 minute;');
   });
 
   it('record nothing while pending, and clear the mark once they pass', async () => {
@@ -204,6 +204,36 @@ describe('outages and crashes', () => {
     refused = false;
     const second = await runOnce(tasks, scriptedServices({ root, forge, script, calls }), { concurrency: 1 });
     expect(second.refused).toBeUndefined();
+    expect([...second.records.values()].map((record) => record.state)).toEqual([
+      'merged',
+      'merged',
+      'merged',
+    ]);
+  });
+
+  it('pauses the task and stops the run when the forge cannot be reached, and goes on once it can', async () => {
+    const original = forge.openPullRequest.bind(forge);
+    let down = true;
+    forge.openPullRequest = async (input) => {
+      if (down)
+        throw new FactoryError('network', 'opening a pull request: could not reach GitHub at http://x');
+      return original(input);
+    };
+    const files: Record<string, string> = { first: 'src/a.ts', second: 'src/b.ts', third: 'src/c.ts' };
+    const tasks = Object.entries(files).map(([id, path]) => task(id, { files: [path] }));
+    const script: Script = ({ request }) =>
+      request.context.role === 'coder'
+        ? proposalOf({ [files[request.context.taskId]!]: 'v' })
+        : { verdict: 'approve', summary: 'ok', comments: [] };
+    const first = await runOnce(tasks, scriptedServices({ root, forge, script, calls }), { concurrency: 1 });
+    expect(first.unreachable).toContain('could not reach GitHub at http://x');
+    expect(first.refused).toBeUndefined();
+    expect(first.stopped).toBe(true);
+    expect([...first.records.keys()].sort()).toEqual(['first', 'second']);
+    for (const record of first.records.values()) expect(record.last_error?.class).toBe('network');
+    down = false;
+    const second = await runOnce(tasks, scriptedServices({ root, forge, script, calls }), { concurrency: 1 });
+    expect(second.unreachable).toBeUndefined();
     expect([...second.records.values()].map((record) => record.state)).toEqual([
       'merged',
       'merged',

@@ -1,8 +1,10 @@
+import { createServer } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { FactoryError } from '../../../scripts/core/errors.ts';
 import { VerdictSchema } from '../../../scripts/core/record/verdict.ts';
+import { describeCallEvent } from '../../../scripts/providers/events.ts';
 import { createProvider, createProviderClient } from '../../../scripts/providers/index.ts';
-import type { GenerateRequest } from '../../../scripts/providers/types.ts';
+import type { CallEvent, GenerateRequest } from '../../../scripts/providers/types.ts';
 import { type LlmFixture, startLlmFixture } from '../../fixtures/llm-fixture.ts';
 
 let fixture: LlmFixture;
@@ -200,6 +202,55 @@ describe.each(PROVIDERS)('provider $id through its SDK', ({ id, env, keyHeader }
     const error = await failure(make(), { signal: controller.signal });
     expect(error.errorClass).toBe('timeout');
     expect(fixture.requests).toHaveLength(1);
+  });
+});
+
+/** A loopback port nothing listens on: a connection to it is refused. */
+function closedPort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe.each([
+  { id: 'openai', variable: 'OPENAI_BASE_URL', path: '/v1' },
+  { id: 'xai', variable: 'XAI_BASE_URL', path: '/v1' },
+  { id: 'gemini', variable: 'GEMINI_BASE_URL', path: '' },
+] as const)('provider $id out of reach', ({ id, variable, path }) => {
+  it('names the base URL it tried and the variable that sets it, never the key', async () => {
+    const url = `http://127.0.0.1:${await closedPort()}${path}`;
+    const events: CallEvent[] = [];
+    const provider = createProvider(id, {
+      env: { ...KEYS, [variable]: url },
+      retry: RETRY,
+      timeoutMs: 5000,
+      agent: 'tester',
+      limits: LIMITS,
+    });
+    const error = await failure(provider, { onEvent: (event) => events.push(event) });
+    expect(error.errorClass).toBe('network');
+    expect(error.message).toContain(`endpoint ${url} (${variable})`);
+    const retries = events.map(describeCallEvent);
+    expect(retries).toHaveLength(RETRY.maxRetries);
+    for (const line of retries) expect(line).toContain(`lost the connection to ${url}`);
+    for (const text of [error.message, ...retries])
+      for (const key of Object.values(KEYS)) expect(text).not.toContain(key);
+  });
+
+  it('shows a base URL without the user, password or query it holds', async () => {
+    const port = await closedPort();
+    const provider = createProvider(id, {
+      env: { ...KEYS, [variable]: `http://me:hunter2@127.0.0.1:${port}${path}?key=zzz` }, // aifactory:allow-secret
+      retry: { ...RETRY, maxRetries: 0 },
+      timeoutMs: 5000,
+      limits: LIMITS,
+    });
+    const error = await failure(provider);
+    expect(error.message).toContain(`endpoint http://127.0.0.1:${port}${path} (${variable})`);
+    expect(error.message).not.toMatch(/hunter2|zzz|me:/);
   });
 });
 

@@ -152,4 +152,41 @@ describe('the config', () => {
     expect(ConfigSchema.safeParse(agent(['tasks', 'root', 'gitattributes'])).success).toBe(true);
     expect(ConfigSchema.safeParse(agent(['everything'])).success).toBe(false);
   });
+
+  it('takes in the folders the config names, in any case, granted as `configured`', () => {
+    const options = { plugins: [], controlPlaneDirs: ['tests/unit', 'tests/e2e'] };
+    expect(controlPlaneHit('tests/unit/core/protocol.test.ts', options)).toEqual({
+      area: 'configured',
+      reason: 'tests/unit/ is part of the control plane in this repository (protocol.control_plane_dirs)',
+    });
+    expect(controlPlaneHit('TESTS/E2E/a.spec.ts', options)?.area).toBe('configured');
+    expect(controlPlaneHit('tests/unit', options)?.area).toBe('configured');
+    expect(controlPlaneHit('tests/units/a.ts', options)).toBeUndefined();
+    expect(controlPlaneHit('tests/demo/a.test.ts', options)).toBeUndefined();
+    expect(controlPlaneHit('tests/unit/a.ts', none)).toBeUndefined();
+    const config = ConfigSchema.parse({ protocol: { control_plane_dirs: ['tests/unit'] } });
+    expect(config.protocol.control_plane_dirs).toEqual(['tests/unit']);
+    expect(ConfigSchema.parse({}).protocol.control_plane_dirs).toEqual([]);
+    expect(ConfigSchema.safeParse({ protocol: { control_plane_dirs: ['../x'] } }).success).toBe(false);
+    expect(ConfigSchema.safeParse({ protocol: { control_plane_dirs: ['tests/'] } }).success).toBe(false);
+    const granted = {
+      ...policy,
+      allowedDirs: ['tests'],
+      grants: ['configured'],
+      controlPlaneDirs: ['tests/unit'],
+    };
+    expect(checkWrite('tests/unit/a.test.ts', granted)).toBeUndefined();
+    expect(checkWrite('tests/unit/a.test.ts', { ...granted, grants: [] })?.rule).toBe('control_plane');
+  });
+
+  it('never suggests granting node_modules/ or .aifactory/, which no agent is meant to write', () => {
+    const modules = checkWrite('node_modules/zod/index.js', policy);
+    expect(modules?.rule).toBe('control_plane');
+    expect(modules?.message).toContain('installed packages come from package.json and its lockfile');
+    expect(modules?.message).not.toContain('control_plane: ["node_modules"]');
+    expect(checkWrite('.aifactory/leases/a.json', policy)?.message).not.toContain('grant');
+    expect(checkWrite('tasks/a.json', policy)?.message).toContain(
+      'grant permissions.control_plane: ["tasks"]',
+    );
+  });
 });

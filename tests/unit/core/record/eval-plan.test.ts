@@ -140,9 +140,17 @@ describe('eval totals', () => {
 });
 
 describe('the eval cap in the config', () => {
-  it('defaults caps.eval_daily_usd, keeps the other caps unset, and refuses a cap that is not above zero', () => {
-    expect(ConfigSchema.parse({}).caps).toEqual({ eval_daily_usd: DEFAULT_EVAL_DAILY_USD });
-    expect(ConfigSchema.parse({ caps: { daily_usd: 3 } }).caps).toEqual({ daily_usd: 3, eval_daily_usd: 5 });
+  it('defaults caps.eval_daily_usd beside the factory caps, and refuses a cap that is not above zero', () => {
+    expect(ConfigSchema.parse({}).caps).toEqual({
+      per_task_usd: 2,
+      daily_usd: 10,
+      eval_daily_usd: DEFAULT_EVAL_DAILY_USD,
+    });
+    expect(ConfigSchema.parse({ caps: { daily_usd: 3 } }).caps).toEqual({
+      per_task_usd: 2,
+      daily_usd: 3,
+      eval_daily_usd: 5,
+    });
     expect(ConfigSchema.parse({ caps: { eval_daily_usd: 0.5 } }).caps.eval_daily_usd).toBe(0.5);
     const refused = ConfigSchema.safeParse({ caps: { eval_daily_usd: 0 } });
     expect(refused.error?.issues[0]?.path).toEqual(['caps', 'eval_daily_usd']);

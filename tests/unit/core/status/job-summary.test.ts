@@ -108,3 +108,15 @@ describe('jobSummaryMarkdown', () => {
     expect(jobSummaryMarkdown({ ...base, forecast: [] })).not.toContain('Forecast');
   });
 });
+
+describe('a run that stopped early', () => {
+  it('says why above the table, whole and escaped', () => {
+    const why = `Stopped early: GitHub is out of reach (${'x'.repeat(400)}) [link](http://evil)`;
+    const markdown = jobSummaryMarkdown({ ...base, stoppedEarly: why });
+    const notice = markdown.split('\n').find((line) => line.startsWith('> **'));
+    expect(notice).toContain('x'.repeat(400));
+    expect(notice).toContain('\\[link\\]\\(http://evil\\)');
+    expect(markdown.indexOf('> **')).toBeLessThan(markdown.indexOf('| Run |'));
+    expect(jobSummaryMarkdown(base)).not.toContain('> **');
+  });
+});

@@ -48,8 +48,21 @@ describe('validateTasks', () => {
     expect(problem?.message).toContain('trailing comma');
   });
 
-  it('reports an empty file as invalid JSON', () => {
-    expect(problemsOf([{ path: 'tasks/a.json', text: '' }])[0]?.rule).toBe('json_syntax');
+  it('reports an empty file as empty, not as a trailing comma', () => {
+    for (const text of ['', ' \n\t\n']) {
+      const [problem] = problemsOf([{ path: 'tasks/a.json', text }]);
+      expect(problem).toMatchObject({ rule: 'json_syntax', line: 1, column: 1 });
+      expect(problem?.message).toBe('the file is empty; write one JSON object, {"task_id": …}');
+    }
+  });
+
+  it('guesses a trailing comma only after a comma', () => {
+    expect(problemsOf([{ path: 'tasks/a.json', text: '{"a": }' }])[0]?.message).toBe(
+      'invalid JSON: expected a value',
+    );
+    expect(problemsOf([{ path: 'tasks/a.json', text: '{"a": [1, ]}' }])[0]?.message).toBe(
+      'invalid JSON: expected a value (a trailing comma?)',
+    );
   });
 
   it('names an unknown syntax error by its parser code', () => {

@@ -397,7 +397,7 @@ describe('finish and the proposal', () => {
     await call('edit_file', { path: 'src/app.ts', old_text: 'value1 = 1', new_text: 'value1 = 10' });
     await call('delete_file', { path: 'src/dup.ts' });
     expect(await call('finish', { summary: 'Raised value1.' })).toMatchObject({
-      text: 'finished: 1 file(s) written, 1 deleted',
+      text: 'finished: 1 file written, 1 deleted',
     });
     const finished = toolbox.finished!;
     expect(finished.summary).toBe('Raised value1.');

@@ -118,12 +118,24 @@ describe('github forge: faults and limits', () => {
     expect(github.invalid).toEqual([]);
   });
 
-  it('turns connections that keep dropping into a transient network error', async () => {
+  it('turns connections that keep dropping into a transient network error naming the API root', async () => {
     const { github, forge } = await start();
     github.inject({ kind: 'drop' }, { operationId: 'repos/get-content', times: 10 });
     const error = await classOf(forge.readFile('README.md'));
     expect(error.errorClass).toBe('network');
+    expect(error.message).toContain(`could not reach GitHub at ${github.url.replace(/\/$/, '')} (`);
+    expect(error.message).toContain('GITHUB_API_URL');
     expect(github.invalid).toEqual([]);
+  });
+
+  it('once GitHub is out of reach, fails the next calls at once instead of waiting through retries', async () => {
+    const { github, forge } = await start();
+    github.inject({ kind: 'drop' }, { operationId: 'repos/get-content', times: 10 });
+    await classOf(forge.readFile('README.md'));
+    const tried = github.requests.length;
+    const again = await classOf(forge.readFile('docs/other.md'));
+    expect(again.errorClass).toBe('network');
+    expect(github.requests.length).toBe(tried);
   });
 
   it('names the missing permission when GitHub refuses one', async () => {

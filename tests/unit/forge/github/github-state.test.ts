@@ -180,6 +180,22 @@ describe('a github run publishes its state to the default branch', () => {
     );
     expect(github.invalid).toEqual([]);
   });
+
+  it('calls an outage an outage, with no advice about branch protection', async () => {
+    const { root } = await setUp();
+    await writeSnapshots(root);
+    const down = new FactoryError(
+      'network',
+      'reading repository o/r: could not reach GitHub at http://127.0.0.1:1 (connect ECONNREFUSED)',
+    );
+    const forge = { readFile: () => Promise.reject(down) } as unknown as Forge;
+    const outcome = await commitState(root, forge, { touched: 1 });
+    expect(outcome).toEqual({ status: 'outage', message: down.message });
+    const line = describePublish(outcome);
+    expect(line).toContain('could not reach GitHub at http://127.0.0.1:1');
+    expect(line).toContain('A transient outage: the next run commits it.');
+    expect(line).not.toContain('branch protection');
+  });
 });
 
 /** The forge's methods bound to it, so a test can replace one. */

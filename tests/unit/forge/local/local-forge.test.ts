@@ -103,15 +103,36 @@ describe('local forge', () => {
     expect(await forge.findPullRequest('aifactory/t')).toMatchObject({ state: 'merged' });
   });
 
-  it('refuses to merge over an uncommitted change to the same file, and moves nothing', async () => {
+  it('waits, naming the file, rather than merge over an uncommitted change to it, and moves nothing', async () => {
     await push('from the agent\n');
     await mkdir(join(root, 'src'), { recursive: true });
     await writeFile(join(root, 'src/a.txt'), 'mine\n');
     const pr = await forge.openPullRequest({ branch: 'aifactory/t', title: 'T', body: '' });
     const main = git(root, 'rev-parse', 'main');
-    await expect(forge.merge(pr, { message: 'Merge', head: pr.head })).rejects.toThrow('uncommitted changes');
+    expect(await forge.merge(pr, { message: 'Merge', head: pr.head })).toEqual({
+      kind: 'waiting',
+      reason:
+        'the checkout of main has uncommitted changes to src/a.txt that the merge would overwrite; commit or stash them first',
+    });
     expect(git(root, 'rev-parse', 'main')).toBe(main);
     expect(await readFile(join(root, 'src/a.txt'), 'utf8')).toBe('mine\n');
+    expect(await forge.findPullRequest('aifactory/t')).toMatchObject({ state: 'open' });
+    // Once the person's file is out of the way, the same merge goes through.
+    await rm(join(root, 'src/a.txt'));
+    expect(await forge.merge(pr, { message: 'Merge', head: pr.head })).toMatchObject({ kind: 'merged' });
+    expect(await readFile(join(root, 'src/a.txt'), 'utf8')).toBe('from the agent\n');
+  });
+
+  it('still refuses a state commit over an uncommitted change to the same file', async () => {
+    await mkdir(join(root, 'shared'), { recursive: true });
+    await writeFile(join(root, 'shared/state.json'), 'mine\n');
+    await expect(
+      forge.commitToDefaultBranch({
+        changes: [{ path: 'shared/state.json', content: '{}\n' }],
+        message: 'State',
+        author: gpt,
+      }),
+    ).rejects.toThrow('uncommitted changes to shared/state.json');
   });
 
   it('merges pull requests that wait together with one move of main, one merge commit each', async () => {
@@ -143,7 +164,7 @@ describe('local forge', () => {
     expect(git(root, 'status', '--porcelain')).toBe('');
   });
 
-  it('when one merge of a batch would overwrite an uncommitted change, fails that one alone', async () => {
+  it('when one merge of a batch would overwrite an uncommitted change, that one alone waits', async () => {
     for (const name of ['p', 'q', 'r']) await push(`${name}\n`, `aifactory/${name}`, `src/${name}.txt`);
     await mkdir(join(root, 'src'), { recursive: true });
     await writeFile(join(root, 'src/q.txt'), 'mine\n');
@@ -155,8 +176,9 @@ describe('local forge', () => {
     const outcomes = await Promise.allSettled(
       prs.map((pr) => forge.merge(pr, { message: `Merge ${pr.branch}`, head: pr.head })),
     );
-    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
-    expect(String((outcomes[1] as PromiseRejectedResult).reason)).toContain('uncommitted changes');
+    const kinds = outcomes.map((outcome) => (outcome.status === 'fulfilled' ? outcome.value.kind : 'thrown'));
+    expect(kinds).toEqual(['merged', 'waiting', 'merged']);
+    expect(outcomes[1]).toMatchObject({ value: { reason: expect.stringContaining('changes to src/q.txt') } });
     expect(await readFile(join(root, 'src/q.txt'), 'utf8')).toBe('mine\n');
     expect(git(root, 'ls-tree', '--name-only', 'main', 'src/').split('\n')).toEqual([
       'src/p.txt',
@@ -381,7 +403,7 @@ describe('local forge', () => {
     await writeFile(join(root, 'src/a.txt'), 'my');
     await push('my notes, overwritten\n');
     const pr = await forge.openPullRequest({ branch: 'aifactory/t', title: 'T', body: '' });
-    await expect(forge.merge(pr, { message: 'Merge', head: pr.head })).rejects.toThrow('uncommitted changes');
+    expect(await forge.merge(pr, { message: 'Merge', head: pr.head })).toMatchObject({ kind: 'waiting' });
     await forge.commitToDefaultBranch({
       changes: [{ path: 'docs/x.md', content: 'x\n' }],
       message: 'x',
