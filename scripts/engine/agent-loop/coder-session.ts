@@ -3,13 +3,14 @@ import type { Agent } from '../../agents/types.ts';
 import { coderPrompt } from '../prompts.ts';
 import type { TaskContext } from '../task-context.ts';
 import { createToolbox } from '../tools/tool-table.ts';
-import { WorkingCopy } from '../tools/working-copy.ts';
+import { type BranchFiles, WorkingCopy } from '../tools/working-copy.ts';
 import { proposalPolicy } from '../vet.ts';
 import { type LoopOutcome, runAgentLoop } from './loop.ts';
 
 /**
  * Runs one iteration of `agent` on the task as a tool loop over the repository's working tree
- * (`services.root`): reads see what git shows there, writes go to memory and are checked against
+ * (`services.root`) with the task branch's change over it (`branch`, from the second iteration
+ * on): reads see what git shows there and what the branch holds, writes go to memory and are checked against
  * the task's rules as they are made, and `run_checks` runs in the checks sandbox when the run
  * has one. The recorded calls are redacted with the run's secrets.
  *
@@ -19,10 +20,11 @@ export async function coderSession(
   ctx: TaskContext,
   agent: Agent,
   files: ReadonlyMap<string, string | undefined>,
+  branch?: BranchFiles,
 ): Promise<LoopOutcome> {
   const { services, task, record } = ctx;
   const { config, secrets } = services;
-  const copy = await WorkingCopy.open(services.root);
+  const copy = await WorkingCopy.open(services.root, branch ? { branch } : {});
   const toolbox = createToolbox({
     copy,
     rules: {

@@ -14,6 +14,7 @@ import type { RunRecord } from '../../core/run-record.ts';
 import { singleLine } from '../../core/sanitize.ts';
 import type { FileChange, PullRequest } from '../../forge/types.ts';
 import { plural } from '../../ui/words.ts';
+import { coderBranchFiles } from '../agent-loop/branch-files.ts';
 import { coderSession } from '../agent-loop/coder-session.ts';
 import type { LoopOutcome } from '../agent-loop/loop.ts';
 import { coderPrompt, feedbackFor } from '../prompts.ts';
@@ -67,11 +68,14 @@ export async function code(ctx: TaskContext): Promise<boolean> {
   ctx.say(`iteration ${ctx.record.iteration}: ${agent.name} is writing`);
   const onBranch = buildsOnBranch(ctx.record);
   const files = await ctx.readFiles(task.files, onBranch ? (ctx.record.branch ?? undefined) : undefined);
+  const tools = usesTools(agent);
+  // Read like the files above, before the model call: a forge that cannot answer pauses the task.
+  const branch = tools ? await coderBranchFiles(ctx) : undefined;
   let answer: AgentAnswer;
   let loop: LoopOutcome | undefined;
   try {
-    if (usesTools(agent)) {
-      loop = await coderSession(ctx, agent, files);
+    if (tools) {
+      loop = await coderSession(ctx, agent, files, branch);
       answer = loop.answer;
     } else answer = await askCoder(ctx, agent, files);
   } catch (error) {

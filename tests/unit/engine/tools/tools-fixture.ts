@@ -9,7 +9,7 @@ import type { Task } from '../../../../scripts/core/task.ts';
 import { SecretGuard } from '../../../../scripts/engine/secret-guard.ts';
 import type { ChecksRunner } from '../../../../scripts/engine/tools/run-checks.ts';
 import { createToolbox, type ToolLimits } from '../../../../scripts/engine/tools/tool-table.ts';
-import { WorkingCopy } from '../../../../scripts/engine/tools/working-copy.ts';
+import { type BranchFiles, WorkingCopy } from '../../../../scripts/engine/tools/working-copy.ts';
 import { proposalPolicy } from '../../../../scripts/engine/vet.ts';
 import { CANARY_ENV } from '../../../fixtures/secret-canaries.ts';
 
@@ -96,9 +96,10 @@ export async function toolboxFor(
     scope?: string[];
     runChecks?: ChecksRunner;
     limits?: Partial<ToolLimits>;
+    branch?: BranchFiles;
   } = {},
 ) {
-  const copy = await WorkingCopy.open(root);
+  const copy = await WorkingCopy.open(root, options.branch ? { branch: options.branch } : {});
   const agent = BUILTIN_AGENTS.find((candidate) => candidate.name === (options.agent ?? 'gpt'))!;
   const protocol = ConfigSchema.parse({}).protocol;
   const policy = proposalPolicy({

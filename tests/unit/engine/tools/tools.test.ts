@@ -423,3 +423,52 @@ describe('finish and the proposal', () => {
     expect(rejection?.rule).toBe('control_plane');
   });
 });
+
+describe('a working copy that goes on from the task branch', () => {
+  const branch = {
+    written: new Map([
+      ['src/app.ts', 'export const value1 = 100; // from the branch\n'],
+      ['src/new-on-branch.ts', 'export const fresh = "branch";\n'],
+      ['src/blob.bin', 'PNG\u0000\u0001binary'],
+    ]),
+    deleted: ['docs/guide.md'],
+  };
+
+  it('reads, lists and searches what the branch holds over the disk', async () => {
+    const { call } = await toolboxFor(root, { branch });
+    expect((await call('read_file', { path: 'src/app.ts' })).text).toContain('1\texport const value1 = 100;');
+    expect((await call('read_file', { path: 'src/new-on-branch.ts' })).text).toContain('"branch"');
+    const listed = (await call('list_files', { path: 'src' })).text;
+    expect(listed).toContain('src/new-on-branch.ts');
+    expect((await call('list_files', { path: 'docs' })).text).not.toContain('docs/guide.md');
+    const found = (await call('search', { pattern: 'from the branch' })).text;
+    expect(found.split('\n')[0]).toBe('src/app.ts:1: export const value1 = 100; // from the branch');
+    expect(found.split('\n')).toHaveLength(2);
+    expect((await call('search', { pattern: 'value12' })).text).toMatch(/^no matches/);
+  });
+
+  it('refuses a file the branch deleted, and a binary file of the branch with its size', async () => {
+    const { call } = await toolboxFor(root, { branch });
+    expect(await call('read_file', { path: 'docs/guide.md' })).toMatchObject({
+      ok: false,
+      rule: 'not_found',
+    });
+    expect(await call('read_file', { path: 'src/blob.bin' })).toMatchObject({ ok: false, rule: 'binary' });
+    expect((await call('search', { pattern: 'binary' })).text).not.toContain('src/blob.bin:');
+  });
+
+  it('edits the branch text, deletes a file the branch added, and writes back one it deleted', async () => {
+    const { call, copy } = await toolboxFor(root, { branch });
+    const edit = await call('edit_file', { path: 'src/app.ts', old_text: '= 100', new_text: '= 101' });
+    expect(edit.ok).toBe(true);
+    expect((await call('delete_file', { path: 'src/new-on-branch.ts' })).ok).toBe(true);
+    expect((await call('write_file', { path: 'docs/guide.md', content: '# Back\n' })).ok).toBe(true);
+    expect(copy.edits()).toEqual({
+      changes: [
+        { path: 'docs/guide.md', content: '# Back\n' },
+        { path: 'src/app.ts', content: 'export const value1 = 101; // from the branch\n' },
+      ],
+      deletions: ['src/new-on-branch.ts'],
+    });
+  });
+});
