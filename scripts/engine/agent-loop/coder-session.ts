@@ -19,10 +19,17 @@ import { type LoopOutcome, runAgentLoop } from './loop.ts';
 export async function coderSession(
   ctx: TaskContext,
   agent: Agent,
-  files: ReadonlyMap<string, string | undefined>,
-  branch?: BranchFiles,
+  start: {
+    /** The files the task names, as the iteration starts from them. */
+    files: ReadonlyMap<string, string | undefined>;
+    /** The task branch's change, from the second iteration on. */
+    branch?: BranchFiles | undefined;
+    /** The rendered repository map of the first prompt. */
+    repoMap?: string;
+  },
 ): Promise<LoopOutcome> {
   const { services, task, record } = ctx;
+  const { files, branch, repoMap } = start;
   const { config, secrets } = services;
   const copy = await WorkingCopy.open(services.root, branch ? { branch } : {});
   const toolbox = createToolbox({
@@ -41,6 +48,7 @@ export async function coderSession(
     files,
     protocol: config.protocol,
     tools: true,
+    ...(repoMap ? { repoMap } : {}),
   });
   if (prompt.flagged) ctx.say(prompt.flagged);
   const outcome = await runAgentLoop({

@@ -14,7 +14,7 @@ import type { RunRecord } from '../../core/run-record.ts';
 import { singleLine } from '../../core/sanitize.ts';
 import type { FileChange, PullRequest } from '../../forge/types.ts';
 import { plural } from '../../ui/words.ts';
-import { coderBranchFiles } from '../agent-loop/branch-files.ts';
+import { coderBranchFiles, taskRepoMap } from '../agent-loop/coder-context.ts';
 import { coderSession } from '../agent-loop/coder-session.ts';
 import type { LoopOutcome } from '../agent-loop/loop.ts';
 import { coderPrompt, feedbackFor } from '../prompts.ts';
@@ -71,13 +71,14 @@ export async function code(ctx: TaskContext): Promise<boolean> {
   const tools = usesTools(agent);
   // Read like the files above, before the model call: a forge that cannot answer pauses the task.
   const branch = tools ? await coderBranchFiles(ctx) : undefined;
+  const repoMap = await taskRepoMap(ctx, branch);
   let answer: AgentAnswer;
   let loop: LoopOutcome | undefined;
   try {
     if (tools) {
-      loop = await coderSession(ctx, agent, files, branch);
+      loop = await coderSession(ctx, agent, { files, branch, repoMap });
       answer = loop.answer;
-    } else answer = await askCoder(ctx, agent, files);
+    } else answer = await askCoder(ctx, agent, files, repoMap);
   } catch (error) {
     return ctx.callFailed('code', agent, started, toErrorInfo(error));
   }
@@ -233,6 +234,7 @@ async function askCoder(
   ctx: TaskContext,
   agent: Agent,
   files: ReadonlyMap<string, string | undefined>,
+  repoMap: string,
 ): Promise<AgentAnswer> {
   const { task, record, services } = ctx;
   if (agent.run) {
@@ -262,6 +264,7 @@ async function askCoder(
     record,
     files,
     protocol: services.config.protocol,
+    repoMap,
   });
   if (prompt.flagged) ctx.say(prompt.flagged);
   return services.callAgent(agent, {

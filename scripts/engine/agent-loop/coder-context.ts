@@ -1,7 +1,9 @@
-/** The task branch's own change, read through the forge: what an agent's working copy goes on from after the first iteration. */
+/** What a coder's iteration starts from besides the task: the task branch's own change, and the repository map. */
+import { toErrorInfo } from '../../core/errors.ts';
 import { branchFor, buildsOnBranch } from '../../core/record-ops.ts';
 import type { ChangedFile, PullRequest } from '../../forge/types.ts';
 import type { TaskContext } from '../task-context.ts';
+import { repoMapText } from '../tools/repo-map.ts';
 import type { BranchFiles } from '../tools/working-copy.ts';
 
 /**
@@ -42,4 +44,26 @@ export async function pullRequestFiles(ctx: TaskContext, pr: PullRequest): Promi
   const changed = await ctx.services.forge.changedFiles(pr);
   const present = changed.filter((file) => file.status !== 'deleted').map((file) => file.path);
   return branchFilesOf(changed, await ctx.readFiles(present, pr.head));
+}
+
+/**
+ * The repository map of the coder's first prompt, ranked by the task's title, description, files
+ * and scope, within `agent_loop.repo_map_tokens` (empty at 0), with the branch's change over the
+ * checked-out commit. A map git cannot build is left out with a warning: it helps, it decides nothing.
+ */
+export async function taskRepoMap(ctx: TaskContext, branch: BranchFiles | undefined): Promise<string> {
+  const { task, services } = ctx;
+  const focus = {
+    text: `${task.title ?? ''}\n${task.description}`,
+    files: task.files,
+    ...(task.scope ? { scope: task.scope } : {}),
+  };
+  try {
+    return await repoMapText(services.root, focus, services.config.agent_loop.repo_map_tokens, branch);
+  } catch (error) {
+    services.progress.warn?.(
+      `${task.task_id}: the repository map was left out of the prompt (${toErrorInfo(error).message})`,
+    );
+    return '';
+  }
 }
