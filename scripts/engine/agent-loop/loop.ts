@@ -3,7 +3,7 @@ import type { AgentRequest } from '../../agents/invoke.ts';
 import type { AgentLoopConfig } from '../../core/config.ts';
 import type { ErrorInfo } from '../../core/errors.ts';
 import type { ChatMessage, ToolCall, ToolSpec } from '../../providers/types.ts';
-import { type Finished, type Toolbox, toolDeclarations } from '../tools/tool-table.ts';
+import { type Finished, type Toolbox, type ToolName, toolDeclarations } from '../tools/tool-table.ts';
 import type { AgentAnswer } from '../types.ts';
 
 /** One tool call as the run record keeps it: never the result itself, only its size and outcome. */
@@ -20,7 +20,7 @@ export interface SessionCall {
 /** What a loop ended with. Every kind carries the answers it paid for and the calls it made. */
 export type LoopOutcome = (
   | { kind: 'finished'; finished: Finished }
-  /** A turn answered with fenced file blocks and called no tool: a whole-file proposal. */
+  /** A turn that called no tool: its text, a coder's whole-file proposal or a reviewer's verdict. */
   | { kind: 'proposal'; text: string }
   /** A limit, a loop or a cut answer ended the iteration; its edits are dropped whole. */
   | { kind: 'stopped'; error: ErrorInfo }
@@ -36,6 +36,15 @@ export interface LoopInput {
   opening: string;
   context: AgentRequest['context'];
   limits: AgentLoopConfig;
+  /** The tools declared to the model (default: every tool); the toolbox decides what runs. */
+  tools?: readonly ToolName[];
+  /**
+   * Judges an answer that calls no tool: undefined takes it (the loop ends with its text), a
+   * reason sends it back once as a user message saying what was wrong, for one more answer.
+   */
+  judge?: (text: string) => string | undefined;
+  /** Whether answers are streamed (default true: a coder's answers are long). */
+  stream?: boolean;
   signal?: AbortSignal;
   /** Milliseconds since some fixed point (tests move it). */
   clock?: () => number;
@@ -102,7 +111,8 @@ export async function runAgentLoop(input: LoopInput): Promise<LoopOutcome> {
   const { limits, toolbox } = input;
   const clock = input.clock ?? (() => performance.now());
   const deadline = clock() + limits.deadline_seconds * 1000;
-  const tools: ToolSpec[] = toolDeclarations();
+  const tools: ToolSpec[] = toolDeclarations(input.tools);
+  let sentBack = false;
   const messages: ChatMessage[] = [{ role: 'user', content: input.opening }];
   const answers: AgentAnswer[] = [];
   const calls: SessionCall[] = [];
@@ -136,7 +146,7 @@ export async function runAgentLoop(input: LoopInput): Promise<LoopOutcome> {
           system: input.system,
           messages: [...messages],
           tools,
-          stream: true,
+          stream: input.stream ?? true,
           context: input.context,
           signal,
         });
@@ -159,7 +169,13 @@ export async function runAgentLoop(input: LoopInput): Promise<LoopOutcome> {
       // A turn that calls no tool ends the loop: its text is a whole-file proposal, or, holding
       // none, goes back to the coder with what was wrong, counting an iteration (the code step).
       if (asked.length === 0) {
-        return { kind: 'proposal', text: answer.text, answer: total(answers), calls, turns: turn };
+        const wrong = sentBack ? undefined : input.judge?.(answer.text);
+        if (wrong === undefined) {
+          return { kind: 'proposal', text: answer.text, answer: total(answers), calls, turns: turn };
+        }
+        sentBack = true;
+        messages.push({ role: 'assistant', content: answer.text }, { role: 'user', content: wrong });
+        continue;
       }
       messages.push({ role: 'assistant', content: answer.text, toolCalls: asked });
       for (const [index, call] of asked.entries()) {

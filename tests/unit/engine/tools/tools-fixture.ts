@@ -8,7 +8,11 @@ import { ConfigSchema } from '../../../../scripts/core/config.ts';
 import type { Task } from '../../../../scripts/core/task.ts';
 import { SecretGuard } from '../../../../scripts/engine/secret-guard.ts';
 import type { ChecksRunner } from '../../../../scripts/engine/tools/run-checks.ts';
-import { createToolbox, type ToolLimits } from '../../../../scripts/engine/tools/tool-table.ts';
+import {
+  createToolbox,
+  type ToolLimits,
+  type ToolName,
+} from '../../../../scripts/engine/tools/tool-table.ts';
 import { type BranchFiles, WorkingCopy } from '../../../../scripts/engine/tools/working-copy.ts';
 import { proposalPolicy } from '../../../../scripts/engine/vet.ts';
 import { CANARY_ENV } from '../../../fixtures/secret-canaries.ts';
@@ -97,6 +101,7 @@ export async function toolboxFor(
     runChecks?: ChecksRunner;
     limits?: Partial<ToolLimits>;
     branch?: BranchFiles;
+    offered?: readonly ToolName[];
   } = {},
 ) {
   const copy = await WorkingCopy.open(root, options.branch ? { branch: options.branch } : {});
@@ -114,6 +119,7 @@ export async function toolboxFor(
     rules: { policy, secrets: GUARD },
     runChecks: options.runChecks,
     limits: options.limits,
+    ...(options.offered ? { offered: options.offered } : {}),
   });
   return { copy, toolbox, call: (name: string, args: unknown) => toolbox.callTool(name, args) };
 }
