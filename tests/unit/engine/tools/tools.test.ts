@@ -213,6 +213,29 @@ describe('search', () => {
     copy.write('src/x.ts', '');
     expect((await call('search', { pattern: '' })).rule).toBe('invalid_arguments');
   });
+
+  it('stops counting a pattern that matches everywhere, and says the count is a floor', async () => {
+    const { copy, call } = await toolboxFor(root, { limits: { searchMatches: 2, searchCount: 5 } });
+    copy.write('src/more.ts', 'export const more = 1;\n');
+    const text = (await call('search', { pattern: 'export const', path: 'src' })).text;
+    expect(text.split('\n')).toEqual([
+      'src/app.ts:1: export const value1 = 1;',
+      'src/app.ts:2: export const value2 = 2;',
+      '… at least 10 more matches (counting stopped at 5); narrow with path or glob',
+    ]);
+  });
+
+  it('finds a literal on the last line without a newline, once per line, never across lines', async () => {
+    const { copy, call } = await toolboxFor(root);
+    copy.write('src/lines.txt', 'a needle\r\nno\nneedle needle again\nlast needle');
+    const found = (await call('search', { pattern: 'needle', glob: 'lines.txt' })).text;
+    expect(found.split('\n')).toEqual([
+      'src/lines.txt:1: a needle',
+      'src/lines.txt:3: needle needle again',
+      'src/lines.txt:4: last needle',
+    ]);
+    expect((await call('search', { pattern: 'no\nneedle', glob: 'lines.txt' })).text).toMatch(/^no matches/);
+  });
 });
 
 describe('edit_file', () => {
