@@ -10,6 +10,17 @@ export interface MapFile {
   path: string;
   size: number;
   symbols: readonly string[];
+  /**
+   * The words of its path and symbols (`fileWords`), worked out once where the file is indexed
+   * and kept: ranking thousands of files for each task then costs set lookups only.
+   */
+  words?: FileWords;
+}
+
+/** The words of a file's path and of its symbols, as `wordsOf` splits them. */
+export interface FileWords {
+  path: ReadonlySet<string>;
+  symbols: ReadonlySet<string>;
 }
 
 /** What the map is ranked by: the task's words (title and description), its files and scope. */
@@ -36,9 +47,9 @@ export function symbolKindOf(path: string): 'script' | 'markdown' | undefined {
   return MARKDOWN.test(path) ? 'markdown' : undefined;
 }
 
-/** A top-level export: `export [default] [declare] [async] [abstract] <kind> <name>`. */
+/** A top-level export: `export [default] [declare] [async] [abstract] <kind> <name>`, matched where a line starts with it. */
 const EXPORT =
-  /^export\s+(?:default\s+)?(?:declare\s+)?(?:async\s+)?(?:abstract\s+)?(function\*?|class|interface|type|enum|const\s+enum|const|let|var|namespace)\s+([A-Za-z_$][\w$]*)/;
+  /export\s+(?:default\s+)?(?:declare\s+)?(?:async\s+)?(?:abstract\s+)?(function\*?|class|interface|type|enum|const\s+enum|const|let|var|namespace)\s+([A-Za-z_$][\w$]*)/y;
 const HEADING = /^(#{1,3})\s+(.+?)\s*#*\s*$/;
 const FENCE = /^\s{0,3}(```|~~~)/;
 
@@ -46,10 +57,9 @@ const FENCE = /^\s{0,3}(```|~~~)/;
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2066-\u2069]/;
 const UNPRINTABLE_ALL = new RegExp(UNPRINTABLE.source, 'g');
 
-/** A symbol as shown: one line, printable, bounded. */
-function shownSymbol(text: string): string {
-  const clean = text.replace(UNPRINTABLE_ALL, '');
-  return clean.length > SYMBOL_CHARS ? `${clean.slice(0, SYMBOL_CHARS)}…` : clean;
+/** A symbol cut to `SYMBOL_CHARS`. */
+function boundedSymbol(text: string): string {
+  return text.length > SYMBOL_CHARS ? `${text.slice(0, SYMBOL_CHARS)}…` : text;
 }
 
 /**
@@ -60,38 +70,88 @@ function shownSymbol(text: string): string {
  */
 export function symbolsOf(path: string, text: string): string[] {
   const kind = symbolKindOf(path);
-  if (!kind) return [];
-  const script = kind === 'script';
+  if (kind === 'script') return scriptSymbols(text);
+  return kind === 'markdown' ? markdownHeadings(text) : [];
+}
+
+/** The exports of a script: only lines that start with `export` are looked at. */
+function scriptSymbols(text: string): string[] {
   const found: string[] = [];
-  let fenced = false;
-  for (const line of text.split('\n')) {
-    if (found.length >= MAX_SYMBOLS) break;
-    if (script) {
-      const match = EXPORT.exec(line);
-      if (match) found.push(shownSymbol(`${match[1]!.replace(/\s+/g, ' ')} ${match[2]}`));
-      continue;
+  for (
+    let at = text.indexOf('export');
+    at !== -1 && found.length < MAX_SYMBOLS;
+    at = text.indexOf('export', at + 6)
+  ) {
+    if (at > 0 && text.charCodeAt(at - 1) !== 10) continue;
+    EXPORT.lastIndex = at;
+    const match = EXPORT.exec(text);
+    // The pattern admits only letters, digits, "_", "$", "*" and spaces: nothing to clean, only to bound.
+    if (match) {
+      const kind = match[1]!.length > 8 ? match[1]!.replace(/\s+/g, ' ') : match[1]!;
+      found.push(boundedSymbol(`${kind} ${match[2]}`));
     }
-    if (FENCE.test(line)) fenced = !fenced;
-    const heading = fenced ? null : HEADING.exec(line);
-    if (heading) found.push(shownSymbol(`${heading[1]} ${heading[2]}`));
   }
   return found;
 }
 
-/** Words too common in task text to say anything about a file. */
+/** The headings of levels 1 to 3 of a Markdown text, outside code blocks. */
+function markdownHeadings(text: string): string[] {
+  const found: string[] = [];
+  let fenced = false;
+  for (const line of text.split('\n')) {
+    if (found.length >= MAX_SYMBOLS) break;
+    if (FENCE.test(line)) fenced = !fenced;
+    const heading = fenced ? null : HEADING.exec(line);
+    if (heading) found.push(boundedSymbol(`${heading[1]} ${heading[2]}`.replace(UNPRINTABLE_ALL, '')));
+  }
+  return found;
+}
+
+/** Words too common in task text, or in symbols (their kinds), to say anything about a file. */
 const STOP_WORDS = new Set(
-  'the and for with that this from into when then than are was were has have not but all any can its use uses used should must will would make makes add adds new file files fix task code test tests'.split(
+  'the and for with that this from into when then than are was were has have not but all any can its use uses used should must will would make makes add adds new file files fix task code test tests function class const interface type enum namespace'.split(
     ' ',
   ),
 );
 
-/** The lower-case words of a text or a name: split at non-letters and at camelCase humps. */
+/** The kind of an ASCII character code: 1 a lower-case letter or digit, 2 an upper-case letter, 0 anything else. */
+function charKind(code: number): 0 | 1 | 2 {
+  if ((code >= 97 && code <= 122) || (code >= 48 && code <= 57)) return 1;
+  return code >= 65 && code <= 90 ? 2 : 0;
+}
+
+/**
+ * The lower-case words of a text or a name: split at anything but ASCII letters and digits, and
+ * at camelCase humps (`countChars` is `count`, `chars`); words under three letters and common
+ * words are left out. One pass over the characters: it runs over every path and symbol of a map.
+ */
 export function wordsOf(text: string): string[] {
-  return text
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .toLowerCase()
-    .split(/[^a-z0-9]+/)
-    .filter((word) => word.length >= 3 && !STOP_WORDS.has(word));
+  const words: string[] = [];
+  let start = -1;
+  let previous = 0;
+  for (let at = 0; at <= text.length; at += 1) {
+    const kind = at === text.length ? 0 : charKind(text.charCodeAt(at));
+    const hump = kind === 2 && previous === 1;
+    if (start !== -1 && (kind === 0 || hump)) {
+      pushWord(words, text, start, at);
+      start = -1;
+    }
+    if (kind !== 0 && start === -1) start = at;
+    previous = kind;
+  }
+  return words;
+}
+
+/** Adds the word at `start`..`end` of `text` to `words`, lower-cased, unless it is short or common. */
+function pushWord(words: string[], text: string, start: number, end: number): void {
+  if (end - start < 3) return;
+  const word = text.slice(start, end).toLowerCase();
+  if (!STOP_WORDS.has(word)) words.push(word);
+}
+
+/** The words a file is ranked by: those of its path, and those of its symbols. */
+export function fileWords(path: string, symbols: readonly string[]): FileWords {
+  return { path: new Set(wordsOf(path)), symbols: new Set(wordsOf(symbols.join(' '))) };
 }
 
 /** The folder of a path: "" at the root. */
@@ -108,9 +168,11 @@ function scoreOf(
 ): number {
   if (focus.files.has(file.path)) return 1000;
   let score = focus.folders.has(folderOf(file.path)) ? 20 : 0;
-  for (const word of new Set(wordsOf(file.path))) if (focus.terms.has(word)) score += 8;
-  const symbolWords = new Set(file.symbols.flatMap(wordsOf));
-  for (const word of symbolWords) if (focus.terms.has(word)) score += 3;
+  const words = file.words ?? fileWords(file.path, file.symbols);
+  for (const term of focus.terms) {
+    if (words.path.has(term)) score += 8;
+    if (words.symbols.has(term)) score += 3;
+  }
   if (score > 0 && inScope(file.path)) score += 2;
   return score;
 }
@@ -122,13 +184,18 @@ export function rankFiles(files: readonly MapFile[], focus: MapFocus): MapFile[]
   const folders = new Set(focus.files.map(folderOf));
   const globs = (focus.scope ?? []).map((glob) => compileGlob(glob)).filter((glob) => glob.ok);
   const inScope = (path: string) => globs.some((glob) => glob.test(path));
-  const depth = (path: string) => path.split('/').length;
+  const depth = (path: string) => {
+    let slashes = 0;
+    for (let at = path.indexOf('/'); at !== -1; at = path.indexOf('/', at + 1)) slashes += 1;
+    return slashes;
+  };
   return files
-    .map((file) => ({ file, score: scoreOf(file, { terms, files: named, folders }, inScope) }))
-    .sort(
-      (a, b) =>
-        b.score - a.score || depth(a.file.path) - depth(b.file.path) || (a.file.path < b.file.path ? -1 : 1),
-    )
+    .map((file) => ({
+      file,
+      score: scoreOf(file, { terms, files: named, folders }, inScope),
+      depth: depth(file.path),
+    }))
+    .sort((a, b) => b.score - a.score || a.depth - b.depth || (a.file.path < b.file.path ? -1 : 1))
     .map((entry) => entry.file);
 }
 

@@ -1,7 +1,15 @@
 /** The repository map's files at a commit, read in-process from git's objects (two git processes), cached per commit. */
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
-import { type MapFile, type MapFocus, renderRepoMap, symbolKindOf, symbolsOf } from '../../core/repo-map.ts';
+import {
+  fileWords,
+  type MapFile,
+  type MapFocus,
+  renderRepoMap,
+  symbolKindOf,
+  symbolsOf,
+} from '../../core/repo-map.ts';
+import { headCommit } from './git-head.ts';
 import type { BranchFiles } from './working-copy.ts';
 
 const run = promisify(execFile);
@@ -48,34 +56,47 @@ export function parseTreeListing(listing: string): TreeFile[] {
 }
 
 /**
- * The contents of `oids` through one `git cat-file --batch`: answers come in the order asked,
- * each `<oid> <type> <size>\n<content>\n`.
+ * Hands each of `oids` to `onBlob` as one `git cat-file --batch` streams it (`<oid> <type>
+ * <size>\n<content>\n`, in the order asked): the caller's work on each file overlaps git's
+ * reading of the next ones.
  */
-async function readBlobs(root: string, oids: readonly string[]): Promise<Map<string, Buffer>> {
-  const found = new Map<string, Buffer>();
-  if (oids.length === 0) return found;
+async function readBlobs(
+  root: string,
+  oids: readonly string[],
+  onBlob: (oid: string, content: Buffer) => void,
+): Promise<void> {
+  if (oids.length === 0) return;
   const child = spawn('git', ['cat-file', '--batch'], { cwd: root, stdio: ['pipe', 'pipe', 'ignore'] });
-  const chunks: Buffer[] = [];
-  child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const done = new Promise<number | null>((resolve, reject) => {
+  let pending: Buffer = Buffer.alloc(0);
+  child.stdout.on('data', (chunk: Buffer) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    let at = 0;
+    for (let end = pending.indexOf(10, at); end !== -1; end = pending.indexOf(10, at)) {
+      const [oid, type, size] = pending.subarray(at, end).toString('latin1').split(' ');
+      if (type === 'missing' || size === undefined) {
+        at = end + 1;
+        continue;
+      }
+      const stop = end + 1 + Number(size);
+      // The rest of this object has not arrived yet.
+      if (pending.length <= stop) break;
+      onBlob(oid!, pending.subarray(end + 1, stop));
+      at = stop + 1;
+    }
+    pending = pending.subarray(at);
+  });
+  const code = await new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', resolve);
+    child.stdin.end(`${oids.join('\n')}\n`);
   });
-  child.stdin.end(`${oids.join('\n')}\n`);
-  const code = await done;
   if (code !== 0) throw new Error(`git cat-file --batch exited with ${code}`);
-  const out = Buffer.concat(chunks);
-  let at = 0;
-  while (at < out.length) {
-    const end = out.indexOf(10, at);
-    if (end === -1) break;
-    const [oid, type, size] = out.subarray(at, end).toString('latin1').split(' ');
-    at = end + 1;
-    if (type === 'missing' || size === undefined) continue;
-    found.set(oid!, out.subarray(at, at + Number(size)));
-    at += Number(size) + 1;
-  }
-  return found;
+}
+
+/** Forgets every index and every file's symbols: the next map of each commit is built cold (for the bench). */
+export function forgetRepoMaps(): void {
+  indexes.clear();
+  symbolsByBlob.clear();
 }
 
 function remember<K, V>(map: Map<K, V>, key: K, value: V, kept: number): void {
@@ -102,43 +123,42 @@ async function buildIndex(root: string, commit: string): Promise<RepoMapIndex> {
     return kind && file.mode !== '120000' && file.size <= MAP_FILE_BYTES ? `${kind}:${file.oid}` : undefined;
   };
   let budget = MAP_TOTAL_BYTES;
-  const wanted = new Set<string>();
+  // The files to read, by blob: one read serves every path (and kind) with the same content.
+  const wanted = new Map<string, TreeFile[]>();
   for (const file of tree) {
     const key = keyOf(file);
-    if (!key || symbolsByBlob.has(key) || wanted.has(file.oid) || file.size > budget) continue;
-    wanted.add(file.oid);
-    budget -= file.size;
+    if (!key || symbolsByBlob.has(key)) continue;
+    const same = wanted.get(file.oid);
+    if (same) same.push(file);
+    else if (file.size <= budget) {
+      wanted.set(file.oid, [file]);
+      budget -= file.size;
+    }
   }
-  const blobs = await readBlobs(root, [...wanted]);
+  await readBlobs(root, [...wanted.keys()], (oid, content) => {
+    for (const file of wanted.get(oid) ?? []) {
+      const key = keyOf(file)!;
+      if (!symbolsByBlob.has(key))
+        remember(symbolsByBlob, key, symbolsOfBlob(file.path, content), BLOBS_KEPT);
+    }
+  });
   const files = tree.map((file): MapFile => {
     const key = keyOf(file);
-    let symbols = key === undefined ? [] : symbolsByBlob.get(key);
-    const content = blobs.get(file.oid);
-    if (symbols === undefined && content !== undefined) {
-      symbols = symbolsOfBlob(file.path, content);
-      remember(symbolsByBlob, key!, symbols, BLOBS_KEPT);
-    }
-    return { path: file.path, size: file.size, symbols: symbols ?? [] };
+    const symbols = (key && symbolsByBlob.get(key)) || [];
+    return { path: file.path, size: file.size, symbols, words: fileWords(file.path, symbols) };
   });
   return { commit, files };
 }
 
 /**
  * The map's files at the commit checked out in `root` (`HEAD`): the tracked files with their
- * sizes, and the symbols of each text file small enough to read. One `git rev-parse`, then, for a
- * commit not seen yet, one `git ls-tree` and one `git cat-file --batch` for the files whose
- * content was not read before. A repository without a commit has no files.
+ * sizes, and the symbols of each text file small enough to read. HEAD is read in process
+ * (`headCommit`); for a commit not seen yet, one `git ls-tree` and one `git cat-file --batch` for
+ * the files whose content was not read before. A repository without a commit has no files.
  * @throws Error when git cannot read the repository.
  */
 export async function repoMapIndex(root: string): Promise<RepoMapIndex> {
-  const head = await run('git', ['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd: root }).catch(
-    (error: { code?: unknown }) => {
-      // Exit 1 is "no such commit": a repository before its first commit.
-      if (error.code === 1) return undefined;
-      throw error;
-    },
-  );
-  const commit = head?.stdout.trim();
+  const commit = await headCommit(root);
   if (!commit) return { commit: '', files: [] };
   const key = `${root}\0${commit}`;
   let index = indexes.get(key);
@@ -158,11 +178,10 @@ export function withBranchFiles(
 ): readonly MapFile[] {
   if (!branch) return files;
   const gone = new Set([...branch.deleted, ...branch.written.keys()]);
-  const written = [...branch.written].map(([path, content]) => ({
-    path,
-    size: Buffer.byteLength(content),
-    symbols: symbolsOfBlob(path, Buffer.from(content.slice(0, MAP_FILE_BYTES))),
-  }));
+  const written = [...branch.written].map(([path, content]): MapFile => {
+    const symbols = symbolsOfBlob(path, Buffer.from(content.slice(0, MAP_FILE_BYTES)));
+    return { path, size: Buffer.byteLength(content), symbols, words: fileWords(path, symbols) };
+  });
   return [...files.filter((file) => !gone.has(file.path)), ...written];
 }
 

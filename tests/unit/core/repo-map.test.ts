@@ -69,6 +69,12 @@ describe('symbols of a file', () => {
   it('keeps at most MAX_SYMBOLS, each one line and bounded', () => {
     const many = Array.from({ length: 100 }, (_, index) => `export const v${index} = ${index};`).join('\n');
     expect(symbolsOf('a.ts', many)).toHaveLength(MAX_SYMBOLS);
+    const headings = Array.from({ length: 60 }, (_, index) => `## Part ${index}`).join('\n');
+    expect(symbolsOf('a.md', headings)).toHaveLength(MAX_SYMBOLS);
+    expect(symbolsOf('a.ts', `export const ${'x'.repeat(100)} = 1;\r\nexport type T = 1;\r\n`)).toEqual([
+      `const ${'x'.repeat(74)}…`,
+      'type T',
+    ]);
     const [heading] = symbolsOf('a.md', `# Evil\u0007\u202Eheading ${'x'.repeat(200)}`);
     expect(heading).not.toMatch(/[\u0007\u202E]/);
     expect(heading!.length).toBeLessThanOrEqual(81);

@@ -3,6 +3,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { headCommit } from '../../../../scripts/engine/tools/git-head.ts';
 import {
   MAP_FILE_BYTES,
   parseTreeListing,
@@ -58,7 +59,7 @@ describe('the map index of a commit', () => {
         'src/parser.ts',
       ].sort(),
     );
-    expect(byPath.get('src/parser.ts')).toEqual({
+    expect(byPath.get('src/parser.ts')).toMatchObject({
       path: 'src/parser.ts',
       size: 54,
       symbols: ['function parseTask', 'class Parser'],
@@ -69,7 +70,9 @@ describe('the map index of a commit', () => {
     expect(byPath.get('src/huge.ts')?.size).toBeGreaterThan(MAP_FILE_BYTES);
     expect(byPath.get('src/huge.ts')?.symbols).toEqual([]);
     expect(byPath.get('src/binary.ts')?.symbols).toEqual([]);
-    expect(byPath.get('src/link.ts')).toEqual({ path: 'src/link.ts', size: 11, symbols: [] });
+    expect(byPath.get('src/link.ts')).toMatchObject({ path: 'src/link.ts', size: 11, symbols: [] });
+    // Each file's words are worked out once, with the index.
+    expect([...byPath.get('src/parser.ts')!.words!.symbols]).toEqual(['parse', 'parser']);
   });
 
   it('is built once per commit: the same commit is a cache hit, a new one is built again', async () => {
@@ -116,6 +119,54 @@ describe('the map index of a commit', () => {
   });
 });
 
+describe('the commit checked out', () => {
+  it('is read from a loose ref, a packed ref, a detached HEAD and a linked worktree, as git reads it', async () => {
+    const head = git(root, 'rev-parse', 'HEAD');
+    expect(await headCommit(root)).toBe(head);
+    git(root, 'pack-refs', '--all');
+    expect(await headCommit(root)).toBe(head);
+    const first = git(root, 'rev-list', '--max-parents=0', 'HEAD');
+    git(root, 'checkout', '-q', '--detach', first);
+    try {
+      expect(await headCommit(root)).toBe(first);
+    } finally {
+      git(root, 'checkout', '-q', 'main');
+    }
+    const linked = `${root}-linked`;
+    git(root, 'worktree', 'add', '-q', '-b', 'other', linked, first);
+    try {
+      expect(await headCommit(linked)).toBe(first);
+      expect((await repoMapIndex(linked)).commit).toBe(first);
+    } finally {
+      git(root, 'worktree', 'remove', '--force', linked);
+    }
+  });
+
+  it('asks git when HEAD names something the files do not hold plainly', async () => {
+    const odd = await mkdtemp(join(tmpdir(), 'aifactory-head-'));
+    try {
+      git(odd, 'init', '-q', '-b', 'main');
+      expect(await headCommit(odd)).toBeUndefined();
+      await writeFile(join(odd, 'a.txt'), 'a\n');
+      git(odd, 'add', '-A');
+      git(odd, '-c', 'user.name=t', '-c', 'user.email=t@example.invalid', 'commit', '-q', '-m', 'a');
+      const commit = git(odd, 'rev-parse', 'HEAD');
+      // HEAD naming a ref that is not a branch: git resolves it.
+      await writeFile(join(odd, '.git/HEAD'), 'ref: refs/remotes/origin/x\n');
+      await mkdir(join(odd, '.git/refs/remotes/origin'), { recursive: true });
+      await writeFile(join(odd, '.git/refs/remotes/origin/x'), `${commit}\n`);
+      expect(await headCommit(odd)).toBe(commit);
+      // A branch ref that holds no commit id: git finds no commit either.
+      await writeFile(join(odd, '.git/HEAD'), 'ref: refs/heads/main\n');
+      await writeFile(join(odd, '.git/refs/heads/main'), 'garbage\n');
+      expect(await headCommit(odd)).toBeUndefined();
+      await expect(headCommit(join(odd, 'missing'))).rejects.toThrow();
+    } finally {
+      await rm(odd, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('the map with the task branch over it', () => {
   it('shows the branch’s files as it holds them, and not the files it deleted', () => {
     const files = [
@@ -129,7 +180,7 @@ describe('the map with the task branch over it', () => {
       ]),
       deleted: ['src/gone.ts'],
     };
-    expect(withBranchFiles(files, branch)).toEqual([
+    expect(withBranchFiles(files, branch)).toMatchObject([
       { path: 'src/a.ts', size: 46, symbols: ['const a', 'function more'] },
       { path: 'src/new.md', size: 5, symbols: ['# New'] },
     ]);
