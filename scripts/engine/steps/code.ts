@@ -71,7 +71,8 @@ export async function code(ctx: TaskContext): Promise<boolean> {
   const tools = usesTools(agent);
   // Read like the files above, before the model call: a forge that cannot answer pauses the task.
   const branch = tools ? await coderBranchFiles(ctx) : undefined;
-  const repoMap = await taskRepoMap(ctx, branch);
+  // An agent that runs a program of its own (`run`) is given no prompt to carry a map.
+  const repoMap = agent.run ? '' : await taskRepoMap(ctx, branch);
   let answer: AgentAnswer;
   let loop: LoopOutcome | undefined;
   try {
