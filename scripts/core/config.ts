@@ -219,6 +219,11 @@ export const AgentLoopConfigSchema = z.strictObject({
   max_repeats: z.int().min(2).max(100).default(3),
   /** The whole loop of one iteration, model calls and tools. */
   deadline_seconds: z.int().min(10).max(86_400).default(1800),
+  /**
+   * Estimated tokens of the repository map in a coder's first prompt (the files nearest the
+   * task, their sizes and symbols); 0 leaves the map out.
+   */
+  repo_map_tokens: z.int().min(0).max(50_000).default(1500),
 });
 export type AgentLoopConfig = z.infer<typeof AgentLoopConfigSchema>;
 

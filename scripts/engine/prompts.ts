@@ -166,6 +166,14 @@ export function feedbackFor(record: RunRecord, redact: Redact = asIs): string {
   return fenceAsData('feedback', truncateForPrompt(redact(parts.join('\n\n')), FILE_CHARS_LIMIT));
 }
 
+/** How the repository map reads in a prompt: framed as data (its names are the repository's), or a note. */
+export function repoMapSection(map: string): string {
+  if (map === '') return 'Not included in this run.';
+  return `The tracked files nearest the task first, each with its size and its exported symbols or headings; each folder line counts every file under it.\n\n${fenceAsData('repository-map', map)}`;
+}
+
+const REPO_MAP_PLACEHOLDER = /\{\{\s*repo_map\s*\}\}/;
+
 /** A prompt with the agent's own instructions (its plugin's `instructions`) after everything else. */
 export function withInstructions(system: string, agent: ModelAgent): string {
   if (!agent.instructions) return system;
@@ -182,13 +190,21 @@ export async function coderPrompt(
     protocol: ProtocolConfig;
     /** The agent works through tools: the built-in `coder` prompt becomes `coder-tools`. */
     tools?: boolean;
+    /** The rendered repository map (`taskRepoMap`); empty when there is none. */
+    repoMap?: string;
   },
 ): Promise<{ system: string; flagged: string | undefined }> {
   const { agent, task, record } = input;
   const { redact } = library;
   const framed = taskAsData(task, redact);
   const name = input.tools && agent.prompt === 'coder' ? 'coder-tools' : agent.prompt;
-  const system = renderTemplate(`${name}.md`, await library.template(name), {
+  const template = await library.template(name);
+  const map = input.repoMap ?? '';
+  // A repository's own prompt written before the map: the map follows it, when there is one.
+  const mapPlaced = REPO_MAP_PLACEHOLDER.test(template);
+  const mapAfter = !mapPlaced && map !== '' ? `\n\n## Repository map\n\n${repoMapSection(map)}\n` : '';
+  const system = renderTemplate(`${name}.md`, template, {
+    ...(mapPlaced ? { repo_map: repoMapSection(map) } : {}),
     agent: agent.name,
     task_id: task.task_id,
     iteration: String(record.iteration),
@@ -199,8 +215,9 @@ export async function coderPrompt(
     files: filesAsData(input.files, 'The task declares no files; choose paths within the rules.', redact),
     feedback: feedbackFor(record, redact),
   });
-  // The whole prompt once more: the template and the rules are the repository's files too.
-  return { system: redact(withInstructions(system, agent)), flagged: framed.flagged };
+  // The whole prompt once more: the template, the rules and the map are the repository's files too.
+  const placed = mapAfter ? system.trimEnd() + mapAfter : system;
+  return { system: redact(withInstructions(placed, agent)), flagged: framed.flagged };
 }
 
 export async function reviewerPrompt(

@@ -15,6 +15,7 @@ import { microCases } from './micro.ts';
 import { type Figure, machine, table, writeResults } from './report.ts';
 import { cliStart, manyTasks } from './scale-bench.ts';
 import { site } from './site-bench.ts';
+import { demoTokens, oneLineChange } from './tokens-bench.ts';
 import { agentTools } from './tools-bench.ts';
 
 export interface BenchOptions {
@@ -49,6 +50,10 @@ export async function runBench(
   if (options.withSite) await part('site', () => site(small ? 40 : 10_000));
   await part('micro cases', async () => microCases(small));
   await part('agent tools', () => agentTools(small ? 50 : 5000, small ? 1 : 9));
+  await part('tokens, whole file against tools', async () => [
+    ...oneLineChange(3000),
+    ...(await demoTokens()),
+  ]);
   // The longest part last: what came before is already written if it is cut short.
   await part('overhead in process, large', async () => [
     await overheadInProcess(small ? 6 : 2000, small ? 2 : 8, small ? 20 : 200, 1.15),

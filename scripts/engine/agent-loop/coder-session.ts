@@ -5,7 +5,7 @@ import { proposalPolicy } from '../guard/vet.ts';
 import { coderPrompt } from '../prompts.ts';
 import type { TaskContext } from '../run/task-context.ts';
 import { createToolbox } from '../tools/tool-table.ts';
-import { WorkingCopy } from '../tools/working-copy.ts';
+import { type BranchFiles, WorkingCopy } from '../tools/working-copy.ts';
 import type { AgentAnswer } from '../types.ts';
 import { answerTokens, type LoopOutcome, type LoopProgress, runAgentLoop, total } from './loop.ts';
 
@@ -20,7 +20,8 @@ const SESSION_END: Record<LoopOutcome['kind'], Session['ended']> = {
 
 /**
  * Runs one iteration of `agent` on the task as a tool loop over the repository's working tree
- * (`services.root`): reads see what git shows there, writes go to memory and are checked against
+ * (`services.root`) with the task branch's change over it (`branch`, from the second iteration
+ * on): reads see what git shows there and what the branch holds, writes go to memory and are checked against
  * the task's rules as they are made, and `run_checks` runs in the checks sandbox when the run
  * has one. The recorded calls and the session are redacted with the run's secrets.
  *
@@ -30,12 +31,20 @@ const SESSION_END: Record<LoopOutcome['kind'], Session['ended']> = {
 export async function coderSession(
   ctx: TaskContext,
   agent: ModelAgent,
-  files: ReadonlyMap<string, string | undefined>,
+  start: {
+    /** The files the task names, as the iteration starts from them. */
+    files: ReadonlyMap<string, string | undefined>;
+    /** The task branch's change, from the second iteration on. */
+    branch?: BranchFiles | undefined;
+    /** The rendered repository map of the first prompt. */
+    repoMap?: string;
+  },
   progress: LoopProgress = { answers: [], calls: [] },
 ): Promise<CoderSession> {
   const { services, task, record } = ctx;
+  const { files, branch, repoMap } = start;
   const { config, secrets } = services;
-  const copy = await WorkingCopy.open(services.root);
+  const copy = await WorkingCopy.open(services.root, branch ? { branch } : {});
   const toolbox = createToolbox({
     copy,
     rules: {
@@ -52,6 +61,7 @@ export async function coderSession(
     files,
     protocol: config.protocol,
     tools: true,
+    ...(repoMap ? { repoMap } : {}),
   });
   if (prompt.flagged) ctx.say(prompt.flagged);
   const outcome = await runAgentLoop({

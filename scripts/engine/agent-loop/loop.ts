@@ -5,7 +5,7 @@ import type { ErrorInfo } from '../../core/errors.ts';
 import type { Tokens } from '../../core/record/run-record.ts';
 import { SESSION_BOUNDS, type SessionCallInput } from '../../core/record/session-log.ts';
 import type { ChatMessage, ToolCall, ToolSpec } from '../../providers/types.ts';
-import { type Finished, type Toolbox, toolDeclarations } from '../tools/tool-table.ts';
+import { type Finished, type Toolbox, type ToolName, toolDeclarations } from '../tools/tool-table.ts';
 import type { AgentAnswer } from '../types.ts';
 
 /**
@@ -20,7 +20,7 @@ export interface SessionCall extends SessionCallInput {
 /** What a loop ended with. Every kind carries the answers it paid for and the calls it made. */
 export type LoopOutcome = (
   | { kind: 'finished'; finished: Finished }
-  /** A turn answered with fenced file blocks and called no tool: a whole-file proposal. */
+  /** A turn that called no tool: its text, a coder's whole-file proposal or a reviewer's verdict. */
   | { kind: 'proposal'; text: string }
   /** A limit, a loop or a cut answer ended the iteration; its edits are dropped whole. */
   | { kind: 'stopped'; error: ErrorInfo }
@@ -42,6 +42,15 @@ export interface LoopInput {
   opening: string;
   context: AgentRequest['context'];
   limits: AgentLoopConfig;
+  /** The tools declared to the model (default: every tool); the toolbox decides what runs. */
+  tools?: readonly ToolName[];
+  /**
+   * Judges an answer that calls no tool: undefined takes it (the loop ends with its text), a
+   * reason sends it back once as a user message saying what was wrong, for one more answer.
+   */
+  judge?: (text: string) => string | undefined;
+  /** Whether answers are streamed (default true: a coder's answers are long). */
+  stream?: boolean;
   signal?: AbortSignal;
   /** Milliseconds since some fixed point (tests move it). */
   clock?: () => number;
@@ -124,7 +133,8 @@ export async function runAgentLoop(input: LoopInput): Promise<LoopOutcome> {
   const { limits, toolbox } = input;
   const clock = input.clock ?? (() => performance.now());
   const deadline = clock() + limits.deadline_seconds * 1000;
-  const tools: ToolSpec[] = toolDeclarations();
+  const tools: ToolSpec[] = toolDeclarations(input.tools);
+  let sentBack = false;
   const messages: ChatMessage[] = [{ role: 'user', content: input.opening }];
   const { answers, calls } = input.progress ?? { answers: [], calls: [] };
   const seen = new Map<string, number>();
@@ -158,7 +168,7 @@ export async function runAgentLoop(input: LoopInput): Promise<LoopOutcome> {
           system: input.system,
           messages: [...messages],
           tools,
-          stream: true,
+          stream: input.stream ?? true,
           context: input.context,
           signal,
         });
@@ -181,14 +191,20 @@ export async function runAgentLoop(input: LoopInput): Promise<LoopOutcome> {
       // A turn that calls no tool ends the loop: its text is a whole-file proposal, or, holding
       // none, goes back to the coder with what was wrong, counting an iteration (the code step).
       if (asked.length === 0) {
-        return {
-          kind: 'proposal',
-          text: answer.text,
-          answer: total(answers),
-          calls,
-          turns: turn,
-          turnTokens: answerTokens(answers),
-        };
+        const wrong = sentBack ? undefined : input.judge?.(answer.text);
+        if (wrong === undefined) {
+          return {
+            kind: 'proposal',
+            text: answer.text,
+            answer: total(answers),
+            calls,
+            turns: turn,
+            turnTokens: answerTokens(answers),
+          };
+        }
+        sentBack = true;
+        messages.push({ role: 'assistant', content: answer.text }, { role: 'user', content: wrong });
+        continue;
       }
       messages.push({ role: 'assistant', content: answer.text, toolCalls: asked });
       for (const [index, call] of asked.entries()) {

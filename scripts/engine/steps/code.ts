@@ -14,6 +14,7 @@ import type { RunRecord } from '../../core/record/run-record.ts';
 import { singleLine } from '../../core/security/sanitize.ts';
 import type { FileChange, PullRequest } from '../../forge/types.ts';
 import { listed, plural } from '../../ui/words.ts';
+import { coderBranchFiles, taskRepoMap } from '../agent-loop/coder-context.ts';
 import { type CoderSession, coderSession, interruptedSession } from '../agent-loop/coder-session.ts';
 import type { LoopOutcome, LoopProgress } from '../agent-loop/loop.ts';
 import { coderPrompt, feedbackFor } from '../prompts.ts';
@@ -68,14 +69,19 @@ export async function code(ctx: TaskContext): Promise<boolean> {
   ctx.say(`iteration ${ctx.record.iteration}: ${agent.name} is writing`);
   const onBranch = buildsOnBranch(ctx.record);
   const files = await ctx.readFiles(task.files, onBranch ? (ctx.record.branch ?? undefined) : undefined);
+  const tools = agent.role !== 'tool' && usesTools(agent);
+  // Read like the files above, before the model call: a forge that cannot answer pauses the task.
+  const branch = tools ? await coderBranchFiles(ctx) : undefined;
+  // An agent that runs a program of its own (a tool agent) is given no prompt to carry a map.
+  const repoMap = agent.role === 'tool' ? '' : await taskRepoMap(ctx, branch);
   let answer: AgentAnswer;
   let loop: CoderSession | undefined;
   const progress: LoopProgress = { answers: [], calls: [] };
   try {
-    if (agent.role !== 'tool' && usesTools(agent)) {
-      loop = await coderSession(ctx, agent, files, progress);
+    if (agent.role !== 'tool' && tools) {
+      loop = await coderSession(ctx, agent, { files, branch, repoMap }, progress);
       answer = loop.answer;
-    } else answer = await askCoder(ctx, agent, files);
+    } else answer = await askCoder(ctx, agent, files, repoMap);
   } catch (error) {
     const before = interruptedSession(progress, (text) => secrets.redact(text));
     return ctx.callFailed('code', agent, started, toErrorInfo(error), before);
@@ -248,6 +254,7 @@ async function askCoder(
   ctx: TaskContext,
   agent: Agent,
   files: ReadonlyMap<string, string | undefined>,
+  repoMap: string,
 ): Promise<AgentAnswer> {
   const { task, record, services } = ctx;
   if (agent.role === 'tool') {
@@ -276,6 +283,7 @@ async function askCoder(
     record,
     files,
     protocol: services.config.protocol,
+    repoMap,
   });
   if (prompt.flagged) ctx.say(prompt.flagged);
   return services.callAgent(agent, {

@@ -1,4 +1,5 @@
-import { toErrorInfo } from '../../core/errors.ts';
+import { usesTools } from '../../agents/types.ts';
+import { type ErrorInfo, toErrorInfo } from '../../core/errors.ts';
 import { branchFor, transition } from '../../core/record/record-ops.ts';
 import type { RunRecord } from '../../core/record/run-record.ts';
 import { parseVerdict, type Verdict, VerdictSchema } from '../../core/record/verdict.ts';
@@ -6,8 +7,11 @@ import { singleLine } from '../../core/security/sanitize.ts';
 import { HOLD_LABEL } from '../../forge/labels.ts';
 import type { CheckReport, PullRequest } from '../../forge/types.ts';
 import { plural, printable } from '../../ui/words.ts';
+import { branchFilesOf } from '../agent-loop/coder-context.ts';
+import { reviewerSession } from '../agent-loop/reviewer-session.ts';
 import { reviewerPrompt } from '../prompts.ts';
 import type { TaskContext } from '../run/task-context.ts';
+import type { BranchFiles } from '../tools/working-copy.ts';
 import type { AgentAnswer } from '../types.ts';
 import { pullRequestGone } from './merge.ts';
 import { personDecided } from './person.ts';
@@ -152,9 +156,15 @@ async function judge(
     ctx.say(`iteration ${record.iteration}: ${reviewer.name} is reviewing`);
     // Read before the call, outside its catch: the forge failing to show the change (an outage,
     // a 5xx page) pauses the task for the next run; it is no failed model call.
-    const system = await reviewerSystem(ctx, pr, checks);
+    const { system, branch } = await reviewerSystem(ctx, pr, checks);
+    // A loop stopped by one of its limits ends the review with that error, as no verdict does.
+    let stopped: ErrorInfo | undefined;
     try {
-      answer = await askReviewer(ctx, system);
+      if (usesTools(reviewer)) {
+        const loop = await reviewerSession(ctx, reviewer, system, branch);
+        answer = loop.answer;
+        if (loop.kind === 'stopped') stopped = loop.error;
+      } else answer = await askReviewer(ctx, system);
     } catch (error) {
       ctx.stage(withChecks);
       return ctx.callFailed('review', reviewer, started, toErrorInfo(error));
@@ -162,10 +172,10 @@ async function judge(
     // The text is read again, strictly: a key given twice is not a verdict, whatever the
     // provider's JSON parser made of it.
     const parsed = parseVerdict(answer.text);
-    if (!parsed.ok) {
-      const error = {
+    if (stopped || !parsed.ok) {
+      const error = stopped ?? {
         class: 'bad_output' as const,
-        message: `the reviewer answered without a valid verdict: ${parsed.reason}`,
+        message: `the reviewer answered without a valid verdict: ${parsed.ok ? '' : parsed.reason}`,
       };
       const base = ctx.attempt('review', started, { agent: reviewer, answer });
       ctx.stage(withChecks);
@@ -190,8 +200,15 @@ async function judge(
   return true;
 }
 
-/** The reviewer's prompt: the task, and the whole change as the forge shows it. */
-async function reviewerSystem(ctx: TaskContext, pr: PullRequest, checks: string): Promise<string> {
+/**
+ * The reviewer's prompt: the task, and the whole change as the forge shows it; and that change as
+ * branch files, for the working copy of a reviewer with tools.
+ */
+async function reviewerSystem(
+  ctx: TaskContext,
+  pr: PullRequest,
+  checks: string,
+): Promise<{ system: string; branch: BranchFiles }> {
   const { forge, registry, prompts } = ctx.services;
   const record = ctx.record;
   const reviewer = registry.requireModel(record.reviewer ?? registry.reviewerFor(ctx.task).name);
@@ -200,15 +217,17 @@ async function reviewerSystem(ctx: TaskContext, pr: PullRequest, checks: string)
   const changed = await forge.changedFiles(pr);
   const present = changed.filter((file) => file.status !== 'deleted').map((file) => file.path);
   const existed = changed.filter((file) => file.status !== 'added').map((file) => file.path);
-  return reviewerPrompt(prompts, {
+  const files = await ctx.readFiles(present, pr.head);
+  const system = await reviewerPrompt(prompts, {
     agent: reviewer,
     task: ctx.task,
     record,
-    files: await ctx.readFiles(present, pr.head),
+    files,
     deleted: changed.filter((file) => file.status === 'deleted').map((file) => file.path),
     before: await ctx.readFiles(existed),
     checks,
   });
+  return { system, branch: branchFilesOf(changed, files) };
 }
 
 async function askReviewer(ctx: TaskContext, system: string): Promise<AgentAnswer> {

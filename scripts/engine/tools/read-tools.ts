@@ -19,6 +19,8 @@ export interface ReadLimits {
   listEntries: number;
   /** Matching lines of one `search` answer. */
   searchMatches: number;
+  /** Matching lines one `search` counts; past them it stops, and its count says "at least". */
+  searchCount: number;
   /** How far into a large file `read_file` reads to reach a line. */
   scanBytes: number;
 }
@@ -28,6 +30,7 @@ export const DEFAULT_READ_LIMITS: ReadLimits = {
   lineChars: 500,
   listEntries: 500,
   searchMatches: 100,
+  searchCount: 10_000,
   scanBytes: 64 * 1024 * 1024,
 };
 
@@ -221,23 +224,79 @@ async function readLarge(
 /** How many files a search reads from disk at once. */
 const READ_BATCH = 32;
 
-/** Whether a whole file can hold a match at all: a fast first pass before lines are split. */
-type Matcher = { file: (text: string) => boolean; line: (text: string) => boolean };
+/**
+ * How a search finds the matching lines of one file: `has` is a fast first pass over the whole
+ * text; `lines` calls `visit` with each matching line's number and text while `visit` returns
+ * true (and while it is given), and returns how many lines match.
+ */
+interface LineScan {
+  has: (text: string) => boolean;
+  lines: (text: string, visit?: (number: number, line: string) => boolean) => number;
+}
 
 /**
- * The matcher of a search: `includes` for a literal; for a regex, RE2 (re2js), whose matching is
- * linear in the text, so no pattern can backtrack for ever. A file is first tested whole with
- * `^` and `$` at line ends, unless the pattern sets its own flags or anchors to the whole text.
+ * The lines holding `pattern`, found with `indexOf` over the whole text: no line is split off or
+ * numbered unless it is shown, and a line is counted once however often it holds the pattern. A
+ * pattern with a line break matches no line.
  */
-function matcherOf(pattern: string, regex: boolean): Matcher | ToolResult {
-  if (!regex) return { file: (text) => text.includes(pattern), line: (text) => text.includes(pattern) };
+function literalScan(pattern: string): LineScan {
+  const oneLine = !pattern.includes('\n');
+  const has = (text: string) => oneLine && text.includes(pattern);
+  const lines = (text: string, visit?: (number: number, line: string) => boolean) => {
+    let count = 0;
+    let number = 1;
+    let numberedTo = 0;
+    let visiting = visit !== undefined;
+    for (let at = text.indexOf(pattern); at !== -1; ) {
+      const start = text.lastIndexOf('\n', at) + 1;
+      const newline = text.indexOf('\n', at + pattern.length);
+      const end = newline === -1 ? text.length : newline;
+      count += 1;
+      if (visiting) {
+        for (
+          let nl = text.indexOf('\n', numberedTo);
+          nl !== -1 && nl < start;
+          nl = text.indexOf('\n', nl + 1)
+        ) {
+          number += 1;
+        }
+        numberedTo = start;
+        visiting = visit!(number, text.slice(start, end));
+      }
+      at = newline === -1 ? -1 : text.indexOf(pattern, end + 1);
+    }
+    return count;
+  };
+  return { has, lines };
+}
+
+/**
+ * The lines a regular expression matches, with RE2 (re2js), whose matching is linear in the
+ * text, so no pattern can backtrack for ever. A file is first tested whole with `^` and `$` at
+ * line ends, unless the pattern sets its own flags or anchors to the whole text.
+ */
+function regexScan(pattern: string): LineScan {
+  const perLine = RE2JS.compile(pattern);
+  const wholeFile = /\(\?|\\[Az]/.test(pattern) ? undefined : RE2JS.compile(pattern, RE2JS.MULTILINE);
+  const has = (text: string) => (wholeFile ? wholeFile.test(text) : true);
+  const lines = (text: string, visit?: (number: number, line: string) => boolean) => {
+    let count = 0;
+    let visiting = visit !== undefined;
+    for (const [index, line] of text.split('\n').entries()) {
+      if (!perLine.test(line)) continue;
+      count += 1;
+      if (visiting) visiting = visit!(index + 1, line);
+    }
+    return count;
+  };
+  return { has, lines };
+}
+
+/** The line scan of a search: literal unless `regex`; a pattern RE2 cannot read is refused. */
+function scanOf(pattern: string, regex: boolean): LineScan | ToolResult {
+  if (!regex) return literalScan(pattern);
   try {
-    const perLine = RE2JS.compile(pattern);
-    const wholeFile = /\(\?|\\[Az]/.test(pattern) ? undefined : RE2JS.compile(pattern, RE2JS.MULTILINE);
-    return {
-      file: (text) => (wholeFile ? wholeFile.test(text) : true),
-      line: (text) => perLine.test(text),
-    };
+    return regexScan(pattern);
   } catch (error) {
     return refusal(
       'bad_regex',
@@ -257,8 +316,8 @@ export async function search(
   limits: ReadLimits,
 ): Promise<ToolResult> {
   if (args.pattern === '') return refusal('empty_pattern', 'the pattern is empty');
-  const matcher = matcherOf(args.pattern, args.regex ?? false);
-  if ('ok' in matcher) return matcher;
+  const scan = scanOf(args.pattern, args.regex ?? false);
+  if ('ok' in scan) return scan;
   const files = selectFiles(copy, args.path, args.glob);
   if (!Array.isArray(files)) return files;
   const shown: string[] = [];
@@ -269,7 +328,13 @@ export async function search(
     const next = files.slice(batch, batch + READ_BATCH).filter((file) => copy.held(file) === undefined);
     if (next.length > 0) await Promise.all(next.map((file) => copy.read(file)));
   }
+  let counted = true;
   for (const file of files) {
+    // A pattern that matches everywhere says nothing more after this many lines.
+    if (total >= limits.searchCount) {
+      counted = false;
+      break;
+    }
     // Past the cache's bound a file is not held, and is read again here.
     const read = copy.held(file) ?? (await copy.read(file));
     const text = typeof read === 'string' ? read : read.kind === 'text' ? read.text : undefined;
@@ -277,16 +342,22 @@ export async function search(
       skipped += 1;
       continue;
     }
-    if (!matcher.file(text)) continue;
-    const lines = text.split('\n');
-    for (const [index, line] of lines.entries()) {
-      if (!matcher.line(line)) continue;
-      total += 1;
-      if (shown.length < limits.searchMatches) shown.push(`${file}:${index + 1}: ${shownLine(line, limits)}`);
-    }
+    if (!scan.has(text)) continue;
+    const visit = (number: number, line: string) => {
+      shown.push(`${file}:${number}: ${shownLine(line, limits)}`);
+      return shown.length < limits.searchMatches;
+    };
+    total += scan.lines(text, shown.length < limits.searchMatches ? visit : undefined);
   }
+  const more = total - shown.length;
   const notes = [
-    ...(total > shown.length ? [`… ${total - shown.length} more matches; narrow with path or glob`] : []),
+    ...(more > 0
+      ? [
+          counted
+            ? `… ${more} more matches; narrow with path or glob`
+            : `… at least ${more} more matches (counting stopped at ${limits.searchCount}); narrow with path or glob`,
+        ]
+      : []),
     ...(skipped > 0 ? [`(${skipped} large, binary or unreadable files not searched)`] : []),
   ];
   if (total === 0) return { ok: true, text: [`no matches for "${args.pattern}"`, ...notes].join('\n') };

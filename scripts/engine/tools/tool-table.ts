@@ -140,6 +140,11 @@ export interface ToolContext {
   /** The checks sandbox; without it `run_checks` answers that checks are not available. */
   runChecks?: ChecksRunner;
   limits?: Partial<ToolLimits>;
+  /**
+   * The tools this toolbox runs (default: every tool); a call of any other is refused, offered
+   * or not: a reviewer's toolbox runs only `READ_TOOL_NAMES`, whatever its model calls.
+   */
+  offered?: readonly ToolName[];
 }
 
 /** The agent's call of `finish`: its summary and the edits it hands over. */
@@ -215,6 +220,7 @@ function describeIssues(error: z.ZodError): string {
 export function createToolbox(context: ToolContext): Toolbox {
   const limits = { ...DEFAULT_TOOL_LIMITS, ...context.limits };
   const { copy, rules } = context;
+  const offered: readonly ToolName[] = context.offered ?? TOOL_NAMES;
   const secrets: SecretGuard = rules.secrets;
   let finished: Finished | undefined;
 
@@ -251,6 +257,12 @@ export function createToolbox(context: ToolContext): Toolbox {
       return refusal(
         'unknown_tool',
         `there is no tool "${name.slice(0, 100)}"; the tools are ${TOOL_NAMES.join(', ')}`,
+      );
+    }
+    if (!offered.includes(name as ToolName)) {
+      return refusal(
+        'not_offered',
+        `${name} is not one of the tools here; the tools are ${offered.join(', ')}, and nothing else runs`,
       );
     }
     if (finished) return refusal('finished', 'finish was already called; this turn takes no more tool calls');

@@ -28,6 +28,24 @@ export interface WorkingCopyEdits {
   deletions: string[];
 }
 
+/**
+ * What the task's branch changes against the default branch, at its head: from the second
+ * iteration on, the agent goes on from its own earlier work, which the worktree on disk (the
+ * default branch) does not hold.
+ */
+export interface BranchFiles {
+  /** Files the branch adds or changes, with their whole content at its head. */
+  written: ReadonlyMap<string, string>;
+  /** Files the branch deletes. */
+  deleted: readonly string[];
+}
+
+/** How a working copy is opened: its read bounds, and the branch it goes on from, if any. */
+export interface WorkingCopyOptions {
+  limits?: Partial<WorkingCopyLimits>;
+  branch?: BranchFiles;
+}
+
 /** Bounds of a working copy's reads. */
 export interface WorkingCopyLimits {
   /** Files up to this size are read whole (and cached); larger ones only by range. */
@@ -108,13 +126,16 @@ export async function inspectOnDisk(
 /**
  * The repository as an agent sees it, at one worktree: the tracked files and the untracked files
  * that are not ignored, as one `git ls-files` listed them when the copy was opened (an ignored
- * `.env` does not exist here, nor does `.git/`). Edits live in memory: reads see them, and
- * `edits()` hands them over as the proposal. Nothing on disk is ever written.
+ * `.env` does not exist here, nor does `.git/`), with the task branch's own changes over them
+ * when the copy goes on from a branch. Edits live in memory: reads see them, and `edits()` hands
+ * them over as the proposal. Nothing on disk is ever written.
  */
 export class WorkingCopy {
   readonly root: string;
   readonly limits: WorkingCopyLimits;
   readonly #base: ReadonlySet<string>;
+  /** The branch's written files, read before the disk: the disk holds the default branch. */
+  readonly #branch: ReadonlyMap<string, string>;
   /** Edited paths: the new content, or null for a deletion. */
   readonly #overlay = new Map<string, string | null>();
   readonly #cache = new Map<string, string>();
@@ -126,24 +147,35 @@ export class WorkingCopy {
   #cachedBytes = 0;
   #sorted: string[] | undefined;
 
-  private constructor(root: string, base: ReadonlySet<string>, limits: WorkingCopyLimits) {
+  private constructor(
+    root: string,
+    base: ReadonlySet<string>,
+    branch: ReadonlyMap<string, string>,
+    limits: WorkingCopyLimits,
+  ) {
     this.root = root;
     this.#base = base;
+    this.#branch = branch;
     this.limits = limits;
   }
 
   /**
-   * A working copy of the worktree at `root` (its top folder), listed by one git process.
+   * A working copy of the worktree at `root` (its top folder), listed by one git process, with
+   * `options.branch` over it: the files the branch writes read as it holds them, and those it
+   * deletes gone.
    * @throws Error when git cannot list the worktree.
    */
-  static async open(root: string, limits: Partial<WorkingCopyLimits> = {}): Promise<WorkingCopy> {
+  static async open(root: string, options: WorkingCopyOptions = {}): Promise<WorkingCopy> {
     const { stdout } = await run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
       cwd: root,
       maxBuffer: 1024 * 1024 * 1024,
       encoding: 'utf8',
     });
     const base = new Set(stdout.split('\0').filter((path) => path !== ''));
-    return new WorkingCopy(root, base, { ...DEFAULT_WORKING_COPY_LIMITS, ...limits });
+    const written = options.branch?.written ?? new Map<string, string>();
+    for (const path of options.branch?.deleted ?? []) base.delete(path);
+    for (const path of written.keys()) base.add(path);
+    return new WorkingCopy(root, base, written, { ...DEFAULT_WORKING_COPY_LIMITS, ...options.limits });
   }
 
   /** Every file the agent can see, edits included, sorted. */
@@ -190,10 +222,12 @@ export class WorkingCopy {
     return this.#overlay.has(path);
   }
 
-  /** The text of `path` if it is held in memory (edited or cached), without touching the disk. */
+  /** The text of `path` if it is held in memory (edited, the branch's or cached), without touching the disk. */
   held(path: string): string | undefined {
     const edited = this.#overlay.get(path);
     if (edited !== undefined) return edited ?? undefined;
+    const onBranch = this.#branch.get(path);
+    if (onBranch !== undefined) return branchBinary(onBranch) ? undefined : onBranch;
     return this.#cache.get(path);
   }
 
@@ -210,7 +244,12 @@ export class WorkingCopy {
         `"${path}" is not a file of the repository (ignored files and .git/ are not visible); list_files shows what there is`,
       );
     }
-    const cached = this.#cache.get(path);
+    const onBranch = this.#branch.get(path);
+    if (onBranch !== undefined && branchBinary(onBranch)) {
+      const size = Buffer.byteLength(onBranch);
+      return refused('binary', `"${path}" is a binary file of ${size} bytes; only text files can be read`);
+    }
+    const cached = onBranch ?? this.#cache.get(path);
     if (cached !== undefined) return { kind: 'text', text: cached };
     return this.#withFile(path, async (handle, size) => {
       const whole = size <= this.limits.wholeFileBytes;
@@ -294,6 +333,11 @@ export class WorkingCopy {
     }
     return { changes, deletions };
   }
+}
+
+/** Whether a file of the branch, read through the forge as text, is binary: judged as a file on disk is. */
+function branchBinary(text: string): boolean {
+  return looksBinary(text.slice(0, SNIFF_BYTES));
 }
 
 /** Up to `length` bytes of an open file from byte `start`. */

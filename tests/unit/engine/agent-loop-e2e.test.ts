@@ -121,6 +121,10 @@ describe.each([
     // The coder's session: five turns, each result sent back paired with its call; checks ran.
     const coder = fixture.requests.filter((request) => JSON.stringify(request.body).includes('"run_checks"'));
     expect(coder).toHaveLength(5);
+    // The first prompt maps the repository, the buggy file near the top with its symbol.
+    const first = JSON.stringify(coder[0]!.body);
+    expect(first).toContain('## Repository map');
+    expect(first).toContain('parser-117.ts (73 B): function countChars');
     expect(fixture.requests.every((request) => request.problems === undefined)).toBe(true);
     const last = JSON.stringify(coder.at(-1)!.body);
     expect(last).toContain(`${BUGGY}:2:`);

@@ -99,6 +99,29 @@ describe('the agent loop', () => {
     expect(outcome.calls.map((call) => call.name)).toEqual(['search', 'read_file', 'edit_file', 'finish']);
   });
 
+  it('declares only the tools it is given, and sends an unacceptable last answer back once', async () => {
+    const judge = (text: string) =>
+      text.startsWith('{') ? undefined : 'That is no verdict; answer with JSON.';
+    const { outcome, seen } = await loop(
+      [
+        { calls: [{ name: 'read_file', arguments: '{"path":"src/app.ts"}' }] },
+        { text: 'Looks fine.' },
+        { text: '{}' },
+      ],
+      { tools: ['list_files', 'read_file', 'search'], judge },
+    );
+    expect(seen[0]!.tools?.map((tool) => tool.name)).toEqual(['list_files', 'read_file', 'search']);
+    expect(outcome).toMatchObject({ kind: 'proposal', text: '{}', turns: 3 });
+    const last = seen.at(-1)!.messages;
+    expect(last.slice(-2)).toEqual([
+      { role: 'assistant', content: 'Looks fine.' },
+      { role: 'user', content: 'That is no verdict; answer with JSON.' },
+    ]);
+    // Sent back once only: a second answer of prose ends the loop with it, for the caller to judge.
+    const twice = await loop([{ text: 'Looks fine.' }, { text: 'Still fine.' }], { judge });
+    expect(twice.outcome).toMatchObject({ kind: 'proposal', text: 'Still fine.', turns: 2 });
+  });
+
   it('takes a turn of fenced file blocks and no call as a whole-file proposal', async () => {
     const text = '```ts:src/app.ts\nexport const a = 1;\n```\n';
     const { outcome } = await loop([{ text }]);

@@ -1,3 +1,6 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_AGENTS } from '../../../scripts/agents/registry.ts';
 import { ConfigSchema } from '../../../scripts/core/config.ts';
@@ -110,6 +113,35 @@ describe('prompts', () => {
       `[… truncated: showing the first ${FILE_CHARS_LIMIT} of ${FILE_CHARS_LIMIT + 10} characters]`,
     );
     expect(system).toContain('None: this is the first iteration.');
+  });
+
+  it('carries the repository map where the prompt places it, or after a prompt without a place for it', async () => {
+    const record = { ...newRunRecord(task, 'gemini-pro', '2026-11-25T00:00:00Z'), iteration: 1 };
+    const input = { agent, task, record, files: new Map(), protocol: ConfigSchema.parse({}).protocol };
+    const repoMap = 'src/ (1 files, 10 B)\n  a.ts (10 B): function a';
+    const placed = (await coderPrompt(new PromptLibrary(REPO_ROOT), { ...input, repoMap })).system;
+    expect(placed).toContain(`## Repository map\n\nThe tracked files nearest the task first`);
+    expect(placed).toContain('```text repository-map\nsrc/ (1 files, 10 B)\n  a.ts (10 B): function a\n```');
+    expect(placed.indexOf('## Repository map')).toBeLessThan(placed.indexOf('## Current content'));
+    const none = (await coderPrompt(new PromptLibrary(REPO_ROOT), input)).system;
+    expect(none).toContain('## Repository map\n\nNot included in this run.');
+
+    const own = await mkdtemp(join(tmpdir(), 'aifactory-prompts-'));
+    try {
+      await mkdir(join(own, 'prompts'));
+      await writeFile(
+        join(own, 'prompts/coder.md'),
+        'You are {{agent}} on {{task_id}}.\n{{task}}\n{{files}}\n{{rules}}\n{{feedback}} {{iteration}} {{max_iterations}} {{branch}}\n',
+      );
+      const appended = (await coderPrompt(new PromptLibrary(own), { ...input, repoMap })).system;
+      expect(appended).toMatch(
+        /\n\n## Repository map\n\nThe tracked files[\s\S]*a\.ts \(10 B\): function a\n```\n$/,
+      );
+      const without = (await coderPrompt(new PromptLibrary(own), input)).system;
+      expect(without).not.toContain('Repository map');
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
   });
 
   it('tells an agent whether it may touch .github/', () => {

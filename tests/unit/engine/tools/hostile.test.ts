@@ -395,6 +395,32 @@ describe.each([
   });
 });
 
+describe("a reviewer's read-only toolbox", () => {
+  it.each([
+    { tool: 'edit_file', args: { path: 'src/app.ts', old_text: 'value1 = 1;', new_text: 'value1 = 9;' } },
+    { tool: 'write_file', args: { path: 'src/new.ts', content: 'export {};\n' } },
+    { tool: 'delete_file', args: { path: 'src/app.ts' } },
+    { tool: 'run_checks', args: {} },
+    { tool: 'finish', args: { summary: 'approved by writing' } },
+  ])('refuses $tool, which it was never offered, and changes nothing', async ({ tool, args }) => {
+    const ran: string[] = [];
+    const { copy, call, toolbox } = await toolboxFor(root, {
+      offered: ['list_files', 'read_file', 'search'],
+      runChecks: async () => {
+        ran.push('checks');
+        return { code: 0, output: '' };
+      },
+    });
+    const result = await call(tool, args);
+    expect(result).toMatchObject({ ok: false, rule: 'not_offered' });
+    expect(result.text).toContain('the tools are list_files, read_file, search');
+    expect(copy.edits()).toEqual({ changes: [], deletions: [] });
+    expect(toolbox.finished).toBeUndefined();
+    expect(ran).toEqual([]);
+    expect((await call('read_file', { path: 'src/app.ts', end_line: 1 })).text).toContain('value1 = 1;');
+  });
+});
+
 describe('hostile cases that need more than one rule', () => {
   it('counts at least 40 hostile cases', () => {
     expect(READS.length + WRITES.length + CALLS.length).toBeGreaterThanOrEqual(40);

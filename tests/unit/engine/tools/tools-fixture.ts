@@ -9,8 +9,12 @@ import type { Task } from '../../../../scripts/core/task/task.ts';
 import { SecretGuard } from '../../../../scripts/engine/guard/secret-guard.ts';
 import { proposalPolicy } from '../../../../scripts/engine/guard/vet.ts';
 import type { ChecksRunner } from '../../../../scripts/engine/tools/run-checks.ts';
-import { createToolbox, type ToolLimits } from '../../../../scripts/engine/tools/tool-table.ts';
-import { WorkingCopy } from '../../../../scripts/engine/tools/working-copy.ts';
+import {
+  createToolbox,
+  type ToolLimits,
+  type ToolName,
+} from '../../../../scripts/engine/tools/tool-table.ts';
+import { type BranchFiles, WorkingCopy } from '../../../../scripts/engine/tools/working-copy.ts';
 import { CANARY_ENV } from '../../../fixtures/secret-canaries.ts';
 
 /** A key in OpenAI's shape that is none of the run's secrets: found by its shape alone. */
@@ -96,9 +100,11 @@ export async function toolboxFor(
     scope?: string[];
     runChecks?: ChecksRunner;
     limits?: Partial<ToolLimits>;
+    branch?: BranchFiles;
+    offered?: readonly ToolName[];
   } = {},
 ) {
-  const copy = await WorkingCopy.open(root);
+  const copy = await WorkingCopy.open(root, options.branch ? { branch: options.branch } : {});
   const agent = BUILTIN_AGENTS.find((candidate) => candidate.name === (options.agent ?? 'gpt'))!;
   const protocol = ConfigSchema.parse({}).protocol;
   const policy = proposalPolicy({
@@ -113,6 +119,7 @@ export async function toolboxFor(
     rules: { policy, secrets: GUARD },
     ...(options.runChecks ? { runChecks: options.runChecks } : {}),
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.offered ? { offered: options.offered } : {}),
   });
   return { copy, toolbox, call: (name: string, args: unknown) => toolbox.callTool(name, args) };
 }

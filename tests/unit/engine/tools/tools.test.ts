@@ -213,6 +213,29 @@ describe('search', () => {
     copy.write('src/x.ts', '');
     expect((await call('search', { pattern: '' })).rule).toBe('invalid_arguments');
   });
+
+  it('stops counting a pattern that matches everywhere, and says the count is a floor', async () => {
+    const { copy, call } = await toolboxFor(root, { limits: { searchMatches: 2, searchCount: 5 } });
+    copy.write('src/more.ts', 'export const more = 1;\n');
+    const text = (await call('search', { pattern: 'export const', path: 'src' })).text;
+    expect(text.split('\n')).toEqual([
+      'src/app.ts:1: export const value1 = 1;',
+      'src/app.ts:2: export const value2 = 2;',
+      '… at least 10 more matches (counting stopped at 5); narrow with path or glob',
+    ]);
+  });
+
+  it('finds a literal on the last line without a newline, once per line, never across lines', async () => {
+    const { copy, call } = await toolboxFor(root);
+    copy.write('src/lines.txt', 'a needle\r\nno\nneedle needle again\nlast needle');
+    const found = (await call('search', { pattern: 'needle', glob: 'lines.txt' })).text;
+    expect(found.split('\n')).toEqual([
+      'src/lines.txt:1: a needle',
+      'src/lines.txt:3: needle needle again',
+      'src/lines.txt:4: last needle',
+    ]);
+    expect((await call('search', { pattern: 'no\nneedle', glob: 'lines.txt' })).text).toMatch(/^no matches/);
+  });
 });
 
 describe('edit_file', () => {
@@ -421,5 +444,54 @@ describe('finish and the proposal', () => {
       context(new MemoryForge()),
     );
     expect(rejection?.rule).toBe('control_plane');
+  });
+});
+
+describe('a working copy that goes on from the task branch', () => {
+  const branch = {
+    written: new Map([
+      ['src/app.ts', 'export const value1 = 100; // from the branch\n'],
+      ['src/new-on-branch.ts', 'export const fresh = "branch";\n'],
+      ['src/blob.bin', 'PNG\u0000\u0001binary'],
+    ]),
+    deleted: ['docs/guide.md'],
+  };
+
+  it('reads, lists and searches what the branch holds over the disk', async () => {
+    const { call } = await toolboxFor(root, { branch });
+    expect((await call('read_file', { path: 'src/app.ts' })).text).toContain('1\texport const value1 = 100;');
+    expect((await call('read_file', { path: 'src/new-on-branch.ts' })).text).toContain('"branch"');
+    const listed = (await call('list_files', { path: 'src' })).text;
+    expect(listed).toContain('src/new-on-branch.ts');
+    expect((await call('list_files', { path: 'docs' })).text).not.toContain('docs/guide.md');
+    const found = (await call('search', { pattern: 'from the branch' })).text;
+    expect(found.split('\n')[0]).toBe('src/app.ts:1: export const value1 = 100; // from the branch');
+    expect(found.split('\n')).toHaveLength(2);
+    expect((await call('search', { pattern: 'value12' })).text).toMatch(/^no matches/);
+  });
+
+  it('refuses a file the branch deleted, and a binary file of the branch with its size', async () => {
+    const { call } = await toolboxFor(root, { branch });
+    expect(await call('read_file', { path: 'docs/guide.md' })).toMatchObject({
+      ok: false,
+      rule: 'not_found',
+    });
+    expect(await call('read_file', { path: 'src/blob.bin' })).toMatchObject({ ok: false, rule: 'binary' });
+    expect((await call('search', { pattern: 'binary' })).text).not.toContain('src/blob.bin:');
+  });
+
+  it('edits the branch text, deletes a file the branch added, and writes back one it deleted', async () => {
+    const { call, copy } = await toolboxFor(root, { branch });
+    const edit = await call('edit_file', { path: 'src/app.ts', old_text: '= 100', new_text: '= 101' });
+    expect(edit.ok).toBe(true);
+    expect((await call('delete_file', { path: 'src/new-on-branch.ts' })).ok).toBe(true);
+    expect((await call('write_file', { path: 'docs/guide.md', content: '# Back\n' })).ok).toBe(true);
+    expect(copy.edits()).toEqual({
+      changes: [
+        { path: 'docs/guide.md', content: '# Back\n' },
+        { path: 'src/app.ts', content: 'export const value1 = 101; // from the branch\n' },
+      ],
+      deletions: ['src/new-on-branch.ts'],
+    });
   });
 });
