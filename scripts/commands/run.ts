@@ -16,9 +16,9 @@ import { FORGE_KINDS } from '../forge/index.ts';
 import { loadConfig } from '../io/config-loader.ts';
 import { stopOnSignals } from '../io/stop-signal.ts';
 import { plural } from '../ui/words.ts';
-import { positiveInt } from './int-argument.ts';
-import { githubWritesStopped, stoppedEarly, writeJobSummary } from './job-summary.ts';
-import { nextStepsLine } from './next-steps.ts';
+import { positiveInt } from './shared/int-argument.ts';
+import { githubWritesStopped, stoppedEarly, writeJobSummary } from './shared/job-summary.ts';
+import { nextStepsLine } from './shared/next-steps.ts';
 
 /** The recorded answers the embedded demo replays. */
 export const DEFAULT_REPLAY_DIR = 'examples/replay';

@@ -15,7 +15,7 @@ import { RunStore } from '../engine/store/run-store.ts';
 import { loadRunnableTasks } from '../engine/store/task-files.ts';
 import { renderTable } from '../ui/table.ts';
 import { clip, plural } from '../ui/words.ts';
-import { positiveInt } from './int-argument.ts';
+import { positiveInt } from './shared/int-argument.ts';
 
 interface StatusRow {
   task_id: string;

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { writeJobSummary } from '../../../../scripts/commands/job-summary.ts';
+import { writeJobSummary } from '../../../../scripts/commands/shared/job-summary.ts';
 import { finishRun } from '../../../../scripts/engine/run/after-run.ts';
 import { runFactory } from '../../../../scripts/engine/run/factory.ts';
 import { forgetWriteStop } from '../../../../scripts/forge/github/write-stop.ts';

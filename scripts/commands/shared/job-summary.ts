@@ -1,18 +1,18 @@
 import { appendFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { BudgetLedger } from '../agents/budget/ledger.ts';
-import { causeNote, failureCause } from '../core/record/failure-cause.ts';
-import type { RunRecord } from '../core/record/run-record.ts';
-import { jobSummaryMarkdown, type SummaryTask } from '../core/status/job-summary.ts';
-import { planRun } from '../core/task/schedule.ts';
-import type { TaskState } from '../core/task/task-state.ts';
-import { SecretGuard } from '../engine/guard/secret-guard.ts';
-import type { RunSummary } from '../engine/run/orchestrator.ts';
-import { RunStore } from '../engine/store/run-store.ts';
-import { loadRunnableTasks } from '../engine/store/task-files.ts';
-import { githubConfigFromEnv } from '../forge/github/config.ts';
-import { writesStoppedUntil } from '../forge/github/write-stop.ts';
-import { loadConfig } from '../io/config-loader.ts';
+import { BudgetLedger } from '../../agents/budget/ledger.ts';
+import { causeNote, failureCause } from '../../core/record/failure-cause.ts';
+import type { RunRecord } from '../../core/record/run-record.ts';
+import { jobSummaryMarkdown, type SummaryTask } from '../../core/status/job-summary.ts';
+import { planRun } from '../../core/task/schedule.ts';
+import type { TaskState } from '../../core/task/task-state.ts';
+import { SecretGuard } from '../../engine/guard/secret-guard.ts';
+import type { RunSummary } from '../../engine/run/orchestrator.ts';
+import { RunStore } from '../../engine/store/run-store.ts';
+import { loadRunnableTasks } from '../../engine/store/task-files.ts';
+import { githubConfigFromEnv } from '../../forge/github/config.ts';
+import { writesStoppedUntil } from '../../forge/github/write-stop.ts';
+import { loadConfig } from '../../io/config-loader.ts';
 
 /** The part of GitHub's `GET /rate_limit` answer the summary shows. */
 const RateLimitSchema = z.object({
