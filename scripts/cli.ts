@@ -1,3 +1,4 @@
+// The one entry point of `aifactory`: each command's module loaded only when that command runs, and exit codes.
 #!/usr/bin/env node
 /**
  * The one entry point: `npm run aifactory -- <command>` (or `npx aifactory <command>`).

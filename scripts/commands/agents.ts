@@ -1,3 +1,4 @@
+// `aifactory agents`: the registry after plugins and config overrides, or with `--status` what each agent does.
 import type { Command } from 'commander';
 import { loadRegistry } from '../agents/registry.ts';
 import { type Agent, grantedAreas } from '../agents/types.ts';

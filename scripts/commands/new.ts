@@ -1,3 +1,4 @@
+// `aifactory new`: writes a task file from its flags, validated first and laid out as the formatter wants.
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';

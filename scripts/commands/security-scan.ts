@@ -1,3 +1,4 @@
+// `aifactory security-scan`: secrets, workflows and config checked, a line or an annotation per finding.
 import type { Command } from 'commander';
 import { findingAnnotation, formatFinding } from '../core/security/security-finding.ts';
 import type { SecurityScanReport } from '../engine/guard/security-audit.ts';

@@ -1,3 +1,4 @@
+// `aifactory plan-shards` and `merge-shards`: the factory workflow's matrix of workers, and folding their work.
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { planRun } from '../core/task/schedule.ts';

@@ -1,3 +1,4 @@
+// `aifactory snapshot`: writes the dashboard's data in shared/status/ from the task files and run records.
 import type { Command } from 'commander';
 import { STATUS_DIR, writeSnapshots } from '../engine/report/snapshot-writer.ts';
 

@@ -1,3 +1,4 @@
+// `aifactory status`: the task table in the terminal, or with `--causes` why tasks ended, per agent and model.
 import type { Command } from 'commander';
 import { formatUsd } from '../core/money.ts';
 import {

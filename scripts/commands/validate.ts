@@ -1,3 +1,4 @@
+// `aifactory validate`: checks task files and reports each problem as a line, JSON or a GitHub annotation.
 import type { Command } from 'commander';
 import { workflowCommand } from '../core/task/annotation.ts';
 import type { Problem, ValidationReport } from '../core/task/validate.ts';

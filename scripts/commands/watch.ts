@@ -1,3 +1,4 @@
+// `aifactory watch`: the zero-touch loop, a run on an interval until SIGINT or SIGTERM stops it between steps.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import { createProgress } from '../engine/report/progress.ts';

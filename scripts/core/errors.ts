@@ -1,3 +1,4 @@
+// Error classes and `FactoryError`: what failed, so the engine retries, falls back, pauses or stops. Pure.
 import { z } from 'zod';
 
 /**

@@ -1,3 +1,4 @@
+// Path globs compiled to RE2 patterns, so a glob from a task file or a model matches in linear time. Pure.
 /**
  * Path globs (`src/**`, `tests/*.test.ts`, `*.{ts,md}`), compiled to RE2 patterns: matching is
  * linear in the path, so a glob written in a task file or by a model cannot stall a run the way

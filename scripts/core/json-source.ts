@@ -1,3 +1,4 @@
+// JSON parsed with positions: the line and column of each value, repeated keys, nesting too deep. Pure.
 import { findNodeAtLocation, type Node, type ParseError, parseTree, printParseErrorCode } from 'jsonc-parser';
 
 /** A position in a text file, 1-based as editors and GitHub annotations count. */

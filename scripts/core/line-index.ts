@@ -1,3 +1,4 @@
+// Line numbers of character offsets in one text, by binary search over line starts found once. Pure.
 /**
  * Line numbers of character offsets in one text. The line starts are found once, in one pass, and
  * each lookup is a binary search, so naming the line of every match in a file stays linear in

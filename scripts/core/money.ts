@@ -1,3 +1,4 @@
+// Money as people read it: dollar amounts, steps on a chart's axis, and spend against a cap. Pure.
 import type { Caps } from './config.ts';
 
 /**

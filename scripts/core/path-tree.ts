@@ -1,3 +1,4 @@
+// What a proposal's paths meet in a git tree: no write through a link or submodule, over a folder or file. Pure.
 /**
  * What a proposal's paths meet in the repository: the forge reports the git tree entries on the
  * way to each path (`Forge.inspectPaths`), and these pure rules judge them.

@@ -1,3 +1,4 @@
+// Prompt templates: `{{placeholders}}` filled, a missing or unused value refused, long text truncated. Pure.
 import { FactoryError } from './errors.ts';
 
 const PLACEHOLDER = /\{\{\s*([a-z_]+)\s*\}\}/g;

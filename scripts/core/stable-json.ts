@@ -1,3 +1,4 @@
+// JSON with sorted keys and a fixed layout, so the same value always gives the same bytes. Pure.
 /**
  * JSON with sorted object keys, two-space indent and a trailing newline: the same value always
  * gives the same bytes, so a run with nothing new changes no file and makes no commit. With

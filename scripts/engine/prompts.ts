@@ -1,3 +1,4 @@
+// The coder's and reviewer's prompts: templates from prompts/, with task, files and feedback as redacted data.
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Agent, ModelAgent } from '../agents/types.ts';

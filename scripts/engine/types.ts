@@ -1,3 +1,4 @@
+// The engine's shared types: an agent's answer, the agent call, the progress sink and the services of a run.
 import type { AgentAnswer, AgentRequest } from '../agents/invoke.ts';
 import type { AgentRegistry } from '../agents/registry.ts';
 import type { ModelAgent } from '../agents/types.ts';

@@ -1,3 +1,4 @@
+// Runs a check command or program with an allowlisted environment, a time limit and a kill of its process group.
 import { spawn } from 'node:child_process';
 
 /**

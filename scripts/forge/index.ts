@@ -1,3 +1,4 @@
+// Builds the run's forge, local or github, each loaded only when asked for, and how checks reach GitHub heads.
 import { FactoryError } from '../core/errors.ts';
 import type { GitHubForgeOptions } from './github/forge.ts';
 import type { SelfChecks } from './github/self-checks.ts';

@@ -1,3 +1,4 @@
+// The Forge interface: pull requests, iterations, reviews, checks and merges, and the data they exchange.
 import type { TreeMode } from '../core/path-tree.ts';
 import type { Verdict } from '../core/record/verdict.ts';
 import type { CiRun } from '../core/status/snapshot-schema.ts';

@@ -1,3 +1,4 @@
+// Atomic file writes: a temporary file, fsync and rename, unchanged bytes left alone, stale temporaries swept.
 import { mkdir, open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { stableStringify } from '../core/stable-json.ts';

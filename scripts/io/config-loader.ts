@@ -1,3 +1,4 @@
+// Loads `aifactory.config.ts` from the repository root and checks it, each error naming the file and field.
 import { access, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';

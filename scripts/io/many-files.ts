@@ -1,3 +1,4 @@
+// Reads and writes thousands of small files fast: synchronous calls, a slice at a time between event-loop turns.
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';

@@ -1,3 +1,4 @@
+// Short commands (git, mostly) started by a launcher process, so no start blocks a large run's event loop.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';

@@ -1,3 +1,4 @@
+// Stopping on SIGINT or SIGTERM: the run ends after its current step; a second signal exits at once.
 /**
  * A signal that aborts on the first SIGINT or SIGTERM (GitHub Actions sends SIGINT when a run is
  * cancelled, then SIGTERM, then kills it): the run stops after its current step, never mid-write,

@@ -1,3 +1,4 @@
+// A run's GitHub Actions job summary: touched and waiting tasks, tokens, spend and API quota, secrets redacted.
 import { appendFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { BudgetLedger } from '../../agents/budget/ledger.ts';

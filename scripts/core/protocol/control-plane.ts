@@ -1,3 +1,4 @@
+// The control plane: the paths that steer the factory, which agents write only by a grant, never merged. Pure.
 /**
  * The control plane: the paths that decide how the factory behaves (DESIGN.md, "The control plane
  * is not the agents'"). A proposal never writes them unless the config grants the agent that area,

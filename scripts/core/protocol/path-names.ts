@@ -1,3 +1,4 @@
+// File names every git and file system reads alike: no `.git` lookalike, no name Windows or macOS refuses. Pure.
 /**
  * Names no git and no common file system can misread. Git's own `verify_path` (read.c) with
  * core.protectNTFS and core.protectHFS on refuses `.git` and the names Windows or macOS read as

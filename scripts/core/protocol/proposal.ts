@@ -1,3 +1,4 @@
+// The proposal format: an answer's fenced `lang:path` blocks parsed into whole files, and rendered back. Pure.
 /**
  * The proposal format (the seed's): fenced blocks whose info string is `lang:path`, each the
  * whole new content of one file. Everything outside blocks is prose and ignored.

@@ -1,3 +1,4 @@
+// The write protocol: each path's shape, folder, scope and grant, and a proposal's file count and sizes. Pure.
 /**
  * The write protocol (the seed's `check_protocol`, made strict). Pure: it judges paths and
  * contents; what the repository holds on those paths is judged in path-tree.ts, from what the

@@ -1,3 +1,4 @@
+// Operations on a run record: task branches, transitions, attempts, reopening, a person's decision. Pure.
 import { FactoryError } from '../errors.ts';
 import { DEFAULT_MAX_ITERATIONS, DEFAULT_PRIORITY, type Task } from '../task/task.ts';
 import { nextState, type TaskEvent } from '../task/task-state.ts';

@@ -1,3 +1,4 @@
+// The run record, `shared/runs/<task_id>.json`: a task's state and every attempt made on it, as a schema.
 import { z } from 'zod';
 import { ErrorInfoSchema } from '../errors.ts';
 import { TaskIdSchema } from '../task/task.ts';

@@ -1,3 +1,4 @@
+// The reviewer's verdict: its schema, the bounds on its text, and a strict parser of the JSON answer. Pure.
 import { z } from 'zod';
 import { formatJsonPath, parseJsonDocument } from '../json-source.ts';
 

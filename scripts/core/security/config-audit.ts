@@ -1,3 +1,4 @@
+// The config's side of the security scan: refused values and control-plane grants as findings. Pure.
 /**
  * The config's side of the security scan: a config that does not load (for instance one whose
  * `allowed_top_dirs` names a control-plane folder, which would let every agent write it with no

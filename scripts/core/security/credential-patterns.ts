@@ -1,3 +1,4 @@
+// Credential shapes secretlint misses: provider keys, private keys, URL passwords, secret-named values. Pure.
 /**
  * Credential shapes that secretlint's recommended preset misses or only finds in company: the
  * providers' own key formats, private key blocks whatever their type, a lone AWS access key id,

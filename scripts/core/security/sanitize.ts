@@ -1,3 +1,4 @@
+// Untrusted text made safe for a model: invisible characters and HTML comments removed, framed, one line. Pure.
 /**
  * Untrusted text (task descriptions, file contents, review comments) reaches a model as data.
  * These helpers remove what could hide instructions from a human reader: invisible and

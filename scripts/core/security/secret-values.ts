@@ -1,3 +1,4 @@
+// The run's own secrets, found and masked in any text, as they are or base64, hex or percent-encoded. Pure.
 /**
  * The run's own secrets — the values of its keys and tokens — and every place they show in a
  * text, whatever their format and in the encodings a model or a tool would use to carry them:

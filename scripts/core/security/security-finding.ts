@@ -1,3 +1,4 @@
+// A finding of `aifactory security-scan`: its shape, its line and annotation, its order in the report. Pure.
 /**
  * What `aifactory security-scan` reports: one finding per problem, naming the file, the line and
  * the rule, and saying what to do. Pure: formatting, ordering and locating text in a file.

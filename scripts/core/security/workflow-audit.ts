@@ -1,3 +1,4 @@
+// The workflow audit: unpinned actions, default tokens, `pull_request_target`, `${{ }}` in scripts, merges. Pure.
 /**
  * Audits one GitHub Actions workflow file for the mistakes that hand a repository's token and
  * secrets to someone else: actions not pinned to a commit, a default (possibly write-all) token,

@@ -1,3 +1,4 @@
+// Agent status: the run's own `run.json`, and `agent-status.json`, each agent's state, spend and last run. Pure.
 import { z } from 'zod';
 import { ERROR_CLASSES } from '../errors.ts';
 import { TokensSchema } from '../record/run-record.ts';

@@ -1,3 +1,4 @@
+// CI runs for `ci.json`: GitHub's workflow runs, check runs and statuses as the dashboard shows them. Pure.
 import type { CiRun } from './snapshot-schema.ts';
 
 /** How many CI runs `ci.json` keeps: the newest, so the file stays small as tasks come and go. */

@@ -1,3 +1,4 @@
+// Commits per day from an earlier `history.json`, so a run asks the forge only for the days since. Pure.
 import type { History } from './snapshot-schema.ts';
 
 /**

@@ -1,3 +1,4 @@
+// The Markdown of a run's GitHub Actions job summary, every cell escaped: tasks, waits, tokens, spend. Pure.
 /**
  * The Markdown a run appends to GitHub Actions' job summary (`$GITHUB_STEP_SUMMARY`): what the run
  * did, what failed and waits and why, its tokens, and spend against the caps. Pure.

@@ -1,3 +1,4 @@
+// The "is the factory running?" warning, from the cron schedule's interval and the last scheduled run. Pure.
 import { Cron } from 'croner';
 
 /** A fixed Monday to count cron gaps from, so the same expression always gives the same interval. */

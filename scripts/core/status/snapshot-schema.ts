@@ -1,3 +1,4 @@
+// The schemas of `shared/status/`: summary, tasks, task details, agents, CI and history, shared with the site.
 import { z } from 'zod';
 import { ErrorInfoSchema } from '../errors.ts';
 import { CAUSE_CLASSES } from '../record/failure-cause.ts';

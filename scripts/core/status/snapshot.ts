@@ -1,3 +1,4 @@
+// Every file of `shared/status/`, built from the task files and run records: rows, stats and history. Pure.
 import { median } from '../median.ts';
 import type { EvalRun } from '../record/eval-record.ts';
 import { failureCause } from '../record/failure-cause.ts';

@@ -1,3 +1,4 @@
+// The dashboard's one colour table: each task state, agent state, result and series, light and dark. Pure.
 import type { TaskState } from '../task/task-state.ts';
 import type { AgentState } from './agent-status.ts';
 

@@ -1,3 +1,4 @@
+// GitHub Actions workflow commands (`::error file=…::message`), escaped as the runner expects. Pure.
 /**
  * GitHub Actions workflow commands (`::error file=…,line=…::message`), escaped as the runner
  * expects: `%`, CR and LF in the message; also `:` and `,` in property values. Pure.

@@ -1,3 +1,4 @@
+// The run plan: which tasks run now, wait, are blocked by a dependency or unblocked, in priority order. Pure.
 import type { Task } from './task.ts';
 import { isFinal, type TaskState } from './task-state.ts';
 

@@ -1,3 +1,4 @@
+// Shards of a GitHub Actions matrix: whole dependency chains per shard, how many, and each one's share of a cap.
 /**
  * Scale-out on a GitHub Actions matrix: which shard works on which task, how many shards a run
  * needs, and each shard's slice of a spending cap. Pure: task lists in, numbers and sets out.

@@ -1,3 +1,4 @@
+// The task state machine: the states, the events that move a task, and the one table of transitions. Pure.
 /**
  * The task state machine of DESIGN.md. Pure: the engine asks `nextState` and records the answer.
  *

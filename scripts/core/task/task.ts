@@ -1,3 +1,4 @@
+// The task file's schema, `tasks/<task_id>.json`: ids, agent names, limits, defaults, the JSON Schema. Pure.
 import { z } from 'zod';
 import { MAX_GLOB_LENGTH } from '../glob.ts';
 import { segmentNameProblem } from '../protocol/path-names.ts';

@@ -1,3 +1,4 @@
+// Task validation: each file's JSON, schema and protocol, then ids, agents and dependencies across files. Pure.
 import { z } from 'zod';
 import { compileGlob } from '../glob.ts';
 import { formatJsonPath, type JsonDocument, type Position, parseJsonDocument } from '../json-source.ts';

@@ -1,3 +1,4 @@
+// The forge with the run's secrets redacted from commit messages, pull requests, reviews and check output.
 import type { Forge } from '../../forge/types.ts';
 import type { SecretGuard } from './secret-guard.ts';
 

@@ -1,3 +1,4 @@
+// The secret guard: proposals scanned for credentials, the run's secrets redacted from all it keeps or sends.
 import { LineIndex } from '../../core/line-index.ts';
 import { type CredentialMatch, findCredentials } from '../../core/security/credential-patterns.ts';
 import { stripInvisible } from '../../core/security/sanitize.ts';

@@ -1,3 +1,4 @@
+// Credentials in a model's text: secretlint's recommended preset, its directives made inert, the core shapes.
 import type { lintSource as LintSource } from '@secretlint/core';
 import { type CredentialMatch, findCredentials } from '../../core/security/credential-patterns.ts';
 

@@ -1,3 +1,4 @@
+// The I/O of `aifactory security-scan`: reads files, shared/, workflows and config for the pure audits.
 /**
  * The I/O around `aifactory security-scan`: reads the repository's files (tracked, and untracked
  * unless ignored), `shared/`, the

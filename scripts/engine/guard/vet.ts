@@ -1,3 +1,4 @@
+// Vets a proposal before anything is written: the protocol, what the branches hold on its paths, a secret scan.
 import { type Agent, grantedAreas } from '../../agents/types.ts';
 import type { ProtocolConfig } from '../../core/config.ts';
 import { checkTreeEntries } from '../../core/path-tree.ts';

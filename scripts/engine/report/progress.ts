@@ -1,3 +1,4 @@
+// Run progress: a live line per task in a terminal, plain lines and groups under CI, secrets redacted.
 import { randomBytes } from 'node:crypto';
 import type { RunRecord } from '../../core/record/run-record.ts';
 import { workflowCommand } from '../../core/task/annotation.ts';

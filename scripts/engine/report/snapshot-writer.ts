@@ -1,3 +1,4 @@
+// Writes `shared/status/` from tasks, run records, budget, the forge's CI state and commit counts, redacted.
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';

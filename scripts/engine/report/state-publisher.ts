@@ -1,3 +1,4 @@
+// Publishes a github run's state: changed files under shared/ as one commit to the default branch.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BUDGET_DIR } from '../../agents/budget/ledger.ts';

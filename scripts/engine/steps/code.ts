@@ -1,3 +1,4 @@
+// The code step: an iteration opened, the coder's edits vetted, committed and put up as a pull request.
 import { type Agent, TOOL_ANSWERER, usesTools } from '../../agents/types.ts';
 import { type ErrorInfo, pausesTask, toErrorInfo } from '../../core/errors.ts';
 import { parseProposal } from '../../core/protocol/proposal.ts';

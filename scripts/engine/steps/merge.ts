@@ -1,3 +1,4 @@
+// The merge step: an approved pull request merged, or held for a person, sent back to review or to the coder.
 import { controlPlaneChanges } from '../../core/protocol/control-plane.ts';
 import { branchFor, lastAttempt, transition } from '../../core/record/record-ops.ts';
 import { singleLine } from '../../core/security/sanitize.ts';

@@ -1,3 +1,4 @@
+// The review step: the checks first, then the reviewer's verdict, which approves or asks for changes.
 import { usesTools } from '../../agents/types.ts';
 import { type ErrorInfo, toErrorInfo } from '../../core/errors.ts';
 import { branchFor, transition } from '../../core/record/record-ops.ts';

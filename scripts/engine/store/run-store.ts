@@ -1,3 +1,4 @@
+// The run store, `shared/runs/`: each task's record read and checked, redacted and written atomically.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FactoryError } from '../../core/errors.ts';

@@ -1,3 +1,4 @@
+// Folds the shards of a matrix run into shared/: each worker's run records and the spend it added per day.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BUDGET_FILE_NAME, type Day, dayFile, parseDayFile } from '../../agents/budget/file.ts';

@@ -1,3 +1,4 @@
+// The task files in `tasks/`: read, validated against the config and registry, and the runnable ones loaded.
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { type AgentRegistry, loadRegistry } from '../../agents/registry.ts';

@@ -1,3 +1,4 @@
+// Judges a head's checks on GitHub: its check runs and commit statuses, with failing output and log tails.
 import type { CheckReport } from '../types.ts';
 import { REVIEW_STATUS_CONTEXT } from './reviews.ts';
 

@@ -1,3 +1,4 @@
+// GitHub's CI state for the dashboard: each task's check runs and statuses, and each workflow's latest run.
 import { FactoryError } from '../../core/errors.ts';
 import { ciRunFrom, ciRunFromStatus } from '../../core/status/ci-runs.ts';
 import type { CiRun } from '../../core/status/snapshot-schema.ts';

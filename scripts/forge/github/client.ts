@@ -1,3 +1,4 @@
+// The GitHub client: Octokit with retries and throttling, a write budget per run, errors as FactoryErrors.
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';

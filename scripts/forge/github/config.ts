@@ -1,3 +1,4 @@
+// The github forge's settings from the environment: API roots, repository, tokens and signing key.
 import { FactoryError } from '../../core/errors.ts';
 
 /** Where and as whom the github forge talks to GitHub (DESIGN.md, "GitHub"). */

@@ -1,3 +1,4 @@
+// The github forge: branches, commits, pull requests, reviews, checks and merges through GitHub's APIs.
 import { FactoryError, isTransient } from '../../core/errors.ts';
 import type { TreeMode } from '../../core/path-tree.ts';
 import { taskOfBranch } from '../../core/record/record-ops.ts';

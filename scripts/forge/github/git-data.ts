@@ -1,3 +1,4 @@
+// Commits without a clone: GitHub's Git Data API for heads, trees built in chunks, commits and branch moves.
 import { FactoryError } from '../../core/errors.ts';
 import { type TreeMode, treeModeOf } from '../../core/path-tree.ts';
 import type { Author, FileChange } from '../types.ts';

@@ -1,3 +1,4 @@
+// Merging on GitHub: the repository's merge method, and auto-merge armed or disarmed through GraphQL.
 import { FactoryError } from '../../core/errors.ts';
 import type { MergeOutcome } from '../types.ts';
 import type { GitHubClient } from './client.ts';

@@ -1,3 +1,4 @@
+// Posts and finds the factory's reviews on GitHub, trusting a review's marker only when the factory wrote it.
 import type { PostedReview, PullRequest } from '../types.ts';
 import { attempt, type GitHubClient, gitHubMessage, statusOf, toFactoryError } from './client.ts';
 import {

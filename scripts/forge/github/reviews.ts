@@ -1,3 +1,4 @@
+// A review's body on GitHub: its text, the hidden marker a rerun finds it by, and GitHub's refusal texts.
 import type { PostedReview } from '../types.ts';
 
 /**

@@ -1,3 +1,4 @@
+// The factory as CI: `checks.command` on a commit's tarball in the sandbox, posted as `aifactory/checks`.
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

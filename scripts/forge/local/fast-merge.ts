@@ -1,3 +1,4 @@
+// Fast merges for the local forge: a task branch's fork point from its known lineage, and three-way tree merges.
 import type { GitObjects, TreeChange, TreeEntry } from './git-objects.ts';
 
 /** How far down a branch of the forge's own commits a fork point is looked for. */

@@ -1,3 +1,4 @@
+// The local forge: branches, commits, pull request records and merges in real git, off the user's working tree.
 import { lstat, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';

@@ -1,3 +1,4 @@
+// A repository's git objects: read through one `cat-file` process, written as loose objects in git's format.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

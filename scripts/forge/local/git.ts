@@ -1,3 +1,4 @@
+// Running git: one command and its output, a `forge` error on failure, and a long-lived piped git process.
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { FactoryError } from '../../core/errors.ts';
 import { collect, holdEventLoop } from '../../io/spawner.ts';

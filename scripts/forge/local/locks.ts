@@ -1,3 +1,4 @@
+// Git's locks in the local forge: stale locks of a killed run cleared, refs moved in `update-ref` transactions.
 import { randomUUID } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative } from 'node:path';

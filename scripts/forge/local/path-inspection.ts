@@ -1,3 +1,4 @@
+// What the checkout holds on a proposal's paths: symbolic links the tree lacks, and files git ignores.
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FactoryError } from '../../core/errors.ts';

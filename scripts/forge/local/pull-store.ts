@@ -1,3 +1,4 @@
+// The local forge's pull requests: a JSON record per number in `<git-dir>/aifactory/pulls/`, written atomically.
 import { randomUUID } from 'node:crypto';
 import { link, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';

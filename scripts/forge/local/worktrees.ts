@@ -1,3 +1,4 @@
+// A checkout's git folders, and whether a branch is checked out in another worktree of the repository.
 import { access, readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { runGit } from './git.ts';
