@@ -1,5 +1,5 @@
-// The one entry point of `aifactory`: each command's module loaded only when that command runs, and exit codes.
 #!/usr/bin/env node
+// The one entry point of `aifactory`: each command's module loaded only when that command runs, and exit codes.
 /**
  * The one entry point: `npm run aifactory -- <command>` (or `npx aifactory <command>`).
  * Exit codes: 0 success, 1 the command found problems (e.g. invalid tasks), 2 bad usage.
