@@ -78,10 +78,14 @@ export const FactoryCapsSchema = CapsSchema.extend({
   eval_daily_usd: z.number().positive().default(DEFAULT_EVAL_DAILY_USD),
 });
 
-/** Price of a model in US dollars per million tokens. */
+/**
+ * Price of a model in US dollars per million tokens. `cached_input_per_mtok` is the rate of input
+ * the provider served from its prompt cache; without it cached input costs the full input rate.
+ */
 export const PriceSchema = z.strictObject({
   input_per_mtok: z.number().nonnegative(),
   output_per_mtok: z.number().nonnegative(),
+  cached_input_per_mtok: z.number().nonnegative().optional(),
 });
 export type Price = z.infer<typeof PriceSchema>;
 
