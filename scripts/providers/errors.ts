@@ -1,4 +1,5 @@
 import { type ErrorClass, FactoryError } from '../core/errors.ts';
+import { looseKeyPattern } from '../core/security/credential-patterns.ts';
 import type { ServerLimits } from './rate-headers.ts';
 
 /** A provider failure with what retrying needs: the HTTP status and the server's retry-after. */
@@ -46,10 +47,10 @@ export function retryAfterMs(
   return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
 }
 
-const KEY_SHAPES =
-  /\b(?:sk-[A-Za-z0-9_*-]{8,}|xai-[A-Za-z0-9*]{8,}|AIza[0-9A-Za-z_*-]{10,}|gh[pousr]_[A-Za-z0-9]{10,})/g;
+/** The scan's key shapes, loosened: a masked or cut key in a server's message is removed too. */
+const KEY_SHAPES = looseKeyPattern();
 
-/** Removes the key (and anything shaped like a provider key) from a message. */
+/** Removes the key (and anything that starts like a provider key or a GitHub token) from a message. */
 export function redact(message: string, secrets: readonly (string | undefined)[]): string {
   let clean = message;
   for (const secret of secrets) {
