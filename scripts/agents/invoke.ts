@@ -1,9 +1,11 @@
+import type { z } from 'zod';
 import { DEFAULT_MAX_OUTPUT_TOKENS, type MaxOutputTokens, type ModelRef } from '../core/config.ts';
 import { type ErrorInfo, FactoryError, TRANSIENT_CLASSES, toErrorInfo } from '../core/errors.ts';
 import { failureOf, seconds } from '../providers/errors.ts';
 import { DEFAULT_TIMEOUTS } from '../providers/index.ts';
 import { inputTokenBound, repairInputBound, schemaTextOf } from '../providers/reply.ts';
-import type { GenerateRequest, GenerateResult, ModelClient } from '../providers/types.ts';
+import { structuredOutput } from '../providers/structured.ts';
+import type { CallOptions, GenerateRequest, GenerateResult, ModelClient } from '../providers/types.ts';
 import { untilAborted } from '../providers/watchdog.ts';
 import type { BudgetLedger } from './budget/ledger.ts';
 import type { ModelAgent } from './types.ts';
@@ -12,21 +14,29 @@ import type { ModelAgent } from './types.ts';
  * The answer of an agent: which provider and model answered, what it cost, and what was tried. A
  * tool agent's answer names `tool` as its provider and model, at no cost.
  */
-export interface AgentAnswer extends GenerateResult {
+export interface AgentAnswer extends Omit<GenerateResult, 'warnings'> {
+  /** What was off about the model's answer (see `GenerateResult.warnings`); a tool agent has none. */
+  warnings?: string[];
   provider: string;
   costUsd: number;
   /** Each model tried, in order, the one that answered last: more than one means a fallback answered. */
   tried?: readonly { provider: string; model: string; error?: ErrorInfo }[];
 }
 
-/** An agent call's request: the provider's, less the model (the agent's models are tried in turn). */
-export type AgentRequest = Omit<GenerateRequest, 'model'> & {
-  /**
-   * Called once, when a model has answered, before its spend is written: the run's call slot is
-   * given back then, so writing the ledger does not keep another task's call waiting.
-   */
-  onAnswered?: () => void;
-};
+/**
+ * An agent call's request: the model client's, less the model (the agent's models are tried in
+ * turn), with who asks and who is told of retries, fallbacks and warnings. Structured output is
+ * named by its zod schema; its JSON Schema is made once per agent call.
+ */
+export type AgentRequest = Omit<GenerateRequest, 'model' | 'schema'> &
+  CallOptions & {
+    schema?: { name: string; zod: z.ZodType };
+    /**
+     * Called once, when a model has answered, before its spend is written: the run's call slot is
+     * given back then, so writing the ledger does not keep another task's call waiting.
+     */
+    onAnswered?: () => void;
+  };
 
 /** What an agent call needs besides the agent and the request. */
 export interface InvokeDeps {
@@ -57,14 +67,20 @@ export async function invokeAgent(
 ): Promise<AgentAnswer> {
   const refs: ModelRef[] = [{ provider: agent.provider, model: agent.model }, ...agent.fallbacks];
   const tried: NonNullable<AgentAnswer['tried']>[number][] = [];
-  const taskId = request.context.taskId;
+  const { context, onEvent, onAnswered, schema: named, ...rest } = request;
+  const call: CallOptions = { context, ...(onEvent ? { onEvent } : {}) };
+  const asked: Omit<GenerateRequest, 'model'> = {
+    ...rest,
+    ...(named ? { schema: structuredOutput(named.name, named.zod) } : {}),
+  };
+  const taskId = context.taskId;
   // The worst case, reserved whole: the bytes sent bound the input tokens, and a structured
   // request may take a repair turn that sends it all again with the first answer.
-  const firstInput = inputTokenBound(request, schemaTextOf(request));
+  const firstInput = inputTokenBound(asked, schemaTextOf(asked));
   const turns = request.schema ? 2 : 1;
   const inputTokens = turns === 2 ? firstInput + repairInputBound(firstInput, 0) : firstInput;
   const ceiling =
-    request.maxOutputTokens ?? (deps.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS)[request.context.role];
+    request.maxOutputTokens ?? (deps.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS)[context.role];
   const deadlineMs = deps.deadlineMs ?? DEFAULT_TIMEOUTS.deadlineMs;
   let current = refs[0]!;
   const deadline = new AbortController();
@@ -94,22 +110,24 @@ export async function invokeAgent(
       try {
         const client = deps.providerFor(ref);
         const result = await untilAborted(
-          client.generate({
-            ...request,
-            model: ref.model,
-            maxOutputTokens: reservation.maxOutputTokens,
-            signal,
-          }),
+          client.generate(
+            { ...asked, model: ref.model, maxOutputTokens: reservation.maxOutputTokens, signal },
+            call,
+          ),
           signal,
           cancelled,
         );
-        request.onAnswered?.();
+        onAnswered?.();
         const costUsd = await deps.ledger.record({
           agent: agent.name,
           taskId,
           provider: ref.provider,
           model: ref.model,
-          tokens: { input: result.usage.inputTokens, output: result.usage.outputTokens },
+          tokens: {
+            input: result.usage.inputTokens,
+            output: result.usage.outputTokens,
+            cachedInput: result.usage.cachedInputTokens ?? 0,
+          },
           reservation,
         });
         tried.push({ provider: client.id, model: result.model });
@@ -126,7 +144,7 @@ export async function invokeAgent(
           if (index === 0 || !(error instanceof FactoryError)) throw error;
           throw new FactoryError(error.errorClass, `${error.message} (tried ${pathOf(tried)})`);
         }
-        request.onEvent?.({
+        onEvent?.({
           kind: 'fallback',
           agent: agent.name,
           from: { provider: ref.provider, model: ref.model },

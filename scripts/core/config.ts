@@ -97,10 +97,14 @@ export const ConfigCapsSchema = z
     eval_daily_usd: caps.eval_daily_usd,
   }));
 
-/** Price of a model in US dollars per million tokens. */
+/**
+ * Price of a model in US dollars per million tokens. `cached_input_per_mtok` is the rate of input
+ * the provider served from its prompt cache; without it cached input costs the full input rate.
+ */
 export const PriceSchema = z.strictObject({
   input_per_mtok: z.number().nonnegative(),
   output_per_mtok: z.number().nonnegative(),
+  cached_input_per_mtok: z.number().nonnegative().optional(),
 });
 export type Price = z.infer<typeof PriceSchema>;
 

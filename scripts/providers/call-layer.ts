@@ -4,7 +4,14 @@ import type { Limiter } from './limiter.ts';
 import { checkReply, estimateInputTokens, inputTokenBound, repairInputBound, schemaTextOf } from './reply.ts';
 import { type RetryPolicy, withRetries } from './retry.ts';
 import { generateWithRepair } from './structured.ts';
-import type { GenerateRequest, GenerateResult, ModelClient, Provider } from './types.ts';
+import type {
+  CallOptions,
+  GenerateRequest,
+  GenerateResult,
+  ModelClient,
+  Provider,
+  ProviderRequest,
+} from './types.ts';
 import { untilAborted, withIdleTimeout } from './watchdog.ts';
 
 /** What the call layer applies around a provider. */
@@ -43,11 +50,11 @@ export class CallLayer implements ModelClient {
     return this.#provider.id;
   }
 
-  generate(request: GenerateRequest): Promise<GenerateResult> {
+  async generate(request: GenerateRequest, call: CallOptions): Promise<GenerateResult> {
     const ceilings = this.#options.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
     const bounded = {
       ...request,
-      maxOutputTokens: request.maxOutputTokens ?? ceilings[request.context.role],
+      maxOutputTokens: request.maxOutputTokens ?? ceilings[call.context.role],
     };
     // Structured output sends the schema too; it counts toward the input a server may bill. The
     // repair turn is bounded by what the budget reserved for it, not by the first answer's bytes.
@@ -58,31 +65,45 @@ export class CallLayer implements ModelClient {
       first: firstBound,
       repair: repairInputBound(firstBound, bounded.maxOutputTokens),
     };
-    return generateWithRepair(
+    // Below the seam the schema is JSON Schema only: the zod schema stays here, for the check.
+    const { schema, ...rest } = bounded;
+    const wire: ProviderRequest & { maxOutputTokens: number } = {
+      ...rest,
+      ...(schema ? { schema: { name: schema.name, jsonSchema: schema.jsonSchema } } : {}),
+    };
+    const result = await generateWithRepair(
       bounded,
       (messages) =>
-        this.#withRetries(
-          { ...bounded, messages },
-          {
-            schemaText,
-            inputBound: messages === bounded.messages ? bounds.first : bounds.repair,
-          },
-        ),
+        this.#withRetries({ ...wire, messages }, call, {
+          schemaText,
+          inputBound: messages === bounded.messages ? bounds.first : bounds.repair,
+        }),
       this.id,
     );
+    for (const warning of result.warnings) {
+      call.onEvent?.({
+        kind: 'warning',
+        agent: call.context.agent,
+        provider: this.id,
+        model: request.model,
+        warning,
+      });
+    }
+    return result;
   }
 
   #withRetries(
-    request: GenerateRequest & { maxOutputTokens: number },
+    request: ProviderRequest & { maxOutputTokens: number },
+    call: CallOptions,
     input: RequestInput,
   ): Promise<GenerateResult> {
     const policy = this.#options.retry;
-    return withRetries(() => this.#once(request, input), policy, {
+    return withRetries(() => this.#once(request, call, input), policy, {
       ...(request.signal ? { signal: request.signal } : {}),
       onRetry: (error, retry, delayMs) =>
-        request.onEvent?.({
+        call.onEvent?.({
           kind: 'retry',
-          agent: request.context.agent,
+          agent: call.context.agent,
           provider: this.id,
           model: request.model,
           failure: failureOf(error),
@@ -95,7 +116,8 @@ export class CallLayer implements ModelClient {
 
   /** One HTTP request, in a slot of the provider's limits, abandoned when it goes silent. */
   #once(
-    request: GenerateRequest & { maxOutputTokens: number },
+    request: ProviderRequest & { maxOutputTokens: number },
+    call: CallOptions,
     input: RequestInput,
   ): Promise<GenerateResult> {
     const { schemaText, inputBound } = input;
@@ -106,7 +128,7 @@ export class CallLayer implements ModelClient {
     const work = this.#options.limiter.run(
       async (ticket) => {
         const reply = await withIdleTimeout(
-          (signal, touch) => this.#provider.generate({ ...request, signal, onChunk: touch }),
+          (signal, touch) => this.#provider.generate({ ...request, signal, onChunk: touch }, call.context),
           {
             idleMs,
             ...(request.signal ? { signal: request.signal } : {}),

@@ -1,5 +1,6 @@
 import { shownEndpoint } from '../core/endpoint.ts';
 import { type ErrorClass, FactoryError } from '../core/errors.ts';
+import { looseKeyPattern } from '../core/security/credential-patterns.ts';
 import type { ServerLimits } from './rate-headers.ts';
 
 /** A provider failure with what retrying needs: the HTTP status and the server's retry-after. */
@@ -74,8 +75,8 @@ export function retryAfterMs(
   return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
 }
 
-const KEY_SHAPES =
-  /\b(?:sk-[A-Za-z0-9_*-]{8,}|xai-[A-Za-z0-9*]{8,}|AIza[0-9A-Za-z_*-]{10,}|gh[pousr]_[A-Za-z0-9]{10,})/g;
+/** The scan's key shapes, loosened: a masked or cut key in a server's message is removed too. */
+const KEY_SHAPES = looseKeyPattern();
 
 /** The user and password of a URL (`https://user:password@host`). */
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi;
@@ -83,7 +84,7 @@ const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@]+@/gi;
 const SECRET_PARAMS = /([?&](?:key|api[_-]?key|token|access[_-]?token|secret|password)=)[^&#\s]+/gi;
 
 /**
- * Removes the key (and anything shaped like a provider key) from a message, and the credentials
+ * Removes the key (and anything that starts like a provider key or a GitHub token) from a message, and the credentials
  * a URL in it may carry: an SDK quotes the URL it refused or failed to reach.
  */
 export function redact(message: string, secrets: readonly (string | undefined)[]): string {

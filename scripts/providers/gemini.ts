@@ -1,14 +1,13 @@
 import { ApiError, type Content, type GenerateContentResponse, GoogleGenAI, type Part } from '@google/genai';
-import { z } from 'zod';
 import { FactoryError } from '../core/errors.ts';
 import { atEndpoint, classOfStatus, ProviderError, redact, seconds } from './errors.ts';
 import { appendAnswer, checkFlood, wholeReply } from './reply.ts';
 import type {
   ChatMessage,
   FinishReason,
-  GenerateRequest,
   Provider,
   ProviderReply,
+  ProviderRequest,
   ToolCall,
 } from './types.ts';
 
@@ -146,7 +145,7 @@ export class GeminiProvider implements Provider {
     });
   }
 
-  async generate(request: GenerateRequest): Promise<ProviderReply> {
+  async generate(request: ProviderRequest): Promise<ProviderReply> {
     const started = performance.now();
     const where = `gemini ${request.model}`;
     try {
@@ -173,7 +172,7 @@ export class GeminiProvider implements Provider {
           ...(request.schema
             ? {
                 responseMimeType: 'application/json',
-                responseJsonSchema: z.toJSONSchema(request.schema.zod),
+                responseJsonSchema: request.schema.jsonSchema,
               }
             : {}),
           ...(request.signal ? { abortSignal: request.signal } : {}),
@@ -209,6 +208,8 @@ export class GeminiProvider implements Provider {
           usage = {
             inputTokens: response.usageMetadata.promptTokenCount,
             outputTokens: outputTokens(response.usageMetadata),
+            // Part of promptTokenCount, billed at the cached rate.
+            cachedInputTokens: response.usageMetadata.cachedContentTokenCount,
           };
         }
       }

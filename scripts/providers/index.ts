@@ -174,9 +174,9 @@ function lazyProvider(id: ProviderId, load: () => Promise<Provider>): Provider {
   let loaded: Promise<Provider> | undefined;
   return {
     id,
-    generate: async (request) => {
+    generate: async (request, context) => {
       loaded ??= load();
-      return (await loaded).generate(request);
+      return (await loaded).generate(request, context);
     },
   };
 }

@@ -1,5 +1,4 @@
 import OpenAI from 'openai';
-import { z } from 'zod';
 import type { ProviderId } from '../core/config.ts';
 import { FactoryError } from '../core/errors.ts';
 import { atEndpoint, classOfStatus, ProviderError, redact, retryAfterMs, seconds } from './errors.ts';
@@ -8,9 +7,9 @@ import { appendAnswer, ToolCallAssembler, wholeReply } from './reply.ts';
 import type {
   ChatMessage,
   FinishReason,
-  GenerateRequest,
   Provider,
   ProviderReply,
+  ProviderRequest,
   ToolCall,
 } from './types.ts';
 
@@ -61,13 +60,31 @@ export function toOpenAiMessages(system: string, messages: readonly ChatMessage[
   return wire;
 }
 
-/** The function calls of an unstreamed answer; other kinds of call (custom tools) are none of ours. */
-function callsOf(calls: readonly OpenAI.Chat.ChatCompletionMessageToolCall[] | null | undefined): ToolCall[] {
-  return (calls ?? []).flatMap((call, index) =>
-    call.type === 'function'
-      ? [{ id: call.id || `call_${index}`, name: call.function.name, arguments: call.function.arguments }]
-      : [],
-  );
+/**
+ * The function calls of an unstreamed answer; other kinds of call (custom tools) are none of ours:
+ * each one left out is a warning.
+ */
+function callsOf(
+  calls: readonly OpenAI.Chat.ChatCompletionMessageToolCall[] | null | undefined,
+  warnings: string[],
+): ToolCall[] {
+  return (calls ?? []).flatMap((call, index) => {
+    if (call.type === 'function')
+      return [
+        { id: call.id || `call_${index}`, name: call.function.name, arguments: call.function.arguments },
+      ];
+    warnings.push(`a tool call of the unknown type "${String(call.type).slice(0, 40)}" was left out`);
+    return [];
+  });
+}
+
+/** Token counts of an OpenAI usage block; cached tokens are part of `prompt_tokens`. */
+function usageOf(usage: OpenAI.CompletionUsage | null | undefined): ProviderReply['usage'] {
+  return {
+    inputTokens: usage?.prompt_tokens,
+    outputTokens: usage?.completion_tokens,
+    cachedInputTokens: usage?.prompt_tokens_details?.cached_tokens,
+  };
 }
 
 /** Maps what the openai SDK throws onto the factory's error classes, without the key. */
@@ -142,7 +159,7 @@ export class OpenAiCompatibleProvider implements Provider {
     });
   }
 
-  async generate(request: GenerateRequest): Promise<ProviderReply> {
+  async generate(request: ProviderRequest): Promise<ProviderReply> {
     const started = performance.now();
     const where = `${this.id} ${request.model}`;
     try {
@@ -166,7 +183,7 @@ export class OpenAiCompatibleProvider implements Provider {
                 type: 'json_schema' as const,
                 json_schema: {
                   name: request.schema.name,
-                  schema: z.toJSONSchema(request.schema.zod) as Record<string, unknown>,
+                  schema: request.schema.jsonSchema,
                 },
               },
             }
@@ -181,13 +198,11 @@ export class OpenAiCompatibleProvider implements Provider {
       const choice = completion.choices?.[0];
       const content: unknown = choice?.message?.content;
       const text = typeof content === 'string' ? content : '';
-      const toolCalls = callsOf(choice?.message?.tool_calls);
+      const warnings: string[] = [];
+      const toolCalls = callsOf(choice?.message?.tool_calls, warnings);
       return wholeReply(where, {
         text,
-        usage: {
-          inputTokens: completion.usage?.prompt_tokens,
-          outputTokens: completion.usage?.completion_tokens,
-        },
+        usage: usageOf(completion.usage),
         model: completion.model,
         finishReason: finishReason(choice?.finish_reason),
         toolCalls,
@@ -195,6 +210,7 @@ export class OpenAiCompatibleProvider implements Provider {
         empty: !choice || (text === '' && !request.schema && toolCalls.length === 0),
         started,
         ...(server ? { server } : {}),
+        warnings,
       });
     } catch (error) {
       throw atEndpoint(classifyOpenAiError(error, where, this.#options.apiKey, this.#options.timeoutMs), {
@@ -206,7 +222,7 @@ export class OpenAiCompatibleProvider implements Provider {
 
   /** Reads a streamed completion; a stream that ends without a finish reason is a dropped connection. */
   async #streamed(
-    request: GenerateRequest,
+    request: ProviderRequest,
     body: OpenAI.Chat.ChatCompletionCreateParamsNonStreaming,
     options: { signal?: AbortSignal },
     started: number,
@@ -218,7 +234,7 @@ export class OpenAiCompatibleProvider implements Provider {
     let text = '';
     let finish: string | null = null;
     let model: unknown;
-    let usage: ProviderReply['usage'] = { inputTokens: undefined, outputTokens: undefined };
+    let usage = usageOf(undefined);
     const where = `${this.id} ${request.model}`;
     const calls = new ToolCallAssembler();
     for await (const chunk of stream) {
@@ -228,9 +244,7 @@ export class OpenAiCompatibleProvider implements Provider {
       text = appendAnswer(text, choice?.delta?.content, request, where);
       for (const delta of choice?.delta?.tool_calls ?? []) calls.add(delta, request, where, text.length);
       finish = choice?.finish_reason ?? finish;
-      if (chunk.usage) {
-        usage = { inputTokens: chunk.usage.prompt_tokens, outputTokens: chunk.usage.completion_tokens };
-      }
+      if (chunk.usage) usage = usageOf(chunk.usage);
     }
     const toolCalls = calls.calls();
     return wholeReply(where, {

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { MODEL_ROLES } from '../core/config.ts';
 import { FactoryError } from '../core/errors.ts';
 import { ProviderError } from './errors.ts';
-import type { GenerateRequest, Provider, ProviderReply } from './types.ts';
+import type { CallContext, Provider, ProviderReply, ProviderRequest } from './types.ts';
 
 /**
  * A cassette: recorded answers for one task (`examples/replay/<task_id>.json` by convention).
@@ -73,9 +73,9 @@ export class ReplayProvider implements Provider {
     this.#dir = dir;
   }
 
-  async generate(request: GenerateRequest): Promise<ProviderReply> {
+  async generate(request: ProviderRequest, context: CallContext): Promise<ProviderReply> {
     this.#entries ??= loadCassettes(this.#dir);
-    const { taskId, role, iteration } = request.context;
+    const { taskId, role, iteration } = context;
     const turn = request.messages.filter((message) => message.role === 'assistant').length + 1;
     const candidates = this.#entries
       .filter(

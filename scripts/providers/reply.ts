@@ -1,6 +1,12 @@
-import { z } from 'zod';
 import { ProviderError } from './errors.ts';
-import type { ChatMessage, GenerateRequest, GenerateResult, ProviderReply, ToolCall } from './types.ts';
+import type {
+  ChatMessage,
+  GenerateRequest,
+  GenerateResult,
+  ProviderReply,
+  ProviderRequest,
+  ToolCall,
+} from './types.ts';
 
 /** Everything of a message that is sent: its text, and the tool calls or the call it answers. */
 function messageText(message: ChatMessage): string {
@@ -53,8 +59,8 @@ export function repairInputBound(firstBound: number, maxOutputTokens: number): n
  * The JSON Schema text a request sends besides its messages (structured output's schema, the
  * tools' declarations); it counts toward the billed input.
  */
-export function schemaTextOf(request: Pick<GenerateRequest, 'schema' | 'tools'>): string {
-  const schema = request.schema ? JSON.stringify(z.toJSONSchema(request.schema.zod)) : '';
+export function schemaTextOf(request: Pick<ProviderRequest, 'schema' | 'tools'>): string {
+  const schema = request.schema ? JSON.stringify(request.schema.jsonSchema) : '';
   return schema + (request.tools ? JSON.stringify(request.tools) : '');
 }
 
@@ -74,20 +80,63 @@ const MODEL_NAME = /^[A-Za-z0-9][\w.:/@+-]{0,99}$/;
  */
 export function checkReply(
   reply: ProviderReply,
-  request: GenerateRequest & { maxOutputTokens: number },
+  request: Pick<ProviderRequest, 'model'> & { maxOutputTokens: number },
   inputBound: number,
 ): Omit<GenerateResult, 'json'> {
-  const inputTokens = count(reply.usage.inputTokens, inputBound, inputBound);
+  const warnings = [...(reply.warnings ?? [])];
+  const reported = reply.usage.inputTokens;
+  const inputTokens = count(reported, inputBound, inputBound);
   const outputTokens = count(reply.usage.outputTokens, request.maxOutputTokens, request.maxOutputTokens);
-  const model = typeof reply.model === 'string' && MODEL_NAME.test(reply.model) ? reply.model : request.model;
+  if (!usable(reported) || !usable(reply.usage.outputTokens)) {
+    warnings.push('the server reported no usable token counts; the call is charged at its worst case');
+  } else if (reported > inputBound) {
+    warnings.push(
+      `the server reported ${reported} input tokens, more than can be billed; charged ${inputBound}`,
+    );
+  }
+  const cachedInputTokens = cachedOf(reply.usage.cachedInputTokens, reported, inputTokens, warnings);
+  const named = typeof reply.model === 'string' && MODEL_NAME.test(reply.model);
+  const model = named ? (reply.model as string) : request.model;
+  if (named && !sameModel(model, request.model)) {
+    warnings.push(`asked for ${request.model}, the server answered with ${model}`);
+  }
+  if (reply.finishReason === 'length') {
+    warnings.push(`the answer was cut at the output limit of ${request.maxOutputTokens} tokens`);
+  }
   return {
     text: reply.text,
-    usage: { inputTokens, outputTokens },
+    usage: { inputTokens, outputTokens, cachedInputTokens },
     model,
     finishReason: reply.finishReason,
     ...(reply.toolCalls && reply.toolCalls.length > 0 ? { toolCalls: reply.toolCalls } : {}),
     latencyMs: reply.latencyMs,
+    warnings,
   };
+}
+
+const usable = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0;
+
+/**
+ * The cached part of the input as it may be priced: a whole number no larger than the input
+ * charged. A count the server cannot have meant (more than the input it reported, or any count
+ * beside an input it did not report) is refused: the input is then priced whole, never cheaper.
+ */
+function cachedOf(cached: unknown, reported: unknown, charged: number, warnings: string[]): number {
+  if (cached === undefined || cached === null) return 0;
+  if (!usable(cached) || !usable(reported) || cached > reported) {
+    warnings.push(
+      `the server reported ${String(cached).slice(0, 40)} cached input tokens of ${String(reported).slice(0, 40)}; none are priced as cached`,
+    );
+    return 0;
+  }
+  return Math.min(Math.ceil(cached), charged);
+}
+
+/** Whether a reported model is the requested one or a dated snapshot of it (`gpt-5-mini-2025-08-07`). */
+function sameModel(reported: string, requested: string): boolean {
+  const bare = (name: string) => name.replace(/^models\//, '');
+  return bare(reported) === bare(requested) || bare(reported).startsWith(`${bare(requested)}-`);
 }
 
 /**
@@ -99,14 +148,14 @@ export function answerCharLimit(maxOutputTokens: number | undefined): number {
 }
 
 /** `text` with `piece` added; a flood past `answerCharLimit` is `bad_output` and ends the reading. */
-export function appendAnswer(text: string, piece: unknown, request: GenerateRequest, where: string): string {
+export function appendAnswer(text: string, piece: unknown, request: ProviderRequest, where: string): string {
   const longer = typeof piece === 'string' ? text + piece : text;
   checkFlood(longer.length, request, where);
   return longer;
 }
 
 /** Throws `bad_output` when an answer of `chars` characters is longer than its output limit allows. */
-export function checkFlood(chars: number, request: GenerateRequest, where: string): void {
+export function checkFlood(chars: number, request: ProviderRequest, where: string): void {
   const limit = answerCharLimit(request.maxOutputTokens);
   if (chars > limit) {
     throw new ProviderError(
@@ -134,6 +183,7 @@ export function wholeReply(
     ...(answer.toolCalls && answer.toolCalls.length > 0 ? { toolCalls: answer.toolCalls } : {}),
     latencyMs: Math.round(performance.now() - answer.started),
     ...(answer.server ? { server: answer.server } : {}),
+    ...(answer.warnings && answer.warnings.length > 0 ? { warnings: answer.warnings } : {}),
   };
 }
 
@@ -152,7 +202,7 @@ export class ToolCallAssembler {
       id?: string | null;
       function?: { name?: string | null; arguments?: string | null };
     },
-    request: GenerateRequest,
+    request: ProviderRequest,
     where: string,
     textChars: number,
   ): void {

@@ -1,7 +1,15 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ProviderError } from './errors.ts';
 import { REPAIR_REASON_CHARS } from './reply.ts';
-import type { ChatMessage, GenerateRequest, GenerateResult } from './types.ts';
+import type { ChatMessage, GenerateRequest, GenerateResult, StructuredOutput } from './types.ts';
+
+/**
+ * Structured output for a request: the zod schema that checks the answer and its JSON Schema,
+ * converted here once for the whole call (every retry, repair and fallback sends the same).
+ */
+export function structuredOutput(name: string, zod: z.ZodType): StructuredOutput {
+  return { name, zod, jsonSchema: z.toJSONSchema(zod) as Record<string, unknown> };
+}
 
 /** Parses and validates structured output; the reason says what is wrong, for the repair turn. */
 export function parseStructured(
@@ -50,10 +58,17 @@ export async function generateWithRepair(
   const usage = {
     inputTokens: first.usage.inputTokens + second.usage.inputTokens,
     outputTokens: first.usage.outputTokens + second.usage.outputTokens,
+    cachedInputTokens: (first.usage.cachedInputTokens ?? 0) + (second.usage.cachedInputTokens ?? 0),
   };
   const reparsed = parseStructured(second.text, request.schema.zod);
   if (reparsed.ok)
-    return { ...second, usage, latencyMs: first.latencyMs + second.latencyMs, json: reparsed.value };
+    return {
+      ...second,
+      usage,
+      latencyMs: first.latencyMs + second.latencyMs,
+      json: reparsed.value,
+      warnings: [...first.warnings, ...second.warnings],
+    };
   throw new ProviderError(
     'bad_output',
     `${provider} ${request.model}: the ${request.schema.name} answer is invalid after one repair (${reparsed.reason})`,

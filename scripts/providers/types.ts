@@ -60,8 +60,8 @@ export interface CallFailure {
 }
 
 /**
- * Something worth a progress line while a call is under way: a retry after a failed try, or the
- * switch to an agent's next fallback model. `describeCallEvent` words it.
+ * Something worth a progress line while a call is under way: a retry after a failed try, the
+ * switch to an agent's next fallback model, or a warning about an answer. `describeCallEvent` words it.
  */
 export type CallEvent =
   | {
@@ -81,10 +81,32 @@ export type CallEvent =
       from: { provider: string; model: string };
       to: { provider: string; model: string };
       failure: CallFailure;
+    }
+  | {
+      kind: 'warning';
+      agent: string;
+      provider: string;
+      model: string;
+      /** What was off about the answer, e.g. "the answer was cut at the output limit". */
+      warning: string;
     };
 
-/** One request to a model. */
-export interface GenerateRequest {
+/**
+ * Structured output as it crosses the seam: a name and plain JSON Schema. The zod schema stays
+ * above the seam, where the call layer checks the answer against it.
+ */
+export interface JsonSchemaOutput {
+  name: string;
+  jsonSchema: Record<string, unknown>;
+}
+
+/** Structured output above the seam: the zod schema that checks the answer, and its JSON Schema, converted once. */
+export interface StructuredOutput extends JsonSchemaOutput {
+  zod: z.ZodType;
+}
+
+/** What a request to a model holds, above the seam and below it alike. */
+interface RequestBase {
   model: string;
   system: string;
   messages: readonly ChatMessage[];
@@ -93,8 +115,6 @@ export interface GenerateRequest {
    * the calls it made in `toolCalls`.
    */
   tools?: readonly ToolSpec[];
-  /** When given, the answer must be JSON of this schema; the result carries the parsed value in `json`. */
-  schema?: { name: string; zod: z.ZodType };
   /**
    * The most output tokens the answer may use (reasoning included). The call layer always sends
    * one: this value, else the configured ceiling of the caller's role.
@@ -108,14 +128,30 @@ export interface GenerateRequest {
   temperature?: number;
   /** Aborts the call: the run is stopping, or the agent call's deadline passed. */
   signal?: AbortSignal;
-  /** Told about retries and fallbacks while the call is under way. */
+}
+
+/** One request to a model client (the call layer). */
+export interface GenerateRequest extends RequestBase {
+  /** When given, the answer must be JSON of this schema; the result carries the parsed value in `json`. */
+  schema?: StructuredOutput;
+}
+
+/** Who asks, and who is told about retries, fallbacks and warnings: beside the request, not in it. */
+export interface CallOptions {
+  context: CallContext;
+  /** Told about retries, fallbacks and warnings while the call is under way. */
   onEvent?: (event: CallEvent) => void;
+}
+
+/** One request as it crosses the seam to a provider: plain data and JSON Schema, no zod. */
+export interface ProviderRequest extends RequestBase {
+  /** When given, the answer must be JSON of this schema (the call layer checks it). */
+  schema?: JsonSchemaOutput;
   /**
    * Called by a provider each time part of the answer arrives (each streamed chunk), so the call
    * layer can tell a slow answer from a dead connection.
    */
   onChunk?: () => void;
-  context: CallContext;
 }
 
 /**
@@ -131,8 +167,11 @@ export type FinishReason = 'stop' | 'length' | 'content_filter' | 'tool_calls' |
  */
 export interface ProviderReply {
   text: string;
-  /** Token counts as reported; `undefined` when the server reported none. */
-  usage: { inputTokens: unknown; outputTokens: unknown };
+  /**
+   * Token counts as reported; `undefined` when the server reported none. `cachedInputTokens` is
+   * the part of the input the server read from its prompt cache (billed at a lower rate).
+   */
+  usage: { inputTokens: unknown; outputTokens: unknown; cachedInputTokens?: unknown };
   /** The model id the server reports as having answered, if any. */
   model: unknown;
   finishReason: FinishReason;
@@ -141,6 +180,8 @@ export interface ProviderReply {
   latencyMs: number;
   /** The rate-limit budgets the server reported with the answer, when it sent any. */
   server?: ServerLimits;
+  /** What the provider noticed and left out or changed, e.g. a kind of tool call it does not know. */
+  warnings?: string[];
 }
 
 /** A normalised answer: the same shape whichever SDK produced it, with usage that can be priced. */
@@ -148,28 +189,39 @@ export interface GenerateResult {
   text: string;
   /** The parsed structured output, when `schema` was given. */
   json?: unknown;
-  /** Non-negative whole numbers, bounded by the request's size and its maximum output. */
-  usage: { inputTokens: number; outputTokens: number };
+  /**
+   * Non-negative whole numbers, bounded by the request's size and its maximum output.
+   * `cachedInputTokens` is the part of `inputTokens` served from the provider's prompt cache (the
+   * call layer always sets it; an answer made up by a tool agent may leave it out).
+   */
+  usage: { inputTokens: number; outputTokens: number; cachedInputTokens?: number };
   /** The model the server reports as having answered (the requested one when it said nothing usable). */
   model: string;
   finishReason: FinishReason;
   /** The function calls of the answer, when the request offered tools and the model called some. */
   toolCalls?: ToolCall[];
   latencyMs: number;
+  /**
+   * What was off about the answer, for a person to read: cut at the output limit, answered by
+   * another model than asked, usage the server reported that could not be trusted, … Empty when
+   * nothing was.
+   */
+  warnings: string[];
 }
 
 /**
  * The seam every LLM client implements: exactly one HTTP call per `generate`, no retries, no
  * limits, no repair (the call layer in `call-layer.ts` adds those once, for every provider).
  * A provider sends `maxOutputTokens` on the wire, honours `signal` and calls `onChunk` for each
- * streamed chunk.
+ * streamed chunk. The context says who asks; only the replay provider reads it (to find the
+ * recorded answer).
  *
  * @throws FactoryError of class `auth`, `rate_limit`, `server`, `timeout`, `network`, `config` or
  * `bad_output` (a `ProviderError` carries the HTTP status and retry-after); messages never hold a key.
  */
 export interface Provider {
   readonly id: ProviderId;
-  generate(request: GenerateRequest): Promise<ProviderReply>;
+  generate(request: ProviderRequest, context: CallContext): Promise<ProviderReply>;
 }
 
 /**
@@ -181,5 +233,5 @@ export interface Provider {
  */
 export interface ModelClient {
   readonly id: ProviderId;
-  generate(request: GenerateRequest): Promise<GenerateResult>;
+  generate(request: GenerateRequest, call: CallOptions): Promise<GenerateResult>;
 }

@@ -6,7 +6,7 @@
 import { CallLayer } from '../../scripts/providers/call-layer.ts';
 import { createProviderClient } from '../../scripts/providers/index.ts';
 import { Limiter, type Limits } from '../../scripts/providers/limiter.ts';
-import type { GenerateRequest, Provider } from '../../scripts/providers/types.ts';
+import type { CallOptions, GenerateRequest, Provider } from '../../scripts/providers/types.ts';
 import { busiest, fakeClock } from '../fixtures/fake-clock.ts';
 import { type FixtureRateLimit, startLlmFixture } from '../fixtures/llm-fixture.ts';
 import type { Figure } from './report.ts';
@@ -30,11 +30,11 @@ async function drive(
   });
   const counted: Provider = {
     id: provider.id,
-    generate: async (request) => {
+    generate: async (request, context) => {
       starts.push(clock.now());
       onTheWire += 1;
       try {
-        return await provider.generate(request);
+        return await provider.generate(request, context);
       } finally {
         onTheWire -= 1;
       }
@@ -50,11 +50,13 @@ async function drive(
     model: 'gpt-5',
     system: 'bench',
     messages: [{ role: 'user', content: `call ${n}` }],
+  });
+  const call = (n: number): CallOptions => ({
     context: { taskId: `t${n}`, agent: 'gpt', role: 'coder', iteration: 1 },
   });
   try {
     const results = await Promise.allSettled(
-      Array.from({ length: calls }, (_, n) => layer.generate(request(n))),
+      Array.from({ length: calls }, (_, n) => layer.generate(request(n), call(n))),
     );
     return {
       starts,

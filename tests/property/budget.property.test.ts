@@ -13,7 +13,7 @@ import { FactoryError } from '../../scripts/core/errors.ts';
 import { CallLayer } from '../../scripts/providers/call-layer.ts';
 import { Limiter } from '../../scripts/providers/limiter.ts';
 import { inputTokenBound, repairInputBound, schemaTextOf } from '../../scripts/providers/reply.ts';
-import type { GenerateRequest, Provider, ProviderReply } from '../../scripts/providers/types.ts';
+import type { Provider, ProviderReply, ProviderRequest } from '../../scripts/providers/types.ts';
 
 const roots: string[] = [];
 afterAll(async () => {
@@ -42,12 +42,17 @@ const callArbitrary = fc.record({
   firstValid: fc.boolean(),
   input: billed,
   output: billed,
+  cached: billed,
 });
 
 const capArbitrary = fc.option(fc.double({ min: 0.001, max: 2, noNaN: true }), { nil: undefined });
 
 /** The usage a server reports for `request`: a share of what the request allows, as drawn. */
-function usageOf(request: GenerateRequest, share: { input: unknown; output: unknown }, repair: boolean) {
+function usageOf(
+  request: ProviderRequest,
+  share: { input: unknown; output: unknown; cached: unknown },
+  repair: boolean,
+) {
   const first = inputTokenBound(
     repair ? { ...request, messages: request.messages.slice(0, -2) } : request,
     schemaTextOf(request),
@@ -58,6 +63,8 @@ function usageOf(request: GenerateRequest, share: { input: unknown; output: unkn
   return {
     inputTokens: scale(share.input, most),
     outputTokens: scale(share.output, request.maxOutputTokens!),
+    // A share of the input, or a count no server could mean (more than the input, negative, …).
+    cachedInputTokens: scale(share.cached, scale(share.input, most) as number),
   };
 }
 
@@ -71,6 +78,8 @@ describe('the budget under concurrent calls', () => {
         fc.record({
           input_per_mtok: fc.double({ min: 0.05, max: 100, noNaN: true }),
           output_per_mtok: fc.double({ min: 0.05, max: 400, noNaN: true }),
+          // A cached rate above the input rate too, as a careless config may set it.
+          cached_input_per_mtok: fc.double({ min: 0, max: 200, noNaN: true }),
         }),
         async (scheduler, calls, caps, price) => {
           const root = await mkdtemp(join(tmpdir(), 'aifactory-budget-prop-'));

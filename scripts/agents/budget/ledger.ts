@@ -6,7 +6,7 @@ import { sliceCap } from '../../core/task/shard.ts';
 import { writeJsonAtomically } from '../../io/atomic-write.ts';
 import type { Agent } from '../types.ts';
 import { BUDGET_FILE_NAME, type Day, dayFile, emptyDay, parseDayFile } from './file.ts';
-import { findPrice, UNKNOWN_MODEL_PRICE } from './prices.ts';
+import { cachedInputRate, findPrice, UNKNOWN_MODEL_PRICE } from './prices.ts';
 
 /** Spend is kept per UTC day here, relative to the repository root. */
 export const BUDGET_DIR = 'shared/budget';
@@ -21,7 +21,14 @@ const add = (table: Map<string, number>, key: string, usd: number): void => {
   table.set(key, round((table.get(key) ?? 0) + usd));
 };
 const usd = (amount: number): string => `$${amount.toFixed(4)}`;
-const FREE: Price = { input_per_mtok: 0, output_per_mtok: 0 };
+const FREE: Price = { input_per_mtok: 0, output_per_mtok: 0, cached_input_per_mtok: 0 };
+
+/** The tokens of a call: `cachedInput` is the part of `input` the provider served from its prompt cache. */
+export interface Tokens {
+  input: number;
+  output: number;
+  cachedInput?: number;
+}
 
 /** Money set aside for a call under way: its output limit and the most it can cost. */
 export interface Reservation {
@@ -167,9 +174,20 @@ export class BudgetLedger {
     return UNKNOWN_MODEL_PRICE;
   }
 
-  costOf(provider: string, model: string, tokens: { input: number; output: number }): number {
+  /**
+   * What a call of these tokens costs: `cachedInput` (part of `input`, at most all of it) at the
+   * cached rate, the rest of the input at the input rate, the output at the output rate.
+   */
+  costOf(provider: string, model: string, tokens: Tokens): number {
     const price = this.priceOf(provider, model);
-    return round((tokens.input * price.input_per_mtok + tokens.output * price.output_per_mtok) / 1e6);
+    const cached = Math.min(tokens.cachedInput ?? 0, tokens.input);
+    const fresh = tokens.input - cached;
+    return round(
+      (fresh * price.input_per_mtok +
+        cached * cachedInputRate(price) +
+        tokens.output * price.output_per_mtok) /
+        1e6,
+    );
   }
 
   /** Spend so far today (UTC), in USD. */
@@ -261,12 +279,12 @@ export class BudgetLedger {
     taskId: string;
     provider: string;
     model: string;
-    tokens: { input: number; output: number };
+    tokens: Tokens;
     reservation?: Reservation;
   }): Promise<number> {
     input.reservation?.release();
     const { tokens } = input;
-    for (const count of [tokens.input, tokens.output]) {
+    for (const count of [tokens.input, tokens.output, tokens.cachedInput ?? 0]) {
       if (!Number.isSafeInteger(count) || count < 0) {
         throw new FactoryError('internal', `budget: ${count} is not a token count; nothing was recorded`);
       }

@@ -2,16 +2,26 @@ import type { Price } from '../../core/config.ts';
 
 /**
  * Estimated list prices in USD per million tokens, used when the config's `prices` table has no
- * entry. They are estimates: set `prices` in aifactory.config.ts to your actual rates.
+ * entry; cached input is input the provider read from its prompt cache. They are estimates: set
+ * `prices` in aifactory.config.ts to your actual rates.
  */
 export const DEFAULT_PRICES: Readonly<Record<string, Price>> = {
-  'gemini-2.5-pro': { input_per_mtok: 1.25, output_per_mtok: 10 },
-  'gemini-2.5-flash': { input_per_mtok: 0.3, output_per_mtok: 2.5 },
-  'gpt-5-mini': { input_per_mtok: 0.25, output_per_mtok: 2 },
-  'gpt-4.1-mini': { input_per_mtok: 0.4, output_per_mtok: 1.6 },
-  'grok-4-fast': { input_per_mtok: 0.2, output_per_mtok: 0.5 },
-  'grok-3-mini': { input_per_mtok: 0.3, output_per_mtok: 0.5 },
+  'gemini-2.5-pro': { input_per_mtok: 1.25, output_per_mtok: 10, cached_input_per_mtok: 0.125 },
+  'gemini-2.5-flash': { input_per_mtok: 0.3, output_per_mtok: 2.5, cached_input_per_mtok: 0.03 },
+  'gpt-5-mini': { input_per_mtok: 0.25, output_per_mtok: 2, cached_input_per_mtok: 0.025 },
+  'gpt-4.1-mini': { input_per_mtok: 0.4, output_per_mtok: 1.6, cached_input_per_mtok: 0.1 },
+  'grok-4-fast': { input_per_mtok: 0.2, output_per_mtok: 0.5, cached_input_per_mtok: 0.05 },
+  'grok-3-mini': { input_per_mtok: 0.3, output_per_mtok: 0.5, cached_input_per_mtok: 0.075 },
 };
+
+/**
+ * The rate of cached input under `price`: its cached rate, else the input rate. Never above the
+ * input rate, so a call never costs more than the budget reserved for it (it reserves all input
+ * at the full rate).
+ */
+export function cachedInputRate(price: Price): number {
+  return Math.min(price.cached_input_per_mtok ?? price.input_per_mtok, price.input_per_mtok);
+}
 
 /**
  * What a model nobody priced is charged: the highest built-in input and output prices, so a cap

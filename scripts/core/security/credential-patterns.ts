@@ -17,25 +17,77 @@ export interface CredentialMatch {
   message: string;
 }
 
-const PROVIDER_KEYS: readonly { rule: string; pattern: RegExp; name: string }[] = [
+/**
+ * The key formats of the providers and of GitHub, once for every use: the scan finds whole keys
+ * (`strictKeyPattern`), and error messages lose anything that even starts like one
+ * (`looseKeyPattern`). A shape is where a key starts, the characters of its body and the length
+ * of a whole key's body.
+ */
+export interface KeyShape {
+  rule: string;
+  name: string;
+  /** What a key starts with, as regular-expression source (the boundary before it included). */
+  start: string;
+  /** The characters of the body, as the inside of a character class. */
+  chars: string;
+  /** The body's length in a whole key, as a quantifier, and what must not follow it. */
+  length: string;
+}
+
+export const KEY_SHAPES: readonly KeyShape[] = [
   {
     rule: 'openai-key',
-    pattern: /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}/g,
     name: 'an OpenAI API key',
+    start: String.raw`\bsk-(?:proj-|svcacct-|admin-)?`,
+    chars: 'A-Za-z0-9_-',
+    length: '{20,}',
   },
-  { rule: 'xai-key', pattern: /\bxai-[A-Za-z0-9]{20,}/g, name: 'an xAI API key' },
-  { rule: 'google-key', pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g, name: 'a Google API key' },
+  { rule: 'xai-key', name: 'an xAI API key', start: String.raw`\bxai-`, chars: 'A-Za-z0-9', length: '{20,}' },
+  {
+    rule: 'google-key',
+    name: 'a Google API key',
+    start: String.raw`\bAIza`,
+    chars: '0-9A-Za-z_-',
+    length: String.raw`{35}\b`,
+  },
   {
     rule: 'github-token',
-    pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})/g,
     name: 'a GitHub token',
+    start: String.raw`\bgh[pousr]_`,
+    chars: 'A-Za-z0-9',
+    length: '{36,}',
+  },
+  {
+    rule: 'github-token',
+    name: 'a GitHub token',
+    start: String.raw`\bgithub_pat_`,
+    chars: 'A-Za-z0-9_',
+    length: '{22,}',
   },
   {
     rule: 'aws-access-key-id',
-    pattern: /(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])/g,
     name: 'an AWS access key id',
+    start: '(?<![A-Za-z0-9])(?:AKIA|ASIA)',
+    chars: 'A-Z0-9',
+    length: '{16}(?![A-Za-z0-9])',
   },
 ];
+
+/** A whole key of this shape: what the scan reports. */
+export function strictKeyPattern(shape: KeyShape): RegExp {
+  return new RegExp(`${shape.start}[${shape.chars}]${shape.length}`, 'g');
+}
+
+/**
+ * Anything that starts like a key of any shape: its prefix and eight or more body characters,
+ * masked ones (`*`) included. Looser than the scan on purpose: a message that holds a shortened,
+ * masked or cut key (`sk-abc***xyz`, as servers echo them) still loses it.
+ */
+export function looseKeyPattern(): RegExp {
+  return new RegExp(KEY_SHAPES.map((shape) => `${shape.start}[*${shape.chars}]{8,}`).join('|'), 'g');
+}
+
+const PROVIDER_KEYS = KEY_SHAPES.map((shape) => ({ ...shape, pattern: strictKeyPattern(shape) }));
 
 /** A BEGIN line of any private key: RSA, DSA, EC, OPENSSH, ENCRYPTED, PGP (a "BLOCK") or bare. */
 const PRIVATE_KEY_HEADER = /-----BEGIN (?:[A-Z0-9]{1,16} ){0,2}PRIVATE KEY(?: BLOCK)?-----/g;

@@ -151,6 +151,8 @@ export class RunObserver {
       this.#changed();
       const onEvent = (event: CallEvent): void => {
         request.onEvent?.(event);
+        // A warning is about an answer already counted; retries and fallbacks are requests.
+        if (event.kind === 'warning') return;
         seen.requests += 1;
         if (event.kind === 'retry' && event.failure.class === 'rate_limit') {
           seen.retry_at = new Date(this.#now().getTime() + event.delayMs).toISOString();

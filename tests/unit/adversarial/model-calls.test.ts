@@ -6,9 +6,12 @@ import { defineAgent } from '../../../scripts/agents/define-agent.ts';
 import type { FactoryError } from '../../../scripts/core/errors.ts';
 import { VerdictSchema } from '../../../scripts/core/record/verdict.ts';
 import { callTimeouts, createProvider } from '../../../scripts/providers/index.ts';
-import type { GenerateRequest } from '../../../scripts/providers/types.ts';
+import type { CallOptions, GenerateRequest } from '../../../scripts/providers/types.ts';
+
 import { agentCalls, type CallSetup, failure, TEST_KEYS, TEST_LIMITS } from '../../fixtures/agent-calls.ts';
 import { type LlmFixture, startLlmFixture } from '../../fixtures/llm-fixture.ts';
+
+const CALL: CallOptions = { context: { taskId: 'adv', agent: 'gpt', role: 'coder', iteration: 1 } };
 
 /**
  * A model server is hostile input: it may stall, drip forever, never answer, report any usage and
@@ -123,13 +126,15 @@ describe('a server that stalls, drips or never answers', () => {
       idleTimeoutMs: 5000,
       limits: LIMITS,
     });
-    const result = await client.generate({
-      model: 'gemini-2.5-pro',
-      system: 'sys',
-      messages: [{ role: 'user', content: 'go' }],
-      stream: true,
-      context: { taskId: 'adv', agent: 'gemini-pro', role: 'coder', iteration: 1 },
-    });
+    const result = await client.generate(
+      {
+        model: 'gemini-2.5-pro',
+        system: 'sys',
+        messages: [{ role: 'user', content: 'go' }],
+        stream: true,
+      },
+      { context: { taskId: 'adv', agent: 'gemini-pro', role: 'coder', iteration: 1 } },
+    );
     expect(result.text).toBe('d0d1d2d3d4d5.');
     expect(fixture.requests).toHaveLength(1);
     expect(ledger.warnings).toEqual([]);
@@ -221,11 +226,23 @@ describe('what a server reports', () => {
   it.each([
     // What a call reserved is its bound: the request's bytes plus framing (1,061 tokens here) and
     // its output ceiling. A count that is missing, negative or past that bound is charged at it.
-    ['negative input, 1e30 output', { input: -5, output: 1e30 }, { inputTokens: 1061, outputTokens: 100 }],
-    ['1e30 input, negative output', { input: 1e30, output: -1 }, { inputTokens: 1061, outputTokens: 100 }],
-    ['null and a string', { input: null, output: '12' }, { inputTokens: 1061, outputTokens: 100 }],
-    ['no usage at all', 'none' as const, { inputTokens: 1061, outputTokens: 100 }],
-    ['fractions', { input: 12.2, output: 7 }, { inputTokens: 13, outputTokens: 7 }],
+    [
+      'negative input, 1e30 output',
+      { input: -5, output: 1e30 },
+      { inputTokens: 1061, outputTokens: 100, cachedInputTokens: 0 },
+    ],
+    [
+      '1e30 input, negative output',
+      { input: 1e30, output: -1 },
+      { inputTokens: 1061, outputTokens: 100, cachedInputTokens: 0 },
+    ],
+    [
+      'null and a string',
+      { input: null, output: '12' },
+      { inputTokens: 1061, outputTokens: 100, cachedInputTokens: 0 },
+    ],
+    ['no usage at all', 'none' as const, { inputTokens: 1061, outputTokens: 100, cachedInputTokens: 0 }],
+    ['fractions', { input: 12.2, output: 7 }, { inputTokens: 13, outputTokens: 7, cachedInputTokens: 0 }],
   ])('usage with %s is clamped or charged at the reserved bound', async (_, usage, expected) => {
     for (const stream of [false, true]) {
       fixture.fallback = () => ({ kind: 'answer', text: 'ok', usage });
@@ -358,15 +375,14 @@ describe('retries', () => {
       model: 'gpt-5-mini',
       system: 'sys',
       messages: [{ role: 'user', content }],
-      context: { taskId: 'adv', agent: 'gpt', role: 'coder', iteration: 1 },
       ...(signal ? { signal } : {}),
     });
     fixture.enqueue({ kind: 'status', status: 429, headers: { 'retry-after': '60' } });
     const stop = new AbortController();
-    const waiting = client.generate(request('first', stop.signal)).catch((error: unknown) => error);
+    const waiting = client.generate(request('first', stop.signal), CALL).catch((error: unknown) => error);
     while (fixture.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     // The first call now sleeps 60 s on its back-off; the second gets the only slot meanwhile.
-    expect((await client.generate(request('second'))).text).toBe('ok');
+    expect((await client.generate(request('second'), CALL)).text).toBe('ok');
     stop.abort();
     expect(((await waiting) as FactoryError).errorClass).toBe('rate_limit');
     expect(fixture.requests).toHaveLength(2);

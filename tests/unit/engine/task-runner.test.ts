@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { AgentRequest } from '../../../scripts/agents/invoke.ts';
 import { AgentRegistry, BUILTIN_AGENTS } from '../../../scripts/agents/registry.ts';
 import type { Agent } from '../../../scripts/agents/types.ts';
 import { ConfigSchema } from '../../../scripts/core/config.ts';
@@ -15,12 +16,11 @@ import { runOnce } from '../../../scripts/engine/run/orchestrator.ts';
 import { TaskRunner } from '../../../scripts/engine/run/task-runner.ts';
 import { RunStore } from '../../../scripts/engine/store/run-store.ts';
 import type { AgentAnswer, EngineServices } from '../../../scripts/engine/types.ts';
-import type { GenerateRequest } from '../../../scripts/providers/types.ts';
 import { REPO_ROOT } from '../../fixtures/cli.ts';
 import { MemoryForge } from '../../fixtures/memory-forge.ts';
 import { silentProgress } from '../../fixtures/silent-progress.ts';
 
-type Script = (call: { agent: Agent; request: Omit<GenerateRequest, 'model'> }) => string | Error | unknown;
+type Script = (call: { agent: Agent; request: AgentRequest }) => string | Error | unknown;
 
 let root: string;
 let forge: MemoryForge;

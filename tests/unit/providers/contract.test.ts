@@ -4,7 +4,8 @@ import { FactoryError } from '../../../scripts/core/errors.ts';
 import { VerdictSchema } from '../../../scripts/core/record/verdict.ts';
 import { describeCallEvent } from '../../../scripts/providers/events.ts';
 import { createProvider, createProviderClient } from '../../../scripts/providers/index.ts';
-import type { CallEvent, GenerateRequest } from '../../../scripts/providers/types.ts';
+import { structuredOutput } from '../../../scripts/providers/structured.ts';
+import type { CallEvent, CallOptions, GenerateRequest } from '../../../scripts/providers/types.ts';
 import { type LlmFixture, startLlmFixture } from '../../fixtures/llm-fixture.ts';
 
 let fixture: LlmFixture;
@@ -40,17 +41,18 @@ const request = (extra: Partial<GenerateRequest> = {}): GenerateRequest => ({
   model: 'model-under-test',
   system: 'You are a test.',
   messages: [{ role: 'user', content: 'Say ok.' }],
-  context: { taskId: 'contract', agent: 'tester', role: 'coder', iteration: 1 },
   ...extra,
 });
+const CALL: CallOptions = { context: { taskId: 'contract', agent: 'tester', role: 'coder', iteration: 1 } };
 
 const verdict = JSON.stringify({ verdict: 'approve', summary: 'fine', comments: [] });
 
 async function failure(
-  provider: { generate(request: GenerateRequest): Promise<unknown> },
+  provider: { generate(request: GenerateRequest, call: CallOptions): Promise<unknown> },
   extra: Partial<GenerateRequest> = {},
+  call: CallOptions = CALL,
 ): Promise<FactoryError> {
-  const error = await provider.generate(request(extra)).then(
+  const error = await provider.generate(request(extra), call).then(
     () => undefined,
     (thrown: unknown) => thrown,
   );
@@ -69,7 +71,7 @@ describe.each(PROVIDERS)('provider $id through its SDK', ({ id, env, keyHeader }
       usage: { input: 42, output: 9 },
       model: 'served-model',
     });
-    const result = await make().generate(request());
+    const result = await make().generate(request(), CALL);
     expect(result).toMatchObject({
       text: 'hello',
       usage: { inputTokens: 42, outputTokens: 9 },
@@ -84,7 +86,7 @@ describe.each(PROVIDERS)('provider $id through its SDK', ({ id, env, keyHeader }
   it('streams an answer over server-sent events, with the same text, usage and model', async () => {
     const text = 'A long answer, read as a stream of small events.\n```ts:src/x.ts\nexport {};\n```\n';
     fixture.enqueue({ kind: 'answer', text, usage: { input: 30, output: 21 }, model: 'stream-model' });
-    const result = await make().generate(request({ stream: true }));
+    const result = await make().generate(request({ stream: true }), CALL);
     expect(result).toMatchObject({
       text,
       usage: { inputTokens: 30, outputTokens: 21 },
@@ -96,7 +98,7 @@ describe.each(PROVIDERS)('provider $id through its SDK', ({ id, env, keyHeader }
 
   it('retries a stream that drops halfway, and classifies a stream that keeps dropping as network', async () => {
     fixture.enqueue({ kind: 'truncated', text: 'cut short, cut short' }, { kind: 'answer', text: 'whole' });
-    expect((await make().generate(request({ stream: true }))).text).toBe('whole');
+    expect((await make().generate(request({ stream: true }), CALL)).text).toBe('whole');
     expect(fixture.requests).toHaveLength(2);
     fixture.requests.length = 0;
     fixture.fallback = () => ({ kind: 'truncated', text: 'cut short, cut short' });
@@ -106,7 +108,10 @@ describe.each(PROVIDERS)('provider $id through its SDK', ({ id, env, keyHeader }
 
   it('asks for structured output natively and returns the validated value', async () => {
     fixture.enqueue({ kind: 'answer', text: verdict });
-    const result = await make().generate(request({ schema: { name: 'verdict', zod: VerdictSchema } }));
+    const result = await make().generate(
+      request({ schema: structuredOutput('verdict', VerdictSchema) }),
+      CALL,
+    );
     expect(result.json).toEqual({ verdict: 'approve', summary: 'fine', comments: [] });
     const body = JSON.stringify(fixture.requests[0]?.body);
     expect(body).toContain(id === 'gemini' ? 'responseJsonSchema' : 'json_schema');
@@ -114,12 +119,15 @@ describe.each(PROVIDERS)('provider $id through its SDK', ({ id, env, keyHeader }
 
   it('repairs invalid structured output once, then gives up with bad_output', async () => {
     fixture.enqueue({ kind: 'answer', text: '{"verdict": "lgtm"}' }, { kind: 'answer', text: verdict });
-    const repaired = await make().generate(request({ schema: { name: 'verdict', zod: VerdictSchema } }));
+    const repaired = await make().generate(
+      request({ schema: structuredOutput('verdict', VerdictSchema) }),
+      CALL,
+    );
     expect(repaired.json).toMatchObject({ verdict: 'approve' });
     expect(repaired.usage.inputTokens).toBe(22);
     expect(JSON.stringify(fixture.requests[1]?.body)).toContain('does not match the required JSON schema');
     fixture.enqueue({ kind: 'answer', text: 'not json' }, { kind: 'answer', text: '{}' });
-    const error = await failure(make(), { schema: { name: 'verdict', zod: VerdictSchema } });
+    const error = await failure(make(), { schema: structuredOutput('verdict', VerdictSchema) });
     expect(error.errorClass).toBe('bad_output');
     expect(fixture.requests).toHaveLength(4);
   });
@@ -129,7 +137,7 @@ describe.each(PROVIDERS)('provider $id through its SDK', ({ id, env, keyHeader }
       { kind: 'status', status: 429, headers: { 'retry-after': '0' } },
       { kind: 'answer', text: 'late' },
     );
-    expect((await make().generate(request())).text).toBe('late');
+    expect((await make().generate(request(), CALL)).text).toBe('late');
     expect(fixture.requests).toHaveLength(2);
   });
 
@@ -170,7 +178,7 @@ describe.each(PROVIDERS)('provider $id through its SDK', ({ id, env, keyHeader }
 
   it('retries a dropped connection and classifies it as network', async () => {
     fixture.enqueue({ kind: 'reset' }, { kind: 'answer', text: 'back' });
-    expect((await make().generate(request())).text).toBe('back');
+    expect((await make().generate(request(), CALL)).text).toBe('back');
     fixture.fallback = () => ({ kind: 'reset' });
     expect((await failure(make())).errorClass).toBe('network');
   });
@@ -185,9 +193,13 @@ describe.each(PROVIDERS)('provider $id through its SDK', ({ id, env, keyHeader }
   it('as a bare client makes exactly one request: no retry and no repair, usage as reported', async () => {
     const { provider } = createProviderClient(id, { env: env(), timeoutMs: 5000 });
     fixture.enqueue({ kind: 'status', status: 429, headers: { 'retry-after': '0' } });
-    expect((await failure(provider)).errorClass).toBe('rate_limit');
+    const bare = { generate: (asked: GenerateRequest) => provider.generate(asked, CALL.context) };
+    expect((await failure(bare)).errorClass).toBe('rate_limit');
     fixture.enqueue({ kind: 'answer', text: 'not json', usage: { input: -3, output: null } });
-    const reply = await provider.generate(request({ schema: { name: 'verdict', zod: VerdictSchema } }));
+    const reply = await provider.generate(
+      request({ schema: structuredOutput('verdict', VerdictSchema) }),
+      CALL.context,
+    );
     expect(reply).toMatchObject({ text: 'not json', usage: { inputTokens: -3, outputTokens: null } });
     expect(fixture.requests).toHaveLength(2);
   });
@@ -230,7 +242,7 @@ describe.each([
       agent: 'tester',
       limits: LIMITS,
     });
-    const error = await failure(provider, { onEvent: (event) => events.push(event) });
+    const error = await failure(provider, {}, { ...CALL, onEvent: (event) => events.push(event) });
     expect(error.errorClass).toBe('network');
     expect(error.message).toContain(`endpoint ${url} (${variable})`);
     const retries = events.map(describeCallEvent);

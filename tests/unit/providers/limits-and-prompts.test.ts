@@ -71,6 +71,19 @@ describe('error helpers', () => {
       'bad key [redacted] and [redacted]',
     );
   });
+
+  it('redacts keys the scan would pass: masked, cut, or a GitHub token of any length', () => {
+    const echoed = [
+      'Incorrect API key provided: sk-proj-abc1****************************xyz9.',
+      'key xai-AbCd1234**** is not valid',
+      'API key AIzaSyA1b2c3**** not valid',
+      `token github_pat_${'a1'.repeat(6)} expired`,
+    ];
+    for (const message of echoed) {
+      expect(redact(message, [])).toContain('[redacted]');
+      expect(redact(message, [])).not.toMatch(/sk-proj-abc1|xai-AbCd|AIzaSyA1|github_pat_a1/);
+    }
+  });
 });
 
 describe('prompts', () => {

@@ -3,7 +3,12 @@ import { CallLayer } from '../../../scripts/providers/call-layer.ts';
 import { createProviderClient, limitsOf } from '../../../scripts/providers/index.ts';
 import { Limiter, type Limits } from '../../../scripts/providers/limiter.ts';
 import { parseResetMs, serverLimits } from '../../../scripts/providers/rate-headers.ts';
-import type { GenerateRequest } from '../../../scripts/providers/types.ts';
+import type {
+  CallContext,
+  CallOptions,
+  GenerateRequest,
+  ProviderRequest,
+} from '../../../scripts/providers/types.ts';
 import { busiest, fakeClock as makeFakeClock } from '../../fixtures/fake-clock.ts';
 import { type LlmFixture, startLlmFixture } from '../../fixtures/llm-fixture.ts';
 
@@ -15,6 +20,8 @@ const request = (n: number): GenerateRequest => ({
   model: 'gpt-5',
   system: 'You write code.',
   messages: [{ role: 'user', content: `call ${n}` }],
+});
+const callOf = (n: number): CallOptions => ({
   context: { taskId: `t${n}`, agent: 'gpt', role: 'coder', iteration: 1 },
 });
 
@@ -39,11 +46,11 @@ async function drive(limits: Limits, calls: number): Promise<{ failed: number; e
   // another is on the wire, so the fixture's arrival times would run late.
   const counted = {
     id: provider.id,
-    generate: async (call: GenerateRequest) => {
+    generate: async (call: ProviderRequest, context: CallContext) => {
       arrivals.push(clock.now());
       onTheWire += 1;
       try {
-        return await provider.generate(call);
+        return await provider.generate(call, context);
       } finally {
         onTheWire -= 1;
       }
@@ -55,7 +62,7 @@ async function drive(limits: Limits, calls: number): Promise<{ failed: number; e
     idleTimeoutMs: 5000,
   });
   const results = await Promise.allSettled(
-    Array.from({ length: calls }, (_, n) => layer.generate(request(n))),
+    Array.from({ length: calls }, (_, n) => layer.generate(request(n), callOf(n))),
   );
   return {
     failed: results.filter((result) => result.status === 'rejected').length,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { toolDeclarations } from '../../../scripts/engine/tools/tool-table.ts';
 import { createProvider } from '../../../scripts/providers/index.ts';
 import { ReplayProvider } from '../../../scripts/providers/replay.ts';
-import type { ChatMessage, GenerateRequest } from '../../../scripts/providers/types.ts';
+import type { CallOptions, ChatMessage, GenerateRequest } from '../../../scripts/providers/types.ts';
 import { pairingProblems, useLlmFixture } from '../../fixtures/llm-fixture.ts';
 
 const fixtureNow = useLlmFixture({ beforeAll, afterAll, beforeEach });
@@ -25,9 +25,9 @@ const request = (messages: ChatMessage[], extra: Partial<GenerateRequest> = {}):
   system: 'You work the repository with tools.',
   messages,
   tools,
-  context: { taskId: 'tools', agent: 'tester', role: 'coder', iteration: 1 },
   ...extra,
 });
+const CALL: CallOptions = { context: { taskId: 'tools', agent: 'tester', role: 'coder', iteration: 1 } };
 const ask: ChatMessage = { role: 'user', content: 'Fix the bug.' };
 
 describe.each(PROVIDERS)('function calling through the $id SDK', ({ id, gemini, env }) => {
@@ -50,7 +50,7 @@ describe.each(PROVIDERS)('function calling through the $id SDK', ({ id, gemini, 
           { name: 'read_file', arguments: { path: 'src/date.ts', start_line: 10 }, id: 'c2' },
         ],
       });
-      const result = await make().generate(request([ask], { stream }));
+      const result = await make().generate(request([ask], { stream }), CALL);
       expect(result.finishReason).toBe('tool_calls');
       const calls = result.toolCalls!.map((call) => ({
         id: call.id,
@@ -65,7 +65,7 @@ describe.each(PROVIDERS)('function calling through the $id SDK', ({ id, gemini, 
   );
 
   it('sends the tools as function declarations with their JSON Schema', async () => {
-    await make().generate(request([ask]));
+    await make().generate(request([ask]), CALL);
     const body = fixtureNow().requests[0]!.body as Record<string, unknown>;
     const names = gemini
       ? (body.tools as { functionDeclarations: { name: string; parametersJsonSchema: unknown }[] }[])[0]!
@@ -97,7 +97,7 @@ describe.each(PROVIDERS)('function calling through the $id SDK', ({ id, gemini, 
       { role: 'tool', toolCallId: 'c1', toolName: 'search', content: 'src/a.ts:1: x' },
       { role: 'tool', toolCallId: 'c2', toolName: 'list_files', content: 'src/a.ts' },
     ];
-    const result = await make().generate(request(conversation));
+    const result = await make().generate(request(conversation), CALL);
     expect(result.text).toBe('ok');
     const seen = fixtureNow().requests[0]!;
     expect(seen.problems).toBeUndefined();
@@ -128,7 +128,7 @@ describe.each(PROVIDERS)('function calling through the $id SDK', ({ id, gemini, 
       { role: 'assistant', content: '', toolCalls: [{ id: 'c1', name: 'search', arguments: {} }] },
       { role: 'tool', toolCallId: 'other', toolName: 'read_file', content: 'x' },
     ];
-    await expect(make().generate(request(conversation))).rejects.toThrow(/HTTP 400/);
+    await expect(make().generate(request(conversation), CALL)).rejects.toThrow(/HTTP 400/);
     expect(fixtureNow().requests[0]!.problems?.length).toBeGreaterThan(0);
   });
 
@@ -136,7 +136,7 @@ describe.each(PROVIDERS)('function calling through the $id SDK', ({ id, gemini, 
     'reports an answer cut by the output limit as length, streamed %s',
     async (stream) => {
       fixtureNow().enqueue({ kind: 'answer', text: '```ts:src/a.ts\nexport const a = ', finish: 'length' });
-      const result = await make().generate(request([ask], { stream }));
+      const result = await make().generate(request([ask], { stream }), CALL);
       expect(result.finishReason).toBe('length');
     },
   );
@@ -148,7 +148,7 @@ describe.each(PROVIDERS)('function calling through the $id SDK', ({ id, gemini, 
       id: `c${index}`,
     }));
     fixtureNow().enqueue({ kind: 'tools', calls });
-    const result = await make().generate(request([ask], { stream: true }));
+    const result = await make().generate(request([ask], { stream: true }), CALL);
     expect(result.toolCalls).toHaveLength(100);
     expect(result.toolCalls![99]!.id).toBe('c99');
   });
@@ -165,7 +165,7 @@ describe('OpenAI arguments that are not JSON', () => {
       retry: { maxRetries: 0, baseDelayMs: 1, maxDelayMs: 1 },
       limits: { concurrency: 1 },
     });
-    const result = await provider.generate(request([ask], { stream: true }));
+    const result = await provider.generate(request([ask], { stream: true }), CALL);
     expect(result.toolCalls).toEqual([{ id: 'bad', name: 'read_file', arguments: '{"path": "src/a.ts"' }]);
   });
 });
@@ -218,16 +218,17 @@ describe('replay of a recorded session', () => {
       }),
     );
     const replay = new ReplayProvider(dir);
-    const base = {
-      ...request([ask]),
-      context: { taskId: 't', agent: 'a', role: 'coder' as const, iteration: 1 },
-    };
-    const first = await replay.generate(base);
+    const base = request([ask]);
+    const context = { taskId: 't', agent: 'a', role: 'coder' as const, iteration: 1 };
+    const first = await replay.generate(base, context);
     expect(first.toolCalls?.map((call) => call.name)).toEqual(['search']);
-    const second = await replay.generate({
-      ...base,
-      messages: [ask, { role: 'assistant', content: '', toolCalls: first.toolCalls! }],
-    });
+    const second = await replay.generate(
+      {
+        ...base,
+        messages: [ask, { role: 'assistant', content: '', toolCalls: first.toolCalls! }],
+      },
+      context,
+    );
     expect(second.toolCalls?.map((call) => call.name)).toEqual(['finish']);
     expect(second.finishReason).toBe('tool_calls');
   });

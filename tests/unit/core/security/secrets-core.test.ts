@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { LineIndex } from '../../../../scripts/core/line-index.ts';
-import { findCredentials, nameWords } from '../../../../scripts/core/security/credential-patterns.ts';
+import {
+  findCredentials,
+  KEY_SHAPES,
+  looseKeyPattern,
+  nameWords,
+  strictKeyPattern,
+} from '../../../../scripts/core/security/credential-patterns.ts';
 import {
   isSecretName,
   mapStrings,
@@ -264,5 +270,40 @@ describe('findCredentials', () => {
     expect(nameWords('awsSecretAccessKey')).toEqual(['aws', 'secret', 'access', 'key']);
     expect(nameWords('OAUTHToken.value')).toEqual(['oauth', 'token', 'value']);
     expect(nameWords('__x-y__')).toEqual(['x', 'y']);
+  });
+});
+
+describe('one set of key shapes, strict for the scan and loose for messages', () => {
+  // A whole key of each shape, and the same key masked and cut the way servers echo them.
+  const whole: Record<string, string> = {
+    'openai-key': `sk-proj-${'a1'.repeat(12)}`,
+    'xai-key': `xai-${'b2'.repeat(12)}`,
+    'google-key': `AIza${'c3'.repeat(17)}d`,
+    'github-token': `ghp_${'e4'.repeat(18)}`,
+    'aws-access-key-id': 'AKIA2E4G6J8L0N2Q4S6U', // aifactory:allow-secret
+  };
+  const masked = (key: string) => `${key.slice(0, -12)}****${key.slice(-3)}`.slice(0, 16);
+
+  it('every shape has a whole key the scan finds, under its rule', () => {
+    for (const shape of KEY_SHAPES.filter((candidate) => !candidate.start.includes('github_pat'))) {
+      expect(whole[shape.rule]?.match(strictKeyPattern(shape))).toEqual([whole[shape.rule]]);
+    }
+    expect(findCredentials(`github_pat_${'f5'.repeat(11)}`).map((found) => found.rule)).toEqual([
+      'github-token',
+    ]);
+  });
+
+  it.each(Object.entries(whole))(
+    'a masked, cut %s is not a key to the scan but is one to redaction',
+    (_, key) => {
+      const text = `the key ${masked(key)} was refused`;
+      expect(findCredentials(text)).toEqual([]);
+      expect(text.replace(looseKeyPattern(), '[redacted]')).toBe('the key [redacted] was refused');
+    },
+  );
+
+  it('leaves words that only share a prefix alone', () => {
+    const text = 'ask-me, xai-5, AIzaX and ghp_short are not keys';
+    expect(text.replace(looseKeyPattern(), '[redacted]')).toBe(text);
   });
 });
