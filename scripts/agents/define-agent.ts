@@ -1,3 +1,4 @@
+// `defineAgent`: checks the definition of a built-in or plugin agent and fills in its defaults.
 import { z } from 'zod';
 import {
   AGENT_ROLES,

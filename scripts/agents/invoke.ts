@@ -1,3 +1,4 @@
+// Calls an agent: its model, then its fallbacks, each call limited by the budget ledger, all under one deadline.
 import type { z } from 'zod';
 import { DEFAULT_MAX_OUTPUT_TOKENS, type MaxOutputTokens, type ModelRef } from '../core/config.ts';
 import { type ErrorInfo, FactoryError, TRANSIENT_CLASSES, toErrorInfo } from '../core/errors.ts';

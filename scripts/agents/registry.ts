@@ -1,3 +1,4 @@
+// The agent registry: built-ins, plugins and config overrides by name, and the choice of each task's reviewer.
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AgentConfig, Config, PermissionsInput } from '../core/config.ts';

@@ -1,3 +1,4 @@
+// What an agent is: role, permissions, model and prompt, a tool agent's input and output, a provider's vendor.
 import type { AgentRole, Caps, ModelRef, ModelRole, ProviderId } from '../core/config.ts';
 import type { Task } from '../core/task/task.ts';
 

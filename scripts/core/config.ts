@@ -1,3 +1,4 @@
+// The config's schema: allowed folders, agents, caps, prices, protocol, checks, providers' limits, shards. Pure.
 import { z } from 'zod';
 import { CONTROL_PLANE_DIRS, isControlPlaneDir, NAMED_AREAS } from './protocol/control-plane.ts';
 import { AgentNameSchema } from './task/task.ts';

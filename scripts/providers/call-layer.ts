@@ -1,3 +1,4 @@
+// The call layer above every provider: output limit, idle timeout, rate limits, retries, repair, checked usage.
 import { DEFAULT_MAX_OUTPUT_TOKENS, type MaxOutputTokens } from '../core/config.ts';
 import { failureOf, ProviderError, seconds } from './errors.ts';
 import type { Limiter } from './limiter.ts';

@@ -1,3 +1,4 @@
+// Provider errors: the HTTP status and retry-after, the error class of a status, keys removed from messages.
 import { shownEndpoint } from '../core/endpoint.ts';
 import { type ErrorClass, FactoryError } from '../core/errors.ts';
 import { looseKeyPattern } from '../core/security/credential-patterns.ts';

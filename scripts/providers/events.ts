@@ -1,3 +1,4 @@
+// Call events in words: a retry after a failed try, or the switch to a fallback model, as a progress line.
 import type { CallEvent, CallFailure } from './types.ts';
 
 const WORDS: Partial<Record<CallFailure['class'], string>> = {

@@ -1,3 +1,4 @@
+// The Gemini provider: one request per call through @google/genai, conversations and errors mapped to ours.
 import { ApiError, type Content, type GenerateContentResponse, GoogleGenAI, type Part } from '@google/genai';
 import { FactoryError } from '../core/errors.ts';
 import { atEndpoint, classOfStatus, ProviderError, redact, seconds } from './errors.ts';

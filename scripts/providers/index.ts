@@ -1,3 +1,4 @@
+// Builds a model client: the provider with its key and endpoint from the environment, behind the call layer.
 import { resolve } from 'node:path';
 import {
   type MaxOutputTokens,

@@ -1,3 +1,4 @@
+// The limiter per provider: calls at once, requests and tokens per minute, and the budgets its server reports.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ServerBudget, ServerLimits } from './rate-headers.ts';
 

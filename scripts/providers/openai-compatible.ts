@@ -1,3 +1,4 @@
+// The OpenAI-compatible provider, for OpenAI, xAI and local servers: one chat-completions request per call.
 import OpenAI from 'openai';
 import type { ProviderId } from '../core/config.ts';
 import { FactoryError } from '../core/errors.ts';

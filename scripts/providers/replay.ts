@@ -1,3 +1,4 @@
+// The replay provider: answers from recorded cassettes in examples/replay/, with no network and no key.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';

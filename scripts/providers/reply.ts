@@ -1,3 +1,4 @@
+// A provider's reply made safe: input token bounds, checked usage and model name, flood limits, tool calls.
 import { ProviderError } from './errors.ts';
 import type {
   ChatMessage,

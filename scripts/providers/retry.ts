@@ -1,3 +1,4 @@
+// Retries of model calls: exponential backoff with full jitter and the server's retry-after, transient errors.
 import { setTimeout as delay } from 'node:timers/promises';
 import { isTransient } from '../core/errors.ts';
 import { ProviderError } from './errors.ts';

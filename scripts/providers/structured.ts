@@ -1,3 +1,4 @@
+// Structured output: the answer parsed and checked against its schema, with one repair turn when it fails.
 import { z } from 'zod';
 import { ProviderError } from './errors.ts';
 import { REPAIR_REASON_CHARS } from './reply.ts';

@@ -1,3 +1,4 @@
+// The provider seam: requests, messages, tool calls, replies, results; the Provider and ModelClient interfaces.
 import type { z } from 'zod';
 import type { ModelRole, ProviderId } from '../core/config.ts';
 import type { ErrorClass } from '../core/errors.ts';

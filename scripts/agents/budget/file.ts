@@ -1,3 +1,4 @@
+// The budget files, `shared/budget/<YYYY-MM-DD>.json`: one UTC day of spend, its schema, parser and writer.
 import { z } from 'zod';
 
 /** An amount of money in a budget file: finite and never negative. */

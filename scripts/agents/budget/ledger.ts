@@ -1,3 +1,4 @@
+// The budget ledger: prices each model call, sets its output limit from the caps, keeps spend per UTC day.
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config, Price } from '../../core/config.ts';

@@ -1,3 +1,4 @@
+// One day of spend after a sharded run: the day as the shards found it, plus what each of them added.
 import { type Day, emptyDay } from './file.ts';
 
 const round = (usd: number): number => Math.round(usd * 1e6) / 1e6;

@@ -1,3 +1,4 @@
+// Model prices: the built-in estimates, the worst case for an unpriced model, and the lookup by model asked for.
 import type { Price } from '../../core/config.ts';
 
 /**

@@ -1,3 +1,4 @@
+// The built-in `gemini-pro` agent: a careful coder and reviewer on Gemini 2.5 Pro, falling back to Flash.
 import { defineAgent } from '../define-agent.ts';
 
 /** Google Gemini through @google/genai. */

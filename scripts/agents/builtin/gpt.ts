@@ -1,3 +1,4 @@
+// The built-in `gpt` agent: a general coder and reviewer on OpenAI's gpt-5-mini, falling back to gpt-4.1-mini.
 import { defineAgent } from '../define-agent.ts';
 
 /** OpenAI through the openai SDK. */

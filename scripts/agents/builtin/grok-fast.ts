@@ -1,3 +1,4 @@
+// The built-in `grok-fast` agent: a fast coder on xAI Grok, the only built-in granted `.github/`.
 import { defineAgent } from '../define-agent.ts';
 
 /** Grok through xAI's OpenAI-compatible API; the seed's agent for workflows, so it may touch `.github/`. */

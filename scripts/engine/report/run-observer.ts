@@ -1,3 +1,4 @@
+// The run's own file, `shared/status/run.json`: each agent's calls, tasks and failures, written as it goes.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Agent } from '../../agents/types.ts';

@@ -1,3 +1,4 @@
+// The run's call slots: how many agent calls are made at once, a free slot going to the task that started first.
 import { FactoryError } from '../../core/errors.ts';
 import type { CallAgent } from '../types.ts';
 

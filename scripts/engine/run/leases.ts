@@ -1,3 +1,4 @@
+// Task leases in `.aifactory/leases/`, so two runs on one machine never work on one task.
 import { mkdir, open, readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';

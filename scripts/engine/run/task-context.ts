@@ -1,3 +1,4 @@
+// One task's turn in a run as its steps see it: the task, the services, and its record, saved per transition.
 import type { Agent } from '../../agents/types.ts';
 import { type ErrorInfo, toErrorInfo } from '../../core/errors.ts';
 import {

@@ -1,3 +1,4 @@
+// Drives one task through code, review and merge, one saved step at a time; a transient error pauses it.
 import { type ErrorInfo, FactoryError, pausesTask, toErrorInfo } from '../../core/errors.ts';
 import { newRunRecord, syncWithTask, transition } from '../../core/record/record-ops.ts';
 import type { RunRecord } from '../../core/record/run-record.ts';
