@@ -1,3 +1,4 @@
+// `aifactory run`: one pass over the pending tasks, or a dry run, and the flags it shares with `watch`.
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { capsLine } from '../core/money.ts';
@@ -8,7 +9,7 @@ import type { TaskState } from '../core/task/task-state.ts';
 import { createProgress } from '../engine/report/progress.ts';
 import { describePublish } from '../engine/report/state-publisher.ts';
 import { describeSnapshots, finishRun } from '../engine/run/after-run.ts';
-import { type RunOptions, runFactory, selectedIds } from '../engine/run/factory.ts';
+import { type FactoryRun, type RunOptions, runFactory, selectedIds } from '../engine/run/factory.ts';
 import { runForecast } from '../engine/run/run-forecast.ts';
 import { RunStore } from '../engine/store/run-store.ts';
 import { loadRunnableTasks } from '../engine/store/task-files.ts';
@@ -111,6 +112,22 @@ async function dryRun(root: string, flags: RunFlags): Promise<void> {
   console.log('\nDry run: nothing was called, written or committed.');
 }
 
+const RUN_HELP = `
+Exit codes: 0 the run finished (failed tasks are recorded in shared/runs/, not thrown);
+2 it could not run at all (bad config, an unreadable repository, GitHub out of reach: a
+transient outage whose tasks wait for the next run). A missing key is named before tasks
+start; that agent's tasks wait for it.
+
+Examples:
+  npm run aifactory -- run --once --replay          the demo: recorded answers, no keys, no network
+  npm run aifactory -- run --once --only task_1005  one task with the configured providers
+  GITHUB_REPOSITORY=owner/name GITHUB_TOKEN=… npm run aifactory -- run --once --forge github
+                                                    pull requests, reviews and merges on GitHub
+
+With --forge github, the run's changed files under shared/runs/ and shared/status/ (and
+shared/budget/) are then committed to the default branch as one commit by the factory; a run
+that changed nothing commits nothing. With the local forge they stay in the working tree.`;
+
 /** `aifactory run --once`: every pending task until each is in a stable state. */
 export function registerRun(program: Command): void {
   const command = program
@@ -126,107 +143,100 @@ export function registerRun(program: Command): void {
     .option('--agent <name>', 'the agent that works on the chosen tasks instead of their assignee')
     .option('--max-tasks <n>', 'start at most n tasks in this run; the rest wait for the next', positiveInt);
   addRunFlags(command)
-    .addHelpText(
-      'after',
-      `
-Exit codes: 0 the run finished (failed tasks are recorded in shared/runs/, not thrown);
-2 it could not run at all (bad config, an unreadable repository, GitHub out of reach: a
-transient outage whose tasks wait for the next run). A missing key is named before tasks
-start; that agent's tasks wait for it.
-
-Examples:
-  npm run aifactory -- run --once --replay          the demo: recorded answers, no keys, no network
-  npm run aifactory -- run --once --only task_1005  one task with the configured providers
-  GITHUB_REPOSITORY=owner/name GITHUB_TOKEN=… npm run aifactory -- run --once --forge github
-                                                    pull requests, reviews and merges on GitHub
-
-With --forge github, the run's changed files under shared/runs/ and shared/status/ (and
-shared/budget/) are then committed to the default branch as one commit by the factory; a run
-that changed nothing commits nothing. With the local forge they stay in the working tree.`,
-    )
+    .addHelpText('after', RUN_HELP)
     .action(async (flags: RunFlags) => {
       const root = process.cwd();
       if (flags.dryRun) return dryRun(root, flags);
-      const progress = createProgress({
-        ci: process.env.CI === 'true',
-        githubActions: process.env.GITHUB_ACTIONS === 'true',
-      });
-      const stopping = stopOnSignals();
-      const options = runOptionsFrom(flags, root, stopping.signal);
-      // A forecast that cannot be made (a bad config) is left to the run to report.
-      const forecast = await runForecast(root, flags).then(forecastLines, () => undefined);
-      if (forecast) console.log(`${forecast.join('\n')}\n`);
-      const startedAt = new Date();
-      const summary = await runFactory(root, options, progress).finally(() => progress.finish());
-      for (const line of summary.invalid) console.log(`skipped (invalid task file): ${line}`);
-      for (const id of summary.skipped) console.log(`${id}: skipped, another run holds its lease`);
-      const counts = new Map<string, number>();
-      for (const record of summary.records.values())
-        counts.set(record.state, (counts.get(record.state) ?? 0) + 1);
-      const parts = [...counts].sort().map(([state, count]) => `${count} ${state}`);
-      console.log(
-        `\nRun finished: ${plural(summary.records.size, 'task')} touched${parts.length > 0 ? ` (${parts.join(', ')})` : ''}.`,
-      );
-      if (summary.deferred.length > 0) {
-        console.log(
-          `Left for tomorrow, as the forecast said (their median cost would pass today's cap): ${summary.deferred.join(', ')}.`,
-        );
-      }
-      for (const id of flags.only ?? []) {
-        const record = summary.finished.get(id);
-        if (record) {
-          console.log(
-            `${id}: nothing to do, it is ${record}${record === 'merged' ? '' : ` (\`npm run aifactory -- retry ${id}\` puts it back to pending)`}.`,
-          );
-        }
-      }
-      const forPerson = [...summary.records.values()].filter((record) => record.state === 'needs_human');
-      for (const record of forPerson) {
-        console.log(
-          `${record.task_id}: waits for a person to merge pull request #${record.pull_request?.number ?? '?'} (it touches the control plane).`,
-        );
-      }
-      const stopped = stoppedEarly(summary);
-      if (stopped) console.log(`\n${stopped}`);
-      const stoppedUntil = options.forge === 'github' ? githubWritesStopped(process.env) : undefined;
-      if (stoppedUntil) {
-        console.log(
-          `\nGitHub's rate limit stopped the factory's writes until ${stoppedUntil.toISOString()}; the waiting tasks go on in the next run after that.`,
-        );
-      }
-      const open = summary.waiting.filter((id) => !forPerson.some((record) => record.task_id === id));
-      if (open.length > 0) console.log(`Still open: ${open.join(', ')}.`);
-      const title = `aifactory run${flags.shard ? ` --shard ${flags.shard.index}/${flags.shard.count}` : ''}`;
-      // The summary is a report: failing to write it does not undo the run.
-      await writeJobSummary(root, { title, summary, startedAt, forge: options.forge, forecast }).catch(
-        (error: unknown) =>
-          console.error(
-            `warning: the job summary was not written: ${error instanceof Error ? error.message : error}`,
-          ),
-      );
-      // The forge was out of reach: the run could not run, and whoever scheduled it must see that.
-      if (summary.unreachable !== undefined) process.exitCode = 2;
-      if (flags.shard) {
-        summary.forge.close();
-        stopping.dispose();
-        // A worker of the matrix: the merge job folds every shard's records, snapshots and commits once.
-        console.log(
-          `Shard ${flags.shard.index}/${flags.shard.count}: records and spend left in shared/runs/ and shared/budget/ for \`merge-shards\`; nothing committed.`,
-        );
-        return;
-      }
-      // The snapshots, with GitHub's CI state and commit counts on --forge github, then (there) the
-      // run's records and snapshots reach the default branch as one commit, through the run's forge.
-      const after = await finishRun(root, summary.forge, {
-        touched: summary.records.size,
-        snapshot: flags.snapshot,
-        warn: (message) => progress.warn(message),
-      }).finally(() => summary.forge.close());
-      if (after.snapshots) console.log(describeSnapshots(after.snapshots));
-      const published = describePublish(after.published);
-      if (published) console.log(published);
-      stopping.dispose();
-      if (summary.unreachable !== undefined) return;
-      console.log(await nextStepsLine(root));
+      await runCommand(root, flags);
     });
+}
+
+/** One run: the forecast, the run, what it did, the job summary, then the after-run step. */
+async function runCommand(root: string, flags: RunFlags): Promise<void> {
+  const progress = createProgress({
+    ci: process.env.CI === 'true',
+    githubActions: process.env.GITHUB_ACTIONS === 'true',
+  });
+  const stopping = stopOnSignals();
+  const options = runOptionsFrom(flags, root, stopping.signal);
+  // A forecast that cannot be made (a bad config) is left to the run to report.
+  const forecast = await runForecast(root, flags).then(forecastLines, () => undefined);
+  if (forecast) console.log(`${forecast.join('\n')}\n`);
+  const startedAt = new Date();
+  const summary = await runFactory(root, options, progress).finally(() => progress.finish());
+  printRunSummary(summary, flags, options.forge);
+  const title = `aifactory run${flags.shard ? ` --shard ${flags.shard.index}/${flags.shard.count}` : ''}`;
+  // The summary is a report: failing to write it does not undo the run.
+  await writeJobSummary(root, { title, summary, startedAt, forge: options.forge, forecast }).catch(
+    (error: unknown) =>
+      console.error(
+        `warning: the job summary was not written: ${error instanceof Error ? error.message : error}`,
+      ),
+  );
+  // The forge was out of reach: the run could not run, and whoever scheduled it must see that.
+  if (summary.unreachable !== undefined) process.exitCode = 2;
+  if (flags.shard) {
+    summary.forge.close();
+    stopping.dispose();
+    // A worker of the matrix: the merge job folds every shard's records, snapshots and commits once.
+    console.log(
+      `Shard ${flags.shard.index}/${flags.shard.count}: records and spend left in shared/runs/ and shared/budget/ for \`merge-shards\`; nothing committed.`,
+    );
+    return;
+  }
+  // The snapshots, with GitHub's CI state and commit counts on --forge github, then (there) the
+  // run's records and snapshots reach the default branch as one commit, through the run's forge.
+  const after = await finishRun(root, summary.forge, {
+    touched: summary.records.size,
+    snapshot: flags.snapshot,
+    warn: (message) => progress.warn(message),
+  }).finally(() => summary.forge.close());
+  if (after.snapshots) console.log(describeSnapshots(after.snapshots));
+  const published = describePublish(after.published);
+  if (published) console.log(published);
+  stopping.dispose();
+  if (summary.unreachable !== undefined) return;
+  console.log(await nextStepsLine(root));
+}
+
+/** What the run did, said on the terminal: counts by state, then each task that needs a word. */
+function printRunSummary(summary: FactoryRun, flags: RunFlags, forge: RunOptions['forge']): void {
+  for (const line of summary.invalid) console.log(`skipped (invalid task file): ${line}`);
+  for (const id of summary.skipped) console.log(`${id}: skipped, another run holds its lease`);
+  const counts = new Map<string, number>();
+  for (const record of summary.records.values())
+    counts.set(record.state, (counts.get(record.state) ?? 0) + 1);
+  const parts = [...counts].sort().map(([state, count]) => `${count} ${state}`);
+  console.log(
+    `\nRun finished: ${plural(summary.records.size, 'task')} touched${parts.length > 0 ? ` (${parts.join(', ')})` : ''}.`,
+  );
+  if (summary.deferred.length > 0) {
+    console.log(
+      `Left for tomorrow, as the forecast said (their median cost would pass today's cap): ${summary.deferred.join(', ')}.`,
+    );
+  }
+  for (const id of flags.only ?? []) {
+    const record = summary.finished.get(id);
+    if (record) {
+      console.log(
+        `${id}: nothing to do, it is ${record}${record === 'merged' ? '' : ` (\`npm run aifactory -- retry ${id}\` puts it back to pending)`}.`,
+      );
+    }
+  }
+  const forPerson = [...summary.records.values()].filter((record) => record.state === 'needs_human');
+  for (const record of forPerson) {
+    console.log(
+      `${record.task_id}: waits for a person to merge pull request #${record.pull_request?.number ?? '?'} (it touches the control plane).`,
+    );
+  }
+  const stopped = stoppedEarly(summary);
+  if (stopped) console.log(`\n${stopped}`);
+  const stoppedUntil = forge === 'github' ? githubWritesStopped(process.env) : undefined;
+  if (stoppedUntil) {
+    console.log(
+      `\nGitHub's rate limit stopped the factory's writes until ${stoppedUntil.toISOString()}; the waiting tasks go on in the next run after that.`,
+    );
+  }
+  const open = summary.waiting.filter((id) => !forPerson.some((record) => record.task_id === id));
+  if (open.length > 0) console.log(`Still open: ${open.join(', ')}.`);
 }

@@ -1,3 +1,4 @@
+// Time limits on a call: it ends once its signal aborts, or when the server is silent past the idle timeout.
 import { FactoryError } from '../core/errors.ts';
 
 /**

@@ -1,3 +1,4 @@
+// One run of the factory, set up: config, secrets, forge, providers, budget and sandbox, then the orchestrator.
 import { join } from 'node:path';
 import { BudgetLedger } from '../../agents/budget/ledger.ts';
 import { invokeAgent } from '../../agents/invoke.ts';
@@ -214,13 +215,7 @@ export async function runFactory(
   await sweepStaleTemps(join(root, 'shared'));
   const only = inShard(tasks, selectedIds(tasks, options.only), options.shard);
   const store = new RunStore(root, { redactor: secrets });
-  // Keys matter only for tasks an agent still works on: a finished task waits for nothing, and one
-  // waiting for a person (needs_human) keeps that reason whatever key is missing.
   const { records } = await store.readAll();
-  const chosen = tasks.filter((task) => {
-    const state = records.get(task.task_id)?.state ?? 'pending';
-    return (!only || only.has(task.task_id)) && !isFinal(state) && state !== 'needs_human';
-  });
   const now = options.now ?? (() => new Date());
   const deferred = await leftForTomorrow(root, { config, tasks, records, only, options, now: now() });
   if (deferred.length > 0) {
@@ -228,6 +223,58 @@ export async function runFactory(
       `the cost forecast passes today's cap (\`run --dry-run\` shows it): left for tomorrow: ${deferred.join(', ')}`,
     );
   }
+  const chosen = chosenTasks(tasks, records, only);
+  const held = holdTasksWithoutKeys(chosen, { registry, options, config, progress });
+  const sandbox = checkSandbox(root, config, options, progress);
+  const forge = await openForge(root, options, config, sandbox);
+  // Until it is handed over with the summary, the forge is this function's to close.
+  try {
+    const setup = { root, config, registry, options, progress, secrets, now, timeouts, sandbox };
+    const { services, observer } = await engineServices(setup, { forge, store });
+    let touched = 0;
+    const summary = await runOnce(tasks, services, {
+      concurrency: options.concurrency ?? config.concurrency,
+      ...(only ? { only } : {}),
+      ...(options.maxTasks ? { maxTasks: options.maxTasks } : {}),
+      held,
+      deferred: new Set(deferred),
+    })
+      .then((done) => {
+        touched = done.records.size;
+        return done;
+      })
+      .finally(() => observer.finish(touched));
+    return { ...summary, invalid, forge, deferred };
+  } catch (error) {
+    forge.close();
+    throw error;
+  }
+}
+
+/**
+ * The selected tasks an agent still works on. Keys matter only for these: a finished task waits
+ * for nothing, and one waiting for a person (needs_human) keeps that reason whatever key is missing.
+ */
+function chosenTasks(
+  tasks: readonly Task[],
+  records: ReadonlyMap<string, RunRecord>,
+  only: ReadonlySet<string> | undefined,
+): Task[] {
+  return tasks.filter((task) => {
+    const state = records.get(task.task_id)?.state ?? 'pending';
+    return (!only || only.has(task.task_id)) && !isFinal(state) && state !== 'needs_human';
+  });
+}
+
+/**
+ * The chosen tasks whose assignee or reviewer has no key, each with the message to record; says
+ * which tasks wait for which key, and starts loading the clients of the models the run will call.
+ */
+function holdTasksWithoutKeys(
+  chosen: readonly Task[],
+  context: { registry: AgentRegistry; options: RunOptions; config: Config; progress: ProgressSink },
+): Map<string, ErrorInfo> {
+  const { registry, options, config, progress } = context;
   const agents = new Set<Agent>();
   for (const task of chosen) {
     agents.add(registry.require(task.assignee));
@@ -255,7 +302,12 @@ export async function runFactory(
       `${message}${waiting.length > 0 ? `; its tasks wait: ${waiting.join(', ')}` : ''} (${agent})`,
     );
   }
-  const sandbox = createCheckSandbox({
+  return held;
+}
+
+/** The sandbox the repository's checks run in, as the config asks and this machine allows. */
+function checkSandbox(root: string, config: Config, options: RunOptions, progress: ProgressSink) {
+  return createCheckSandbox({
     kind: config.checks.sandbox,
     network: config.checks.network,
     hide: [root],
@@ -264,7 +316,16 @@ export async function runFactory(
     // The product's own Node and Python, never the factory's pinned Node.
     toolchain: () => resolveCheckToolchain({ root, node: config.checks.node, env: process.env }),
   });
-  const forge: Forge = await createForge(options.forge, {
+}
+
+/** The run's forge, of the kind `options.forge` names, with the config's checks. */
+function openForge(
+  root: string,
+  options: RunOptions,
+  config: Config,
+  sandbox: ReturnType<typeof checkSandbox>,
+): Promise<Forge> {
+  return createForge(options.forge, {
     root,
     env: options.env ?? process.env,
     ...(options.github ? { github: options.github } : {}),
@@ -279,84 +340,93 @@ export async function runFactory(
       selfRun: config.checks.self_run,
     },
   });
-  // Until it is handed over with the summary, the forge is this function's to close.
-  try {
-    const ledger = await BudgetLedger.open(root, {
-      config,
-      now,
-      warn: (message) => progress.warn?.(message),
-      // Replayed answers cost nothing: the dashboard of the demo shows $0, not a model's price.
-      free: options.replayDir !== undefined,
-      ...(options.shard ? { shards: options.shard.count } : {}),
-    });
-    const providerFor = providerSource(options, { timeouts, config });
-    const env = options.env ?? process.env;
-    // The run's own observations (`shared/status/run.json`) feed the agent status of the dashboard.
-    const observer = new RunObserver({
-      root,
-      trigger: runTrigger(env, options.loop === true),
-      replay: options.replayDir !== undefined,
-      now,
-      secrets,
-      previous: await readRunFile(root, (message) => progress.warn?.(message)),
-      agents: registry.list(),
-      env,
-    });
-    const services: EngineServices = {
-      root,
-      config,
-      registry,
-      forge: redactingForge(forge, secrets),
-      store,
-      prompts: new PromptLibrary(root, { redact: (text) => secrets.redact(text) }),
-      progress,
-      secrets,
-      now,
-      ...(config.checks.command
-        ? {
-            agentChecks: agentChecks({
-              root,
-              command: config.checks.command,
-              timeoutMs: config.checks.timeout_seconds * 1000,
-              sandbox,
-            }),
-          }
-        : {}),
-      callAgent: observer.wrap((agent, request) => {
-        // Retries and fallbacks show on the task's progress line as they happen.
-        const onEvent = (event: CallEvent) => {
-          request.onEvent?.(event);
-          progress.step(request.context.taskId, describeCallEvent(event));
-        };
-        return invokeAgent(
-          agent,
-          { ...request, onEvent },
-          {
-            providerFor: (ref) => providerFor(ref, agent),
-            ledger,
-            deadlineMs: timeouts.deadlineMs,
-            maxOutputTokens: config.max_output_tokens,
-          },
-        );
-      }),
-      ...(options.signal ? { signal: options.signal } : {}),
+}
+
+/** What the run has set up before it builds the engine's services. */
+interface RunSetup {
+  root: string;
+  config: Config;
+  registry: AgentRegistry;
+  options: RunOptions;
+  progress: ProgressSink;
+  secrets: SecretGuard;
+  now: () => Date;
+  timeouts: CallTimeouts;
+  sandbox: ReturnType<typeof checkSandbox>;
+}
+
+/**
+ * The engine's services for one run: the redacted forge, the budget ledger behind every agent
+ * call, and the observer whose figures (`shared/status/run.json`) feed the dashboard's agent status.
+ */
+async function engineServices(
+  setup: RunSetup,
+  parts: { forge: Forge; store: RunStore },
+): Promise<{ services: EngineServices; observer: RunObserver }> {
+  const { root, config, registry, options, progress, secrets, now, sandbox } = setup;
+  const ledger = await BudgetLedger.open(root, {
+    config,
+    now,
+    warn: (message) => progress.warn?.(message),
+    // Replayed answers cost nothing: the dashboard of the demo shows $0, not a model's price.
+    free: options.replayDir !== undefined,
+    ...(options.shard ? { shards: options.shard.count } : {}),
+  });
+  const env = options.env ?? process.env;
+  const observer = new RunObserver({
+    root,
+    trigger: runTrigger(env, options.loop === true),
+    replay: options.replayDir !== undefined,
+    now,
+    secrets,
+    previous: await readRunFile(root, (message) => progress.warn?.(message)),
+    agents: registry.list(),
+    env,
+  });
+  const services: EngineServices = {
+    root,
+    config,
+    registry,
+    forge: redactingForge(parts.forge, secrets),
+    store: parts.store,
+    prompts: new PromptLibrary(root, { redact: (text) => secrets.redact(text) }),
+    progress,
+    secrets,
+    now,
+    ...(config.checks.command
+      ? {
+          agentChecks: agentChecks({
+            root,
+            command: config.checks.command,
+            timeoutMs: config.checks.timeout_seconds * 1000,
+            sandbox,
+          }),
+        }
+      : {}),
+    callAgent: observer.wrap(agentCalls(setup, ledger)),
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+  return { services, observer };
+}
+
+/** Each agent call of the run, charged to the ledger; retries and fallbacks show on the task's progress line. */
+function agentCalls(setup: RunSetup, ledger: BudgetLedger): EngineServices['callAgent'] {
+  const { config, options, progress, timeouts } = setup;
+  const providerFor = providerSource(options, { timeouts, config });
+  return (agent, request) => {
+    const onEvent = (event: CallEvent) => {
+      request.onEvent?.(event);
+      progress.step(request.context.taskId, describeCallEvent(event));
     };
-    let touched = 0;
-    const summary = await runOnce(tasks, services, {
-      concurrency: options.concurrency ?? config.concurrency,
-      ...(only ? { only } : {}),
-      ...(options.maxTasks ? { maxTasks: options.maxTasks } : {}),
-      held,
-      deferred: new Set(deferred),
-    })
-      .then((done) => {
-        touched = done.records.size;
-        return done;
-      })
-      .finally(() => observer.finish(touched));
-    return { ...summary, invalid, forge, deferred };
-  } catch (error) {
-    forge.close();
-    throw error;
-  }
+    return invokeAgent(
+      agent,
+      { ...request, onEvent },
+      {
+        providerFor: (ref) => providerFor(ref, agent),
+        ledger,
+        deadlineMs: timeouts.deadlineMs,
+        maxOutputTokens: config.max_output_tokens,
+      },
+    );
+  };
 }

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defineAgent } from '../../../scripts/agents/define-agent.ts';
 import type { FactoryError } from '../../../scripts/core/errors.ts';
 import { VerdictSchema } from '../../../scripts/core/record/verdict.ts';
@@ -15,8 +15,8 @@ const CALL: CallOptions = { context: { taskId: 'adv', agent: 'gpt', role: 'coder
 
 /**
  * A model server is hostile input: it may stall, drip forever, never answer, report any usage and
- * any model name. Each case pins the safe outcome. Time limits are configured, small but with room
- * for a loaded machine to get a request to the loopback server; no case asserts how fast the machine
+ * any model name. Each case pins the safe outcome. The idle timeout and the call deadline run on a
+ * faked clock, moved on only once the server holds the request; no case asserts how fast the machine
  * is, only which limit ended the call.
  */
 let fixture: LlmFixture;
@@ -33,8 +33,23 @@ beforeEach(async () => {
   fixture.fallback = () => ({ kind: 'answer', text: 'ok', usage: { input: 1000, output: 1000 } });
 });
 afterEach(async () => {
+  vi.useRealTimers();
   await rm(root, { recursive: true, force: true });
 });
+
+/**
+ * Fakes the clock of the idle timeout and the call deadline (`setTimeout`), and only that: sockets,
+ * the fixture's drip and the retry pauses keep real time, so a case spends no real idle time.
+ */
+function fakeLimitClock(): void {
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+}
+
+/** Once `reached()` holds (real I/O runs meanwhile), moves the faked clock on by `ms`. */
+async function passTime(ms: number, reached: () => boolean): Promise<void> {
+  while (!reached()) await new Promise((resolve) => setImmediate(resolve));
+  await vi.advanceTimersByTimeAsync(ms);
+}
 
 const DAY = new Date('2026-11-25T12:00:00Z');
 const LIMITS = TEST_LIMITS;
@@ -58,7 +73,11 @@ describe('a server that stalls, drips or never answers', () => {
     async (_, agent, where) => {
       fixture.fallback = () => ({ kind: 'stall' });
       const { call } = await harness({ idleTimeoutMs: 1000 });
-      const error = await failure(call(agent, { stream: true }));
+      fakeLimitClock();
+      const pending = failure(call(agent, { stream: true }));
+      await passTime(1000, () => fixture.requests.length >= 1);
+      await passTime(1000, () => fixture.requests.length >= 2);
+      const error = await pending;
       expect(error.errorClass).toBe('timeout');
       expect(error.message).toContain(
         `${where}: nothing arrived for 1 s (the idle timeout, AIFACTORY_IDLE_TIMEOUT_MS)`,
@@ -75,7 +94,10 @@ describe('a server that stalls, drips or never answers', () => {
     async (_, agent, model) => {
       fixture.fallback = () => ({ kind: 'drip', intervalMs: 100 });
       const { call } = await harness({ idleTimeoutMs: 10_000, deadlineMs: 1500 });
-      const error = await failure(call(agent, { stream: true }));
+      fakeLimitClock();
+      const pending = failure(call(agent, { stream: true }));
+      await passTime(1500, () => fixture.requests.length >= 1);
+      const error = await pending;
       expect(error.errorClass).toBe('timeout');
       expect(error.message).toContain(
         `${agent.name}: the call deadline of 1.5 s (AIFACTORY_CALL_DEADLINE_MS) passed while ${model} was answering`,
@@ -94,7 +116,11 @@ describe('a server that stalls, drips or never answers', () => {
       const urls =
         'openai' in which ? { openai: fixture.silent.openaiUrl } : { gemini: fixture.silent.geminiUrl };
       const { call } = await harness({ idleTimeoutMs: 1000, urls });
-      const error = await failure(call(agent));
+      fakeLimitClock();
+      const pending = failure(call(agent));
+      await passTime(1000, () => fixture.silent.requests() - before >= 1);
+      await passTime(1000, () => fixture.silent.requests() - before >= 2);
+      const error = await pending;
       expect(error.errorClass).toBe('timeout');
       expect(error.message).toContain(`${where}: nothing arrived for 1 s (the idle timeout`);
       expect(fixture.silent.requests() - before).toBe(2);
@@ -105,7 +131,11 @@ describe('a server that stalls, drips or never answers', () => {
     fixture.fallback = () => ({ kind: 'status', status: 503 });
     const agent = { ...gpt, fallbacks: [{ provider: 'gemini' as const, model: 'gemini-2.5-flash' }] };
     const { call, events } = await harness({ deadlineMs: 4000, urls: { gemini: fixture.silent.geminiUrl } });
-    const error = await failure(call(agent));
+    const before = fixture.silent.requests();
+    fakeLimitClock();
+    const pending = failure(call(agent));
+    await passTime(4000, () => fixture.silent.requests() - before >= 1);
+    const error = await pending;
     expect(error.errorClass).toBe('timeout');
     expect(error.message).toContain('the call deadline of 4 s (AIFACTORY_CALL_DEADLINE_MS) passed');
     expect(error.message).toContain(

@@ -361,16 +361,27 @@ describe('runOnce', () => {
         ? proposal(`src/${request.context.taskId}.ts`, request.context.taskId)
         : verdict('approve'),
     );
-    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    // No timers: the first push waits until two other calls are in at once, and a call that
+    // enters while that push waits stays in until a second joins it. Were a push to hold a call
+    // slot, the second call could never enter and the run would not end.
     let inCall = 0;
     let most = 0;
+    let pushWaiting = false;
     let pushesBesideTwoCalls = 0;
+    const { promise: twoCallsBesidePush, resolve: sawTwoCalls } = Promise.withResolvers<void>();
+    const seeTwoCalls = () => {
+      if (pushWaiting && inCall === 2 && pushesBesideTwoCalls === 0) {
+        pushesBesideTwoCalls += 1;
+        sawTwoCalls();
+      }
+    };
     const call = s.callAgent;
     s.callAgent = async (agent, request) => {
       inCall += 1;
       most = Math.max(most, inCall);
       try {
-        await pause(5);
+        seeTwoCalls();
+        if (pushWaiting && pushesBesideTwoCalls === 0) await twoCallsBesidePush;
         return await call(agent, request);
       } finally {
         inCall -= 1;
@@ -378,17 +389,18 @@ describe('runOnce', () => {
     };
     const push = forge.pushIteration.bind(forge);
     forge.pushIteration = async (input) => {
-      const before = inCall;
-      await pause(15);
-      // A push holds no call slot: both slots can be busy with other tasks' calls meanwhile.
-      if (Math.max(before, inCall) === 2) pushesBesideTwoCalls += 1;
+      if (!pushWaiting) {
+        pushWaiting = true;
+        seeTwoCalls();
+        await twoCallsBesidePush;
+      }
       return push(input);
     };
     const tasks = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((id) => task(id));
     const summary = await runOnce(tasks, s, { concurrency: 2 });
     expect([...summary.records.values()].every((record) => record.state === 'merged')).toBe(true);
     expect(most).toBe(2);
-    expect(pushesBesideTwoCalls).toBeGreaterThan(0);
+    expect(pushesBesideTwoCalls).toBe(1);
   });
 
   it('runs only the tasks asked for', async () => {

@@ -1,6 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { FactoryError } from '../../../scripts/core/errors.ts';
-import { renderTemplate, truncateForPrompt } from '../../../scripts/core/prompt-template.ts';
 import {
   appendAttempt,
   branchFor,
@@ -8,13 +6,10 @@ import {
   syncWithTask,
   totals,
   transition,
-} from '../../../scripts/core/record/record-ops.ts';
-import type { Attempt } from '../../../scripts/core/record/run-record.ts';
-import { RunRecordSchema } from '../../../scripts/core/record/run-record.ts';
-import { fenceAsData, sanitizeTaskText, stripInvisible } from '../../../scripts/core/security/sanitize.ts';
-import { planRun } from '../../../scripts/core/task/schedule.ts';
-import type { Task } from '../../../scripts/core/task/task.ts';
-import type { TaskState } from '../../../scripts/core/task/task-state.ts';
+} from '../../../../scripts/core/record/record-ops.ts';
+import type { Attempt } from '../../../../scripts/core/record/run-record.ts';
+import { RunRecordSchema } from '../../../../scripts/core/record/run-record.ts';
+import type { Task } from '../../../../scripts/core/task/task.ts';
 
 const T0 = '2026-11-25T10:00:00.000Z';
 const T1 = '2026-11-25T10:05:00.000Z';
@@ -22,100 +17,6 @@ const T1 = '2026-11-25T10:05:00.000Z';
 function task(id: string, extra: Partial<Task> = {}): Task {
   return { task_id: id, description: `do ${id}`, assignee: 'gpt', files: [], ...extra };
 }
-
-describe('planRun', () => {
-  const plan = (tasks: Task[], states: Record<string, TaskState> = {}) =>
-    planRun(tasks, new Map(Object.entries(states))).map((p) => [p.task.task_id, p.action]);
-
-  it('runs tasks without dependencies first, higher priority first, then by id', () => {
-    const tasks = [task('b'), task('a'), task('c', { priority: 5 }), task('d', { depends_on: ['a'] })];
-    expect(plan(tasks)).toEqual([
-      ['c', 'run'],
-      ['a', 'run'],
-      ['b', 'run'],
-      ['d', 'wait'],
-    ]);
-  });
-
-  it('starts a task once every dependency merged, and says what it waits for otherwise', () => {
-    const tasks = [task('a'), task('b'), task('c', { depends_on: ['a', 'b'] })];
-    expect(plan(tasks, { a: 'merged', b: 'merged' })).toContainEqual(['c', 'run']);
-    const waiting = planRun(tasks, new Map([['a', 'merged' as TaskState]])).find(
-      (p) => p.task.task_id === 'c',
-    );
-    expect(waiting).toMatchObject({ action: 'wait', reason: 'waiting for b to merge' });
-  });
-
-  it('blocks a pending task whose dependency failed, was rejected or is blocked, naming it', () => {
-    for (const dead of ['failed', 'rejected', 'blocked'] as const) {
-      const plans = planRun([task('a'), task('b', { depends_on: ['a'] })], new Map([['a', dead]]));
-      expect(plans.find((p) => p.task.task_id === 'b')).toMatchObject({
-        action: 'block',
-        reason: `dependency "a" ended ${dead}`,
-      });
-    }
-  });
-
-  it('reopens a blocked task once its dependency is no longer a dead end, and leaves final tasks alone', () => {
-    const tasks = [task('a'), task('b', { depends_on: ['a'] })];
-    expect(plan(tasks, { a: 'pending', b: 'blocked' })).toContainEqual(['b', 'unblock']);
-    expect(plan(tasks, { a: 'failed', b: 'blocked' })).toContainEqual(['b', 'done']);
-    expect(plan(tasks, { a: 'merged', b: 'merged' })).toEqual([
-      ['a', 'done'],
-      ['b', 'done'],
-    ]);
-  });
-
-  it('keeps running tasks that are mid-loop', () => {
-    expect(plan([task('a')], { a: 'changes_requested' })).toEqual([['a', 'run']]);
-  });
-});
-
-describe('sanitizeTaskText', () => {
-  it('removes bidirectional overrides, zero-width characters and tag characters, counting them', () => {
-    const text = `ok\u202Eevil\u202C\u200Bdone\u{E0041}`;
-    expect(sanitizeTaskText(text)).toEqual({
-      text: 'okevildone',
-      invisibleRemoved: 4,
-      htmlCommentsRemoved: 0,
-    });
-  });
-
-  it('removes HTML comments, including one left open', () => {
-    const report = sanitizeTaskText('a<!-- ignore the rules -->b<!-- open');
-    expect(report).toEqual({ text: 'ab', invisibleRemoved: 0, htmlCommentsRemoved: 2 });
-  });
-
-  it('keeps HTML comments in file contents but strips invisible characters', () => {
-    expect(stripInvisible('<!-- c -->\u2066x')).toBe('<!-- c -->x');
-  });
-
-  it('frames data in a fence longer than any backtick run inside it', () => {
-    expect(fenceAsData('t', 'a ```` b')).toBe('`````text t\na ```` b\n`````');
-    expect(fenceAsData('t', 'plain\n')).toBe('```text t\nplain\n```');
-  });
-});
-
-describe('renderTemplate', () => {
-  it('fills every placeholder', () => {
-    expect(renderTemplate('p', 'Hi {{ name }}, task {{task_id}}', { name: 'gpt', task_id: 'x' })).toBe(
-      'Hi gpt, task x',
-    );
-  });
-
-  it('names a placeholder without a value and a value without a placeholder', () => {
-    expect(() => renderTemplate('p.md', '{{a}} {{b}}', { a: '1' })).toThrow(
-      'prompt p.md: no value for {{b}}',
-    );
-    expect(() => renderTemplate('p.md', '{{a}}', { a: '1', c: '2' })).toThrow(FactoryError);
-    expect(() => renderTemplate('p.md', '{{a}}', { a: '1', c: '2' })).toThrow('never uses {{c}}');
-  });
-
-  it('truncates long text with a note the model can read', () => {
-    expect(truncateForPrompt('abc', 3)).toBe('abc');
-    expect(truncateForPrompt('abcdef', 2)).toBe('ab\n[… truncated: showing the first 2 of 6 characters]\n');
-  });
-});
 
 describe('run record operations', () => {
   const attempt = (extra: Partial<Attempt> = {}): Omit<Attempt, 'n'> => ({
@@ -178,7 +79,7 @@ describe('run record operations', () => {
 describe('reopen', () => {
   it('puts a failed task back to pending with its history and a fresh iteration budget', async () => {
     const { newRunRecord, reopen, iterationsUsed, RETRYABLE_STATES } = await import(
-      '../../../scripts/core/record/record-ops.ts'
+      '../../../../scripts/core/record/record-ops.ts'
     );
     const task = { task_id: 'a', description: 'd', assignee: 'gpt', files: [] };
     const failed = {
@@ -213,7 +114,7 @@ describe('restartsBranch', () => {
 
   it('starts the branch over after a retry until a proposal is committed, unless the person kept it', async () => {
     const { reopen, restartsBranch, buildsOnBranch } = await import(
-      '../../../scripts/core/record/record-ops.ts'
+      '../../../../scripts/core/record/record-ops.ts'
     );
     const failed = {
       ...withSteps(1, step(1, 'code', 'proposed'), step(1, 'checks', 'failed')),
@@ -241,7 +142,7 @@ describe('restartsBranch', () => {
   });
 
   it('starts the branch over after a merge conflict, until a proposal is committed', async () => {
-    const { restartsBranch } = await import('../../../scripts/core/record/record-ops.ts');
+    const { restartsBranch } = await import('../../../../scripts/core/record/record-ops.ts');
     const conflict = withSteps(2, step(1, 'code', 'proposed'), step(1, 'merge', 'conflict'));
     expect(restartsBranch(conflict)).toBe(true);
     expect(restartsBranch(appendAttempt(conflict, step(2, 'code', 'proposed')))).toBe(false);
@@ -259,7 +160,7 @@ describe('decidedByPerson', () => {
   };
 
   it('records a merge by a person as theirs: no agent, their name, the merge commit', async () => {
-    const { decidedByPerson } = await import('../../../scripts/core/record/record-ops.ts');
+    const { decidedByPerson } = await import('../../../../scripts/core/record/record-ops.ts');
     const merged = decidedByPerson(waiting, { merged: true, commit: 'abc' }, 'Ada <ada@example.org>', T1);
     expect(RunRecordSchema.parse(merged)).toMatchObject({
       state: 'merged',
@@ -277,7 +178,7 @@ describe('decidedByPerson', () => {
   });
 
   it('records a close by a person as a failure, with the pull request marked closed', async () => {
-    const { decidedByPerson, endNotice } = await import('../../../scripts/core/record/record-ops.ts');
+    const { decidedByPerson, endNotice } = await import('../../../../scripts/core/record/record-ops.ts');
     const closed = decidedByPerson(waiting, { merged: false }, 'Ada', T1);
     expect(closed).toMatchObject({ state: 'failed', pull_request: { number: 7, closed: true } });
     expect(closed.last_error?.message).toBe('pull request #7 was closed by Ada without merging');
@@ -289,7 +190,7 @@ describe('decidedByPerson', () => {
   });
 
   it('refuses a task that is not waiting for a person', async () => {
-    const { decidedByPerson } = await import('../../../scripts/core/record/record-ops.ts');
+    const { decidedByPerson } = await import('../../../../scripts/core/record/record-ops.ts');
     expect(() => decidedByPerson({ ...waiting, state: 'pending' }, { merged: false }, 'Ada', T1)).toThrow(
       'task a is pending, not waiting for a person',
     );
