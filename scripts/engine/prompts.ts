@@ -102,7 +102,7 @@ export function filesAsData(
   return sections.join('\n\n');
 }
 
-/** A file at least this long (in lines or characters) is shown with the search/replace form to answer in. */
+/** A file longer than this (in lines or characters) is shown with the search/replace form to answer in. */
 export const LARGE_FILE_LINES = 300;
 export const LARGE_FILE_CHARS = 12_000;
 
@@ -111,10 +111,14 @@ export function largeFiles(files: ReadonlyMap<string, string | undefined>): stri
   return [...files]
     .filter(
       ([, content]) =>
-        content !== undefined &&
-        (content.length >= LARGE_FILE_CHARS || content.split('\n').length > LARGE_FILE_LINES),
+        content !== undefined && (content.length > LARGE_FILE_CHARS || lineCount(content) > LARGE_FILE_LINES),
     )
     .map(([path]) => path);
+}
+
+/** Lines of a text; a final newline ends the last line rather than opening one. */
+function lineCount(text: string): number {
+  return text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
 }
 
 /** The instruction that asks for SEARCH/REPLACE sections for the large files, before the files themselves. */

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { AgentRegistry, BUILTIN_AGENTS } from '../../../scripts/agents/registry.ts';
 import type { Task } from '../../../scripts/core/task/task.ts';
+import { largeFiles } from '../../../scripts/engine/prompts.ts';
 import {
   perTestSandbox,
   proposalOf,
@@ -259,5 +260,18 @@ describe('the coder prompt', () => {
     });
     await runTask(task(), s);
     expect(coderPromptIn(1)).not.toContain('These files are large');
+  });
+});
+
+describe('which files are large', () => {
+  it('counts lines without the final newline, and characters, each above its threshold', () => {
+    const files = new Map<string, string | undefined>([
+      ['src/300.ts', 'x\n'.repeat(300)],
+      ['src/301.ts', 'x\n'.repeat(301)],
+      ['src/wide.ts', 'x'.repeat(12_001)],
+      ['src/12k.ts', 'x'.repeat(12_000)],
+      ['src/new.ts', undefined],
+    ]);
+    expect(largeFiles(files)).toEqual(['src/301.ts', 'src/wide.ts']);
   });
 });
