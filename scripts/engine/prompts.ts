@@ -102,6 +102,46 @@ export function filesAsData(
   return sections.join('\n\n');
 }
 
+/** A file longer than this (in lines or characters) is shown with the search/replace form to answer in. */
+export const LARGE_FILE_LINES = 300;
+export const LARGE_FILE_CHARS = 12_000;
+
+/** The files the answer should edit with SEARCH/REPLACE sections: the existing ones too large to repeat whole. */
+export function largeFiles(files: ReadonlyMap<string, string | undefined>): string[] {
+  return [...files]
+    .filter(
+      ([, content]) =>
+        content !== undefined && (content.length > LARGE_FILE_CHARS || lineCount(content) > LARGE_FILE_LINES),
+    )
+    .map(([path]) => path);
+}
+
+/** Lines of a text; a final newline ends the last line rather than opening one. */
+function lineCount(text: string): number {
+  return text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+}
+
+/** The instruction that asks for SEARCH/REPLACE sections for the large files, before the files themselves. */
+function searchReplaceNote(large: readonly string[], redact: Redact): string {
+  if (large.length === 0) return '';
+  const named = large.map((path) => `\`${redact(path)}\``).join(', ');
+  return [
+    `These files are large: ${named}. Do not repeat them whole. Answer for each with one fenced \`lang:path\` block holding SEARCH/REPLACE sections:`,
+    '',
+    '````ts:src/large.ts',
+    '<<<<<<< SEARCH',
+    'export const limit = 10;',
+    '=======',
+    'export const limit = 20;',
+    '>>>>>>> REPLACE',
+    '````',
+    '',
+    'Each SEARCH text is whole lines copied exactly from the current file, enough of them to occur exactly once; sections apply in order. A file that would shrink by more than half, or that holds a comment such as `// ... rest unchanged`, is refused.',
+    '',
+    '',
+  ].join('\n');
+}
+
 /** How a grant of the config reads in a prompt. */
 const AREA_NAMES: Readonly<Record<string, string>> = {
   root: 'files at the repository root',
@@ -154,7 +194,7 @@ export function feedbackFor(record: RunRecord, redact: Redact = asIs): string {
     }
     if (attempt.kind === 'code' && attempt.result === 'error' && attempt.error?.class === 'bad_output') {
       parts.push(
-        `Your previous answer was not used: ${attempt.error.message}. Answer with the whole new content of each file to change, each in a fenced block whose info string is lang:path (e.g. \`\`\`ts:src/x.ts).`,
+        `Your previous answer was not used: ${attempt.error.message}. Answer with one fenced block per file to change, whose info string is lang:path (e.g. \`\`\`ts:src/x.ts): the whole new content of the file, or SEARCH/REPLACE sections for a large one.`,
       );
     }
     if (attempt.kind === 'merge' && attempt.result === 'conflict') {
@@ -213,7 +253,9 @@ export async function coderPrompt(
     branch: record.branch ?? '',
     rules: rulesText(task, agent, input.protocol),
     task: framed.text,
-    files: filesAsData(input.files, 'The task declares no files; choose paths within the rules.', redact),
+    files:
+      (input.tools ? '' : searchReplaceNote(largeFiles(input.files), redact)) +
+      filesAsData(input.files, 'The task declares no files; choose paths within the rules.', redact),
     feedback: feedbackFor(record, redact),
   });
   // The whole prompt once more: the template, the rules and the map are the repository's files too.

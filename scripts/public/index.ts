@@ -38,6 +38,8 @@ export {
   FactoryError,
 } from '../core/errors.ts';
 export {
+  /** Part of one existing file changed by SEARCH/REPLACE sections, for a large file. */
+  type ProposedEdit,
   /** One file of a proposal: its path, its whole new content and its language. */
   type ProposedFile,
   /** Writes files in the proposal format, with a fence longer than any inside the content. */

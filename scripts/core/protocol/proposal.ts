@@ -10,7 +10,12 @@
  * Only the first word of the info string counts: anything after it (```` ```md:docs/a.md title="a" ````)
  * is ignored, so attributes never become part of the path. A block whose first word has no `:`
  * (```` ```ts title="a:b" ````) is an ordinary code sample in the prose, not a file.
+ *
+ * A block whose body opens with `<<<<<<< SEARCH` edits part of its file instead of replacing it
+ * whole: see `search-replace.ts`.
  */
+
+import { isSearchReplace, parseReplacements, type Replacement } from './search-replace.ts';
 
 /** One file of a proposal. */
 export interface ProposedFile {
@@ -19,7 +24,16 @@ export interface ProposedFile {
   lang: string | null;
 }
 
-export type ProposalResult = { ok: true; files: ProposedFile[] } | { ok: false; reason: string };
+/** Part of one existing file changed by search/replace sections (`search-replace.ts`), for a large file. */
+export interface ProposedEdit {
+  path: string;
+  replacements: Replacement[];
+  lang: string | null;
+}
+
+export type ProposalResult =
+  | { ok: true; files: ProposedFile[]; edits: ProposedEdit[] }
+  | { ok: false; reason: string };
 
 const OPENING = /^ {0,3}(`{3,}|~{3,})([^`]*)$/;
 /** CommonMark's whitespace within a line: what separates the words of an info string. */
@@ -38,6 +52,7 @@ function firstWord(info: string): string {
 export function parseProposal(text: string): ProposalResult {
   const lines = text.replace(/\r\n?/g, '\n').split('\n');
   const files: ProposedFile[] = [];
+  const edits: ProposedEdit[] = [];
   // A set, not a scan of `files`: an answer of many thousand blocks must stay linear.
   const seen = new Set<string>();
   for (let index = 0; index < lines.length; index += 1) {
@@ -62,13 +77,19 @@ export function parseProposal(text: string): ProposalResult {
       return { ok: false, reason: `"${path}" is written by two blocks; send each file once` };
     }
     seen.add(path);
+    if (isSearchReplace(bodyLines)) {
+      const parsed = parseReplacements(bodyLines);
+      if (!parsed.ok) return { ok: false, reason: `the block for "${path}": ${parsed.reason}` };
+      edits.push({ path, replacements: parsed.replacements, lang: lang === '' ? null : lang });
+      continue;
+    }
     const content = bodyLines.length > 0 ? `${bodyLines.join('\n')}\n` : '';
     files.push({ path, content, lang: lang === '' ? null : lang });
   }
-  if (files.length === 0) {
+  if (files.length + edits.length === 0) {
     return { ok: false, reason: 'no fenced block with a "lang:path" info string, e.g. ```ts:src/x.ts' };
   }
-  return { ok: true, files };
+  return { ok: true, files, edits };
 }
 
 /** The line that closes a block opened with `fence`: the same character, at least as long. */

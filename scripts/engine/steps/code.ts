@@ -24,6 +24,7 @@ import { taskIdsOnDisk, validationContextOf } from '../store/task-files.ts';
 import { TOOL_SCHEMAS } from '../tools/tool-table.ts';
 import { vetEdits } from '../tools/write-tools.ts';
 import type { AgentAnswer } from '../types.ts';
+import { fencedChanges, type ReadFiles } from './fenced-answer.ts';
 import { personDecided } from './person.ts';
 
 /** The e-mail an agent commits with; never a real address. */
@@ -93,7 +94,9 @@ export async function code(ctx: TaskContext): Promise<boolean> {
     ...(loop ? { session: loop.session } : {}),
   };
   if (loop && loop.calls.length > 0) ctx.say(toolsUsed(loop, task.task_id));
-  const edits = editsOf(loop, answer);
+  const edits = await editsOf(loop, answer, (paths) =>
+    ctx.readFiles(paths, onBranch ? (ctx.record.branch ?? undefined) : undefined),
+  );
   if ('error' in edits) {
     // A loop stopped by one of its limits ends the task's attempt with that error; an answer that
     // holds nothing usable goes back to the coder, like failed checks.
@@ -220,13 +223,15 @@ async function changesNothing(
 
 /**
  * What an iteration hands to the forge: the loop's edits at `finish`, or the files of a whole-file
- * answer (one answer, or a loop turn of fenced blocks). An answer cut by the output limit is never
- * applied, and a loop stopped by a limit drops its edits whole.
+ * answer (one answer, or a loop turn of fenced blocks), its search/replace blocks applied to the
+ * files as `read` finds them. An answer cut by the output limit is never applied, nor one that would
+ * lose part of a file, and a loop stopped by a limit drops its edits whole.
  */
-function editsOf(
+async function editsOf(
   loop: LoopOutcome | undefined,
   answer: AgentAnswer,
-): { changes: FileChange[]; deletions: string[] } | { error: ErrorInfo } {
+  read: ReadFiles,
+): Promise<{ changes: FileChange[]; deletions: string[] } | { error: ErrorInfo }> {
   if (loop?.kind === 'stopped') return { error: loop.error };
   if (loop?.kind === 'finished') {
     const { changes, deletions } = loop.finished.edits;
@@ -248,7 +253,11 @@ function editsOf(
       error: { class: 'bad_output', message: `the answer holds no usable proposal: ${proposal.reason}` },
     };
   }
-  return { changes: proposal.files.map(({ path, content }) => ({ path, content })), deletions: [] };
+  const fenced = await fencedChanges(proposal, read);
+  if ('error' in fenced) {
+    return { error: { class: 'bad_output', message: `the answer was not applied: ${fenced.error}` } };
+  }
+  return { changes: fenced.changes, deletions: [] };
 }
 
 async function askCoder(

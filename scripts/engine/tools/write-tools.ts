@@ -166,10 +166,44 @@ export function isElisionMarker(line: string): boolean {
   );
 }
 
+/** A whole-file write that would lose part of the file: the rule it breaks and what happened. */
+export interface WholeFileLoss {
+  rule: 'elision_marker' | 'whole_file_shrink';
+  message: string;
+}
+
 /**
- * `write_file`: the whole new content of a file. Refused when it would shrink an existing file to
- * less than half, or when it holds an elision marker the file did not hold: both are how a
- * whole-file answer loses the part the model did not repeat.
+ * Whether writing `content` whole over a file of `before` (its text, or only its size when too large
+ * to hold) loses part of it: it holds an elision marker the file did not hold, or it shrinks the
+ * file to less than half. Both are how a whole-file answer loses the part the model did not repeat.
+ * Shared by `write_file` and the fenced-block answers of agents without tools.
+ */
+export function wholeFileLoss(
+  path: string,
+  before: { text: string } | { size: number } | undefined,
+  content: string,
+): WholeFileLoss | undefined {
+  const beforeText = before && 'text' in before ? before.text : '';
+  const marker = content.split('\n').find((line) => isElisionMarker(line) && !beforeText.includes(line));
+  if (marker !== undefined) {
+    return {
+      rule: 'elision_marker',
+      message: `"${path}" holds "${marker.trim().slice(0, 80)}", which stands for code left out`,
+    };
+  }
+  const oldSize = before === undefined ? 0 : 'text' in before ? before.text.length : before.size;
+  if (content.length * 2 < oldSize) {
+    return {
+      rule: 'whole_file_shrink',
+      message: `"${path}" would shrink from ${oldSize} to ${content.length} characters, less than half`,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * `write_file`: the whole new content of a file. Refused when it would lose part of the file
+ * (`wholeFileLoss`).
  */
 export async function writeFile(
   copy: WorkingCopy,
@@ -179,20 +213,19 @@ export async function writeFile(
   const badPath = pathRefusal(rules, args.path);
   if (badPath) return badPath;
   const before = copy.has(args.path) ? await copy.read(args.path) : undefined;
-  const beforeText = before?.kind === 'text' ? before.text : '';
-  const marker = args.content.split('\n').find((line) => isElisionMarker(line) && !beforeText.includes(line));
-  if (marker !== undefined) {
-    return refusal(
-      'elision_marker',
-      `the content holds "${marker.trim().slice(0, 80)}", which stands for code left out; write the file whole, or change part of it with edit_file`,
-    );
-  }
-  const oldSize = before?.kind === 'text' ? before.text.length : before?.kind === 'large' ? before.size : 0;
-  if (args.content.length * 2 < oldSize) {
-    return refusal(
-      'whole_file_shrink',
-      `"${args.path}" would shrink from ${oldSize} to ${args.content.length} characters, less than half; change part of it with edit_file, or delete it with delete_file`,
-    );
+  const known =
+    before?.kind === 'text'
+      ? { text: before.text }
+      : before?.kind === 'large'
+        ? { size: before.size }
+        : undefined;
+  const loss = wholeFileLoss(args.path, known, args.content);
+  if (loss) {
+    const hint =
+      loss.rule === 'elision_marker'
+        ? 'write the file whole, or change part of it with edit_file'
+        : 'change part of it with edit_file, or delete it with delete_file';
+    return refusal(loss.rule, `${loss.message}; ${hint}`);
   }
   const refused = await checkEdit(copy, rules, args.path, args.content);
   if (refused) return refused;
