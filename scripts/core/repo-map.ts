@@ -1,3 +1,4 @@
+// The repository map of a coder's first prompt: files, sizes and top-level symbols, ranked and cut to a budget. Pure.
 /**
  * The repository map of a coder's first prompt: each tracked file's size and top-level symbols
  * (exported functions, classes, types and consts of TypeScript and JavaScript, Markdown headings),

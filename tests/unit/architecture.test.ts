@@ -1,5 +1,5 @@
-// The shape of the source tree: the dependency rule, no circles, topical folders.
-import { readdirSync } from 'node:fs';
+// The shape of the source tree: the dependency rule, no circles, topical folders, file headers.
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cruise } from 'dependency-cruiser';
 import { describe, expect, it } from 'vitest';
@@ -36,5 +36,11 @@ describe('the source tree', () => {
       .map((dir) => ({ dir, files: sourceFiles(dir).length }))
       .filter(({ files }) => files > 15);
     expect(crowded).toEqual([]);
+  });
+  it('opens every source file with a one-line header saying what it holds', () => {
+    const bare = folders('scripts')
+      .flatMap((dir) => sourceFiles(dir).map((name) => `${dir}/${name}`))
+      .filter((file) => !/^(#![^\n]*\n)?(\/\/ \S|\/\*\* \S)/.test(readFileSync(join(ROOT, file), 'utf8')));
+    expect(bare).toEqual([]);
   });
 });

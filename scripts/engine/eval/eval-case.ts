@@ -1,3 +1,4 @@
+// One replayed task of an eval: a scratch clone at the base, the run's own code step, checks and hidden tests.
 /**
  * One replayed task: a scratch clone at the accepted change's base, the task handed to the agent
  * through the run's own code step, and the candidate judged by its checks and the hidden tests.
