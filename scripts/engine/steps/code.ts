@@ -107,7 +107,7 @@ export async function code(ctx: TaskContext): Promise<boolean> {
     }
     return sendBack(ctx, base, edits.error.message);
   }
-  const { changes, deletions } = edits;
+  const { changes, deletions, lossy } = edits;
   const paths = [...changes.map((change) => change.path), ...deletions];
   const rejection = await vetEdits(
     { changes, deletions },
@@ -137,6 +137,7 @@ export async function code(ctx: TaskContext): Promise<boolean> {
     });
     return true;
   }
+  if (lossy !== undefined) return sendBack(ctx, base, `the answer was not applied: ${lossy}`);
   // A deletion always changes something; only written files can all match what is there. The
   // comparison is with the last head this record knows, not the branch: a run killed after its
   // push but before its record leaves a head whose resumed answer is the same, and that push is
@@ -224,14 +225,15 @@ async function changesNothing(
 /**
  * What an iteration hands to the forge: the loop's edits at `finish`, or the files of a whole-file
  * answer (one answer, or a loop turn of fenced blocks), its search/replace blocks applied to the
- * files as `read` finds them. An answer cut by the output limit is never applied, nor one that would
- * lose part of a file, and a loop stopped by a limit drops its edits whole.
+ * files as `read` finds them. An answer cut by the output limit is never applied, and a loop stopped
+ * by a limit drops its edits whole. `lossy` names a whole file that would lose part of the file it
+ * replaces: after the vetting, that answer goes back to the coder.
  */
 async function editsOf(
   loop: LoopOutcome | undefined,
   answer: AgentAnswer,
   read: ReadFiles,
-): Promise<{ changes: FileChange[]; deletions: string[] } | { error: ErrorInfo }> {
+): Promise<{ changes: FileChange[]; deletions: string[]; lossy?: string } | { error: ErrorInfo }> {
   if (loop?.kind === 'stopped') return { error: loop.error };
   if (loop?.kind === 'finished') {
     const { changes, deletions } = loop.finished.edits;
@@ -257,7 +259,7 @@ async function editsOf(
   if ('error' in fenced) {
     return { error: { class: 'bad_output', message: `the answer was not applied: ${fenced.error}` } };
   }
-  return { changes: fenced.changes, deletions: [] };
+  return { ...fenced, deletions: [] };
 }
 
 async function askCoder(

@@ -13,14 +13,16 @@ export type ReadFiles = (paths: readonly string[]) => Promise<ReadonlyMap<string
  * the coder, and nothing of it is applied. Search/replace blocks are applied to the file's current
  * content; a file that does not exist, or a SEARCH text that occurs nowhere or more than once,
  * refuses the answer. A whole file that would lose part of the file it replaces (`wholeFileLoss`)
- * refuses it too, as does an edited file that gained an elision marker. Paths of a shape the
+ * is kept with the changes but named in `lossy`: the caller vets the changes first, so a write the
+ * protocol forbids is rejected by its rule, and only then sends a lossy answer back. An edited file
+ * that gained an elision marker refuses the answer. Paths of a shape the
  * protocol refuses are never read: whole files keep them for the vetting, which rejects them by
  * its rule; an edit of one cannot be applied and is refused here.
  */
 export async function fencedChanges(
   proposal: { files: readonly ProposedFile[]; edits: readonly ProposedEdit[] },
   read: ReadFiles,
-): Promise<{ changes: FileChange[] } | { error: string }> {
+): Promise<{ changes: FileChange[]; lossy?: string } | { error: string }> {
   for (const edit of proposal.edits) {
     const bad = checkPathShape(edit.path);
     if (bad)
@@ -31,13 +33,12 @@ export async function fencedChanges(
     .filter((path) => checkPathShape(path) === undefined);
   const current = await read(readable);
   const changes: FileChange[] = [];
+  let lossy: string | undefined;
   for (const file of proposal.files) {
     const before = current.get(file.path);
     const loss = before === undefined ? undefined : wholeFileLoss(file.path, { text: before }, file.content);
     if (loss) {
-      return {
-        error: `refused (${loss.rule}): ${loss.message}; write the file whole, or change part of it with SEARCH/REPLACE sections`,
-      };
+      lossy ??= `refused (${loss.rule}): ${loss.message}; write the file whole, or change part of it with SEARCH/REPLACE sections`;
     }
     changes.push({ path: file.path, content: file.content });
   }
@@ -57,5 +58,5 @@ export async function fencedChanges(
     }
     changes.push({ path: edit.path, content: applied.content });
   }
-  return { changes };
+  return lossy === undefined ? { changes } : { changes, lossy };
 }

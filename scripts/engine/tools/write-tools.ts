@@ -172,11 +172,20 @@ export interface WholeFileLoss {
   message: string;
 }
 
+/** Files shorter than this, in lines, may be rewritten shorter: a model repeats them whole. */
+const SHRINK_CHECK_MIN_LINES = 10;
+
+/** The lines of `text`, a final newline ending the last one rather than starting another. */
+function lineCount(text: string): number {
+  return text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+}
+
 /**
  * Whether writing `content` whole over a file of `before` (its text, or only its size when too large
- * to hold) loses part of it: it holds an elision marker the file did not hold, or it shrinks the
- * file to less than half. Both are how a whole-file answer loses the part the model did not repeat.
- * Shared by `write_file` and the fenced-block answers of agents without tools.
+ * to hold) loses part of it: it holds an elision marker the file did not hold, or it shrinks a file
+ * of at least SHRINK_CHECK_MIN_LINES lines to less than half. Both are how a whole-file answer loses
+ * the part the model did not repeat. Shared by `write_file` and the fenced-block answers of agents
+ * without tools.
  */
 export function wholeFileLoss(
   path: string,
@@ -192,7 +201,8 @@ export function wholeFileLoss(
     };
   }
   const oldSize = before === undefined ? 0 : 'text' in before ? before.text.length : before.size;
-  if (content.length * 2 < oldSize) {
+  const short = before !== undefined && 'text' in before && lineCount(before.text) < SHRINK_CHECK_MIN_LINES;
+  if (!short && content.length * 2 < oldSize) {
     return {
       rule: 'whole_file_shrink',
       message: `"${path}" would shrink from ${oldSize} to ${content.length} characters, less than half`,

@@ -201,6 +201,33 @@ describe('whole-file answers that lose part of a file', () => {
     expect(sandbox.forge.main.get('src/big.ts')).toBe(big(40));
   });
 
+  it('are rejected by the protocol first when they also write where the task may not', async () => {
+    sandbox.forge.main.set('src/other.ts', big(40));
+    const s = scriptedServices({
+      ...sandbox,
+      registry: noTools(),
+      script: script([proposalOf({ 'src/other.ts': 'export const v0 = 0;\n' })]),
+    });
+    const record = await runTask(task({ max_iterations: 2 }), s);
+    // A rule broken is a rejection, never a second chance to try the same path again.
+    expect(trail(record)).toEqual(['1:code:rejected']);
+    expect(record.rejection?.path).toBe('src/other.ts');
+    expect(sandbox.forge.main.get('src/other.ts')).toBe(big(40));
+  });
+
+  it('may rewrite a file of fewer than ten lines shorter: the model repeated it whole', async () => {
+    sandbox.forge.main.set('src/big.ts', big(9));
+    const s = scriptedServices({
+      ...sandbox,
+      registry: noTools(),
+      script: script([proposalOf({ 'src/big.ts': 'export const v0 = 0;\n' })]),
+    });
+    const record = await runTask(task({ max_iterations: 1 }), s);
+    expect(record.attempts[0]?.kind).toBe('code');
+    expect(record.attempts[0]?.error).toBeUndefined();
+    expect(sandbox.forge.commits).toHaveLength(1);
+  });
+
   it('are refused when they hold an elision marker the file did not hold, not one it held', async () => {
     sandbox.forge.main.set('src/big.ts', big(10));
     const marked = scriptedServices({
