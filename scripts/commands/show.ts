@@ -89,7 +89,7 @@ export function registerShow(program: Command): void {
       `
 Reads the task's run record (shared/runs/<task_id>.json): every attempt of every iteration, with
 the check output the factory kept, the reviewer's summary and comments, each error, and the
-coder's tool session: each turn's tokens and each tool call with its arguments and result.
+coder's and reviewer's tool sessions: each turn's tokens and each tool call with its arguments and result.
 
 Example:
   npm run aifactory -- show demo-health`,

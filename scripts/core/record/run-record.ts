@@ -63,7 +63,7 @@ export const AttemptSchema = z.strictObject({
   output: z.string().optional(),
   error: ErrorInfoSchema.optional(),
   rejection: RejectionSchema.optional(),
-  /** A code attempt's tool session: each turn's tokens and each call, bounded and redacted. */
+  /** A code or review attempt's tool session: each turn's tokens and each call, bounded and redacted. */
   session: SessionSchema.optional(),
 });
 

@@ -69,10 +69,13 @@ export const SessionEntrySchema = z.discriminatedUnion('kind', [
   MoreEntrySchema,
 ]);
 
-/** How a session ended: `finish` was called, a turn answered with whole files, or a limit stopped it. */
-export const SESSION_ENDS = ['finish', 'proposal', 'stopped'] as const;
+/**
+ * How a session ended: `finish` was called, a turn answered with whole files, a reviewer answered
+ * with its verdict, or a limit stopped it.
+ */
+export const SESSION_ENDS = ['finish', 'proposal', 'verdict', 'stopped'] as const;
 
-/** A coder's tool session in one iteration, as an attempt of the run record keeps it. */
+/** A coder's or reviewer's tool session in one iteration, as an attempt of the run record keeps it. */
 export const SessionSchema = z.strictObject({
   /** Model answers in the iteration, all of them. */
   turns: z.int().nonnegative(),
@@ -198,6 +201,7 @@ export interface SessionLine {
 const ENDINGS: Record<Session['ended'], string> = {
   finish: 'the agent called finish',
   proposal: 'the agent answered with whole files instead of tools',
+  verdict: 'the reviewer answered with its verdict',
   stopped: 'a limit stopped the session; its edits were dropped',
 };
 

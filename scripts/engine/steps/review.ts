@@ -9,7 +9,9 @@ import { HOLD_LABEL } from '../../forge/labels.ts';
 import type { CheckReport, PullRequest } from '../../forge/types.ts';
 import { plural, printable } from '../../ui/words.ts';
 import { branchFilesOf } from '../agent-loop/coder-context.ts';
-import { reviewerSession } from '../agent-loop/reviewer-session.ts';
+import { interruptedSession } from '../agent-loop/coder-session.ts';
+import type { LoopProgress } from '../agent-loop/loop.ts';
+import { type ReviewerSession, reviewerSession } from '../agent-loop/reviewer-session.ts';
 import { reviewerPrompt } from '../prompts.ts';
 import type { TaskContext } from '../run/task-context.ts';
 import type { BranchFiles } from '../tools/working-copy.ts';
@@ -150,6 +152,7 @@ async function judge(
   const posted = await forge.findReview(pr, at);
   let verdict: Verdict;
   let answer: AgentAnswer | undefined;
+  let loop: ReviewerSession | undefined;
   if (posted) {
     ctx.say(`iteration ${record.iteration}: the review of ${pr.head.slice(0, 12)} was already posted`);
     verdict = posted;
@@ -160,15 +163,17 @@ async function judge(
     const { system, branch } = await reviewerSystem(ctx, pr, checks);
     // A loop stopped by one of its limits ends the review with that error, as no verdict does.
     let stopped: ErrorInfo | undefined;
+    const progress: LoopProgress = { answers: [], calls: [] };
     try {
       if (usesTools(reviewer)) {
-        const loop = await reviewerSession(ctx, reviewer, system, branch);
+        loop = await reviewerSession(ctx, reviewer, system, branch, progress);
         answer = loop.answer;
         if (loop.kind === 'stopped') stopped = loop.error;
       } else answer = await askReviewer(ctx, system);
     } catch (error) {
+      const before = interruptedSession(progress, (text) => ctx.services.secrets.redact(text));
       ctx.stage(withChecks);
-      return ctx.callFailed('review', reviewer, started, toErrorInfo(error));
+      return ctx.callFailed('review', reviewer, started, toErrorInfo(error), before);
     }
     // The text is read again, strictly: a key given twice is not a verdict, whatever the
     // provider's JSON parser made of it.
@@ -178,7 +183,10 @@ async function judge(
         class: 'bad_output' as const,
         message: `the reviewer answered without a valid verdict: ${parsed.ok ? '' : parsed.reason}`,
       };
-      const base = ctx.attempt('review', started, { agent: reviewer, answer });
+      const base = {
+        ...ctx.attempt('review', started, { agent: reviewer, answer }),
+        ...(loop ? { session: loop.session } : {}),
+      };
       ctx.stage(withChecks);
       await ctx.fail(error, ctx.withAttempt({ ...base, result: 'error', error }));
       return true;
@@ -192,6 +200,7 @@ async function judge(
   ctx.stage(withChecks);
   const reviewed = ctx.withAttempt({
     ...ctx.attempt('review', started, { agent: reviewer, ...(answer ? { answer } : {}) }),
+    ...(loop ? { session: loop.session } : {}),
     result: approved ? 'approved' : 'changes_requested',
     commit: pr.head,
     summary: verdict.summary,

@@ -1,4 +1,4 @@
-// `aifactory show` prints a coder's tool session as a log under its attempt.
+// `aifactory show` prints a coder's or reviewer's tool session as a log under its attempt.
 import { describe, expect, it } from 'vitest';
 import { renderStory } from '../../../scripts/commands/show.ts';
 import { sessionOf } from '../../../scripts/core/record/session-log.ts';
@@ -69,5 +69,38 @@ describe('aifactory show', () => {
       record('old', { iteration: 1, attempts: [attempt({ kind: 'code', result: 'proposed' })] }),
     );
     expect(old).not.toContain('session:');
+  });
+
+  it("prints a reviewer's session under its review attempt, ended by the verdict", () => {
+    const reviewed = sessionOf(
+      {
+        turnTokens: [
+          { input: 900, output: 20 },
+          { input: 1200, output: 60 },
+        ],
+        calls: [call(1, 'read_file', { path: 'src/demo/banner.ts' })],
+        ended: 'verdict',
+      },
+      (text) => text,
+    );
+    const lines = renderStory(
+      record('banner', {
+        state: 'approved',
+        iteration: 1,
+        attempts: [
+          attempt({ kind: 'code', result: 'proposed', session }),
+          attempt({ n: 2, kind: 'review', result: 'approved', session: reviewed }),
+        ],
+      }),
+    ).split('\n');
+    const at = lines.findIndex((line) => line.startsWith('  review: approved'));
+    expect(at).toBeGreaterThan(0);
+    expect(lines.slice(at + 1, at + 6)).toEqual([
+      '    session:',
+      '      turn 1: 900 tokens in, 20 out',
+      '        read_file {"path":"src/demo/banner.ts"} → 300 bytes',
+      '      turn 2: 1,200 tokens in, 60 out',
+      '      the reviewer answered with its verdict (2 turns, 1 tool call)',
+    ]);
   });
 });

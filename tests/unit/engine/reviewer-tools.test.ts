@@ -3,6 +3,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type RunRecord, RunRecordSchema } from '../../../scripts/core/record/run-record.ts';
+import { sessionLines } from '../../../scripts/core/record/session-log.ts';
 import { runFactory } from '../../../scripts/engine/run/factory.ts';
 import { type Behaviour, type SeenRequest, useLlmFixture } from '../../fixtures/llm-fixture.ts';
 import { createSandboxRepo, git } from '../../fixtures/sandbox-repo.ts';
@@ -83,11 +84,14 @@ async function repository(assignee: string, reviewer: string, config?: string): 
   return root;
 }
 
+/** The Gemini key of the run: a reviewer that sends it back must not see it kept. */
+const GEMINI_KEY = 'gm-review-0000'; // aifactory:allow-secret
+
 async function run(root: string): Promise<RunRecord> {
   const env = {
     OPENAI_API_KEY: 'sk-review-0000',
     OPENAI_BASE_URL: fixture().openaiUrl,
-    GEMINI_API_KEY: 'gm-review-0000',
+    GEMINI_API_KEY: GEMINI_KEY,
     GEMINI_BASE_URL: fixture().geminiUrl,
   };
   await runFactory(root, { forge: 'local', env }, { step: () => undefined, done: () => undefined });
@@ -139,6 +143,50 @@ describe.each([
     expect(git(root, 'diff', '--name-only', before, 'main', '--', 'src')).toBe('src/greet.ts');
     const review = record.attempts.find((attempt) => attempt.kind === 'review')!;
     expect(review.tokens?.input).toBeGreaterThanOrEqual(300);
+  }, 120_000);
+});
+
+describe("a reviewer's tool session", () => {
+  it('is kept under the review attempt, its calls redacted, and `show` prints it', async () => {
+    const root = await repository('gpt', 'gemini-pro');
+    fixture().fallback = playing((turn) => {
+      if (turn === 0) {
+        return {
+          kind: 'tools',
+          calls: [{ name: 'read_file', arguments: { path: 'src/greet.ts' }, id: 'r0' }],
+        };
+      }
+      if (turn === 1) {
+        const path = `docs/${GEMINI_KEY}.md`;
+        return { kind: 'tools', calls: [{ name: 'read_file', arguments: { path }, id: 'r1' }] };
+      }
+      return { kind: 'answer', text: APPROVE };
+    });
+    const record = await run(root);
+    expect(outcomes(record)).toEqual(['code:proposed', 'review:approved', 'merge:merged']);
+    const review = record.attempts.find((attempt) => attempt.kind === 'review')!;
+    expect(review.session).toMatchObject({ turns: 3, calls: 2, ended: 'verdict' });
+    const lines = sessionLines(review.session!).map((line) => line.text);
+    expect(lines[1]).toMatch(/^read_file \{"path":"src\/greet\.ts"\} → \d+ bytes$/);
+    expect(lines[3]).toMatch(/^read_file \{"path":"docs\/\[redacted\]\.md"\}/);
+    expect(lines.at(-1)).toBe('the reviewer answered with its verdict (3 turns, 2 tool calls)');
+    expect(JSON.stringify(record)).not.toContain(GEMINI_KEY);
+    // The coder's session stays its own.
+    const code = record.attempts.find((attempt) => attempt.kind === 'code')!;
+    expect(code.session).toMatchObject({ calls: 2, ended: 'finish' });
+  }, 120_000);
+
+  it('is kept when a limit stops the review', async () => {
+    const config = 'export default { agent_loop: { max_turns: 2 } };\n';
+    const root = await repository('gpt', 'gemini-pro', config);
+    fixture().fallback = playing((turn) => ({
+      kind: 'tools',
+      calls: [{ name: 'read_file', arguments: { path: 'src/use.ts', start_line: turn + 1 }, id: `r${turn}` }],
+    }));
+    const record = await run(root);
+    expect(outcomes(record)).toEqual(['code:proposed', 'review:error']);
+    const review = record.attempts.find((attempt) => attempt.kind === 'review')!;
+    expect(review.session).toMatchObject({ turns: 2, calls: 2, ended: 'stopped' });
   }, 120_000);
 });
 
