@@ -188,6 +188,24 @@ describe("a reviewer's tool session", () => {
     const review = record.attempts.find((attempt) => attempt.kind === 'review')!;
     expect(review.session).toMatchObject({ turns: 2, calls: 2, ended: 'stopped' });
   }, 120_000);
+
+  it('is kept, with what it spent, when a model call fails mid-loop', async () => {
+    const root = await repository('gpt', 'gemini-pro');
+    fixture().fallback = playing((turn) =>
+      turn === 0
+        ? {
+            kind: 'tools',
+            calls: [{ name: 'read_file', arguments: { path: 'src/greet.ts' }, id: 'r0' }],
+            usage: { input: 500, output: 20 },
+          }
+        : { kind: 'status', status: 401, message: 'the key was revoked' },
+    );
+    const record = await run(root);
+    const review = record.attempts.find((attempt) => attempt.kind === 'review')!;
+    expect(review).toMatchObject({ result: 'skipped', error: { class: 'auth' } });
+    expect(review.tokens.input).toBeGreaterThanOrEqual(500);
+    expect(review.session).toMatchObject({ turns: 1, calls: 1, ended: 'stopped' });
+  }, 120_000);
 });
 
 describe('a reviewer with tools, bounded', () => {
