@@ -17,7 +17,8 @@ import { EVALS_DIR } from '../engine/eval/eval-store.ts';
 import { createProgress } from '../engine/report/progress.ts';
 import { stopOnSignals } from '../io/stop-signal.ts';
 import { plural } from '../ui/words.ts';
-import { DEFAULT_REPLAY_DIR, positiveInt } from './run.ts';
+import { DEFAULT_REPLAY_DIR } from './run.ts';
+import { positiveInt } from './shared/int-argument.ts';
 
 interface EvalFlags {
   agent?: string;

@@ -24,8 +24,6 @@ import { nextStepsLine } from './shared/next-steps.ts';
 /** The recorded answers the embedded demo replays. */
 export const DEFAULT_REPLAY_DIR = 'examples/replay';
 
-export { positiveInt };
-
 /** `--shard i/n`, read by commander. */
 export function shardArgument(value: string): Shard {
   const parsed = parseShard(value);
@@ -158,9 +156,11 @@ async function runCommand(root: string, flags: RunFlags): Promise<void> {
     githubActions: process.env.GITHUB_ACTIONS === 'true',
   });
   const stopping = stopOnSignals();
-  const options = runOptionsFrom(flags, root, stopping.signal);
-  // A forecast that cannot be made (a bad config) is left to the run to report.
-  const forecast = await runForecast(root, flags).then(forecastLines, () => undefined);
+  // A forecast that cannot be made (a bad config) is left to the run to report. One that can is
+  // handed to the run, which defers by it rather than making it again.
+  const made = await runForecast(root, flags).catch(() => undefined);
+  const options = { ...runOptionsFrom(flags, root, stopping.signal), ...(made ? { forecast: made } : {}) };
+  const forecast = made ? forecastLines(made) : undefined;
   if (forecast) console.log(`${forecast.join('\n')}\n`);
   const startedAt = new Date();
   const summary = await runFactory(root, options, progress).finally(() => progress.finish());

@@ -8,7 +8,8 @@ import { runFactory } from '../engine/run/factory.ts';
 import { loadConfig } from '../io/config-loader.ts';
 import { stopOnSignals } from '../io/stop-signal.ts';
 import { plural } from '../ui/words.ts';
-import { addRunFlags, positiveInt, runOptionsFrom } from './run.ts';
+import { addRunFlags, runOptionsFrom } from './run.ts';
+import { positiveInt } from './shared/int-argument.ts';
 
 /**
  * `aifactory watch`: the zero-touch loop. Runs, sleeps, runs again. SIGINT or SIGTERM stops it

@@ -42,9 +42,9 @@ export async function readAcceptedChange(root: string, mergeCommit: string): Pro
   if (!first) throw new FactoryError('forge', `commit ${merge.slice(0, 12)} has no parent to replay from`);
   const head = second ?? merge;
   const base = second ? await git(root, ['merge-base', first, second]) : first;
-  const [names, numstat] = await Promise.all([
+  const [names, diffLines] = await Promise.all([
     git(root, ['diff', '--name-status', '--no-renames', '-z', base, head]),
-    git(root, ['diff', '--numstat', '--no-renames', base, head]),
+    diffLinesBetween(root, base, head),
   ]);
   const fields = names.split('\0').filter(Boolean);
   const hiddenTests: FileChange[] = [];
@@ -56,7 +56,7 @@ export async function readAcceptedChange(root: string, mergeCommit: string): Pro
     if (blob.code !== 0 || looksBinary(blob.stdout)) continue;
     hiddenTests.push({ path, content: blob.stdout });
   }
-  return { base, head, merge, hiddenTests, diffLines: numstatLines(numstat) };
+  return { base, head, merge, hiddenTests, diffLines };
 }
 
 /** Lines added plus removed between two commits of the repository at `root`. */

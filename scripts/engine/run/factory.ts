@@ -6,6 +6,7 @@ import type { AgentRegistry } from '../../agents/registry.ts';
 import { type Agent, isModelAgent } from '../../agents/types.ts';
 import type { Config, ModelRef } from '../../core/config.ts';
 import { type ErrorInfo, FactoryError } from '../../core/errors.ts';
+import type { CostForecast } from '../../core/record/cost-forecast.ts';
 import type { RunRecord } from '../../core/record/run-record.ts';
 import { runTrigger } from '../../core/status/agent-status.ts';
 import { planRun } from '../../core/task/schedule.ts';
@@ -56,6 +57,8 @@ export interface RunOptions {
   loop?: boolean;
   /** Says whether checks can be isolated on this machine (tests simulate one that cannot). */
   sandboxProbe?: () => Promise<SandboxSupport>;
+  /** The cost forecast the caller already made of this selection (`run` prints it first). */
+  forecast?: CostForecast;
 }
 
 /**
@@ -181,6 +184,7 @@ async function leftForTomorrow(
   },
 ): Promise<string[]> {
   const { config, records, only, options } = input;
+  if (options.forecast) return options.forecast.left_for_tomorrow;
   const states = new Map<string, TaskState>([...records].map(([id, record]) => [id, record.state]));
   const forecast = await forecastOf(root, {
     config,
