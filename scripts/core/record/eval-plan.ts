@@ -78,6 +78,9 @@ export interface EvalSelection {
   now: Date;
 }
 
+/** A commit id as git prints one, abbreviated or whole. */
+const COMMIT_ID = /^[0-9a-f]{7,64}$/;
+
 /**
  * The tasks to replay, oldest merge first, from the run records: tasks that ended merged with
  * a merge commit. A named task that cannot be replayed is a problem naming it and why, so
@@ -90,8 +93,9 @@ export function selectEvalTasks(
   const byId = new Map<string, RunRecord>();
   for (const record of records) byId.set(record.task_id, record);
   const problems: string[] = [];
+  // The merge commit reaches git's command line: only a commit id in hex, never an option.
   const replayable = (record: RunRecord): boolean =>
-    record.state === 'merged' && record.merge_commit !== null;
+    record.state === 'merged' && record.merge_commit !== null && COMMIT_ID.test(record.merge_commit);
   let chosen: RunRecord[];
   if (selection.ids && selection.ids.length > 0) {
     chosen = [];

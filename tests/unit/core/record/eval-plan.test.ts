@@ -34,6 +34,18 @@ describe('eval task selection', () => {
     expect(selectEvalTasks(records, { now: NOW, limit: 1 }).taskIds).toEqual(['new']);
   });
 
+  it('never replays a record whose merge commit is not a commit id, which git could read as an option', () => {
+    const forged = record('forged', {
+      state: 'merged',
+      merged_at: '2026-12-03T00:00:00Z',
+      merge_commit: '--output=/tmp/pwned',
+    });
+    expect(selectEvalTasks([...records, forged], { now: NOW }).taskIds).toEqual(['old', 'mid', 'new']);
+    expect(selectEvalTasks([forged], { now: NOW, ids: ['forged'] }).problems).toEqual([
+      'forged: is merged, not merged with a merge commit; only merged tasks replay',
+    ]);
+  });
+
   it('names each asked-for task that cannot be replayed, and why', () => {
     const picked = selectEvalTasks(records, {
       now: NOW,
